@@ -1,0 +1,31 @@
+"""The YAML cluster spec: typed models, AWS rules and the loader that reports problems by line."""
+
+from .loader import load_spec
+from .models import (
+    Autoscaling,
+    Capacity,
+    Checkpoints,
+    ExistingVpc,
+    FleetWorkers,
+    Logs,
+    NewVpc,
+    Spec,
+    SpotFleet,
+    State,
+    Training,
+)
+
+__all__ = [
+    "Autoscaling",
+    "Capacity",
+    "Checkpoints",
+    "ExistingVpc",
+    "FleetWorkers",
+    "Logs",
+    "NewVpc",
+    "Spec",
+    "SpotFleet",
+    "State",
+    "Training",
+    "load_spec",
+]

@@ -1,0 +1,104 @@
+"""Rules that span several fields of a spec that is already well-formed.
+
+Each check yields (key path, message) for every problem it finds; `cross_field_problems` runs all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from . import aws_rules
+from .models import MAX_FLEET_OVERRIDES, ExistingVpc, NewVpc, Spec
+
+Found = Iterator[tuple[str, str]]
+
+
+def fargate_size(spec: Spec) -> Found:
+    problem = aws_rules.check_fargate_size(spec.training.cpu, spec.training.memory)
+    if problem:
+        yield "training.memory", problem
+
+
+def fargate_spot_needs_x86(spec: Spec) -> Found:
+    training = spec.training
+    if training.cpu_architecture == "ARM64" and training.capacity.spot_percent > 0:
+        yield (
+            "training.capacity.spot_percent",
+            "Fargate Spot runs only X86_64 tasks; set spot_percent: 0 or cpu_architecture: X86_64",
+        )
+
+
+def task_count_within_autoscaling(spec: Spec) -> Found:
+    scaling = spec.autoscaling
+    if scaling is None:
+        return
+    if scaling.min_tasks > scaling.max_tasks:
+        yield "autoscaling.min_tasks", f"must not exceed max_tasks ({scaling.min_tasks} > {scaling.max_tasks})"
+    elif not scaling.min_tasks <= spec.training.tasks <= scaling.max_tasks:
+        yield (
+            "training.tasks",
+            f"must lie within autoscaling min_tasks..max_tasks "
+            f"({scaling.min_tasks}..{scaling.max_tasks}); got {spec.training.tasks}",
+        )
+
+
+def subnets_fit_in_vpc(spec: Spec) -> Found:
+    network = spec.network
+    if not isinstance(network, NewVpc):
+        return
+    prefix = int(network.cidr.split("/")[1])
+    smallest = prefix + network.subnet_bits()
+    if smallest > 28:
+        yield (
+            "network.cidr",
+            f"/{prefix} is too small for {2 * network.availability_zones} subnets "
+            f"({network.availability_zones} AZs x public and private; AWS subnets are /28 at the smallest); "
+            f"use /{28 - network.subnet_bits()} or larger",
+        )
+
+
+def fleet_rules(spec: Spec) -> Found:
+    fleet = spec.spot_fleet
+    if fleet is None:
+        return
+    if fleet.on_demand_capacity > fleet.target_capacity:
+        yield (
+            "spot_fleet.on_demand_capacity",
+            f"must not exceed target_capacity ({fleet.on_demand_capacity} > {fleet.target_capacity})",
+        )
+    architectures = {t: aws_rules.instance_architecture(t) for t in fleet.instance_types}
+    if len(set(architectures.values())) > 1:
+        arm = sorted(t for t, arch in architectures.items() if arch == "ARM64")
+        yield (
+            "spot_fleet.instance_types",
+            f"mixes Graviton (ARM64: {', '.join(arm)}) and x86_64 types; one fleet uses one AMI, so pick one architecture",
+        )
+    elif fleet.gpu and "ARM64" in architectures.values():
+        yield "spot_fleet.gpu", "the GPU ECS-optimized AMI is x86_64 only; use x86_64 GPU instance types"
+    if fleet.workers is not None and fleet.workers.gpus > 0 and not fleet.gpu:
+        yield "spot_fleet.workers.gpus", "GPU tasks need the GPU AMI: set spot_fleet.gpu: true"
+    subnets = (
+        len(spec.network.subnet_ids)
+        if isinstance(spec.network, ExistingVpc)
+        else spec.network.availability_zones
+    )
+    overrides = len(fleet.instance_types) * subnets
+    if overrides > MAX_FLEET_OVERRIDES:
+        yield (
+            "spot_fleet.instance_types",
+            f"{len(fleet.instance_types)} types x {subnets} subnets = {overrides} launch template overrides; "
+            f"a Spot Fleet takes at most {MAX_FLEET_OVERRIDES}",
+        )
+
+
+CHECKS: tuple[Callable[[Spec], Found], ...] = (
+    fargate_size,
+    fargate_spot_needs_x86,
+    task_count_within_autoscaling,
+    subnets_fit_in_vpc,
+    fleet_rules,
+)
+
+
+def cross_field_problems(spec: Spec) -> list[tuple[str, str]]:
+    return [problem for check in CHECKS for problem in check(spec)]

@@ -1,0 +1,319 @@
+"""Read a spec file into a validated `Spec`, or raise `SpecError` listing every problem with its place."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Problem, SpecError
+from .checks import cross_field_problems
+from .models import NETWORK_VARIANTS, Spec
+
+Path_ = tuple[Any, ...]  # a key path into the document: ("training", "environment", "EPOCHS")
+
+
+@dataclass
+class Document:
+    """The parsed YAML plus where each key and value sits in the file."""
+
+    data: Any
+    problems: list[Problem] = field(default_factory=list)  # found while parsing (duplicate keys)
+    key_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    value_marks: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def place(self, path: Path_, *, key: bool = False) -> tuple[int, int] | None:
+        """(line, column), 1-based, of the key or value at `path`, else of its nearest ancestor."""
+        marks = self.key_marks if key else self.value_marks
+        while path:
+            if path in marks:
+                return marks[path]
+            path = path[:-1]
+        return self.value_marks.get(())
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Load and validate the spec at `path`; raises SpecError (never a parser traceback)."""
+    shown = str(path)
+    document = parse_document(_read_text(Path(path), shown), shown)
+    return validate_document(document, shown)
+
+
+def _read_text(path: Path, shown: str) -> str:
+    if path.is_dir():
+        raise SpecError(shown, [Problem("", "is a directory; give the path of a YAML spec file")])
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError(shown, [Problem("", "no such file; create one with `ftcluster init`")]) from None
+    except OSError as err:
+        raise SpecError(shown, [Problem("", f"cannot read the file: {err.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+        raise SpecError(
+            shown,
+            [Problem("", f"is not UTF-8 text (byte 0x{raw[err.start]:02x}); save it as UTF-8", line, column)],
+        ) from None
+    return text
+
+
+def parse_document(text: str, shown: str) -> Document:
+    """Parse one YAML document, recording positions and rejecting duplicate keys."""
+    loader = None
+    try:
+        loader = yaml.SafeLoader(text)  # checks for characters YAML forbids right away
+        node = loader.get_single_node()
+        if node is None:
+            raise SpecError(shown, [Problem("", "is empty; start from `ftcluster init`")])
+        document = Document(data=None)
+        _index(node, (), loader, document, document.problems)
+        document.data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        what = " ".join(part for part in (err.context, err.problem) if part) or "invalid YAML"
+        kind = "unsupported YAML value" if isinstance(err, yaml.constructor.ConstructorError) else "YAML syntax error"
+        raise SpecError(
+            shown,
+            [Problem("", f"{kind}: {what}", mark.line + 1 if mark else None, mark.column + 1 if mark else None)],
+        ) from None
+    except yaml.reader.ReaderError as err:
+        line = text.count("\n", 0, err.position) + 1
+        column = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+        raise SpecError(
+            shown, [Problem("", f"control character U+{err.character:04X} is not allowed in YAML", line, column)]
+        ) from None
+    except yaml.YAMLError as err:
+        raise SpecError(shown, [Problem("", f"YAML error: {err}")]) from None
+    except RecursionError:
+        raise SpecError(shown, [Problem("", "YAML is nested too deeply")]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if not isinstance(document.data, dict):
+        kind = _yaml_kind(document.data)
+        raise SpecError(
+            shown,
+            [Problem("", f"the top level must be a mapping of keys (name, region, training, ...), not {kind}", 1, 1)],
+        )
+    return document
+
+
+def _mark(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _index(node: yaml.Node, path: Path_, loader: yaml.SafeLoader, doc: Document, problems: list[Problem]) -> None:
+    doc.value_marks.setdefault(path, _mark(node))
+    if isinstance(node, yaml.MappingNode):
+        first_seen: dict[Any, tuple[int, int]] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *anchor` merges are resolved by the constructor
+            key = loader.construct_object(key_node, deep=True)
+            if not _hashable(key):
+                problems.append(Problem(_dotted(path), "a key must be a plain value, not a list or mapping", *_mark(key_node)))
+                continue
+            if key in first_seen:
+                line, _ = first_seen[key]
+                problems.append(
+                    Problem(_dotted(path + (key,)), f"duplicate key (first given on line {line}); keep only one", *_mark(key_node))
+                )
+                continue
+            first_seen[key] = _mark(key_node)
+            doc.key_marks[path + (key,)] = _mark(key_node)
+            _index(value_node, path + (key,), loader, doc, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _index(item, path + (index,), loader, doc, problems)
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _dotted(path: Path_) -> str:
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text
+
+
+def _yaml_kind(value: Any) -> str:
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        return f"true/false ({'true' if value else 'false'})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value!r})"
+    if isinstance(value, str):
+        return f"a string ({value[:40]!r})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__} ({str(value)[:40]!r})"
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+
+def validate_document(document: Document, shown: str) -> Spec:
+    """Shapes and types first; the cross-field rules only once every field is well-formed."""
+    problems = list(document.problems)
+    try:
+        spec = Spec.model_validate(document.data)
+    except ValidationError as err:
+        problems += [_problem_from_pydantic(e, document) for e in err.errors(include_url=False)]
+        raise SpecError(shown, _dedupe(problems)) from None
+    if problems:  # duplicate keys: which value counts is unclear, so cross-field rules would mislead
+        raise SpecError(shown, problems)
+    for dotted, message in cross_field_problems(spec):
+        problems.append(Problem(dotted, message, *(document.place(tuple(dotted.split("."))) or (None, None))))
+    if problems:
+        raise SpecError(shown, _dedupe(problems))
+    return spec
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for problem in problems:
+        if (problem.path, problem.message) not in seen:
+            seen.add((problem.path, problem.message))
+            unique.append(problem)
+    return sorted(unique, key=lambda p: (p.line or 0, p.column or 0))
+
+
+def _data_path(loc: tuple[Any, ...], data: Any, *, missing: bool = False) -> tuple[Path_, bool]:
+    """Map a pydantic error location onto the document; returns (path, points_at_a_key).
+
+    pydantic adds entries that are not keys (union tags, "[key]" for dict keys); they are dropped.
+    """
+    path: list[Any] = []
+    current = data
+    for position, part in enumerate(loc):
+        last = position == len(loc) - 1
+        if part == "[key]":
+            return tuple(path), True
+        if isinstance(current, dict) and part in current:
+            path.append(part)
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            path.append(part)
+            current = current[part]
+        elif part in NETWORK_VARIANTS:
+            continue
+        elif last and missing:
+            path.append(part)
+        else:
+            # pydantic names validator steps such as "function-after[...]" in some locations
+            continue
+    return tuple(path), False
+
+
+_TYPE_WORDS = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+
+
+def _problem_from_pydantic(error: dict[str, Any], document: Document) -> Problem:
+    kind = error["type"]
+    path, at_key = _data_path(tuple(error["loc"]), document.data, missing=kind == "missing")
+    dotted = _dotted(path)
+    value = error.get("input")
+    if kind == "missing":
+        parent = path[:-1]
+        line_col = document.place(parent, key=bool(parent)) or (1, 1)
+        return Problem(dotted, f"missing required key `{path[-1]}`", *line_col)
+    if kind == "extra_forbidden":
+        line_col = document.place(path, key=True) or (None, None)
+        return Problem(dotted, _unknown_key_message(tuple(error["loc"])), *line_col)
+    line_col = document.place(path, key=at_key) or (None, None)
+    if kind in _TYPE_WORDS:
+        message = f"expected {_TYPE_WORDS[kind]}, got {_yaml_kind(value)}"
+    elif kind == "value_error":
+        message = str(error["ctx"]["error"])
+    elif kind == "literal_error":
+        message = f"expected one of {error['ctx']['expected']}; got {_yaml_kind(value)}"
+    elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        symbol = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[kind]
+        bound = next(iter(error["ctx"].values()))
+        message = f"must be {symbol} {bound}; got {value!r}"
+    elif kind == "too_short":
+        message = f"needs at least {error['ctx']['min_length']} item(s); got {error['ctx']['actual_length']}"
+    elif kind == "too_long":
+        message = f"takes at most {error['ctx']['max_length']} items; got {error['ctx']['actual_length']}"
+    elif kind == "string_too_short":
+        message = f"must not be empty" if error["ctx"]["min_length"] == 1 else error["msg"]
+    elif kind == "string_too_long":
+        message = f"must be at most {error['ctx']['max_length']} characters; got {len(value)}"
+    else:
+        message = f"{error['msg']}; got {_yaml_kind(value)}"
+    return Problem(dotted, message, *line_col)
+
+
+def _unknown_key_message(loc: tuple[Any, ...]) -> str:
+    key = str(loc[-1])
+    variant, valid = _keys_at(loc[:-1])
+    if variant and any(key in model.model_fields for model in NETWORK_VARIANTS.values()):
+        article = "an" if variant[0] in "aeiou" else "a"
+        return (
+            f"unknown key `{key}`: it does not apply to {article} {variant} (`vpc_id` decides which); "
+            f"the keys here are: {', '.join(valid)}"
+        )
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key `{key}`; did you mean `{close[0]}`?"
+    return f"unknown key `{key}`; expected one of: {', '.join(valid)}"
+
+
+def _keys_at(loc: tuple[Any, ...]) -> tuple[str | None, list[str]]:
+    """(union variant chosen on the way, if any; the valid keys of the mapping at `loc`)."""
+    models: list[type[BaseModel]] = [Spec]
+    variant = None
+    for part in loc:
+        if part in NETWORK_VARIANTS:
+            models, variant = [NETWORK_VARIANTS[part]], part
+            continue
+        next_models: list[type[BaseModel]] = []
+        for current in models:
+            info = current.model_fields.get(str(part))
+            if info is not None:
+                next_models.extend(_models_in(info.annotation))
+        models = next_models
+    keys: list[str] = []
+    for current in models:
+        keys.extend(name for name in current.model_fields if name not in keys)
+    return variant, keys
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    if get_origin(annotation) is not None or get_args(annotation):
+        for arg in get_args(annotation):
+            found.extend(_models_in(arg))
+    return found

@@ -1,0 +1,316 @@
+"""The cluster spec as typed models: shapes, types, ranges and every default, in one place.
+
+Rules that span several fields live in `checks.py`; rules about single AWS values in `aws_rules.py`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import math
+import re
+import shlex
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+)
+
+from . import aws_rules
+
+NAME_MAX_LENGTH = 20  # keeps every derived AWS name in bounds (the checkpoint bucket is the longest)
+MAX_FLEET_OVERRIDES = 300  # Spot Fleet: launch template overrides across all templates
+CHECKPOINT_URI_VARIABLE = "CHECKPOINT_URI"  # set by ftcluster in every training container
+
+
+def _rule(check: Callable[[Any], str | None]) -> AfterValidator:
+    """Turn a check that returns a problem sentence (or None) into a pydantic validator."""
+
+    def validate(value: Any) -> Any:
+        problem = check(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(validate)
+
+
+def _matches(pattern: str, expected: str) -> AfterValidator:
+    compiled = re.compile(pattern)
+    return _rule(lambda v: None if compiled.match(v) else f"`{v}` is not {expected}")
+
+
+def _command_list(value: Any) -> Any:
+    if isinstance(value, str):
+        suggestion = json.dumps(shlex.split(value)) if value.strip() else '["python", "train.py"]'
+        raise ValueError(f"expected a list of strings; did you mean {suggestion}?")
+    return value
+
+
+def _env_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f'true/false is ambiguous here; quote the text the container should see, e.g. "{str(value).lower()}"')
+    # ECS wants strings; YAML turns `EPOCHS: 10` into a number, which the user meant as text.
+    return str(value) if isinstance(value, int | float) else value
+
+
+def _env_name(name: str) -> str | None:
+    if name == CHECKPOINT_URI_VARIABLE:
+        return f"`{name}` is set by ftcluster to the checkpoint location; remove it"
+    return aws_rules.check_env_name(name)
+
+
+def _tag_key(key: str) -> str | None:
+    if key.lower().startswith("ftcluster:"):
+        return f"tag key `{key}`: the `ftcluster:` prefix is reserved for ftcluster's own tags"
+    return aws_rules.check_tag_key(key)
+
+
+def _tag_count(tags: dict[str, str]) -> str | None:
+    if len(tags) <= aws_rules.MAX_TAGS - 1:
+        return None
+    return (
+        f"at most {aws_rules.MAX_TAGS - 1} tags (AWS allows {aws_rules.MAX_TAGS} per resource and "
+        f"ftcluster adds `ftcluster:cluster`); got {len(tags)}"
+    )
+
+
+def _unique(items: list[str]) -> str | None:
+    repeated = sorted({item for item in items if items.count(item) > 1})
+    return f"listed more than once: {', '.join(repeated)}" if repeated else None
+
+
+def _checkpoint_prefix(prefix: str) -> str | None:
+    return None if prefix.endswith("/") and not prefix.startswith("/") else "must end with `/` and not start with `/`"
+
+
+class Model(BaseModel):
+    # strict: YAML already has types, so "5" is not silently an integer and "no" not a bool.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+ClusterName = Annotated[
+    str,
+    _matches(
+        rf"^[a-z][a-z0-9-]{{0,{NAME_MAX_LENGTH - 2}}}[a-z0-9]$",
+        f"a valid cluster name: 2 to {NAME_MAX_LENGTH} characters of a-z, 0-9 and `-`, "
+        "starting with a letter and not ending with `-` (it becomes part of AWS resource names)",
+    ),
+]
+Region = Annotated[str, _rule(aws_rules.check_region)]
+InstanceType = Annotated[str, _rule(aws_rules.check_instance_type)]
+BucketName = Annotated[str, _rule(aws_rules.check_bucket_name)]
+ImageRef = Annotated[
+    str,
+    _matches(
+        r"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}$",
+        "a container image reference such as `123456789012.dkr.ecr.us-east-1.amazonaws.com/trainer:1.0` "
+        "(no spaces, at most 255 characters)",
+    ),
+]
+VpcId = Annotated[str, _matches(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$", "a VPC id such as `vpc-0a1b2c3d4e5f67890`")]
+SubnetId = Annotated[
+    str, _matches(r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$", "a subnet id such as `subnet-0a1b2c3d4e5f67890`")
+]
+EndpointUrl = Annotated[str, _matches(r"^https?://[^\s/]+(/\S*)?$", "an http(s) URL such as `http://localhost:4566`")]
+BackendUrl = Annotated[
+    str,
+    _matches(
+        r"^(file|s3|gs|azblob|https?)://\S+$",
+        "a Pulumi backend URL: file://PATH, s3://BUCKET, gs://BUCKET, azblob://CONTAINER or https://api.pulumi.com",
+    ),
+]
+Command = Annotated[list[str], Field(min_length=1), BeforeValidator(_command_list, json_schema_input_type=list[str])]
+EnvName = Annotated[str, _rule(_env_name)]
+EnvValue = Annotated[str, BeforeValidator(_env_text, json_schema_input_type=str | int | float)]
+Tags = Annotated[
+    dict[Annotated[str, _rule(_tag_key)], Annotated[str, _rule(aws_rules.check_tag_value)]],
+    _rule(_tag_count),
+]
+Percent = Annotated[float, Field(gt=0, le=100)]
+Cooldown = Annotated[int, Field(ge=0, le=86400, description="Seconds.")]
+
+
+# --- sections ------------------------------------------------------------------------------------
+
+
+class State(Model):
+    backend: BackendUrl | None = Field(
+        None,
+        description="Pulumi backend URL for this cluster's state. Unset: $PULUMI_BACKEND_URL, "
+        "else a local file backend under the ftcluster home (~/.ftcluster, or $FTCLUSTER_HOME).",
+    )
+
+
+class NewVpc(Model):
+    """A new VPC with a public and a private subnet in each Availability Zone."""
+
+    cidr: Annotated[str, _rule(aws_rules.check_vpc_cidr)] = Field(
+        "10.0.0.0/16", description="IPv4 block of the new VPC, /16 to /28."
+    )
+    availability_zones: int = Field(3, ge=2, le=6, description="How many AZs to spread over.")
+    nat: Literal["per_az", "single", "none"] = Field(
+        "per_az",
+        description="per_az: one NAT gateway per AZ (losing an AZ cuts no one else off); "
+        "single: one NAT gateway (cheaper); none: no NAT, tasks get public IPs (experiments only).",
+    )
+
+    def subnet_bits(self) -> int:
+        """Extra prefix bits that split the VPC into equal blocks, one private and one public per AZ."""
+        return math.ceil(math.log2(2 * self.availability_zones))
+
+    def subnet_blocks(self) -> list[tuple[str, str]]:
+        """(private, public) CIDR block for each AZ, in AZ order.
+
+        Private blocks count up from the start of the VPC and public ones down from its end, so
+        adding an AZ leaves the blocks of the existing AZs where they are.
+        """
+        blocks = [str(b) for b in ipaddress.IPv4Network(self.cidr).subnets(prefixlen_diff=self.subnet_bits())]
+        return [(blocks[i], blocks[-1 - i]) for i in range(self.availability_zones)]
+
+
+class ExistingVpc(Model):
+    """A VPC that already exists; tasks and instances go into the given subnets."""
+
+    vpc_id: VpcId = Field(description="Id of the existing VPC.")
+    subnet_ids: Annotated[list[SubnetId], Field(min_length=2), _rule(_unique)] = Field(
+        description="Subnets for tasks and fleet instances, in at least two AZs."
+    )
+    assign_public_ip: bool = Field(
+        False, description="Give tasks public IPs (only for public subnets without NAT)."
+    )
+
+
+def _network_kind(value: Any) -> str:
+    if isinstance(value, ExistingVpc) or (isinstance(value, dict) and "vpc_id" in value):
+        return "existing VPC"
+    return "new VPC"
+
+
+Network = Annotated[
+    Union[Annotated[NewVpc, Tag("new VPC")], Annotated[ExistingVpc, Tag("existing VPC")]],
+    Discriminator(_network_kind),
+]
+# The union's tags appear in pydantic error locations (they are not keys of the file).
+NETWORK_VARIANTS: dict[str, type[Model]] = {"new VPC": NewVpc, "existing VPC": ExistingVpc}
+
+
+class Capacity(Model):
+    on_demand_base: int = Field(
+        1, ge=0, le=100000, description="Tasks that always run on on-demand Fargate, before any Spot."
+    )
+    spot_percent: int = Field(
+        75, ge=0, le=100, description="Share (%) of the tasks beyond the base that run on Fargate Spot."
+    )
+
+
+class Checkpoints(Model):
+    bucket: BucketName | None = Field(
+        None, description="Existing S3 bucket to use. Unset: ftcluster creates one (kept on destroy)."
+    )
+    prefix: Annotated[
+        str,
+        _rule(_checkpoint_prefix),
+        Field(min_length=1, max_length=512),
+    ] = Field("checkpoints/", description="Key prefix for checkpoints inside the bucket.")
+    noncurrent_version_days: int = Field(
+        30, ge=1, le=3650, description="Days an overwritten checkpoint version is kept before it expires."
+    )
+
+
+class Training(Model):
+    image: ImageRef = Field(description="Container image of the training job.")
+    command: Command | None = Field(None, description="Command (list of strings); unset: the image's own.")
+    environment: dict[EnvName, EnvValue] = Field(
+        default_factory=dict, description="Environment variables for the container."
+    )
+    cpu: Literal[256, 512, 1024, 2048, 4096, 8192, 16384] = Field(
+        1024, description="Fargate CPU units per task (1024 = 1 vCPU)."
+    )
+    memory: int = Field(2048, ge=512, le=122880, description="MiB per task; must fit the Fargate size of `cpu`.")
+    cpu_architecture: Literal["X86_64", "ARM64"] = Field(
+        "X86_64", description="Fargate Spot needs X86_64."
+    )
+    tasks: int = Field(2, ge=0, le=5000, description="Desired number of training tasks.")
+    port: int | None = Field(
+        None, ge=1, le=65535, description="Port the tasks use to talk to each other (opened only within the cluster)."
+    )
+    capacity: Capacity = Field(default_factory=Capacity, description="On-demand base and Spot share.")
+    stop_timeout: int = Field(
+        120, ge=2, le=120, description="Seconds between SIGTERM and SIGKILL: time to save a checkpoint."
+    )
+    ephemeral_storage_gib: int = Field(21, ge=21, le=200, description="Task scratch disk in GiB.")
+    checkpoints: Checkpoints = Field(default_factory=Checkpoints, description="Where checkpoints go.")
+
+
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+
+class Logs(Model):
+    retention_days: Literal[LOG_RETENTION_DAYS] = Field(  # type: ignore[valid-type]
+        30, description="CloudWatch Logs retention for the cluster's log group."
+    )
+
+
+class Autoscaling(Model):
+    min_tasks: int = Field(ge=0, le=5000, description="Floor for the task count.")
+    max_tasks: int = Field(ge=1, le=5000, description="Ceiling for the task count.")
+    target_cpu_percent: Percent = Field(70, description="Average service CPU to hold.")
+    target_memory_percent: Percent | None = Field(None, description="Average service memory to hold (optional).")
+    scale_in_cooldown: Cooldown = Field(300, description="Seconds to wait after scaling in.")
+    scale_out_cooldown: Cooldown = Field(60, description="Seconds to wait after scaling out.")
+
+
+class FleetWorkers(Model):
+    """Tasks placed on the Spot Fleet's instances so the fleet does real work."""
+
+    image: ImageRef | None = Field(None, description="Image; unset: the training image.")
+    command: Command | None = Field(None, description="Command; unset: the training command.")
+    tasks: int = Field(1, ge=0, le=5000, description="How many worker tasks to run on the fleet.")
+    gpus: int = Field(0, ge=0, le=16, description="GPUs per task (needs `spot_fleet.gpu: true`).")
+    cpu: int | None = Field(None, ge=128, le=196608, description="CPU units per task; unset: no reservation.")
+    memory: int = Field(4096, ge=128, le=3_145_728, description="MiB per task (hard limit).")
+
+
+class SpotFleet(Model):
+    enabled: bool = Field(True, description="Set false to keep the section but deploy no fleet.")
+    target_capacity: int = Field(ge=0, le=10000, description="Instances the fleet keeps running.")
+    instance_types: Annotated[list[InstanceType], Field(min_length=1, max_length=50), _rule(_unique)] = Field(
+        description="Instance types to diversify over (more types, fewer interruptions)."
+    )
+    allocation_strategy: Literal[
+        "priceCapacityOptimized", "capacityOptimized", "capacityOptimizedPrioritized", "diversified", "lowestPrice"
+    ] = Field("priceCapacityOptimized", description="How the fleet picks Spot pools.")
+    on_demand_capacity: int = Field(0, ge=0, description="Part of target_capacity bought on demand.")
+    max_price: float | None = Field(
+        None, gt=0, description="Price cap in USD per instance-hour. Unset (recommended): pay the Spot price."
+    )
+    gpu: bool = Field(False, description="Use the GPU ECS-optimized AMI.")
+    root_volume_gib: int = Field(100, ge=30, le=16384, description="Encrypted gp3 root volume per instance.")
+    workers: FleetWorkers | None = Field(None, description="Tasks to run on the fleet's instances.")
+
+
+
+
+class Spec(Model):
+    """One fault-tolerant training cluster in one AWS region."""
+
+    name: ClusterName = Field(description="Cluster name; part of every AWS resource name.")
+    region: Region = Field(description="AWS region, e.g. us-east-1.")
+    endpoint_url: EndpointUrl | None = Field(
+        None, description="Send every AWS call to this endpoint instead (LocalStack or another emulator)."
+    )
+    state: State = Field(default_factory=State, description="Where Pulumi keeps this cluster's state.")
+    network: Network = Field(default_factory=NewVpc, description="A new VPC, or an existing one.")
+    training: Training = Field(description="The training service on Fargate and Fargate Spot.")
+    logs: Logs = Field(default_factory=Logs, description="Container logs.")
+    autoscaling: Autoscaling | None = Field(None, description="Target-tracking auto scaling of the training service.")
+    spot_fleet: SpotFleet | None = Field(None, description="An EC2 Spot Fleet whose instances join the cluster.")
+    tags: Tags = Field(default_factory=dict, description="Tags on every taggable resource.")
