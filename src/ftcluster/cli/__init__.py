@@ -1,0 +1,90 @@
+"""The `ftcluster` command line: one Typer app, commands in one module per group.
+
+Every command module keeps heavy imports (pulumi, pulumi_aws, boto3, even pydantic) inside the
+command functions, so `--help` stays as fast as a bare Typer app.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from ..errors import FtclusterError
+from . import spec_cmds
+from .output import print_error
+
+
+class _Group(TyperGroup):
+    """Maps ftcluster's errors to messages and exit codes in one place (DESIGN.md, Conventions)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, typer.Exit, typer.Abort):
+            raise  # usage errors, --help and explicit exits keep click's handling
+        except FtclusterError as err:
+            print_error(err)
+            raise typer.Exit(err.exit_code) from None
+        except KeyboardInterrupt:
+            print_error(FtclusterError("interrupted"))
+            raise typer.Exit(130) from None
+        except Exception as err:
+            if _debug(ctx):
+                raise
+            print_error(
+                FtclusterError(
+                    f"internal error: {type(err).__name__}: {err}",
+                    hint="run again with --debug (or FTCLUSTER_DEBUG=1) for the traceback, and please report it",
+                )
+            )
+            raise typer.Exit(1) from None
+
+
+def _debug(ctx: click.Context) -> bool:
+    return bool(ctx.params.get("debug")) or os.environ.get("FTCLUSTER_DEBUG", "") not in ("", "0")
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="ftcluster",
+    help="Stand up fault-tolerant ML training clusters on AWS from one YAML spec per region.",
+    epilog=(
+        "Start with [bold]ftcluster init[/bold], check with [bold]ftcluster validate SPEC[/bold], "
+        "look with [bold]ftcluster preview SPEC --offline[/bold]. Exit codes: 0 ok, 1 operation failed, "
+        "2 bad usage or spec, 130 interrupted."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,  # errors are mapped in _Group; --debug shows a plain traceback
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"ftcluster {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors (also FTCLUSTER_DEBUG=1)."),
+) -> None:
+    pass
+
+
+spec_cmds.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="ftcluster")

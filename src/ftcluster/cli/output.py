@@ -1,0 +1,45 @@
+"""Where and how the CLI writes: data to stdout, messages and progress to stderr."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from ..errors import FtclusterError, SpecError
+
+
+def stdout() -> Console:
+    return Console(soft_wrap=True)
+
+
+def stderr() -> Console:
+    # soft_wrap: a message keeps its file:line:col prefix on one line, whatever the terminal width
+    return Console(stderr=True, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    """Machine output: plain JSON on stdout, nothing else."""
+    print(json.dumps(data, indent=2, sort_keys=False, default=str))
+
+
+def print_error(err: FtclusterError) -> None:
+    console = stderr()
+    if isinstance(err, SpecError):
+        for problem in err.problems:
+            console.print(f"[red]error[/red] {escape(problem.render(err.file))}")
+        count = len(err.problems)
+        console.print(
+            f"[red]{count} problem{'s' if count != 1 else ''}[/red] in {escape(err.file)}; nothing was changed."
+        )
+    else:
+        console.print(f"[red]error:[/red] {escape(err.message)}")
+    if err.hint:
+        console.print(f"[dim]hint:[/dim] {escape(err.hint)}")
+
+
+def examples(*lines: str) -> str:
+    """An epilog for --help listing example command lines."""
+    return "[bold]Examples[/bold]\n\n" + "\n\n".join(f"  [cyan]$ {escape(line)}[/cyan]" for line in lines)

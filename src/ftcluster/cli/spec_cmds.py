@@ -1,0 +1,99 @@
+"""Commands that only read or write spec files: validate, schema, init."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+
+from ..errors import UsageError
+from .output import examples, print_json, stderr, stdout
+
+SPEC_ARGUMENT = typer.Argument(..., help="Path of the YAML cluster spec.", show_default=False)
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON on stdout instead of a table.")
+
+
+def validate(spec_path: Path = SPEC_ARGUMENT, as_json: bool = JSON_OPTION) -> None:
+    """Check a spec file and print the effective spec, every default filled in.
+
+    Problems are listed as FILE:LINE:COLUMN: KEY: MESSAGE, all at once; the exit code is 2.
+    """
+    from ..spec import load_spec
+    from ..spec.view import effective_rows
+
+    spec = load_spec(spec_path)
+    if as_json:
+        print_json(spec.model_dump(mode="json"))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{escape(str(spec_path))}: cluster {spec.name} in {spec.region}", title_justify="left")
+    table.add_column("key", style="bold")
+    table.add_column("value")
+    table.add_column("from", style="dim")
+    for path, value, explicit in effective_rows(spec):
+        table.add_row(path, escape(value), "file" if explicit else "default")
+    console = stdout()
+    console.print(table)
+    console.print(f"[green]valid[/green]: {escape(str(spec_path))}")
+
+
+def schema() -> None:
+    """Print the JSON Schema of the spec, for editors and CI checks.
+
+    Save it and point the yaml-language-server modeline of your spec at it for completion and
+    inline errors in VS Code, Neovim and others:
+
+        # yaml-language-server: $schema=./ftcluster.schema.json
+    """
+    from ..spec.schema import spec_json_schema
+
+    print_json(spec_json_schema())
+
+
+def init(
+    path: Path = typer.Argument(
+        None, help="Where to write the spec \\[default: REGION.yaml].", show_default=False
+    ),
+    region: str = typer.Option(
+        None,
+        "--region",
+        "-r",
+        help="AWS region of the cluster \\[default: $AWS_REGION, $AWS_DEFAULT_REGION, else us-east-1].",
+        show_default=False,
+    ),
+    name: str = typer.Option("my-training", "--name", "-n", help="Cluster name."),
+    force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing file."),
+) -> None:
+    """Write a commented starter spec that validates as it is."""
+    from ..spec.starter import starter_spec
+
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    target = path or Path(f"{region}.yaml")
+    if target.is_dir():
+        raise UsageError(f"{target} is a directory; give a file path such as {target / (region + '.yaml')}")
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists; not overwriting it", hint="pass --force to replace it")
+    text = starter_spec(name=name, region=region)  # raises UsageError for a bad name or region
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"cannot write {target}: {err.strerror}") from None
+    console = stderr()
+    console.print(f"[green]wrote[/green] {escape(str(target))}")
+    console.print(f"next: [bold]ftcluster validate {escape(str(target))}[/bold], then "
+                  f"[bold]ftcluster preview {escape(str(target))} --offline[/bold]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        epilog=examples("ftcluster validate configs/us-east-1.yaml", "ftcluster validate configs/us-east-1.yaml --json")
+    )(validate)
+    app.command(
+        epilog=examples("ftcluster schema > ftcluster.schema.json")
+    )(schema)
+    app.command(
+        epilog=examples("ftcluster init", "ftcluster init configs/eu-west-1.yaml --region eu-west-1 --name finetune")
+    )(init)

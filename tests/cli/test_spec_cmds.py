@@ -1,0 +1,137 @@
+"""validate, schema, init, --version and --help through the real Typer app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ftcluster import __version__
+from ftcluster.cli import app
+from ftcluster.spec import load_spec
+from ftcluster.spec.schema import spec_json_schema
+
+ROOT = Path(__file__).parents[2]
+EXAMPLE = ROOT / "configs" / "us-east-1.yaml"
+runner = CliRunner()
+
+
+def test_validate_prints_every_effective_value_and_where_it_came_from() -> None:
+    result = runner.invoke(app, ["validate", str(EXAMPLE)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.count("│") == 4}
+    assert "10.20.0.0/16" in rows["network.cidr"] and "file" in rows["network.cidr"]
+    assert "X86_64" in rows["training.cpu_architecture"] and "default" in rows["training.cpu_architecture"]
+    assert "valid" in result.stdout
+
+
+def test_validate_json_is_the_full_effective_spec() -> None:
+    result = runner.invoke(app, ["validate", str(EXAMPLE), "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data == load_spec(EXAMPLE).model_dump(mode="json")
+    assert data["training"]["ephemeral_storage_gib"] == 21  # a default, filled in
+    assert data["training"]["environment"]["EPOCHS"] == "40"  # numbers become text for ECS
+
+
+def test_validate_bad_spec_exits_2_with_located_messages_and_no_traceback(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("name: demo\nregion: us-east-1\ntrainig:\n  image: t:1\n")
+    result = runner.invoke(app, ["validate", str(spec)])
+    assert result.exit_code == 2
+    assert f"{spec}:3:1: trainig: unknown key `trainig`; did you mean `training`?" in result.stderr
+    assert f"{spec}:1:1: training: missing required key `training`" in result.stderr
+    assert "2 problems" in result.stderr
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+
+
+def test_validate_missing_file_exits_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "x.yaml")])
+    assert result.exit_code == 2
+    assert "no such file" in result.stderr
+
+
+def test_schema_is_json_schema_of_the_spec_and_matches_the_committed_file() -> None:
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    printed = json.loads(result.stdout)
+    assert printed == spec_json_schema()
+    assert printed["additionalProperties"] is False
+    assert set(printed["required"]) == {"name", "region", "training"}
+    committed = json.loads((ROOT / "schema" / "ftcluster.schema.json").read_text())
+    assert committed == printed, "schema/ftcluster.schema.json is stale: run `ftcluster schema > schema/ftcluster.schema.json`"
+
+
+def test_schema_rejects_what_the_loader_rejects() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = spec_json_schema()
+    good = json.loads(runner.invoke(app, ["validate", str(EXAMPLE), "--json"]).stdout)
+    jsonschema.validate(good, schema)
+    bad = {**good, "trainig": {}}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
+
+
+def test_example_configs_point_their_editor_modeline_at_the_committed_schema() -> None:
+    for config in (ROOT / "configs").glob("*.yaml"):
+        first = config.read_text().splitlines()[0]
+        assert first == "# yaml-language-server: $schema=../schema/ftcluster.schema.json", config
+
+
+def test_init_writes_a_commented_spec_that_validates(tmp_path: Path) -> None:
+    target = tmp_path / "c.yaml"
+    result = runner.invoke(app, ["init", str(target), "--region", "eu-central-1", "--name", "vision"])
+    assert result.exit_code == 0, result.output
+    spec = load_spec(target)
+    assert (spec.name, spec.region) == ("vision", "eu-central-1")
+    assert target.read_text().count("#") > 10
+
+
+def test_init_default_path_is_the_region(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AWS_REGION", "ap-northeast-1")
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code == 0, result.output
+    assert load_spec(tmp_path / "ap-northeast-1.yaml").region == "ap-northeast-1"
+
+
+def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
+    target = tmp_path / "c.yaml"
+    target.write_text("mine\n")
+    result = runner.invoke(app, ["init", str(target)])
+    assert result.exit_code == 2
+    assert "already exists" in result.stderr and "--force" in result.stderr
+    assert target.read_text() == "mine\n"
+    assert runner.invoke(app, ["init", str(target), "--force"]).exit_code == 0
+    load_spec(target)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--region", "eu-wst-1"], "region: `eu-wst-1` is not an AWS region; did you mean `eu-west-1`?"),
+        (["--name", "Bad_Name"], "name: `Bad_Name` is not a valid cluster name"),
+    ],
+)
+def test_init_bad_arguments_exit_2_and_write_nothing(tmp_path: Path, args: list[str], message: str) -> None:
+    target = tmp_path / "c.yaml"
+    result = runner.invoke(app, ["init", str(target), *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert not target.exists()
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"ftcluster {__version__}"
+
+
+@pytest.mark.parametrize("command", ["validate", "schema", "init"])
+def test_every_command_help_has_examples(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Examples" in result.stdout and f"$ ftcluster {command}" in result.stdout
