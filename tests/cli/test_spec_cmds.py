@@ -130,8 +130,18 @@ def test_version() -> None:
     assert result.stdout.strip() == f"ftcluster {__version__}"
 
 
-@pytest.mark.parametrize("command", ["validate", "schema", "init"])
-def test_every_command_help_has_examples(command: str) -> None:
-    result = runner.invoke(app, [command, "--help"])
-    assert result.exit_code == 0
-    assert "Examples" in result.stdout and f"$ ftcluster {command}" in result.stdout
+def test_every_command_help_has_examples() -> None:
+    import typer.main
+
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    assert {"validate", "schema", "init"} <= set(commands)
+    for command in commands:
+        result = runner.invoke(app, [command, "--help"], terminal_width=200)
+        assert result.exit_code == 0, command
+        assert "Examples" in result.stdout and f"$ ftcluster {command}" in result.stdout, command
+
+
+@pytest.mark.parametrize("config", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_example_configs_validate(config: Path) -> None:
+    spec = load_spec(config)
+    assert spec.region == config.stem
