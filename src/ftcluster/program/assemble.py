@@ -1,0 +1,80 @@
+"""The program itself: declare every resource of one cluster, in dependency order, and export.
+
+(Not named build.py: a submodule of that name would shadow the function `ftcluster.program.build`.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from ..spec import Spec
+from .cluster import build_cluster
+from .context import Context
+from .exports import collect_exports
+from .fleet import build_fleet
+from .iam import build_roles
+from .logs import build_log_group
+from .names import check_bucket_name_possible, names_for
+from .network import build_network
+from .options import ProgramOptions, effective_counts
+from .provider import make_provider
+from .scaling import build_scaling
+from .security import build_security_group
+from .service import build_training_service
+from .storage import build_checkpoints
+from .workers import build_workers
+
+
+def build(spec: Spec, options: ProgramOptions = ProgramOptions()) -> dict[str, Any]:
+    """Declare every resource of the cluster; returns the exports. Call inside a Pulumi program
+    (or the mock runtime): it registers resources and runs lookups through the AWS provider."""
+    counts = effective_counts(spec, options)  # bad overrides fail before anything is declared
+    check_bucket_name_possible(spec)
+    provider = make_provider(spec)
+    lookup = pulumi.InvokeOptions(provider=provider)
+    partition = aws.get_partition(opts=lookup)
+    identity = aws.get_caller_identity(opts=lookup)
+    ctx = Context(
+        spec=spec,
+        options=options,
+        names=names_for(spec),
+        counts=counts,
+        provider=provider,
+        partition=partition.partition,
+        reverse_dns_prefix=partition.reverse_dns_prefix,
+        account_id=identity.account_id,
+    )
+    network = build_network(ctx)
+    security_group = build_security_group(ctx, network)
+    log_group = build_log_group(ctx)
+    checkpoints = build_checkpoints(ctx)
+    roles = build_roles(ctx, checkpoints.bucket)
+    cluster = build_cluster(ctx)
+    training = build_training_service(ctx, cluster, network, security_group, roles, log_group, checkpoints)
+    build_scaling(ctx, cluster, training)
+    fleet = build_fleet(ctx, cluster, network, security_group, roles)
+    workers = build_workers(ctx, cluster, network, security_group, roles, log_group, checkpoints, fleet)
+    return collect_exports(
+        ctx,
+        network=network,
+        cluster=cluster,
+        training=training,
+        checkpoints=checkpoints,
+        log_group=log_group,
+        fleet=fleet,
+        workers=workers,
+    )
+
+
+def pulumi_program(spec: Spec, options: ProgramOptions = ProgramOptions()) -> Callable[[], None]:
+    """The function to hand to the Automation API: builds everything, exports every output."""
+
+    def program() -> None:
+        for name, value in build(spec, options).items():
+            pulumi.export(name, value)
+
+    return program

@@ -1,0 +1,69 @@
+"""The stack outputs: every name of the shared contract, None or [] where it does not apply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from .cluster import Cluster
+from .context import Context
+from .fleet import Fleet
+from .network import Network
+from .service import TrainingService
+from .storage import Checkpoints
+
+EXPORT_NAMES = (
+    "region",
+    "cluster_name",
+    "cluster_arn",
+    "service_name",
+    "task_definition_arn",
+    "workers_service_name",
+    "spot_fleet_request_id",
+    "vpc_id",
+    "subnet_ids",
+    "checkpoint_bucket",
+    "checkpoint_uri",
+    "log_group",
+    "autoscaling_min",
+    "autoscaling_max",
+    "desired_tasks",
+    "fleet_target_capacity",
+)
+
+
+def collect_exports(
+    ctx: Context,
+    *,
+    network: Network,
+    cluster: Cluster,
+    training: TrainingService,
+    checkpoints: Checkpoints,
+    log_group: aws.cloudwatch.LogGroup,
+    fleet: Fleet | None,
+    workers: aws.ecs.Service | None,
+) -> dict[str, Any]:
+    counts = ctx.counts
+    exports: dict[str, Any] = {
+        "region": ctx.spec.region,
+        "cluster_name": cluster.cluster.name,
+        "cluster_arn": cluster.cluster.arn,
+        "service_name": training.service.name,
+        "task_definition_arn": training.task_definition.arn,
+        "workers_service_name": workers.name if workers is not None else None,
+        "spot_fleet_request_id": fleet.request.id if fleet is not None else None,
+        "vpc_id": network.vpc_id,
+        "subnet_ids": pulumi.Output.all(*network.subnet_ids),  # where tasks and instances run
+        "checkpoint_bucket": checkpoints.bucket,
+        "checkpoint_uri": checkpoints.uri,
+        "log_group": log_group.name,
+        # The scaling target's current bounds (pinned to the count while `tasks` is overridden).
+        "autoscaling_min": counts.scaling_min if counts.autoscaling else None,
+        "autoscaling_max": counts.scaling_max if counts.autoscaling else None,
+        "desired_tasks": counts.tasks,
+        "fleet_target_capacity": counts.fleet_capacity,
+    }
+    assert tuple(exports) == EXPORT_NAMES
+    return exports

@@ -1,0 +1,150 @@
+"""IAM: who may do what. AWS managed policies where AWS maintains the exact list, and one inline
+policy of our own, limited to the checkpoint bucket and prefix."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from .context import Context
+
+ROLE_PATH = "/ftcluster/"
+
+
+@dataclass(frozen=True)
+class Roles:
+    execution: aws.iam.Role  # pulls images, writes logs (ECS agent / Fargate)
+    task: aws.iam.Role  # what the training code may do: read and write checkpoints
+    task_policy: aws.iam.RolePolicy
+    instance_profile: aws.iam.InstanceProfile | None  # Spot Fleet instances joining the cluster
+    instance_policy: aws.iam.RolePolicyAttachment | None
+    fleet: aws.iam.Role | None  # Spot Fleet launching and tagging instances
+    fleet_policy: aws.iam.RolePolicyAttachment | None
+
+
+def trust(service: str, condition: dict[str, Any] | None = None) -> str:
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if condition:
+        statement["Condition"] = condition
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def checkpoint_policy(partition: str, bucket: str, prefix: str) -> str:
+    """Read, write and list under the checkpoint prefix only: no `*` action, no other bucket."""
+    bucket_arn = f"arn:{partition}:s3:::{bucket}"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ListCheckpoints",
+                    "Effect": "Allow",
+                    "Action": ["s3:ListBucket", "s3:ListBucketVersions"],
+                    "Resource": bucket_arn,
+                    "Condition": {"StringLike": {"s3:prefix": [prefix, f"{prefix}*"]}},
+                },
+                {
+                    "Sid": "FindBucket",
+                    "Effect": "Allow",
+                    "Action": ["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"],
+                    "Resource": bucket_arn,
+                },
+                {
+                    "Sid": "ReadWriteCheckpoints",
+                    "Effect": "Allow",
+                    "Action": [
+                        "s3:GetObject",
+                        "s3:GetObjectVersion",
+                        "s3:PutObject",
+                        "s3:DeleteObject",
+                        "s3:AbortMultipartUpload",
+                        "s3:ListMultipartUploadParts",
+                    ],
+                    "Resource": f"{bucket_arn}/{prefix}*",
+                },
+            ],
+        }
+    )
+
+
+def build_roles(ctx: Context, bucket_name: pulumi.Input[str]) -> Roles:
+    names, spec = ctx.names, ctx.spec
+    execution = aws.iam.Role(
+        "execution-role",
+        name=names.execution_role,
+        path=ROLE_PATH,
+        description=f"ftcluster {spec.name}: ECS pulls images and writes logs",
+        assume_role_policy=trust("ecs-tasks.amazonaws.com"),
+        opts=ctx.opts(),
+    )
+    aws.iam.RolePolicyAttachment(
+        "execution-role-policy",
+        role=execution.name,
+        policy_arn=ctx.managed_policy("service-role/AmazonECSTaskExecutionRolePolicy"),
+        opts=ctx.opts(),
+    )
+    task = aws.iam.Role(
+        "task-role",
+        name=names.task_role,
+        path=ROLE_PATH,
+        description=f"ftcluster {spec.name}: training containers read and write checkpoints",
+        # Only ECS tasks of this account and region may take the role (confused-deputy guard
+        # from the ECS task role documentation).
+        assume_role_policy=trust(
+            "ecs-tasks.amazonaws.com",
+            {
+                "StringEquals": {"aws:SourceAccount": ctx.account_id},
+                "ArnLike": {"aws:SourceArn": f"arn:{ctx.partition}:ecs:{spec.region}:{ctx.account_id}:*"},
+            },
+        ),
+        opts=ctx.opts(),
+    )
+    prefix = spec.training.checkpoints.prefix
+    task_policy = aws.iam.RolePolicy(
+        "task-role-checkpoints",
+        name=names.checkpoint_policy,
+        role=task.name,
+        policy=pulumi.Output.from_input(bucket_name).apply(lambda bucket: checkpoint_policy(ctx.partition, bucket, prefix)),
+        opts=ctx.opts(),
+    )
+
+    fleet = spec.spot_fleet
+    if fleet is None or not fleet.enabled:
+        return Roles(execution, task, task_policy, None, None, None, None)
+
+    instance_role = aws.iam.Role(
+        "instance-role",
+        name=names.instance_role,
+        path=ROLE_PATH,
+        description=f"ftcluster {spec.name}: Spot Fleet instances register with the ECS cluster",
+        assume_role_policy=trust("ec2.amazonaws.com"),
+        opts=ctx.opts(),
+    )
+    instance_policy = aws.iam.RolePolicyAttachment(
+        "instance-role-policy",
+        role=instance_role.name,
+        policy_arn=ctx.managed_policy("service-role/AmazonEC2ContainerServiceforEC2Role"),
+        opts=ctx.opts(),
+    )
+    profile = aws.iam.InstanceProfile(
+        "instance-profile", name=names.instance_profile, path=ROLE_PATH, role=instance_role.name, opts=ctx.opts()
+    )
+    fleet_role = aws.iam.Role(
+        "spot-fleet-role",
+        name=names.fleet_role,
+        path=ROLE_PATH,
+        description=f"ftcluster {spec.name}: Spot Fleet launches, tags and replaces instances",
+        assume_role_policy=trust("spotfleet.amazonaws.com"),
+        opts=ctx.opts(),
+    )
+    fleet_policy = aws.iam.RolePolicyAttachment(
+        "spot-fleet-role-policy",
+        role=fleet_role.name,
+        policy_arn=ctx.managed_policy("service-role/AmazonEC2SpotFleetTaggingRole"),
+        opts=ctx.opts(),
+    )
+    return Roles(execution, task, task_policy, profile, instance_policy, fleet_role, fleet_policy)

@@ -1,0 +1,89 @@
+"""What a run may override in the spec (set by `scale` and `destroy`), and the counts that result.
+
+Pure Python (no pulumi import), so the engine and the CLI can check a request before any run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import UsageError
+from ..spec import Spec
+
+
+@dataclass(frozen=True)
+class ProgramOptions:
+    """Per-run overrides of the spec; the defaults change nothing."""
+
+    tasks: int | None = None  # replaces spec.training.tasks (`ftcluster scale --tasks`)
+    fleet_capacity: int | None = None  # replaces spec.spot_fleet.target_capacity
+    min_tasks: int | None = None  # replaces spec.autoscaling.min_tasks (`scale --adjust-limits`)
+    max_tasks: int | None = None  # replaces spec.autoscaling.max_tasks
+    delete_checkpoints: bool = False  # True: the created checkpoint bucket goes with `destroy`
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The numbers the program deploys once the options are applied to the spec."""
+
+    tasks: int  # the training service's desired count
+    scaling_min: int  # bounds of the Application Auto Scaling target that owns the count
+    scaling_max: int
+    autoscaling: bool  # target-tracking policies exist (spec.autoscaling is set)
+    fleet_capacity: int | None  # None: no Spot Fleet
+    fleet_on_demand: int
+
+
+MAX_TASKS = 5000  # the spec's own ceiling for training.tasks and autoscaling bounds
+
+
+def effective_counts(spec: Spec, options: ProgramOptions = ProgramOptions()) -> Counts:
+    """Apply `options` to `spec`; raises UsageError for an override the cluster cannot take.
+
+    The training service's count always belongs to an Application Auto Scaling target:
+    - without `autoscaling`, the target is pinned at min = max = tasks;
+    - with `autoscaling`, its bounds are min_tasks..max_tasks, and an explicit `tasks`
+      override pins it at min = max = tasks for that run (see readme notes: scaling).
+    """
+    tasks = spec.training.tasks if options.tasks is None else options.tasks
+    _check_range("--tasks", tasks, 0, MAX_TASKS)
+    scaling = spec.autoscaling
+    if scaling is None:
+        if options.min_tasks is not None or options.max_tasks is not None:
+            raise UsageError(
+                f"cluster {spec.name} has no auto scaling, so there are no limits to adjust",
+                hint="add an `autoscaling:` section to the spec, or scale with --tasks",
+            )
+        low = high = tasks
+    else:
+        low = scaling.min_tasks if options.min_tasks is None else options.min_tasks
+        high = scaling.max_tasks if options.max_tasks is None else options.max_tasks
+        _check_range("the minimum task count", low, 0, MAX_TASKS)
+        _check_range("the maximum task count", high, 1, MAX_TASKS)
+        if low > high:
+            raise UsageError(f"the minimum task count ({low}) exceeds the maximum ({high})")
+        if options.tasks is not None:
+            if not low <= tasks <= high:
+                raise UsageError(
+                    f"{tasks} tasks is outside the auto scaling limits {low}..{high}",
+                    hint="adjust the limits first (min_tasks/max_tasks), or pick a count inside them",
+                )
+            low = high = tasks  # pin: Application Auto Scaling moves the count to exactly `tasks`
+    fleet = spec.spot_fleet
+    if fleet is None or not fleet.enabled:
+        if options.fleet_capacity is not None:
+            raise UsageError(f"cluster {spec.name} has no Spot Fleet, so its capacity cannot be changed")
+        return Counts(tasks, low, high, scaling is not None, None, 0)
+    capacity = fleet.target_capacity if options.fleet_capacity is None else options.fleet_capacity
+    _check_range("the fleet capacity", capacity, 0, 10000)
+    if fleet.on_demand_capacity > capacity:
+        raise UsageError(
+            f"the fleet capacity ({capacity}) is below its on-demand part ({fleet.on_demand_capacity})",
+            hint="lower spot_fleet.on_demand_capacity in the spec first",
+        )
+    return Counts(tasks, low, high, scaling is not None, capacity, fleet.on_demand_capacity)
+
+
+def _check_range(what: str, value: int, low: int, high: int) -> None:
+    if not low <= value <= high:
+        raise UsageError(f"{what} must be between {low} and {high}; got {value}")

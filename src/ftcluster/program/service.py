@@ -1,0 +1,84 @@
+"""The training service: a Fargate task definition and an ECS service over Fargate and Fargate Spot."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from . import names as logical
+from .cluster import Cluster, capacity_strategy
+from .containers import training_container
+from .context import Context
+from .iam import Roles
+from .network import Network
+from .storage import Checkpoints
+
+
+@dataclass(frozen=True)
+class TrainingService:
+    task_definition: aws.ecs.TaskDefinition
+    service: aws.ecs.Service
+
+
+def build_training_service(
+    ctx: Context,
+    cluster: Cluster,
+    network: Network,
+    security_group: aws.ec2.SecurityGroup,
+    roles: Roles,
+    log_group: aws.cloudwatch.LogGroup,
+    checkpoints: Checkpoints,
+) -> TrainingService:
+    spec, training = ctx.spec, ctx.spec.training
+    containers = pulumi.Output.all(log_group.name, checkpoints.uri).apply(
+        lambda resolved: json.dumps(
+            [training_container(spec, log_group=resolved[0], checkpoint_uri=resolved[1])]
+        )
+    )
+    task_definition = aws.ecs.TaskDefinition(
+        "training-task",
+        family=ctx.names.training_family,
+        requires_compatibilities=["FARGATE"],
+        network_mode="awsvpc",
+        cpu=str(training.cpu),
+        memory=str(training.memory),
+        runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": training.cpu_architecture},
+        ephemeral_storage={"size_in_gib": training.ephemeral_storage_gib},
+        execution_role_arn=roles.execution.arn,
+        task_role_arn=roles.task.arn,
+        container_definitions=containers,
+        opts=ctx.opts(),
+    )
+    service = aws.ecs.Service(
+        logical.TRAINING_SERVICE,
+        name=ctx.names.training_service,
+        cluster=cluster.cluster.arn,
+        task_definition=task_definition.arn,
+        # Only the starting count: from then on the scaling target owns it (see scaling.py).
+        desired_count=ctx.counts.tasks,
+        capacity_provider_strategies=capacity_strategy(training.capacity),
+        # AWS accepts a changed capacity provider strategy only together with a new deployment.
+        force_new_deployment=True,
+        network_configuration={
+            "subnets": network.subnet_ids,
+            "security_groups": [security_group.id],
+            "assign_public_ip": network.assign_public_ip,
+        },
+        deployment_circuit_breaker={"enable": True, "rollback": True},
+        availability_zone_rebalancing="ENABLED",
+        propagate_tags="SERVICE",
+        enable_ecs_managed_tags=True,
+        wait_for_steady_state=False,
+        opts=ctx.opts(
+            # FARGATE_SPOT must be attached to the cluster before a service can use it.
+            depends_on=[cluster.capacity_providers],
+            # Application Auto Scaling sets the live count; `up` must not undo it. This also means
+            # a count change never goes through UpdateService, where force_new_deployment would
+            # restart every running task.
+            ignore_changes=["desired_count"],
+        ),
+    )
+    return TrainingService(task_definition, service)

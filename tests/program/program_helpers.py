@@ -1,0 +1,36 @@
+"""Helpers shared by the program tests: example paths, a minimal spec and dict merging."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).parents[2]
+US_EAST = ROOT / "configs" / "us-east-1.yaml"
+EU_WEST = ROOT / "configs" / "eu-west-1.yaml"
+
+MINIMAL: dict[str, Any] = {
+    "name": "demo",
+    "region": "us-east-1",
+    "training": {"image": "ghcr.io/example/train:1", "command": ["python", "train.py"]},
+}
+
+
+def merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `changes` laid over it; a None value removes the key."""
+    result = copy.deepcopy(base)
+    for key, value in changes.items():
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+def example(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text())

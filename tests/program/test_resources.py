@@ -1,0 +1,401 @@
+"""Key inputs of every resource the program declares, and the relations between them."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from ftcluster.offline import OfflinePlan, placeholder
+from ftcluster.spec import load_spec
+
+from program_helpers import MINIMAL, US_EAST, example, merged
+
+
+def ref(kind: str, name: str) -> str:
+    """What another resource's input holds when it points at `name` (the mocks' placeholders)."""
+    return placeholder(f"{kind} of {name}")
+
+
+def user_data(plan: OfflinePlan) -> dict[str, str]:
+    script = base64.b64decode(plan.by_name("fleet-launch-template").inputs["userData"]).decode()
+    assert script.startswith("#!/bin/bash\n")
+    return dict(line.split("=", 1) for line in script.splitlines() if line.startswith("ECS_"))
+
+
+def containers(plan: OfflinePlan, task: str) -> list[dict[str, Any]]:
+    return json.loads(plan.by_name(task).inputs["containerDefinitions"])
+
+
+# --- provider ------------------------------------------------------------------------------------
+
+
+def test_one_explicit_provider_in_the_spec_region_carries_the_cluster_tags(us_east: OfflinePlan) -> None:
+    (provider,) = us_east.of_type("pulumi:providers:aws")
+    assert provider.inputs["region"] == "us-east-1"
+    assert provider.inputs["defaultTags"] == {
+        "tags": {"ftcluster:cluster": "llm-pretrain", "team": "ml-platform", "cost-center": "research-42"}
+    }
+    assert "endpoints" not in provider.inputs  # only with endpoint_url
+    others = [r for r in us_east.resources if r is not provider]
+    assert others and all(r.options["provider"] == provider.name for r in others)
+
+
+def test_endpoint_url_points_every_service_we_use_at_the_emulator(plan_for) -> None:
+    plan = plan_for(merged(MINIMAL, {"endpoint_url": "http://localhost:4566"}))
+    (provider,) = plan.of_type("pulumi:providers:aws")
+    (endpoints,) = provider.inputs["endpoints"]
+    assert set(endpoints) == {"appautoscaling", "ec2", "ecs", "iam", "logs", "s3", "ssm", "sts"}
+    assert set(endpoints.values()) == {"http://localhost:4566"}
+    for setting in ("skipCredentialsValidation", "skipMetadataApiCheck", "skipRequestingAccountId", "s3UsePathStyle"):
+        assert provider.inputs[setting] is True, setting
+
+
+# --- network ------------------------------------------------------------------------------------
+
+
+def test_new_vpc_has_a_public_and_a_private_subnet_in_each_requested_az(us_east: OfflinePlan) -> None:
+    spec = load_spec(US_EAST)
+    subnets = us_east.of_type("aws:ec2/subnet:Subnet")
+    private = [s for s in subnets if s.name.startswith("private-")]
+    public = [s for s in subnets if s.name.startswith("public-")]
+    assert len(private) == len(public) == 3
+    assert len({s.inputs["availabilityZone"] for s in private}) == 3  # three different AZs
+    assert {s.inputs["availabilityZone"] for s in private} == {s.inputs["availabilityZone"] for s in public}
+    expected = spec.network.subnet_blocks()
+    assert [s.inputs["cidrBlock"] for s in private] == [p for p, _ in expected]
+    assert [s.inputs["cidrBlock"] for s in public] == [p for _, p in expected]
+    assert all(s.inputs["vpcId"] == ref("id", "vpc") for s in subnets)
+    assert us_east.by_name("vpc").inputs["cidrBlock"] == "10.20.0.0/16"
+
+
+def test_per_az_nat_gives_each_private_subnet_its_own_way_out(us_east: OfflinePlan) -> None:
+    nats = us_east.of_type("aws:ec2/natGateway:NatGateway")
+    assert [n.inputs["subnetId"] for n in nats] == [ref("id", f"public-subnet-{i}") for i in (1, 2, 3)]
+    for index in (1, 2, 3):
+        route = us_east.by_name(f"private-default-route-{index}")
+        assert route.inputs["routeTableId"] == ref("id", f"private-routes-{index}")
+        assert route.inputs["natGatewayId"] == ref("id", f"nat-gateway-{index}")
+        association = us_east.by_name(f"private-subnet-{index}-routes")
+        assert association.inputs["subnetId"] == ref("id", f"private-subnet-{index}")
+    public_route = us_east.by_name("public-default-route")
+    assert public_route.inputs["gatewayId"] == ref("id", "internet-gateway")
+
+
+def test_s3_gateway_endpoint_serves_every_route_table(us_east: OfflinePlan) -> None:
+    endpoint = us_east.by_name("s3-endpoint")
+    assert endpoint.inputs["serviceName"] == "com.amazonaws.us-east-1.s3"
+    assert endpoint.inputs["vpcEndpointType"] == "Gateway"
+    tables = {ref("id", t.name) for t in us_east.of_type("aws:ec2/routeTable:RouteTable")}
+    assert set(endpoint.inputs["routeTableIds"]) == tables and len(tables) == 4
+
+
+def test_single_nat_serves_every_az(plan_for) -> None:
+    plan = plan_for(merged(MINIMAL, {"network": {"nat": "single"}}))
+    assert [n.name for n in plan.of_type("aws:ec2/natGateway:NatGateway")] == ["nat-gateway-1"]
+    routes = [plan.by_name(f"private-default-route-{i}") for i in (1, 2, 3)]
+    assert {r.inputs["natGatewayId"] for r in routes} == {ref("id", "nat-gateway-1")}
+
+
+def test_without_nat_work_runs_in_public_subnets_with_public_ips(plan_for) -> None:
+    data = merged(MINIMAL, {"network": {"nat": "none"}})
+    data["spot_fleet"] = {"target_capacity": 1, "instance_types": ["m6i.large"], "workers": {"tasks": 1}}
+    plan = plan_for(data)
+    assert not plan.of_type("aws:ec2/natGateway:NatGateway")
+    assert not [r for r in plan.of_type("aws:ec2/route:Route") if r.name.startswith("private-")]
+    public_ids = [ref("id", f"public-subnet-{i}") for i in (1, 2, 3)]
+    service = plan.by_name("training-service").inputs["networkConfiguration"]
+    assert service["subnets"] == public_ids and service["assignPublicIp"] is True
+    assert all(s.inputs["mapPublicIpOnLaunch"] for s in plan.of_type("aws:ec2/subnet:Subnet") if s.name.startswith("public-"))
+    overrides = plan.by_name("spot-fleet").inputs["launchTemplateConfigs"][0]["overrides"]
+    assert {o["subnetId"] for o in overrides} == set(public_ids)
+    assert plan.exports["subnet_ids"] == public_ids
+
+
+def test_existing_vpc_creates_no_network_and_uses_the_given_subnets(eu_west: OfflinePlan) -> None:
+    assert not [r for r in eu_west.resources if r.type.split("/")[0] == "aws:ec2" and "securityGroup" not in r.type]
+    subnets = ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+    network = eu_west.by_name("training-service").inputs["networkConfiguration"]
+    assert network["subnets"] == subnets and network["assignPublicIp"] is False
+    assert eu_west.by_name("tasks-security-group").inputs["vpcId"] == "vpc-0a1b2c3d4e5f67890"
+    assert eu_west.exports["vpc_id"] == "vpc-0a1b2c3d4e5f67890" and eu_west.exports["subnet_ids"] == subnets
+
+
+# --- security group and IAM ---------------------------------------------------------------------
+
+
+def test_security_group_opens_the_training_port_only_to_itself(us_east: OfflinePlan) -> None:
+    group = us_east.by_name("tasks-security-group").inputs
+    (rule,) = group["ingress"]
+    assert rule["self"] is True and rule["fromPort"] == rule["toPort"] == 29500 and rule["protocol"] == "tcp"
+    assert "cidrBlocks" not in rule and "ipv6CidrBlocks" not in rule
+    (egress,) = group["egress"]
+    assert egress["protocol"] == "-1" and egress["cidrBlocks"] == ["0.0.0.0/0"]
+
+
+def test_without_a_port_nothing_may_connect_in(eu_west: OfflinePlan) -> None:
+    assert eu_west.by_name("tasks-security-group").inputs.get("ingress", []) == []
+
+
+def test_roles_trust_the_right_services_and_attach_the_aws_managed_policies(us_east: OfflinePlan) -> None:
+    def principal(name: str) -> str:
+        (statement,) = json.loads(us_east.by_name(name).inputs["assumeRolePolicy"])["Statement"]
+        return statement["Principal"]["Service"]
+
+    assert principal("execution-role") == principal("task-role") == "ecs-tasks.amazonaws.com"
+    assert principal("instance-role") == "ec2.amazonaws.com"
+    assert principal("spot-fleet-role") == "spotfleet.amazonaws.com"
+    attached = {
+        a.inputs["role"]: a.inputs["policyArn"] for a in us_east.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    }
+    assert attached == {
+        "llm-pretrain-us-east-1-execution": "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+        "llm-pretrain-us-east-1-instance": "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
+        "llm-pretrain-us-east-1-spot-fleet": "arn:aws:iam::aws:policy/service-role/AmazonEC2SpotFleetTaggingRole",
+    }
+    assert us_east.by_name("instance-profile").inputs["role"] == "llm-pretrain-us-east-1-instance"
+
+
+def test_task_role_may_touch_only_the_checkpoint_prefix(us_east: OfflinePlan) -> None:
+    bucket = us_east.exports["checkpoint_bucket"]
+    policy = json.loads(us_east.by_name("task-role-checkpoints").inputs["policy"])
+    resources = {s["Sid"]: s["Resource"] for s in policy["Statement"]}
+    assert resources["ReadWriteCheckpoints"] == f"arn:aws:s3:::{bucket}/llm-pretrain/*"
+    assert resources["ListCheckpoints"] == f"arn:aws:s3:::{bucket}"
+    listing = next(s for s in policy["Statement"] if s["Sid"] == "ListCheckpoints")
+    assert listing["Condition"]["StringLike"]["s3:prefix"] == ["llm-pretrain/", "llm-pretrain/*"]
+    assert us_east.by_name("task-role-checkpoints").inputs["role"] == "llm-pretrain-us-east-1-task"
+
+
+def test_an_existing_bucket_is_only_referenced_and_still_scopes_the_policy(eu_west: OfflinePlan) -> None:
+    assert not [r for r in eu_west.resources if r.type.startswith("aws:s3/")]
+    policy = json.loads(eu_west.by_name("task-role-checkpoints").inputs["policy"])
+    objects = next(s for s in policy["Statement"] if s["Sid"] == "ReadWriteCheckpoints")
+    assert objects["Resource"] == "arn:aws:s3:::example-finetune-checkpoints/checkpoints/*"
+    assert eu_west.exports["checkpoint_uri"] == "s3://example-finetune-checkpoints/checkpoints/"
+
+
+# --- logs and checkpoints -----------------------------------------------------------------------
+
+
+def test_log_group_keeps_logs_as_long_as_the_spec_says(us_east: OfflinePlan) -> None:
+    group = us_east.by_name("log-group").inputs
+    assert group == {"name": "/ftcluster/llm-pretrain", "retentionInDays": 30}
+
+
+def test_checkpoint_bucket_and_its_settings_all_point_at_the_bucket(us_east: OfflinePlan) -> None:
+    bucket = us_east.by_name("checkpoint-bucket")
+    assert bucket.inputs["bucket"] == "llm-pretrain-ckpt-" + placeholder("account id") + "-us-east-1"
+    settings = [r for r in us_east.resources if r.type.startswith("aws:s3/") and r is not bucket]
+    assert len(settings) == 6 and all(r.inputs["bucket"] == ref("id", "checkpoint-bucket") for r in settings)
+    (rule,) = us_east.by_name("checkpoint-bucket-lifecycle").inputs["rules"]
+    assert rule["status"] == "Enabled" and rule["noncurrentVersionExpiration"] == {"noncurrentDays": 14}
+    assert "checkpoint-bucket-versioning" in us_east.by_name("checkpoint-bucket-lifecycle").dependencies
+    ownership = us_east.by_name("checkpoint-bucket-ownership").inputs["rule"]
+    assert ownership == {"objectOwnership": "BucketOwnerEnforced"}
+    (tls,) = json.loads(us_east.by_name("checkpoint-bucket-policy").inputs["policy"])["Statement"]
+    assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+# --- cluster, task definition, service ----------------------------------------------------------
+
+
+def test_cluster_has_container_insights_and_both_fargate_providers(us_east: OfflinePlan) -> None:
+    cluster = us_east.by_name("cluster").inputs
+    assert cluster == {"name": "llm-pretrain", "settings": [{"name": "containerInsights", "value": "enabled"}]}
+    providers = us_east.by_name("cluster-capacity-providers").inputs
+    assert providers["clusterName"] == "llm-pretrain"
+    assert providers["capacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
+
+
+def test_training_task_definition_is_fargate_sized_by_the_spec(us_east: OfflinePlan) -> None:
+    task = us_east.by_name("training-task").inputs
+    assert task["requiresCompatibilities"] == ["FARGATE"] and task["networkMode"] == "awsvpc"
+    assert (task["cpu"], task["memory"]) == ("4096", "16384")
+    assert task["runtimePlatform"] == {"cpuArchitecture": "X86_64", "operatingSystemFamily": "LINUX"}
+    assert task["executionRoleArn"] == ref("ARN", "execution-role")
+    assert task["taskRoleArn"] == ref("ARN", "task-role")
+    (container,) = containers(us_east, "training-task")
+    environment = {e["name"]: e["value"] for e in container["environment"]}
+    assert environment == {
+        "CHECKPOINT_URI": us_east.exports["checkpoint_uri"],
+        "EPOCHS": "40",
+        "NCCL_DEBUG": "WARN",
+    }
+    assert container["command"] == ["python", "-m", "trainer", "--resume-from-checkpoint"]
+    assert container["portMappings"] == [{"containerPort": 29500, "protocol": "tcp"}]
+    assert container["stopTimeout"] == 120
+    assert container["logConfiguration"] == {
+        "logDriver": "awslogs",
+        "options": {
+            "awslogs-group": "/ftcluster/llm-pretrain",
+            "awslogs-region": "us-east-1",
+            "awslogs-stream-prefix": "training",
+        },
+    }
+
+
+def test_service_runs_the_task_definition_in_the_cluster_over_every_private_subnet(us_east: OfflinePlan) -> None:
+    service = us_east.by_name("training-service")
+    inputs = service.inputs
+    assert inputs["cluster"] == ref("ARN", "cluster")
+    assert inputs["taskDefinition"] == ref("ARN", "training-task")
+    assert inputs["desiredCount"] == 6
+    assert inputs["networkConfiguration"] == {
+        "assignPublicIp": False,
+        "securityGroups": [ref("id", "tasks-security-group")],
+        "subnets": [ref("id", f"private-subnet-{i}") for i in (1, 2, 3)],
+    }
+    assert inputs["capacityProviderStrategies"] == [
+        {"base": 2, "capacityProvider": "FARGATE", "weight": 1},
+        {"base": 0, "capacityProvider": "FARGATE_SPOT", "weight": 3},
+    ]
+    assert inputs["forceNewDeployment"] is True  # required by AWS to change the strategy
+    assert inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert inputs["availabilityZoneRebalancing"] == "ENABLED"
+    assert inputs["propagateTags"] == "SERVICE" and inputs["enableEcsManagedTags"] is True
+    assert "launchType" not in inputs  # conflicts with a capacity provider strategy
+    assert "cluster-capacity-providers" in service.dependencies
+    assert service.options["ignoreChanges"] == ["desiredCount"]
+
+
+def test_all_spot_strategy_keeps_fargate_at_weight_zero(eu_west: OfflinePlan) -> None:
+    assert eu_west.by_name("training-service").inputs["capacityProviderStrategies"] == [
+        {"base": 0, "capacityProvider": "FARGATE", "weight": 0},
+        {"base": 0, "capacityProvider": "FARGATE_SPOT", "weight": 1},
+    ]
+
+
+# --- scaling -------------------------------------------------------------------------------------
+
+
+def test_scaling_target_names_the_service_and_policies_track_cpu_and_memory(us_east: OfflinePlan) -> None:
+    target = us_east.by_name("training-scaling").inputs
+    assert target["resourceId"] == "service/llm-pretrain/llm-pretrain-training"
+    assert (target["minCapacity"], target["maxCapacity"]) == (4, 12)
+    assert target["scalableDimension"] == "ecs:service:DesiredCount" and target["serviceNamespace"] == "ecs"
+    policies = {p.name: p for p in us_east.of_type("aws:appautoscaling/policy:Policy")}
+    assert set(policies) == {"training-scaling-cpu", "training-scaling-memory"}
+    cpu = policies["training-scaling-cpu"].inputs
+    assert cpu["policyType"] == "TargetTrackingScaling" and cpu["resourceId"] == target["resourceId"]
+    assert cpu["targetTrackingScalingPolicyConfiguration"] == {
+        "predefinedMetricSpecification": {"predefinedMetricType": "ECSServiceAverageCPUUtilization"},
+        "scaleInCooldown": 600,
+        "scaleOutCooldown": 60,
+        "targetValue": 70,
+    }
+    memory = policies["training-scaling-memory"].inputs["targetTrackingScalingPolicyConfiguration"]
+    assert memory["predefinedMetricSpecification"]["predefinedMetricType"] == "ECSServiceAverageMemoryUtilization"
+    assert all("training-scaling" in p.dependencies for p in policies.values())
+
+
+def test_without_autoscaling_the_target_pins_the_count(eu_west: OfflinePlan) -> None:
+    target = eu_west.by_name("training-scaling").inputs
+    assert (target["minCapacity"], target["maxCapacity"]) == (2, 2)
+    assert not eu_west.of_type("aws:appautoscaling/policy:Policy")
+
+
+# --- Spot Fleet and workers ---------------------------------------------------------------------
+
+
+def test_launch_template_makes_instances_join_the_cluster(us_east: OfflinePlan) -> None:
+    template = us_east.by_name("fleet-launch-template")
+    assert user_data(us_east) == {
+        "ECS_CLUSTER": "llm-pretrain",
+        "ECS_ENABLE_SPOT_INSTANCE_DRAINING": "true",
+        "ECS_CONTAINER_STOP_TIMEOUT": "120s",
+        "ECS_AWSVPC_BLOCK_IMDS": "true",
+        "ECS_ENABLE_GPU_SUPPORT": "true",
+    }
+    assert "cluster" in template.dependencies  # the cluster name comes from the cluster resource
+    inputs = template.inputs
+    assert inputs["imageId"] == placeholder(
+        "AMI id from SSM /aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id"
+    )
+    assert inputs["iamInstanceProfile"] == {"arn": ref("ARN", "instance-profile")}
+    assert inputs["vpcSecurityGroupIds"] == [ref("id", "tasks-security-group")]
+    assert inputs["metadataOptions"]["httpTokens"] == "required"
+    (disk,) = inputs["blockDeviceMappings"]
+    assert disk["ebs"] == {"deleteOnTermination": "true", "encrypted": "true", "volumeSize": 200, "volumeType": "gp3"}
+    tagged = {spec["resourceType"]: spec["tags"] for spec in inputs["tagSpecifications"]}
+    assert set(tagged) == {"instance", "volume"}
+    assert all(tags["ftcluster:cluster"] == "llm-pretrain" and tags["team"] == "ml-platform" for tags in tagged.values())
+    assert template.options["ignoreChanges"] == ["imageId"]
+
+
+def test_fleet_covers_every_instance_type_in_every_private_subnet(us_east: OfflinePlan) -> None:
+    fleet = us_east.by_name("spot-fleet").inputs
+    (config,) = fleet["launchTemplateConfigs"]
+    pairs = {(o["instanceType"], o["subnetId"]) for o in config["overrides"]}
+    types = ["g5.xlarge", "g5.2xlarge", "g4dn.xlarge", "g4dn.2xlarge", "g6.xlarge"]
+    assert pairs == {(t, ref("id", f"private-subnet-{i}")) for t in types for i in (1, 2, 3)}
+    assert len(config["overrides"]) == 15
+    assert config["launchTemplateSpecification"] == {
+        "id": ref("id", "fleet-launch-template"),
+        "version": placeholder("launch template version"),  # the template's latest_version
+    }
+    assert fleet["iamFleetRole"] == ref("ARN", "spot-fleet-role")
+    assert fleet["fleetType"] == "maintain" and fleet["allocationStrategy"] == "priceCapacityOptimized"
+    assert (fleet["targetCapacity"], fleet["onDemandTargetCapacity"]) == (4, 1)
+    assert fleet["replaceUnhealthyInstances"] is True
+    assert fleet["terminateInstancesOnDelete"] == "true"
+    assert fleet["spotMaintenanceStrategies"] == {"capacityRebalance": {"replacementStrategy": "launch"}}
+    assert "spotPrice" not in fleet and all("spotPrice" not in o for o in config["overrides"])
+
+
+def test_a_price_cap_is_set_only_when_the_spec_asks(plan_for) -> None:
+    data = merged(example(US_EAST), {"spot_fleet": {"max_price": 0.75}})
+    assert plan_for(data).by_name("spot-fleet").inputs["spotPrice"] == "0.75"
+
+
+def test_ami_follows_architecture_and_gpu(plan_for) -> None:
+    arm = merged(MINIMAL, {"spot_fleet": {"target_capacity": 2, "instance_types": ["c7g.xlarge", "m7g.xlarge"]}})
+    x86 = merged(MINIMAL, {"spot_fleet": {"target_capacity": 2, "instance_types": ["c6i.xlarge"]}})
+    image = lambda data: plan_for(data).by_name("fleet-launch-template").inputs["imageId"]  # noqa: E731
+    assert "/amazon-linux-2023/arm64/recommended/image_id" in image(arm)
+    assert "/amazon-linux-2023/recommended/image_id" in image(x86)
+    assert "ECS_ENABLE_GPU_SUPPORT" not in user_data(plan_for(x86))
+
+
+def test_workers_run_on_the_fleet_with_gpus_spread_over_azs(us_east: OfflinePlan) -> None:
+    task = us_east.by_name("workers-task").inputs
+    assert task["requiresCompatibilities"] == ["EC2"] and task["networkMode"] == "awsvpc"
+    (container,) = containers(us_east, "workers-task")
+    assert container["resourceRequirements"] == [{"type": "GPU", "value": "1"}]
+    assert container["memory"] == 14336
+    assert container["image"] == containers(us_east, "training-task")[0]["image"]  # defaults to training
+    service = us_east.by_name("workers-service")
+    assert service.inputs["launchType"] == "EC2" and service.inputs["desiredCount"] == 4
+    assert service.inputs["taskDefinition"] == ref("ARN", "workers-task")
+    assert service.inputs["cluster"] == ref("ARN", "cluster")
+    assert service.inputs["orderedPlacementStrategies"] == [
+        {"field": "attribute:ecs.availability-zone", "type": "spread"},
+        {"field": "instanceId", "type": "spread"},
+    ]
+    assert "capacityProviderStrategies" not in service.inputs
+    assert "spot-fleet" in service.dependencies  # removed before the instances go
+
+
+def test_a_disabled_fleet_deploys_no_fleet_resources(plan_for) -> None:
+    plan = plan_for(merged(example(US_EAST), {"spot_fleet": {"enabled": False}}))
+    names = {r.name for r in plan.resources}
+    gone = {"fleet-launch-template", "spot-fleet", "workers-task", "workers-service", "instance-role", "spot-fleet-role"}
+    assert not names & gone
+    assert plan.exports["spot_fleet_request_id"] is None and plan.exports["fleet_target_capacity"] is None
+
+
+# --- exports -------------------------------------------------------------------------------------
+
+
+def test_every_contract_export_is_present(us_east: OfflinePlan, eu_west: OfflinePlan) -> None:
+    from ftcluster.program.exports import EXPORT_NAMES
+
+    for plan in (us_east, eu_west):
+        assert tuple(plan.exports) == EXPORT_NAMES
+    assert us_east.exports["service_name"] == "llm-pretrain-training"
+    assert us_east.exports["workers_service_name"] == "llm-pretrain-fleet-workers"
+    assert us_east.exports["spot_fleet_request_id"] == ref("id", "spot-fleet")
+    assert (us_east.exports["autoscaling_min"], us_east.exports["autoscaling_max"]) == (4, 12)
+    assert (us_east.exports["desired_tasks"], us_east.exports["fleet_target_capacity"]) == (6, 4)
+    assert us_east.exports["log_group"] == "/ftcluster/llm-pretrain"
+    assert eu_west.exports["workers_service_name"] is None and eu_west.exports["autoscaling_min"] is None

@@ -1,0 +1,89 @@
+"""What each example spec deploys (types and counts), and that the same spec always gives the same."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from program_helpers import US_EAST
+
+from ftcluster.offline import OfflinePlan, run_offline
+from ftcluster.program.cluster import capacity_strategy
+from ftcluster.spec import Capacity, load_spec
+
+US_EAST_TYPES = {
+    "pulumi:providers:aws": 1,
+    # network: 3 AZs x (public + private subnet, 2 route table associations, NAT + its address)
+    "aws:ec2/vpc:Vpc": 1,
+    "aws:ec2/internetGateway:InternetGateway": 1,
+    "aws:ec2/subnet:Subnet": 6,
+    "aws:ec2/routeTable:RouteTable": 4,
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": 6,
+    "aws:ec2/route:Route": 4,
+    "aws:ec2/eip:Eip": 3,
+    "aws:ec2/natGateway:NatGateway": 3,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": 1,
+    "aws:ec2/securityGroup:SecurityGroup": 1,
+    # IAM: execution, task, instance and Spot Fleet roles
+    "aws:iam/role:Role": 4,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
+    "aws:iam/rolePolicy:RolePolicy": 1,
+    "aws:iam/instanceProfile:InstanceProfile": 1,
+    "aws:cloudwatch/logGroup:LogGroup": 1,
+    "aws:s3/bucket:Bucket": 1,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
+    "aws:s3/bucketVersioning:BucketVersioning": 1,
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
+    "aws:s3/bucketPolicy:BucketPolicy": 1,
+    "aws:ecs/cluster:Cluster": 1,
+    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": 1,
+    "aws:ecs/taskDefinition:TaskDefinition": 2,  # training + fleet workers
+    "aws:ecs/service:Service": 2,
+    "aws:appautoscaling/target:Target": 1,
+    "aws:appautoscaling/policy:Policy": 2,  # CPU and memory
+    "aws:ec2/launchTemplate:LaunchTemplate": 1,
+    "aws:ec2/spotFleetRequest:SpotFleetRequest": 1,
+}
+
+EU_WEST_TYPES = {  # existing VPC and bucket, no fleet, no auto scaling policies
+    "pulumi:providers:aws": 1,
+    "aws:ec2/securityGroup:SecurityGroup": 1,
+    "aws:iam/role:Role": 2,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
+    "aws:iam/rolePolicy:RolePolicy": 1,
+    "aws:cloudwatch/logGroup:LogGroup": 1,
+    "aws:ecs/cluster:Cluster": 1,
+    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": 1,
+    "aws:ecs/taskDefinition:TaskDefinition": 1,
+    "aws:ecs/service:Service": 1,
+    "aws:appautoscaling/target:Target": 1,
+}
+
+
+def test_us_east_1_example_deploys_these_types(us_east: OfflinePlan) -> None:
+    assert dict(Counter(r.type for r in us_east.resources)) == US_EAST_TYPES
+
+
+def test_eu_west_1_example_deploys_these_types(eu_west: OfflinePlan) -> None:
+    assert dict(Counter(r.type for r in eu_west.resources)) == EU_WEST_TYPES
+
+
+def test_building_twice_gives_identical_inputs(us_east: OfflinePlan) -> None:
+    again = run_offline(load_spec(US_EAST))
+    assert [r.as_json() for r in again.resources] == [r.as_json() for r in us_east.resources]
+    assert again.exports == us_east.exports
+
+
+def test_capacity_weights_follow_the_spot_share() -> None:
+    assert capacity_strategy(Capacity(on_demand_base=1, spot_percent=0)) == [
+        {"capacity_provider": "FARGATE", "base": 1, "weight": 1}
+    ]
+    assert capacity_strategy(Capacity(on_demand_base=3, spot_percent=60)) == [
+        {"capacity_provider": "FARGATE", "base": 3, "weight": 2},
+        {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": 3},
+    ]
+    assert capacity_strategy(Capacity(on_demand_base=0, spot_percent=33)) == [
+        {"capacity_provider": "FARGATE", "base": 0, "weight": 67},
+        {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": 33},
+    ]
