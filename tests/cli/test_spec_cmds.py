@@ -145,3 +145,11 @@ def test_every_command_help_has_examples() -> None:
 def test_example_configs_validate(config: Path) -> None:
     spec = load_spec(config)
     assert spec.region == config.stem
+
+
+@pytest.mark.parametrize("args", [["validate", "--nope"], ["nope"], ["validate"]])
+def test_usage_errors_exit_2_with_typers_message_not_an_internal_error(args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "internal error" not in result.output
+    assert "Try 'ftcluster" in result.output

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -20,11 +19,11 @@ from .output import print_error
 class _Group(TyperGroup):
     """Maps ftcluster's errors to messages and exit codes in one place (DESIGN.md, Conventions)."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: typer.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, typer.Exit, typer.Abort):
-            raise  # usage errors, --help and explicit exits keep click's handling
+        except (typer.TyperException, typer.Exit, typer.Abort):
+            raise  # usage errors (exit 2), --help and explicit exits keep Typer's own handling
         except FtclusterError as err:
             print_error(err)
             raise typer.Exit(err.exit_code) from None
@@ -43,7 +42,7 @@ class _Group(TyperGroup):
             raise typer.Exit(1) from None
 
 
-def _debug(ctx: click.Context) -> bool:
+def _debug(ctx: typer.Context) -> bool:
     return bool(ctx.params.get("debug")) or os.environ.get("FTCLUSTER_DEBUG", "") not in ("", "0")
 
 
