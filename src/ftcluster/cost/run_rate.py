@@ -1,0 +1,227 @@
+"""What the cluster costs per hour right now, from a snapshot of what runs (gathered by `ftcluster status`).
+
+`RunningSnapshot` is deliberately plain so the live-status code can fill it from its own data;
+`snapshot_from_aws` builds one straight from ECS DescribeTasks and EC2 DescribeInstances dictionaries.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .lines import UNPRICED_EXTRAS, counted_instance_lines, ebs_lines, fargate_lines, nat_lines
+from .model import Estimate, Line, LivePrice
+from .prices import PriceTable
+
+FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
+# Fargate bills from the image pull until the task stops; these are the states in that window.
+BILLED_TASK_STATES = frozenset({"PENDING", "ACTIVATING", "RUNNING", "DEACTIVATING", "STOPPING"})
+
+
+@dataclass(frozen=True)
+class RunningTasks:
+    """`count` tasks of one size on one capacity provider.
+
+    capacity_provider: "FARGATE" or "FARGATE_SPOT"; anything else ("EC2", an ASG provider) runs on
+    instances and costs nothing beyond them. cpu: task CPU units (1024 = 1 vCPU); memory: MiB.
+    """
+
+    capacity_provider: str
+    cpu: int
+    memory: int
+    count: int = 1
+    cpu_architecture: str = "X86_64"
+
+
+@dataclass(frozen=True)
+class RunningInstances:
+    """`count` EC2 instances of one type, lifecycle "spot" or "on-demand", optionally in one AZ."""
+
+    instance_type: str
+    lifecycle: str
+    count: int = 1
+    availability_zone: str | None = None
+
+
+@dataclass(frozen=True)
+class RunningSnapshot:
+    region: str
+    tasks: tuple[RunningTasks, ...] = ()
+    instances: tuple[RunningInstances, ...] = ()
+    nat_gateways: int = 0
+    root_volume_gib: int = 0  # per instance (spot_fleet.root_volume_gib); 0 leaves EBS out
+
+
+def run_rate(
+    snapshot: RunningSnapshot,
+    prices: PriceTable | None = None,
+    *,
+    live_spot: Sequence[LivePrice] | None = None,
+    spot_max_price: float | None = None,
+    live_unavailable: str | None = None,
+) -> Estimate:
+    """Cost per hour of what `snapshot` says runs; Spot instances at their live pool price when known.
+
+    `spot_max_price`: the fleet's max_price, the ceiling of a Spot instance without a live price.
+    `live_unavailable`: why live prices were not had, shown as a note.
+    """
+    prices = prices or PriceTable.shipped()
+    region = snapshot.region
+    lines: list[Line] = []
+    missing: list[str] = []
+    if region not in prices.regions():
+        missing.append(f"region {region} has no prices in the table (it covers {', '.join(sorted(prices.regions()))})")
+
+    sizes: dict[tuple[int, int, str], dict[str, int]] = defaultdict(lambda: {"FARGATE": 0, "FARGATE_SPOT": 0})
+    on_instances = 0
+    for group in snapshot.tasks:
+        if group.capacity_provider in FARGATE_PROVIDERS:
+            sizes[(group.cpu, group.memory, group.cpu_architecture)][group.capacity_provider] += group.count
+        else:
+            on_instances += group.count
+    for (cpu, memory, architecture), counts in sorted(sizes.items()):
+        found = fargate_lines(
+            prices,
+            region,
+            architecture=architecture,
+            cpu=cpu,
+            memory=memory,
+            on_demand_tasks=counts["FARGATE"],
+            spot_tasks=counts["FARGATE_SPOT"],
+        )
+        lines += found[0]
+        missing += found[1]
+
+    live = {(p.instance_type, p.availability_zone): p.price for p in live_spot or ()}
+    on_demand: Counter[str] = Counter()
+    spot: dict[str, list[float | None]] = defaultdict(list)
+    for group in snapshot.instances:
+        if group.lifecycle == "spot":
+            price = live.get((group.instance_type, group.availability_zone or ""))
+            spot[group.instance_type] += [price] * group.count
+        else:
+            on_demand[group.instance_type] += group.count
+    found = counted_instance_lines(prices, region, on_demand, spot, max_price=spot_max_price)
+    lines += found[0]
+    missing += found[1]
+
+    found = nat_lines(prices, region, snapshot.nat_gateways, "running")
+    lines += found[0]
+    missing += found[1]
+    instance_count = sum(g.count for g in snapshot.instances)
+    found = ebs_lines(prices, region, instance_count, snapshot.root_volume_gib)
+    lines += found[0]
+    missing += found[1]
+
+    notes = []
+    if on_instances:
+        notes.append(f"{on_instances} task(s) run on EC2 instances: no charge beyond the instances")
+    if live_unavailable:
+        notes.append(f"live Spot prices unavailable ({live_unavailable}); Spot is shown as a range")
+    notes.append(f"not estimated: {UNPRICED_EXTRAS}")
+    spot_pools = {(g.instance_type, g.availability_zone) for g in snapshot.instances if g.lifecycle == "spot"}
+    return Estimate(
+        kind="run_rate",
+        region=region,
+        lines=tuple(lines),
+        not_estimated=tuple(dict.fromkeys(missing)),
+        notes=tuple(notes),
+        live_prices=tuple(p for p in live_spot or () if (p.instance_type, p.availability_zone) in spot_pools),
+        sources=tuple(prices.sources()),
+        table_collected=prices.collected,
+    )
+
+
+def snapshot_from_aws(
+    region: str,
+    ecs_tasks: Iterable[Mapping[str, Any]] = (),
+    ec2_instances: Iterable[Mapping[str, Any]] = (),
+    *,
+    nat_gateways: int = 0,
+    root_volume_gib: int = 0,
+) -> RunningSnapshot:
+    """Build a snapshot from DescribeTasks `tasks` and DescribeInstances instance dictionaries.
+
+    Stopped tasks and instances that are not running are left out; a task without a capacity
+    provider counts by its launch type (FARGATE → on-demand Fargate).
+    """
+    task_groups: Counter[tuple[str, int, int, str]] = Counter()
+    for task in ecs_tasks:
+        if task.get("lastStatus") not in BILLED_TASK_STATES:
+            continue
+        provider = task.get("capacityProviderName") or task.get("launchType") or "EC2"
+        try:
+            cpu, memory = int(task.get("cpu") or 0), int(task.get("memory") or 0)
+        except ValueError:
+            cpu = memory = 0
+        task_groups[(provider, cpu, memory, _architecture(task))] += 1
+    instance_groups: Counter[tuple[str, str, str | None]] = Counter()
+    for instance in ec2_instances:
+        if (instance.get("State") or {}).get("Name") != "running":
+            continue
+        lifecycle = "spot" if instance.get("InstanceLifecycle") == "spot" else "on-demand"
+        zone = (instance.get("Placement") or {}).get("AvailabilityZone")
+        instance_groups[(instance["InstanceType"], lifecycle, zone)] += 1
+    return RunningSnapshot(
+        region=region,
+        tasks=tuple(
+            RunningTasks(provider, cpu, memory, count, arch)
+            for (provider, cpu, memory, arch), count in sorted(task_groups.items())
+        ),
+        instances=tuple(
+            RunningInstances(itype, lifecycle, count, zone)
+            for (itype, lifecycle, zone), count in sorted(instance_groups.items(), key=lambda kv: str(kv[0]))
+        ),
+        nat_gateways=nat_gateways,
+        root_volume_gib=root_volume_gib,
+    )
+
+
+def snapshot_from_status(
+    status: Any,
+    *,
+    nat_gateways: int = 0,
+    root_volume_gib: int = 0,
+    cpu_architecture: str = "X86_64",
+) -> RunningSnapshot:
+    """Map `ftcluster.live.status_model.ClusterStatus` onto a snapshot (read by attribute, not imported).
+
+    Tasks: `status.tasks` in a billed state, by `capacity_provider`, `cpu`, `memory`; instances:
+    `status.fleet.instances` that are `running`, by `instance_type`, `lifecycle`, `availability_zone`.
+    NAT gateways and the root volume size are not part of the status: pass them (from the spec).
+    """
+    task_groups: Counter[tuple[str, int, int]] = Counter()
+    for task in status.tasks:
+        if task.last_status not in BILLED_TASK_STATES:
+            continue
+        try:
+            cpu, memory = int(task.cpu or 0), int(task.memory or 0)
+        except ValueError:
+            cpu = memory = 0
+        task_groups[(task.capacity_provider, cpu, memory)] += 1
+    instance_groups: Counter[tuple[str, str, str | None]] = Counter()
+    for instance in status.fleet.instances if status.fleet is not None else ():
+        if instance.state == "running":
+            instance_groups[(instance.instance_type, instance.lifecycle, instance.availability_zone)] += 1
+    return RunningSnapshot(
+        region=status.region,
+        tasks=tuple(
+            RunningTasks(provider, cpu, memory, count, cpu_architecture)
+            for (provider, cpu, memory), count in sorted(task_groups.items())
+        ),
+        instances=tuple(
+            RunningInstances(itype, lifecycle, count, zone)
+            for (itype, lifecycle, zone), count in sorted(instance_groups.items(), key=lambda kv: str(kv[0]))
+        ),
+        nat_gateways=nat_gateways,
+        root_volume_gib=root_volume_gib,
+    )
+
+
+def _architecture(task: Mapping[str, Any]) -> str:
+    for attribute in task.get("attributes") or ():
+        if attribute.get("name") == "ecs.cpu-architecture":
+            return "ARM64" if str(attribute.get("value", "")).lower() in ("arm64", "aarch64") else "X86_64"
+    return "X86_64"

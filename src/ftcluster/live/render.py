@@ -1,0 +1,254 @@
+"""Rich renderables for the live views (status, preflight, leftovers); the CLI prints them.
+
+The only module of the package that imports rich; core modules return plain data.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .leftovers import LeftoverReport
+from .preflight import PreflightReport
+from .preflight_checks import usd
+from .status_model import ClusterStatus, ServiceState, StatusReport
+
+STATE_STYLE = {"HEALTHY": "bold green", "DEGRADED": "bold yellow", "DOWN": "bold red"}
+FINDING_MARK = {"down": "[red]✗[/red]", "degraded": "[yellow]![/yellow]", "info": "[dim]·[/dim]"}
+LEVEL_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
+STOPPED_SHOWN = 10
+EVENTS_SHOWN = 5
+
+
+# --- status --------------------------------------------------------------------------------------
+
+
+def render_status(report: StatusReport) -> RenderableType:
+    status = report.status
+    parts: list[RenderableType] = [_verdict_panel(report), _service_block("Training service", status.training, status)]
+    if status.workers:
+        parts.append(_service_block("Fleet workers", status.workers, status))
+    parts.append(_tasks_table(status))
+    if status.stopped_tasks():
+        parts.append(_stopped_table(status))
+    if status.fleet:
+        parts.append(_fleet_block(status))
+    elif status.container_instances:
+        parts.append(Text(f"Container instances registered: {len(status.container_instances)}"))
+    if status.scaling:
+        parts.append(_scaling_block(status))
+    if status.training.events:
+        parts.append(_events_table(status.training, status.gathered_at))
+    for note in status.notes:
+        parts.append(Text(f"note: {note}", style="dim"))
+    return Group(*parts)
+
+
+def _verdict_panel(report: StatusReport) -> Panel:
+    status, verdict = report.status, report.verdict
+    lines = [f"{FINDING_MARK[f.level]} {escape(f.message)}" for f in verdict.findings]
+    if not lines:
+        lines = ["[green]✓[/green] every check passed"]
+    title = f"[bold]{escape(status.cluster_name)}[/bold] · {escape(status.region)}"
+    subtitle = f"[{STATE_STYLE[verdict.state]}]{verdict.state}[/]"
+    return Panel("\n".join(lines), title=title, subtitle=subtitle, title_align="left", subtitle_align="right",
+                 border_style=STATE_STYLE[verdict.state].split()[-1])
+
+
+def _service_block(title: str, service: ServiceState, status: ClusterStatus) -> RenderableType:
+    head = Text.from_markup(
+        f"[bold]{title}[/bold] {escape(service.name)}: {service.status.lower()} · desired {service.desired} · "
+        f"running {service.running} · pending {service.pending}"
+    )
+    if not service.deployments:
+        return head
+    table = Table("deployment", "status", "rollout", "running/desired", "failed", "task definition", "created",
+                  box=None, padding=(0, 1), header_style="dim")
+    for d in service.deployments:
+        rollout = d.rollout_state or "-"
+        style = {"FAILED": "red", "IN_PROGRESS": "yellow", "COMPLETED": "green"}.get(rollout, "")
+        table.add_row(escape(d.id), d.status, f"[{style}]{rollout}[/]" if style else rollout,
+                      f"{d.running}/{d.desired}", str(d.failed_tasks), escape(d.task_definition or "-"),
+                      _ago(d.created_at, status.gathered_at))
+        if d.rollout_state == "FAILED" and d.rollout_state_reason:
+            table.add_row("", "", f"[red]{escape(d.rollout_state_reason)}[/red]", "", "", "", "")
+    return Group(head, table)
+
+
+def _tasks_table(status: ClusterStatus) -> RenderableType:
+    services = [s for s in (status.training, status.workers) if s]
+    running = [t for s in services for t in status.running_tasks(s.name)]
+    providers = sorted({t.capacity_provider for t in running}) or ["FARGATE", "FARGATE_SPOT"]
+    table = Table(title="Running tasks by AZ and capacity provider", title_justify="left", header_style="dim")
+    table.add_column("AZ")
+    for provider in providers:
+        table.add_column(provider, justify="right")
+    table.add_column("total", justify="right", style="bold")
+    counts = Counter((t.availability_zone or "unknown", t.capacity_provider) for t in running)
+    azs = sorted(set(status.expected_azs) | {az for az, _ in counts})
+    for az in azs:
+        row = [counts.get((az, p), 0) for p in providers]
+        style = "red" if az in status.expected_azs and not sum(row) and running else ""
+        table.add_row(az, *(str(n) for n in row), str(sum(row)), style=style)
+    table.add_row("all", *(str(sum(counts.get((az, p), 0) for az in azs)) for p in providers), str(len(running)),
+                  style="bold", end_section=True)
+    return table
+
+
+def _stopped_table(status: ClusterStatus) -> RenderableType:
+    stopped = status.stopped_tasks()
+    spot = len(status.spot_interruptions())
+    several_services = len({t.service for t in stopped}) > 1
+    table = Table(title=f"Stopped recently: {len(stopped)} (Spot interruptions: {spot})", title_justify="left",
+                  header_style="dim")
+    for column in ("stopped", "task", *(["service"] if several_services else []), "provider", "AZ", "stop code"):
+        table.add_column(column, no_wrap=column in ("stopped", "stop code"))
+    table.add_column("reason", ratio=1, min_width=16)
+    for task in stopped[:STOPPED_SHOWN]:
+        service = [escape(task.service or "-")] if several_services else []
+        table.add_row(_ago(task.stopped_at, status.gathered_at), task.id[:8], *service, task.capacity_provider,
+                      task.availability_zone or "-", task.stop_code or "-", escape(task.stopped_reason or "-"),
+                      style="yellow" if task.spot_interrupted else "")
+    if len(stopped) > STOPPED_SHOWN:
+        table.caption = f"{len(stopped) - STOPPED_SHOWN} more not shown (see --json)"
+    return table
+
+
+def _fleet_block(status: ClusterStatus) -> RenderableType:
+    fleet = status.fleet
+    assert fleet is not None
+    agents = sum(1 for c in status.container_instances if c.agent_connected)
+    head = Text.from_markup(
+        f"[bold]Spot Fleet[/bold] {escape(fleet.request_id)}: {fleet.state}"
+        f"{' / ' + fleet.activity_status if fleet.activity_status else ''} · target {fleet.target} · "
+        f"fulfilled {fleet.fulfilled:g} · instances running {fleet.running_instances} · "
+        f"container instances registered {len(status.container_instances)} ({agents} agent connected)"
+    )
+    if not fleet.instances:
+        return head
+    table = Table("instance type", "AZ", "lifecycle", "state", "count", box=None, padding=(0, 1), header_style="dim")
+    groups = Counter((i.instance_type, i.availability_zone or "-", i.lifecycle, i.state) for i in fleet.instances)
+    for (instance_type, az, lifecycle, state), count in sorted(groups.items()):
+        table.add_row(instance_type, az, lifecycle, state, str(count), style="" if state == "running" else "yellow")
+    return Group(head, table)
+
+
+def _scaling_block(status: ClusterStatus) -> RenderableType:
+    scaling = status.scaling
+    assert scaling is not None
+    if not scaling.registered:
+        return Text(f"Auto scaling: no target registered for {scaling.resource_id}", style="yellow")
+    head = Text.from_markup(
+        f"[bold]Auto scaling[/bold]: min {scaling.min} · max {scaling.max} · current {status.training.desired}"
+        f"{' · [yellow]suspended[/yellow]' if scaling.suspended else ''}"
+    )
+    if not scaling.activities:
+        return head
+    table = Table("when", "status", "activity", box=None, padding=(0, 1), header_style="dim")
+    for activity in scaling.activities[:EVENTS_SHOWN]:
+        style = "red" if activity.status == "Failed" else ""
+        text = activity.description + (f" ({activity.message})" if activity.message else "")
+        table.add_row(_ago(activity.started_at, status.gathered_at), activity.status, escape(text), style=style)
+    return Group(head, table)
+
+
+def _events_table(service: ServiceState, now: datetime) -> RenderableType:
+    table = Table("when", "event", title=f"Last service events of {service.name}", title_justify="left",
+                  header_style="dim", box=None, padding=(0, 1))
+    for event in service.events[:EVENTS_SHOWN]:
+        table.add_row(_ago(event.created_at, now), escape(event.message))
+    return table
+
+
+# --- preflight -----------------------------------------------------------------------------------
+
+
+def render_preflight(report: PreflightReport) -> RenderableType:
+    where = f" via {escape(report.endpoint)}" if report.endpoint else ""
+    parts: list[RenderableType] = [
+        Text.from_markup(f"[bold]Preflight[/bold] for {escape(report.cluster)} in {escape(report.region)}{where}")
+    ]
+    table = Table(box=None, padding=(0, 1), show_header=False)
+    table.add_column(width=5)
+    table.add_column(style="bold")
+    table.add_column()
+    for check in report.checks:
+        lines = [escape(check.summary)] + [f"[dim]- {escape(d)}[/dim]" for d in check.details]
+        if check.fix and check.level in ("warn", "fail"):
+            lines.append(f"[{LEVEL_STYLE[check.level]}]fix:[/] {escape(check.fix)}")
+        table.add_row(f"[{LEVEL_STYLE[check.level]}]{check.level.upper()}[/]", escape(check.title), "\n".join(lines))
+    parts.append(table)
+    prices = next((c for c in report.checks if c.id == "spot_prices" and c.data.get("spot")), None)
+    if prices:
+        parts.append(_price_table(prices.data))
+    counts = Counter(c.level for c in report.checks)
+    verdict = "[red]cannot deploy as it is[/red]" if not report.ok else "[green]ready to deploy[/green]"
+    parts.append(Text.from_markup(
+        f"{counts['pass']} passed, {counts['warn']} warning(s), {counts['fail']} failed, "
+        f"{counts['skip']} skipped: {verdict}"
+    ))
+    return Group(*parts)
+
+
+def _price_table(data: dict) -> Table:
+    spot: dict[str, dict[str, float | None]] = data["spot"]
+    azs = sorted({az for by_az in spot.values() for az in by_az})
+    table = Table(title="Current prices, USD per instance-hour", title_justify="left", header_style="dim")
+    table.add_column("instance type")
+    for az in azs:
+        table.add_column(f"Spot {az}", justify="right")
+    table.add_column("on-demand", justify="right")
+    on_demand = data.get("on_demand") or {}
+    for instance_type, by_az in spot.items():
+        od = on_demand.get(instance_type)
+        table.add_row(instance_type, *(_price(by_az.get(az)) for az in azs), _price(od) if od else "n/a")
+    return table
+
+
+# --- leftovers -----------------------------------------------------------------------------------
+
+
+def render_leftovers(report: LeftoverReport) -> RenderableType:
+    parts: list[RenderableType] = []
+    if report.items:
+        table = Table("", "kind", "id", "found by", "note", header_style="dim",
+                      title=f"Left of cluster {report.cluster} in {report.region}", title_justify="left")
+        for item in report.items:
+            mark = "[dim]kept[/dim]" if item.expected else "[red]LEFTOVER[/red]"
+            table.add_row(mark, item.kind, escape(item.id), item.found_by, escape(item.note or ""))
+        parts.append(table)
+    unexpected = len(report.unexpected)
+    if unexpected:
+        parts.append(Text.from_markup(f"[red]{unexpected} resource(s) survived the destroy[/red]; delete them "
+                                      "in the AWS console or CLI (they may cost money or block a new cluster)"))
+    elif report.items:
+        parts.append(Text.from_markup("[green]nothing left behind[/green] apart from what destroy keeps on purpose"))
+    else:
+        parts.append(Text.from_markup(f"[green]nothing left[/green] of cluster {escape(report.cluster)}"))
+    parts.extend(Text(f"note: {note}", style="dim") for note in report.notes)
+    return Group(*parts)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _ago(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "-"
+    seconds = int((now - when).total_seconds())
+    if seconds < 0:
+        return when.strftime("%H:%M:%S")
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+def _price(value: float | None) -> str:
+    return "-" if value is None else usd(value)

@@ -1,0 +1,219 @@
+"""What `ftcluster status` gathers from AWS, as plain data: no boto3 objects, easy to judge and to print.
+
+Lists keep one entry per task / instance (with type, lifecycle and capacity provider) so later views,
+such as a cost run-rate, can aggregate them their own way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+SPOT_INTERRUPTION_STOP_CODES = ("SpotInterruption", "TerminationNotice")
+# The stoppedReason ECS gives a reclaimed Fargate Spot task (used when a stopCode is absent).
+SPOT_INTERRUPTION_REASON = "Your Spot Task was interrupted"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    id: str
+    status: str  # PRIMARY | ACTIVE | INACTIVE
+    rollout_state: str | None  # COMPLETED | IN_PROGRESS | FAILED
+    rollout_state_reason: str | None
+    task_definition: str | None
+    desired: int
+    running: int
+    pending: int
+    failed_tasks: int
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ServiceEvent:
+    created_at: datetime | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    name: str
+    status: str  # ACTIVE | DRAINING | INACTIVE | MISSING
+    desired: int = 0
+    running: int = 0
+    pending: int = 0
+    deployments: list[Deployment] = field(default_factory=list)
+    events: list[ServiceEvent] = field(default_factory=list)  # newest first
+
+    @property
+    def exists(self) -> bool:
+        return self.status not in ("MISSING", "INACTIVE")
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    id: str
+    service: str | None  # service name from the task group "service:NAME"; None for other tasks
+    last_status: str
+    desired_status: str
+    availability_zone: str | None
+    capacity_provider: str  # FARGATE | FARGATE_SPOT | EC2 | another provider name | unknown
+    cpu: str | None
+    memory: str | None
+    container_instance_id: str | None
+    started_at: datetime | None
+    stopped_at: datetime | None
+    stop_code: str | None
+    stopped_reason: str | None
+
+    @property
+    def spot_interrupted(self) -> bool:
+        return self.stop_code in SPOT_INTERRUPTION_STOP_CODES or (self.stopped_reason or "").startswith(
+            SPOT_INTERRUPTION_REASON
+        )
+
+
+@dataclass(frozen=True)
+class FleetInstance:
+    id: str
+    instance_type: str
+    availability_zone: str | None
+    state: str  # pending | running | shutting-down | terminated | stopping | stopped
+    lifecycle: str  # spot | on-demand
+    launched_at: datetime | None
+
+
+@dataclass(frozen=True)
+class FleetState:
+    request_id: str
+    state: str  # submitted | active | modifying | cancelled* | failed | MISSING
+    activity_status: str | None  # fulfilled | pending_fulfillment | pending_termination | error
+    target: int = 0
+    fulfilled: float = 0.0
+    on_demand_target: int = 0
+    on_demand_fulfilled: float = 0.0
+    instances: list[FleetInstance] = field(default_factory=list)
+
+    @property
+    def running_instances(self) -> int:
+        return sum(1 for i in self.instances if i.state == "running")
+
+
+@dataclass(frozen=True)
+class ContainerInstance:
+    id: str
+    ec2_instance_id: str | None
+    status: str  # ACTIVE | DRAINING | ...
+    agent_connected: bool
+    availability_zone: str | None
+    running_tasks: int
+
+
+@dataclass(frozen=True)
+class ScalingActivity:
+    status: str  # Successful | Failed | InProgress | ...
+    description: str
+    cause: str | None
+    message: str | None
+    started_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ScalingState:
+    resource_id: str
+    registered: bool
+    min: int | None = None
+    max: int | None = None
+    suspended: bool = False
+    activities: list[ScalingActivity] = field(default_factory=list)  # newest first
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    """Everything gathered in one pass; `notes` says what could not be read and why."""
+
+    cluster_name: str
+    region: str
+    cluster_arn: str | None
+    cluster_state: str
+    capacity_providers: list[str]
+    expected_azs: list[str]  # AZs of the cluster's subnets
+    training: ServiceState
+    workers: ServiceState | None
+    tasks: list[TaskInfo]  # running and recently stopped, every service of the cluster
+    fleet: FleetState | None
+    container_instances: list[ContainerInstance]
+    scaling: ScalingState | None
+    stack: dict[str, Any]  # the stack outputs this status was read with
+    gathered_at: datetime
+    notes: list[str] = field(default_factory=list)
+
+    def running_tasks(self, service: str | None) -> list[TaskInfo]:
+        return [t for t in self.tasks if t.service == service and t.last_status == "RUNNING"]
+
+    def stopped_tasks(self, service: str | None = None) -> list[TaskInfo]:
+        stopped = [t for t in self.tasks if t.last_status == "STOPPED" and (service is None or t.service == service)]
+        return sorted(stopped, key=lambda t: t.stopped_at or self.gathered_at, reverse=True)
+
+    def running_by_az(self, service: str | None) -> dict[str, int]:
+        counts = Counter(t.availability_zone or "unknown" for t in self.running_tasks(service))
+        return {az: counts.get(az, 0) for az in sorted(set(self.expected_azs) | set(counts))}
+
+    def running_by_capacity_provider(self, service: str | None) -> dict[str, int]:
+        return dict(sorted(Counter(t.capacity_provider for t in self.running_tasks(service)).items()))
+
+    def spot_interruptions(self) -> list[TaskInfo]:
+        return [t for t in self.stopped_tasks() if t.spot_interrupted]
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # down | degraded | info
+    message: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: str  # HEALTHY | DEGRADED | DOWN
+    findings: list[Finding]
+
+    @property
+    def reasons(self) -> list[str]:
+        return [f.message for f in self.findings if f.level != "info"]
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    status: ClusterStatus
+    verdict: Verdict
+
+    def to_dict(self) -> dict[str, Any]:
+        status = self.status
+        data = to_plain(status)
+        training, workers = status.training.name, status.workers.name if status.workers else None
+        data["verdict"] = to_plain(self.verdict)
+        data["summary"] = {
+            "training_running_by_az": status.running_by_az(training),
+            "training_running_by_capacity_provider": status.running_by_capacity_provider(training),
+            "workers_running_by_az": status.running_by_az(workers) if workers else {},
+            "stopped_recently": len(status.stopped_tasks()),
+            "spot_interruptions": len(status.spot_interruptions()),
+            "fleet_running_instances": status.fleet.running_instances if status.fleet else None,
+            "container_instances_registered": len(status.container_instances),
+        }
+        return {"verdict": data.pop("verdict"), "summary": data.pop("summary"), **data}
+
+
+def to_plain(value: Any) -> Any:
+    """Dataclasses, lists and datetimes as JSON-ready values (datetimes in ISO 8601)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value

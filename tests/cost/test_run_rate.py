@@ -1,0 +1,160 @@
+"""The run-rate: from what runs (tasks by capacity provider, instances by type and lifecycle) to $/h."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from ftcluster.cost import LivePrice, PriceTable, RunningInstances, RunningSnapshot, RunningTasks, run_rate
+from ftcluster.cost.run_rate import snapshot_from_aws, snapshot_from_status
+from ftcluster.cost.spot_live import live_spot_prices
+
+approx = pytest.approx
+
+
+def by_component(est):
+    return {line.component: line for line in est.lines}
+
+
+def test_run_rate_by_hand(table: PriceTable) -> None:
+    snapshot = RunningSnapshot(
+        region="us-east-1",
+        tasks=(
+            RunningTasks("FARGATE", 4096, 16384, count=2),
+            RunningTasks("FARGATE_SPOT", 4096, 16384, count=3),
+            RunningTasks("EC2", 1024, 14336, count=4),  # workers on the fleet: paid through the instances
+        ),
+        instances=(
+            RunningInstances("g4dn.xlarge", "on-demand", 1, "us-east-1a"),
+            RunningInstances("g5.xlarge", "spot", 2, "us-east-1a"),
+            RunningInstances("g6.xlarge", "spot", 1, "us-east-1b"),
+        ),
+        nat_gateways=3,
+        root_volume_gib=200,
+    )
+    live = [LivePrice("g5.xlarge", "us-east-1a", 0.40), LivePrice("g6.xlarge", "us-east-1a", 0.30)]
+    est = run_rate(snapshot, table, live_spot=live)
+    parts = by_component(est)
+    # Fargate: 2 on demand × 0.23304 = 0.46608; 3 Spot: 0.69912 on demand, 0.209736 at 70 % off.
+    assert parts["fargate_on_demand"].hourly.low == approx(0.46608)
+    assert (parts["fargate_spot"].hourly.low, parts["fargate_spot"].hourly.high) == (approx(0.209736), approx(0.69912))
+    assert parts["fleet_on_demand"].hourly.low == approx(0.526)
+    # Spot: 2 × g5.xlarge at the live 0.40 in us-east-1a; the g6.xlarge runs in us-east-1b, which has no
+    # live price → 0.08048 .. 0.8048 (90 % off .. on demand). Sum: 0.88048 .. 1.6048; on demand 2.012 + 0.8048.
+    spot = parts["fleet_spot"]
+    assert (spot.hourly.low, spot.hourly.high) == (approx(0.88048), approx(1.6048))
+    assert spot.basis == "bound" and spot.on_demand_hourly == approx(2.8168)
+    assert "2 at live Spot prices" in spot.note and "1 without a live price" in spot.note
+    assert parts["nat_gateway"].hourly.low == approx(0.135)
+    assert parts["ebs"].hourly.low * 720 == approx(4 * 200 * 0.08)
+    assert [p.instance_type for p in est.live_prices] == ["g5.xlarge"]  # the g6.xlarge pool price was not used
+    assert any("4 task(s) run on EC2 instances" in note for note in est.notes)
+    assert est.kind == "run_rate"
+
+
+def test_unknown_instance_type_in_a_run_rate_is_named(table: PriceTable) -> None:
+    snapshot = RunningSnapshot("us-east-1", instances=(RunningInstances("z1d.large", "on-demand", 2),))
+    est = run_rate(snapshot, table)
+    assert est.not_estimated == ("instance types not in the price table for us-east-1: z1d.large",)
+    assert by_component(est)["fleet_on_demand"].hourly is None
+
+
+def test_spot_max_price_caps_the_offline_range(table: PriceTable) -> None:
+    snapshot = RunningSnapshot("us-east-1", instances=(RunningInstances("g5.xlarge", "spot", 1),))
+    spot = by_component(run_rate(snapshot, table, spot_max_price=0.5))["fleet_spot"]
+    assert (spot.hourly.low, spot.hourly.high) == (approx(0.1006), approx(0.5))
+
+
+def test_snapshot_from_describe_tasks_and_instances() -> None:
+    tasks = [
+        {"lastStatus": "RUNNING", "capacityProviderName": "FARGATE_SPOT", "launchType": "FARGATE",
+         "cpu": "4096", "memory": "16384"},
+        {"lastStatus": "PENDING", "capacityProviderName": "FARGATE_SPOT", "cpu": "4096", "memory": "16384"},
+        {"lastStatus": "RUNNING", "launchType": "FARGATE", "cpu": "1024", "memory": "2048",
+         "attributes": [{"name": "ecs.cpu-architecture", "value": "arm64"}]},
+        {"lastStatus": "STOPPED", "capacityProviderName": "FARGATE", "cpu": "4096", "memory": "16384"},
+        {"lastStatus": "RUNNING", "launchType": "EC2", "cpu": "1024", "memory": "14336"},
+    ]
+    instances = [
+        {"InstanceType": "g5.xlarge", "InstanceLifecycle": "spot", "State": {"Name": "running"},
+         "Placement": {"AvailabilityZone": "us-east-1a"}},
+        {"InstanceType": "g4dn.xlarge", "State": {"Name": "running"}, "Placement": {"AvailabilityZone": "us-east-1b"}},
+        {"InstanceType": "g4dn.xlarge", "State": {"Name": "terminated"}},
+    ]
+    snapshot = snapshot_from_aws("us-east-1", tasks, instances, nat_gateways=1, root_volume_gib=100)
+    assert set(snapshot.tasks) == {
+        RunningTasks("FARGATE_SPOT", 4096, 16384, 2, "X86_64"),
+        RunningTasks("FARGATE", 1024, 2048, 1, "ARM64"),
+        RunningTasks("EC2", 1024, 14336, 1, "X86_64"),
+    }
+    assert set(snapshot.instances) == {
+        RunningInstances("g5.xlarge", "spot", 1, "us-east-1a"),
+        RunningInstances("g4dn.xlarge", "on-demand", 1, "us-east-1b"),
+    }
+    assert (snapshot.nat_gateways, snapshot.root_volume_gib) == (1, 100)
+
+
+def test_run_rate_of_instances_running_in_moto(aws: str) -> None:
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    image = "ami-12c6146b"  # one of the AMIs moto ships; listing them all takes seconds
+    placement = {"AvailabilityZone": "us-east-1a"}
+    ec2.run_instances(ImageId=image, InstanceType="g4dn.xlarge", MinCount=1, MaxCount=1, Placement=placement)
+    ec2.run_instances(
+        ImageId=image, InstanceType="g5.xlarge", MinCount=2, MaxCount=2, Placement=placement,
+        InstanceMarketOptions={"MarketType": "spot"},
+    )
+    reservations = ec2.describe_instances()["Reservations"]
+    instances = [i for r in reservations for i in r["Instances"]]
+    snapshot = snapshot_from_aws("us-east-1", (), instances)
+    assert set(snapshot.instances) == {
+        RunningInstances("g4dn.xlarge", "on-demand", 1, "us-east-1a"),
+        RunningInstances("g5.xlarge", "spot", 2, "us-east-1a"),
+    }
+    live = live_spot_prices("us-east-1", ["g5.xlarge"], ["us-east-1a"])
+    est = run_rate(snapshot, live_spot=live)
+    spot = by_component(est)["fleet_spot"]
+    assert spot.basis == "live" and spot.hourly.high == approx(2 * 0.00001)  # moto's Spot price
+    assert by_component(est)["fleet_on_demand"].hourly.low == approx(0.526)  # shipped table, us-east-1
+
+
+def test_snapshot_from_the_live_status_data(table: PriceTable) -> None:
+    """The contract with `ftcluster status` (issue 5): its ClusterStatus maps onto a snapshot as it is."""
+    status_model = pytest.importorskip("ftcluster.live.status_model")
+    from datetime import datetime, timezone
+
+    def task(provider: str, last_status: str = "RUNNING") -> object:
+        return status_model.TaskInfo(
+            id="t", service="svc", last_status=last_status, desired_status="RUNNING",
+            availability_zone="us-east-1a", capacity_provider=provider, cpu="4096", memory="16384",
+            container_instance_id=None, started_at=None, stopped_at=None, stop_code=None, stopped_reason=None,
+        )
+
+    def instance(itype: str, lifecycle: str, state: str = "running") -> object:
+        return status_model.FleetInstance(
+            id="i", instance_type=itype, availability_zone="us-east-1a", state=state, lifecycle=lifecycle,
+            launched_at=None,
+        )
+
+    service = status_model.ServiceState(name="svc", status="ACTIVE")
+    status = status_model.ClusterStatus(
+        cluster_name="c", region="us-east-1", cluster_arn=None, cluster_state="ACTIVE",
+        capacity_providers=["FARGATE", "FARGATE_SPOT"], expected_azs=["us-east-1a"], training=service,
+        workers=None,
+        tasks=[task("FARGATE"), task("FARGATE_SPOT"), task("FARGATE_SPOT"), task("FARGATE", "STOPPED")],
+        fleet=status_model.FleetState(
+            request_id="sfr-1", state="active", activity_status="fulfilled",
+            instances=[instance("g4dn.xlarge", "on-demand"), instance("g5.xlarge", "spot"),
+                       instance("g5.xlarge", "spot", "terminated")],
+        ),
+        container_instances=[], scaling=None, stack={}, gathered_at=datetime.now(timezone.utc),
+    )
+    snapshot = snapshot_from_status(status, nat_gateways=3, root_volume_gib=200)
+    assert set(snapshot.tasks) == {RunningTasks("FARGATE", 4096, 16384, 1), RunningTasks("FARGATE_SPOT", 4096, 16384, 2)}
+    assert set(snapshot.instances) == {
+        RunningInstances("g4dn.xlarge", "on-demand", 1, "us-east-1a"),
+        RunningInstances("g5.xlarge", "spot", 1, "us-east-1a"),
+    }
+    # 1 × 0.23304 + 0.526 + 3 × 0.045 + 2 × 200 × 0.08 / 720 on the exact side
+    est = run_rate(snapshot, table)
+    exact = sum(line.hourly.low for line in est.lines if line.basis == "table")
+    assert exact == pytest.approx(0.23304 + 0.526 + 0.135 + 400 * 0.08 / 720)
