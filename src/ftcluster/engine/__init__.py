@@ -1,0 +1,11 @@
+"""Drive clusters through the Pulumi Automation API: stacks, preview/up/scale/destroy, Ctrl-C, errors.
+
+Importing this package is cheap; pulumi, pulumi_aws and boto3 load when an operation runs.
+Contract for other layers: `cluster_outputs(spec_path, cluster, environ) -> ClusterOutputs`.
+"""
+
+from __future__ import annotations
+
+from .outputs import ClusterOutputs, ClusterSummary, cluster_outputs, list_clusters
+
+__all__ = ["ClusterOutputs", "ClusterSummary", "cluster_outputs", "list_clusters"]

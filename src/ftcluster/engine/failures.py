@@ -1,0 +1,150 @@
+"""Turn Pulumi failures into FtclusterErrors a person can act on (no stack traces, no CLI dumps)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import FtclusterError
+from .urns import type_and_name
+
+MAX_MESSAGE_LINES = 6
+
+
+@dataclass
+class Diagnostics:
+    """Collects error diagnostics and failed resources from engine events (called from gRPC threads)."""
+
+    errors: dict[str, list[str]] = field(default_factory=dict)  # urn ("" = the run itself) -> messages
+    failed: list[str] = field(default_factory=list)  # urns whose operation failed, in order
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, event: Any) -> None:
+        with self._lock:
+            if event.diagnostic_event and event.diagnostic_event.severity == "error":
+                diag = event.diagnostic_event
+                self.errors.setdefault(diag.urn or "", []).append(diag.message.strip())
+            if event.res_op_failed_event:
+                urn = event.res_op_failed_event.metadata.urn
+                if urn not in self.failed:
+                    self.failed.append(urn)
+
+    def describe(self) -> list[str]:
+        """One readable line (or a few) per failing resource, then errors of the run itself."""
+        lines = []
+        with self._lock:
+            urns = self.failed + [u for u in self.errors if u not in self.failed]
+            for urn in urns:
+                messages = self.errors.get(urn) or ["failed (no details reported)"]
+                message = "\n    ".join(_trim(m) for m in messages)
+                lines.append(f"{describe_urn(urn)}: {message}" if urn else message)
+        return lines
+
+
+def describe_urn(urn: str) -> str:
+    """`aws:ecs/service:Service training-service` from a URN."""
+    type_, name = type_and_name(urn)
+    return f"{type_} {name}" if type_ else urn
+
+
+def _trim(message: str) -> str:
+    lines = [line for line in message.splitlines() if line.strip()]
+    if len(lines) > MAX_MESSAGE_LINES:
+        lines = lines[:MAX_MESSAGE_LINES] + ["..."]
+    return "\n    ".join(lines)
+
+
+def command_error_message(err: Exception) -> str:
+    """The CLI's own `error: ...` message from a CommandError, without the code/stdout/stderr dump."""
+    text = str(err)  # "\n code: N\n stdout: ...\n stderr: ..."
+    stderr = text.split("\n stderr: ", 1)[1] if "\n stderr: " in text else text
+    lines = [line.rstrip() for line in stderr.strip().splitlines() if line.strip()]
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("error:")), None)
+    if start is None:
+        return lines[-1].strip() if lines else "unknown error"
+    message = "\n".join(lines[start:start + MAX_MESSAGE_LINES]).strip()[len("error:"):].strip()
+    return message + ("\n..." if len(lines) - start > MAX_MESSAGE_LINES else "")
+
+
+ACTIONS = {"update": "the update", "preview": "the preview", "scale": "the scale update", "destroy": "the destroy",
+           "refresh": "the refresh", "open": "opening the stack", "lookup": "listing the stacks",
+           "list": "listing the stacks", "outputs": "reading the outputs", "read": "reading the state"}
+
+
+@dataclass(frozen=True)
+class StackContext:
+    cluster: str  # what the user calls it, for messages
+    stack: str
+    operation: str  # "update", "preview", "destroy", "refresh"
+    lock_folder: Path | None  # file backends only
+    retry: str  # the command that resumes, e.g. "ftcluster up configs/x.yaml"
+
+
+def lock_holder(lock_folder: Path | None) -> str | None:
+    """`user@host, pid 123 (still running)` from a file backend's lock file, when there is one."""
+    if lock_folder is None or not lock_folder.is_dir():
+        return None
+    for path in sorted(lock_folder.glob("*.json")):
+        try:
+            info = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        pid = info.get("pid")
+        alive = ""
+        if isinstance(pid, int) and info.get("hostname") == socket.gethostname():
+            try:
+                os.kill(pid, 0)
+                alive = ", still running"
+            except ProcessLookupError:
+                alive = ", no longer running"
+            except PermissionError:
+                alive = ", still running"
+        return f"{info.get('username', '?')}@{info.get('hostname', '?')}, pid {pid}{alive}, since {info.get('timestamp', '?')}"
+    return None
+
+
+def translate(err: Exception, context: StackContext, diagnostics: Diagnostics | None) -> FtclusterError:
+    from pulumi.automation import errors as auto_errors
+
+    if isinstance(err, auto_errors.ConcurrentUpdateError):
+        holder = lock_holder(context.lock_folder)
+        who = f" (lock held by {holder})" if holder else ""
+        return FtclusterError(
+            f"cluster {context.cluster} is being changed by another ftcluster or pulumi run{who}",
+            hint=f"wait for it to finish; if that run is gone, release its lock with "
+                 f"`ftcluster cancel --cluster {context.stack}`, then `ftcluster refresh --cluster {context.stack}`",
+        )
+    if isinstance(err, auto_errors.StackNotFoundError):
+        return FtclusterError(
+            f"no cluster {context.cluster} in the state backend (looked for stack {context.stack})",
+            hint="create it with `ftcluster up SPEC`, or see what exists with `ftcluster list`",
+        )
+    if isinstance(err, auto_errors.InlineSourceRuntimeError):
+        detail = diagnostics.describe() if diagnostics else []
+        return FtclusterError(
+            "the ftcluster program failed while declaring resources:\n  " + "\n  ".join(
+                detail or [command_error_message(err)]),
+            hint="this is a bug in ftcluster unless the message names your spec; run with --debug and report it",
+        )
+    if isinstance(err, auto_errors.CommandError):
+        detail = diagnostics.describe() if diagnostics else []
+        what = f"{ACTIONS.get(context.operation, context.operation)} of cluster {context.cluster} failed"
+        if detail:
+            message = f"{what}:\n  " + "\n  ".join(detail)
+        else:
+            message = f"{what}: {command_error_message(err)}"
+        hint = None
+        if "pending operations" in message:
+            hint = (f"an interrupted run left these operations unfinished: check in AWS whether those resources exist, "
+                    f"then run `ftcluster refresh --clear-pending-creates --cluster {context.stack}`")
+        elif context.operation in ("update", "scale", "destroy", "refresh"):
+            hint = f"resources that finished are recorded in the state; fix the cause and run `{context.retry}` again"
+        return FtclusterError(message, hint=hint)
+    if isinstance(err, auto_errors.InvalidVersionError):
+        return FtclusterError(str(err), hint="run `ftcluster install-pulumi` to get a matching Pulumi CLI")
+    raise err

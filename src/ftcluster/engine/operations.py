@@ -1,0 +1,240 @@
+"""What the commands do to a cluster's stack: preview, up, scale, destroy, refresh, cancel.
+
+Each long run goes through `run_interruptible` (Ctrl-C) and `Session.translated` (readable errors);
+engine events go to the caller's `on_event` (the progress view) and to a Diagnostics collector.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import FtclusterError
+from ..spec import Spec
+from .failures import ACTIONS, Diagnostics
+from .interrupts import run_interruptible
+from .scale import SPEC_KEY, Overrides, UpPlan, plan_scale, plan_up, recorded_spec, spec_config
+from .session import Session
+from .urns import type_and_name
+
+OnEvent = Callable[[Any], None] | None
+Notify = Callable[[str], None]
+
+
+def _tee(diagnostics: Diagnostics, on_event: OnEvent) -> Callable[[Any], None]:
+    def handle(event: Any) -> None:
+        diagnostics(event)
+        if on_event is not None:
+            on_event(event)
+
+    return handle
+
+
+def _run(session: Session, operation: str, retry: str, call: Callable[[Callable[[Any], None]], Any],
+         on_event: OnEvent, notify: Notify) -> Any:
+    # When a run is stopped hard, the Automation API's event receiver warns that the stream broke: expected.
+    warnings.filterwarnings("ignore", message="Error in event stream", category=UserWarning)
+    diagnostics = Diagnostics()
+    what = f"{ACTIONS.get(operation, operation)} of {session.label}"
+    recovery = (f"`ftcluster cancel --cluster {session.stack_name}` to release the lock, then "
+                f"`ftcluster refresh --cluster {session.stack_name}` to bring the state in line with AWS")
+    with session.translated(operation, retry, diagnostics):
+        return run_interruptible(
+            lambda: call(_tee(diagnostics, on_event)), session.command, what=what, recovery=recovery,
+            on_first_interrupt=lambda: notify(
+                f"cancelling {what}: Pulumi finishes the operations in flight and saves the state "
+                "(press Ctrl-C again to stop at once)"),
+        )
+
+
+def _program(spec: Spec, overrides: Overrides, *, delete_checkpoints: bool = False) -> Callable[[], None]:
+    from ..program import pulumi_program
+
+    return pulumi_program(spec, overrides.options(delete_checkpoints=delete_checkpoints))
+
+
+def _no_program() -> None:
+    """Destroy and refresh do not run the program; used when no applied spec is recorded."""
+
+
+def plain_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
+    return {key: getattr(value, "value", value) for key, value in outputs.items()}
+
+
+def applied_spec(session: Session) -> Spec | None:
+    return recorded_spec(session.config)
+
+
+def _save_config(session: Session, spec: Spec, overrides: Overrides) -> None:
+    """Record the spec and the overrides in force, in as few Pulumi calls as the change needs."""
+    from pulumi.automation import ConfigValue
+
+    wanted = {SPEC_KEY: spec_config(spec), "aws:region": spec.region, **overrides.config()}
+    stale = [key for key in Overrides.from_config(session.config).config() if key not in wanted]
+    changed = {key: value for key, value in wanted.items() if session.config.get(key) != value}
+    with session.translated("update", "ftcluster up SPEC"):
+        if changed:
+            session.stack.set_all_config({key: ConfigValue(value) for key, value in changed.items()})
+        if stale:
+            session.stack.remove_all_config(stale)
+    session.config = {**{k: v for k, v in session.config.items() if k not in stale}, **wanted}
+
+
+# --- up / preview ----------------------------------------------------------------------------------
+
+
+def plan(session: Session, spec: Spec) -> UpPlan:
+    return plan_up(spec, applied_spec(session), Overrides.from_config(session.config))
+
+
+def preview(session: Session, spec: Spec, up_plan: UpPlan, *, on_event: OnEvent, notify: Notify) -> dict[str, int]:
+    """Change counts by operation ("create", "update", "same", ...)."""
+    result = _run(session, "preview", "ftcluster preview SPEC",
+                  lambda handle: session.stack.preview(program=_program(spec, up_plan.overrides), on_event=handle,
+                                                       color="never"),
+                  on_event, notify)
+    return {getattr(op, "value", op): count for op, count in result.change_summary.items()}
+
+
+def up(session: Session, spec: Spec, up_plan: UpPlan, *, on_event: OnEvent, notify: Notify,
+       retry: str) -> dict[str, Any]:
+    """Record the spec and overrides (so the update's history carries them), then apply; the outputs."""
+    _save_config(session, spec, up_plan.overrides)
+    result = _run(session, "update", retry,
+                  lambda handle: session.stack.up(program=_program(spec, up_plan.overrides), on_event=handle,
+                                                  color="never", suppress_progress=True),
+                  on_event, notify)
+    return plain_outputs(result.outputs)
+
+
+def record_applied(session: Session, spec: Spec, up_plan: UpPlan) -> None:
+    """When nothing had to change: still remember this spec as the applied one."""
+    _save_config(session, spec, up_plan.overrides)
+
+
+def outputs(session: Session) -> dict[str, Any]:
+    with session.translated("outputs", "ftcluster outputs"):
+        return plain_outputs(session.workspace.stack_outputs(session.stack_name))
+
+
+# --- scale -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScaleResult:
+    before: dict[str, int | None]  # deployed counts (the program's own arithmetic, see program/options.py)
+    after: dict[str, int | None]
+    changes: dict[str, int]
+    pinned: bool  # auto scaling holds the service at `tasks` while the override stands
+
+
+def deployed_counts(spec: Spec, overrides: Overrides) -> dict[str, int | None]:
+    from ..program.options import effective_counts
+
+    counts = effective_counts(spec, overrides.options())
+    return {"tasks": counts.tasks, "min_tasks": counts.scaling_min if counts.autoscaling else None,
+            "max_tasks": counts.scaling_max if counts.autoscaling else None, "fleet_capacity": counts.fleet_capacity}
+
+
+def _require_applied(session: Session) -> Spec:
+    spec = applied_spec(session)
+    if spec is None:
+        raise FtclusterError(
+            f"cluster {session.label} has no recorded spec (it was never deployed by this ftcluster version)",
+            hint="run `ftcluster up SPEC` once; scale works on the spec that was applied",
+        )
+    return spec
+
+
+def _urns(session: Session, wanted: Callable[[dict[str, Any]], bool]) -> list[str]:
+    with session.translated("read", "ftcluster outputs"):
+        deployment = session.stack.export_stack().deployment or {}
+    return [r["urn"] for r in deployment.get("resources", []) if wanted(r)]
+
+
+def scale(session: Session, *, tasks: int | None, instances: int | None, adjust_limits: bool, reset: bool,
+          on_event: OnEvent, notify: Notify) -> ScaleResult:
+    from ..program import scale_targets
+
+    spec = _require_applied(session)
+    current = Overrides.from_config(session.config)
+    new = Overrides() if reset else plan_scale(spec, current, tasks=tasks, instances=instances,
+                                               adjust_limits=adjust_limits)
+    wanted = set(scale_targets(spec))
+    targets = _urns(session, lambda r: type_and_name(r["urn"]) in wanted)
+    if not targets:
+        raise FtclusterError(f"cluster {session.label} has none of the resources scaling changes",
+                             hint="finish the deployment with `ftcluster up SPEC` first")
+    _save_config(session, spec, new)
+
+    def apply(handle: Callable[[Any], None]) -> Any:
+        return session.stack.up(program=_program(spec, new), target=targets, on_event=handle, color="never",
+                                suppress_progress=True)
+
+    result = _run(session, "scale", f"ftcluster scale --cluster {session.stack_name} ...", apply, on_event, notify)
+    changes = dict(result.summary.resource_changes or {})
+    return ScaleResult(deployed_counts(spec, current), deployed_counts(spec, new), changes,
+                       pinned=spec.autoscaling is not None and new.tasks is not None)
+
+
+# --- destroy / refresh / cancel ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DestroyResult:
+    outputs_before: dict[str, Any]
+    changes: dict[str, int]
+    stack_removed: bool
+
+
+def destroy(session: Session, *, delete_checkpoints: bool, keep_stack: bool, on_event: OnEvent,
+            notify: Notify) -> DestroyResult:
+    spec = applied_spec(session)
+    overrides = Overrides.from_config(session.config)
+    before = outputs(session)
+    retry = f"ftcluster destroy --cluster {session.stack_name}"
+    if delete_checkpoints:
+        kept = _urns(session, lambda r: bool(r.get("retainOnDelete")))
+        if kept:
+            if spec is None:
+                raise FtclusterError("--delete-checkpoints needs the applied spec, which this stack does not record",
+                                     hint="delete the bucket in the S3 console after destroy")
+            notify(f"letting go of the checkpoint bucket: {len(kept)} resource(s) lose their keep-on-destroy flag")
+            _run(session, "update", retry,
+                 lambda handle: session.stack.up(program=_program(spec, overrides, delete_checkpoints=True),
+                                                 target=kept, on_event=handle, color="never", suppress_progress=True),
+                 on_event, notify)
+    program = _program(spec, overrides) if spec is not None else _no_program
+    result = _run(session, "destroy", retry,
+                  lambda handle: session.stack.destroy(program=program, on_event=handle, color="never",
+                                                       suppress_progress=True),
+                  on_event, notify)
+    removed = False
+    if not keep_stack:
+        with session.translated("destroy", retry):
+            session.workspace.remove_stack(session.stack_name)
+        removed = True
+    return DestroyResult(before, dict(result.summary.resource_changes or {}), removed)
+
+
+def refresh(session: Session, *, clear_pending_creates: bool, on_event: OnEvent, notify: Notify) -> dict[str, int]:
+    spec = applied_spec(session)
+    program = _program(spec, Overrides.from_config(session.config)) if spec is not None else _no_program
+    result = _run(session, "refresh", f"ftcluster refresh --cluster {session.stack_name}",
+                  lambda handle: session.stack.refresh(program=program, on_event=handle, color="never",
+                                                       clear_pending_creates=clear_pending_creates or None,
+                                                       suppress_progress=True),
+                  on_event, notify)
+    return dict(result.summary.resource_changes or {})
+
+
+def cancel(session: Session) -> bool:
+    """Release the lock of an interrupted update; False when there was nothing to cancel."""
+    folder = session.lock_folder()
+    if folder is not None and folder.is_dir() and not any(folder.glob("*.json")):
+        return False  # a file backend with no lock file: nothing to release (else let Pulumi decide)
+    with session.translated("cancel", f"ftcluster cancel --cluster {session.stack_name}"):
+        session.stack.cancel()
+    return True

@@ -1,0 +1,100 @@
+"""Read-only views of deployed clusters: outputs of one (the `status` contract) and the list of all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..home import ftcluster_home
+from .operations import outputs as stack_outputs
+from .scale import Overrides, recorded_spec, spec_values
+from .session import open_session, select_stack
+from .stacks import Target, read_active, resolve_target, split_stack_name
+
+# stack output that shows the effective value of each scale setting
+EFFECTIVE_OUTPUT = {
+    "tasks": "desired_tasks",
+    "fleet_capacity": "fleet_target_capacity",
+    "min_tasks": "autoscaling_min",
+    "max_tasks": "autoscaling_max",
+}
+
+
+@dataclass(frozen=True)
+class ClusterOutputs:
+    """A deployed cluster as the state backend knows it."""
+
+    name: str
+    region: str
+    stack: str
+    backend: str
+    outputs: dict[str, Any]  # the stack outputs, plain values
+    scale: dict[str, dict[str, int | None]]  # {"tasks": {"spec": 2, "effective": 5}, ...}
+    overrides: dict[str, int] = field(default_factory=dict)  # set by `ftcluster scale`, in force
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "region": self.region, "stack": self.stack, "backend": self.backend,
+                "scale": self.scale, "overrides": self.overrides, "outputs": self.outputs}
+
+
+def _quiet(_: str) -> None:
+    """Read-only views say nothing about the home folder (the first `up` already told the user)."""
+
+
+def cluster_outputs(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str],
+                    notify: Callable[[str], None] = _quiet) -> ClusterOutputs:
+    """Outputs and spec-vs-effective scale of the cluster named by SPEC, --cluster or the active one."""
+    target = resolve_target(spec_path, cluster, environ)
+    session = open_session(target, environ, engine=False, notify=notify)
+    select_stack(session, create=False)
+    values = stack_outputs(session)
+    target = session.target
+    spec = target.spec or recorded_spec(session.config)
+    specified = spec_values(spec) if spec is not None else dict.fromkeys(EFFECTIVE_OUTPUT)
+    scale = {key: {"spec": specified[key], "effective": values.get(output)} for key, output in EFFECTIVE_OUTPUT.items()}
+    return ClusterOutputs(
+        name=target.name,
+        region=target.region or str(values.get("region") or ""),
+        stack=target.stack,
+        backend=session.settings.backend_url,
+        outputs=values,
+        scale=scale,
+        overrides=Overrides.from_config(session.config).items(),
+    )
+
+
+@dataclass(frozen=True)
+class ClusterSummary:
+    stack: str
+    name: str
+    region: str | None
+    last_update: datetime | None
+    resource_count: int | None
+    update_in_progress: bool | None
+    active: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stack": self.stack, "name": self.name, "region": self.region,
+                "last_update": self.last_update.isoformat() + "Z" if self.last_update else None,
+                "resource_count": self.resource_count, "update_in_progress": self.update_in_progress,
+                "active": self.active}
+
+
+def list_clusters(environ: Mapping[str, str], backend: str | None = None,
+                  notify: Callable[[str], None] = _quiet) -> tuple[str, list[ClusterSummary]]:
+    """(backend URL, every ftcluster stack in it)."""
+    session = open_session(Target("", "", None, backend), environ, engine=False, notify=notify, lookup=False)
+    with session.translated("list", "ftcluster list"):
+        stacks = session.workspace.list_stacks()
+    active = read_active(ftcluster_home(environ)) or {}
+    summaries = []
+    for stack in sorted(stacks, key=lambda s: s.name):
+        name, region = split_stack_name(stack.name)
+        summaries.append(ClusterSummary(
+            stack.name, name, region, stack.last_update, stack.resource_count, stack.update_in_progress,
+            active.get("stack") == stack.name and active.get("backend") == session.settings.backend_url,
+        ))
+    return session.settings.backend_url, summaries

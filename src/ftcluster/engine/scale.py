@@ -1,0 +1,154 @@
+"""The scale a cluster runs at, kept in stack config so `up` does not silently undo `scale`.
+
+Stack config (it travels with the stack's update history, so teammates see it too):
+  ftcluster:spec           the spec as last applied (JSON)
+  ftcluster:tasks, ftcluster:fleetCapacity, ftcluster:minTasks, ftcluster:maxTasks
+                           values set by `ftcluster scale` that override the spec
+
+The rule at `up`: an override stays while the spec's own value is the one it overrode; once the
+spec's value changes (compared with the spec last applied), the spec wins and the override goes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+
+from ..errors import UsageError
+from ..program.options import ProgramOptions, effective_counts
+from ..spec import Spec
+
+SPEC_KEY = "ftcluster:spec"
+OVERRIDE_KEYS = {
+    "tasks": "ftcluster:tasks",
+    "fleet_capacity": "ftcluster:fleetCapacity",
+    "min_tasks": "ftcluster:minTasks",
+    "max_tasks": "ftcluster:maxTasks",
+}
+_LABELS = {
+    "tasks": "training.tasks",
+    "fleet_capacity": "spot_fleet.target_capacity",
+    "min_tasks": "autoscaling.min_tasks",
+    "max_tasks": "autoscaling.max_tasks",
+}
+
+
+@dataclass(frozen=True)
+class Overrides:
+    tasks: int | None = None
+    fleet_capacity: int | None = None
+    min_tasks: int | None = None
+    max_tasks: int | None = None
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, str]) -> Overrides:
+        values = {}
+        for field_name, key in OVERRIDE_KEYS.items():
+            text = config.get(key)
+            if text not in (None, ""):
+                try:
+                    values[field_name] = int(text)
+                except ValueError:
+                    pass  # a hand-edited, unusable value counts as no override
+        return cls(**values)
+
+    def items(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+    def config(self) -> dict[str, str]:
+        """Config entries for the overrides that are set."""
+        return {OVERRIDE_KEYS[name]: str(value) for name, value in self.items().items()}
+
+    def options(self, *, delete_checkpoints: bool = False) -> ProgramOptions:
+        return ProgramOptions(**self.items(), delete_checkpoints=delete_checkpoints)
+
+
+def spec_values(spec: Spec) -> dict[str, int | None]:
+    fleet = spec.spot_fleet if spec.spot_fleet is not None and spec.spot_fleet.enabled else None
+    scaling = spec.autoscaling
+    return {
+        "tasks": spec.training.tasks,
+        "fleet_capacity": fleet.target_capacity if fleet else None,
+        "min_tasks": scaling.min_tasks if scaling else None,
+        "max_tasks": scaling.max_tasks if scaling else None,
+    }
+
+
+def effective_values(spec: Spec, overrides: Overrides) -> dict[str, int | None]:
+    values = spec_values(spec)
+    values.update(overrides.items())
+    return values
+
+
+@dataclass(frozen=True)
+class UpPlan:
+    overrides: Overrides  # what stays in force for this `up`
+    notes: tuple[str, ...]
+
+
+def plan_up(spec: Spec, applied: Spec | None, overrides: Overrides) -> UpPlan:
+    """Which `scale` overrides survive an `up` of `spec`, given the spec applied last time."""
+    new, old = spec_values(spec), spec_values(applied) if applied is not None else None
+    kept: dict[str, int] = {}
+    notes: list[str] = []
+    for name, value in overrides.items().items():
+        label = _LABELS[name]
+        if new[name] is None:
+            notes.append(f"dropping the scaled {label} ({value}): the spec no longer has that setting")
+        elif old is not None and new[name] != old[name]:
+            notes.append(f"{label} changed in the spec ({old[name]} -> {new[name]}); it replaces the scaled "
+                         f"value {value}")
+        else:
+            kept[name] = value
+            notes.append(f"keeping {label} = {value} from `ftcluster scale` (the spec says {new[name]}); "
+                         f"change it in the spec, or run `ftcluster scale --reset`")
+    result = Overrides(**kept)
+    try:
+        effective_counts(spec, result.options())
+    except UsageError as err:
+        notes.append(f"dropping the scaled values ({err.message}); the spec's own values apply")
+        result = Overrides()
+    return UpPlan(result, tuple(notes))
+
+
+def plan_scale(spec: Spec, overrides: Overrides, *, tasks: int | None, instances: int | None,
+               adjust_limits: bool) -> Overrides:
+    """The overrides after `ftcluster scale`; UsageError when the request cannot apply to `spec`."""
+    if tasks is None and instances is None:
+        raise UsageError("nothing to scale", hint="pass --tasks N and/or --instances M (or --reset)")
+    if adjust_limits and tasks is None:
+        raise UsageError("--adjust-limits moves the auto scaling limits to include --tasks; give --tasks too")
+    result = overrides
+    if instances is not None:
+        result = replace(result, fleet_capacity=instances)
+    if tasks is not None:
+        result = replace(result, tasks=tasks)
+        current = effective_values(spec, result)
+        low, high = current["min_tasks"], current["max_tasks"]
+        if low is not None and high is not None and not low <= tasks <= high:
+            if not adjust_limits:
+                raise UsageError(
+                    f"{tasks} tasks is outside the auto scaling limits {low}..{high} of cluster {spec.name}",
+                    hint=f"pass --adjust-limits to move the limits to {min(low, tasks)}..{max(high, tasks)}, "
+                         "or pick a count within them",
+                )
+            result = replace(result, min_tasks=min(low, tasks), max_tasks=max(high, tasks))
+        elif adjust_limits and low is None:
+            raise UsageError(f"cluster {spec.name} has no auto scaling, so there are no limits to adjust")
+    effective_counts(spec, result.options())  # the program's own rules (fleet present, on-demand part, ranges)
+    return result
+
+
+def recorded_spec(config: Mapping[str, str]) -> Spec | None:
+    """The spec as last applied, from stack config; None when absent or unreadable."""
+    text = config.get(SPEC_KEY)
+    if not text:
+        return None
+    try:
+        return Spec.model_validate_json(text)
+    except ValueError:
+        return None
+
+
+def spec_config(spec: Spec) -> str:
+    return spec.model_dump_json(exclude_defaults=False)

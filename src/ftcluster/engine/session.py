@@ -1,0 +1,162 @@
+"""Open a cluster's stack through the Automation API after the preflight checks; read its config.
+
+Every Pulumi command runs with ftcluster's private PULUMI_HOME and a private work dir per stack
+(settings.py), with the stack named explicitly: the user's `~/.pulumi` selection is never used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import FtclusterError, UsageError
+from .credentials import check_aws_credentials
+from .failures import Diagnostics, StackContext, translate
+from .plugins import ensure_aws_plugin
+from .process import ManagedPulumiCommand, load_pulumi
+from .settings import PROJECT, EngineSettings, engine_settings
+from .stacks import Target, split_stack_name
+
+Notify = Callable[[str], None]
+
+
+@dataclass
+class Session:
+    """A workspace for one backend; `stack_name` is set once the target is known."""
+
+    target: Target
+    settings: EngineSettings
+    command: ManagedPulumiCommand
+    workspace: Any  # pulumi.automation.LocalWorkspace
+    config: dict[str, str] = field(default_factory=dict)
+    stack: Any = None  # pulumi.automation.Stack, once selected
+
+    @property
+    def stack_name(self) -> str:
+        return self.target.stack
+
+    @property
+    def label(self) -> str:
+        region = f" ({self.target.region})" if self.target.region else ""
+        return f"{self.target.name}{region}"
+
+    def lock_folder(self) -> Path | None:
+        url = self.settings.backend_url
+        if not url.startswith("file://"):
+            return None
+        return Path(url[len("file://"):]) / ".pulumi" / "locks" / "organization" / PROJECT / self.stack_name
+
+    def context(self, operation: str, retry: str) -> StackContext:
+        return StackContext(self.label, self.stack_name, operation, self.lock_folder(), retry)
+
+    @contextmanager
+    def translated(self, operation: str, retry: str, diagnostics: Diagnostics | None = None) -> Iterator[None]:
+        """Pulumi's exceptions become FtclusterErrors (ours pass through untouched)."""
+        from pulumi.automation import errors as auto_errors
+
+        try:
+            yield
+        except (auto_errors.CommandError, auto_errors.InvalidVersionError) as err:
+            raise translate(err, self.context(operation, retry), diagnostics) from None
+
+
+def open_session(
+    target: Target,
+    environ: Mapping[str, str],
+    *,
+    engine: bool,
+    notify: Notify,
+    credentials: bool | None = None,
+    lookup: bool = True,
+) -> Session:
+    """Preflight and workspace. `engine=True` (program runs): aws plugin and AWS credentials too.
+
+    A target known only by cluster name is looked up in the backend unless `lookup=False`
+    (listing needs a workspace, not a stack).
+    """
+    settings = engine_settings(target.backend, environ)
+    for notice in settings.notices:
+        notify(notice)
+    command = load_pulumi(environ, settings.home)
+    if engine:
+        notice = ensure_aws_plugin(settings, command)
+        if notice:
+            notify(notice)
+    if not target.stack:
+        session = Session(target, settings, command, _workspace(settings, command, settings.work_dir("lookup")))
+        if not lookup:
+            return session
+        target = find_stack(session)
+    if credentials if credentials is not None else engine:
+        region = target.region or (target.spec.region if target.spec else None)
+        if region:
+            check_aws_credentials(region, target.spec.endpoint_url if target.spec else None)
+    return Session(target, settings, command, _workspace(settings, command, settings.work_dir(target.stack)))
+
+
+def _workspace(settings: EngineSettings, command: ManagedPulumiCommand, work_dir: Path) -> Any:
+    from pulumi.automation import LocalWorkspace, ProjectBackend, ProjectSettings
+
+    work_dir.mkdir(parents=True, exist_ok=True)
+    return LocalWorkspace(
+        work_dir=str(work_dir),
+        pulumi_home=str(settings.pulumi_home),
+        env_vars={**settings.env_vars, "PULUMI_SKIP_UPDATE_CHECK": "true"},
+        secrets_provider="passphrase",
+        project_settings=ProjectSettings(name=PROJECT, runtime="python", backend=ProjectBackend(settings.backend_url)),
+        pulumi_command=command,  # type: ignore[arg-type] - same interface, own process handling
+    )
+
+
+def find_stack(session: Session) -> Target:
+    """The stack of a target known only by cluster name, from the stacks in the backend."""
+    target = session.target
+    with session.translated("lookup", "ftcluster list"):
+        names = [s.name for s in session.workspace.list_stacks()]
+    matches = [n for n in names if split_stack_name(n)[0] == target.name or n == target.name]
+    if not matches:
+        raise FtclusterError(
+            f"no cluster named {target.name} in the state backend {session.settings.backend_url}",
+            hint="see `ftcluster list`, or create it with `ftcluster up SPEC`",
+        )
+    if len(matches) > 1:
+        raise UsageError(
+            f"cluster name {target.name} exists in several regions: {', '.join(matches)}",
+            hint=f"name the stack, e.g. --cluster {matches[0]}",
+        )
+    name, region = split_stack_name(matches[0])
+    return Target(matches[0], name, region, target.backend, target.spec, target.spec_path)
+
+
+def select_stack(session: Session, *, create: bool) -> None:
+    """Create or select the stack and load its config (recovering it from the backend if needed)."""
+    import shutil
+
+    from pulumi.automation import Stack
+    from pulumi.automation.errors import StackNotFoundError
+
+    with session.translated("open", "ftcluster list"):
+        try:
+            session.stack = (Stack.create_or_select if create else Stack.select)(session.stack_name,
+                                                                                 session.workspace)
+        except StackNotFoundError:
+            shutil.rmtree(session.workspace.work_dir, ignore_errors=True)  # no stack: keep no folder for it
+            raise
+        session.config = read_config(session)
+
+
+def read_config(session: Session) -> dict[str, str]:
+    """Stack config. A work dir without the stack's config file (another machine, a wiped home) gets
+    it back from the backend: `pulumi config refresh` restores the config of the last update."""
+    from pulumi.automation.errors import CommandError
+
+    config_file = Path(session.workspace.work_dir) / f"Pulumi.{session.stack_name}.yaml"
+    if not config_file.exists():
+        try:
+            session.workspace.refresh_config(session.stack_name)
+        except CommandError:
+            pass  # never deployed: there is nothing to recover
+    return {key: value.value for key, value in session.workspace.get_all_config(session.stack_name).items()}

@@ -1,0 +1,56 @@
+"""Engine test helpers: an isolated machine (env + stand-in state) and a way to run ftcluster on it."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner, Result
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "standin"))
+
+from standin_harness import StandinState, standin_env  # noqa: E402
+
+from ftcluster.cli import app  # noqa: E402
+
+ROOT = Path(__file__).parents[2]
+US_EAST = ROOT / "configs" / "us-east-1.yaml"  # 60 resources: VPC over 3 AZs, fleet, auto scaling
+EU_WEST = ROOT / "configs" / "eu-west-1.yaml"  # 13 resources: existing VPC, no fleet, no auto scaling
+
+
+@dataclass
+class Stand:
+    """One isolated machine: its environment, the stand-in's files, and a way to run ftcluster."""
+
+    root: Path
+    env: dict[str, str | None]
+    state: StandinState = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.state = StandinState(self.root)
+
+    def run(self, *args: str, extra_env: dict[str, str | None] | None = None, input: str | None = None) -> Result:
+        runner = CliRunner()
+        return runner.invoke(app, list(args), env={**self.env, **(extra_env or {})}, input=input,
+                             catch_exceptions=False)
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+
+def make_stand(root: Path, moto_url: str | None, **kwargs: Any) -> Stand:
+    return Stand(root, standin_env(root, moto_url, **kwargs))
+
+
+def spec_copy(tmp_path: Path, source: Path, name: str, replacements: dict[str, str]) -> Path:
+    """A copy of an example spec with text replaced (e.g. a different task count)."""
+    text = source.read_text()
+    for old, new in replacements.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(text)
+    return path

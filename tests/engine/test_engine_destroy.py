@@ -1,0 +1,42 @@
+"""destroy --delete-checkpoints and --keep-stack, and the leftover check on its own."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from engine_helpers import Stand
+
+TINY = """\
+name: tiny
+region: eu-west-1
+network:
+  availability_zones: 2
+  nat: none
+training:
+  image: ghcr.io/example/trainer:1.0
+  tasks: 1
+"""
+STACK = "tiny-eu-west-1"
+
+
+def test_delete_checkpoints_lets_go_of_the_bucket_first_then_destroys_everything(stand: Stand,
+                                                                                 tmp_path: Path) -> None:
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY)
+    assert stand.run("up", str(spec), "--yes", "--skip-preflight", "--quiet").exit_code == 0
+    retained = {name for name, r in stand.state.resources(STACK).items() if r.get("retainOnDelete")}
+    assert "checkpoint-bucket" in retained
+
+    result = stand.run("destroy", "--yes", "--delete-checkpoints", "--keep-stack", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "cannot be undone" in result.stderr
+    first, second = [c["argv"] for c in stand.state.calls() if {"up", "destroy"} & set(c["argv"])][-2:]
+    assert "up" in first and sorted(a.split("::")[-1] for a in first if a.startswith("urn:")) == sorted(retained)
+    assert "destroy" in second
+    assert stand.state.cloud() == {}  # nothing kept back this time
+    assert stand.state.has_stack(STACK) and stand.state.resources(STACK) == {}  # --keep-stack
+
+    check = stand.run("destroy", "--verify-only", "--cluster", STACK, "--json")
+    assert check.exit_code == 0, check.output
+    assert json.loads(check.stdout)["clean"] is True

@@ -1,0 +1,173 @@
+"""up -> up -> preview -> outputs/list -> scale -> up -> destroy of the real program, through the Typer app.
+
+One cluster (configs/us-east-1.yaml, 60 resources) is deployed once for the module and walked through
+its life; the tests run in file order and destroy is last. Each test still asserts on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from engine_helpers import US_EAST, Stand, make_stand, spec_copy
+
+from ftcluster.engine.plugins import aws_plugin_version
+from ftcluster.program import scale_targets
+from ftcluster.program.exports import EXPORT_NAMES
+from ftcluster.spec import load_spec
+
+STACK = "llm-pretrain-us-east-1"
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory, moto_server: str) -> Iterator[tuple[Stand, object]]:
+    stand = make_stand(tmp_path_factory.mktemp("lifecycle"), moto_server)
+    first_up = stand.run("up", str(US_EAST), "--yes", "--skip-preflight", "--json")
+    yield stand, first_up
+    assert not stand.state.unsupported()
+
+
+def test_up_creates_the_cluster_records_it_and_prints_the_outputs(deployed) -> None:
+    stand, result = deployed
+    assert result.exit_code == 0, result.output
+    outputs = json.loads(result.stdout)
+    assert set(outputs) == set(EXPORT_NAMES)
+    assert (outputs["region"], outputs["desired_tasks"], outputs["fleet_target_capacity"]) == ("us-east-1", 6, 4)
+    resources = stand.state.resources(STACK)
+    latest = stand.state.history(STACK)[0]
+    assert latest["result"] == "succeeded" and latest["resourceChanges"] == {"create": len(resources)}
+    assert {"training-service", "spot-fleet", "checkpoint-bucket"} <= set(resources)
+    assert not stand.state.locks(STACK)
+    # the secrets passphrase: created once, private, announced
+    passphrase = stand.home / "passphrase"
+    assert stat.S_IMODE(passphrase.stat().st_mode) == 0o600 and len(passphrase.read_text().strip()) >= 32
+    assert "passphrase" in result.stderr
+    active = json.loads((stand.home / "active.json").read_text())
+    assert active["stack"] == STACK and active["backend"] == f"file://{stand.home / 'state'}"
+
+
+def test_up_leaves_the_users_pulumi_home_alone_and_shares_the_aws_plugin(deployed) -> None:
+    stand, _ = deployed
+    user_home = Path(stand.env["PULUMI_HOME"])
+    assert not (user_home / "workspaces").exists()  # no current-stack file written in ~/.pulumi
+    assert list((stand.home / "pulumi" / "workspaces").glob("ftcluster-*-workspace.json"))
+    version = aws_plugin_version()
+    ours = stand.home / "pulumi" / "plugins" / f"resource-aws-v{version}"
+    assert ours.is_symlink() and ours.resolve() == (user_home / "plugins" / f"resource-aws-v{version}").resolve()
+    assert len(stand.state.downloads()) == 1  # downloaded once, into the user's Pulumi home
+
+
+def test_second_up_is_a_no_op(deployed) -> None:
+    stand, _ = deployed
+    before = len(stand.state.calls())
+    result = stand.run("up", str(US_EAST), "--yes", "--skip-preflight")
+    assert result.exit_code == 0, result.output
+    assert "no changes" in result.stderr
+    commands = stand.state.commands()[before:]
+    assert "preview" in commands and "up" not in commands
+    assert "passphrase" not in result.stderr  # said once, on the first run
+    assert len(stand.state.downloads()) == 1
+
+
+def test_preview_counts_changes_shows_the_diff_and_can_fail_on_drift(deployed, tmp_path: Path) -> None:
+    stand, _ = deployed
+    count = len(stand.state.resources(STACK))
+    same = stand.run("preview", str(US_EAST), "--json", "--expect-no-changes")
+    assert same.exit_code == 0, same.output
+    assert json.loads(same.stdout)["changes"] == {"same": count}
+    longer_logs = spec_copy(tmp_path, US_EAST, "logs.yaml", {"retention_days: 30": "retention_days: 90"})
+    changed = stand.run("preview", str(longer_logs), "--json", "--diff")
+    assert changed.exit_code == 0, changed.output
+    data = json.loads(changed.stdout)
+    assert data["changes"] == {"update": 1, "same": count - 1}
+    assert data["resources"] == [
+        {"op": "update", "type": "aws:cloudwatch/logGroup:LogGroup", "name": "log-group",
+         "properties": ["retentionInDays"]}
+    ]
+    drift = stand.run("preview", str(longer_logs), "--expect-no-changes")
+    assert drift.exit_code == 1
+    assert "1 to update" in drift.stdout and "changes pending" in drift.stderr
+    assert stand.state.history(STACK)[0]["kind"] == "update"  # previews leave no history
+
+
+def test_outputs_and_list_as_json(deployed) -> None:
+    stand, first_up = deployed
+    shown = stand.run("outputs", "--json")
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.stdout)
+    assert (data["name"], data["region"], data["stack"]) == ("llm-pretrain", "us-east-1", STACK)
+    assert data["outputs"] == json.loads(first_up.stdout)
+    assert data["scale"]["tasks"] == {"spec": 6, "effective": 6} and data["overrides"] == {}
+    listed = stand.run("list", "--json")
+    assert listed.exit_code == 0, listed.output
+    clusters = json.loads(listed.stdout)["clusters"]
+    assert [(c["stack"], c["name"], c["region"], c["active"]) for c in clusters] == [
+        (STACK, "llm-pretrain", "us-east-1", True)]
+    assert clusters[0]["resource_count"] == len(stand.state.resources(STACK))
+    assert clusters[0]["last_update"]
+
+
+def test_scale_touches_only_what_scaling_changes_and_survives_up(deployed, tmp_path: Path) -> None:
+    stand, _ = deployed
+    before = stand.state.resources(STACK)
+    scaled = stand.run("scale", "--tasks", "8", "--instances", "6", "--json")
+    assert scaled.exit_code == 0, scaled.output
+    report = json.loads(scaled.stdout)
+    assert report["before"]["tasks"] == 6 and report["after"] == {
+        "tasks": 8, "min_tasks": 8, "max_tasks": 8, "fleet_capacity": 6}  # an explicit count pins auto scaling
+    after = stand.state.resources(STACK)
+    changed = {name for name in after if after[name]["inputs"] != before[name]["inputs"]}
+    assert changed == {name for _, name in scale_targets(load_spec(US_EAST))}
+    scale_call = [c for c in stand.state.calls() if "up" in c["argv"]][-1]["argv"]
+    assert sorted(a.split("::")[-1] for a in scale_call[scale_call.index("--target") + 1::2] if "::" in a) == \
+        sorted(changed)
+
+    # a later `up` of the unchanged spec keeps the scale
+    again = stand.run("up", str(US_EAST), "--yes", "--skip-preflight", "--json")
+    assert again.exit_code == 0, again.output
+    assert "keeping training.tasks = 8" in again.stderr and "no changes" in again.stderr
+    assert json.loads(again.stdout)["desired_tasks"] == 8
+    shown = json.loads(stand.run("outputs", "--json").stdout)
+    assert shown["scale"]["tasks"] == {"spec": 6, "effective": 8}
+    assert shown["overrides"] == {"tasks": 8, "fleet_capacity": 6}
+
+    # outside the auto scaling limits: refused, unless the limits move
+    refused = stand.run("scale", "--tasks", "20")
+    assert refused.exit_code == 2
+    assert "outside the auto scaling limits 4..12" in refused.stderr and "--adjust-limits" in refused.stderr
+    moved = stand.run("scale", "--tasks", "20", "--adjust-limits", "--json")
+    assert moved.exit_code == 0, moved.output
+    assert json.loads(moved.stdout)["after"]["tasks"] == 20
+
+    # once the spec's own number changes, the spec wins
+    seven = spec_copy(tmp_path, US_EAST, "seven.yaml", {"tasks: 6 ": "tasks: 7 "})
+    respec = stand.run("up", str(seven), "--yes", "--skip-preflight", "--json")
+    assert respec.exit_code == 0, respec.output
+    assert "training.tasks changed in the spec (6 -> 7)" in respec.stderr
+    final = json.loads(respec.stdout)
+    assert (final["desired_tasks"], final["autoscaling_min"], final["autoscaling_max"]) == (7, 4, 20)
+    assert final["fleet_target_capacity"] == 6
+
+
+def test_destroy_keeps_the_checkpoint_bucket_and_removes_the_stack(deployed, moto_server: str) -> None:
+    stand, _ = deployed
+    refused = stand.run("destroy")  # CliRunner gives no terminal
+    assert refused.exit_code == 2 and "--yes" in refused.stderr
+    assert stand.state.has_stack(STACK)
+    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST"))
+    result = stand.run("destroy", "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    assert not stand.state.has_stack(STACK)
+    cloud = stand.state.cloud()
+    kept = {urn.split("::")[-1] for urn, item in cloud.items() if item["retained"]}
+    assert "checkpoint-bucket" in kept and all(item["retained"] for item in cloud.values())
+    assert "kept the checkpoint bucket" in result.stderr
+    assert json.loads(result.stdout)["clean"] is True  # the leftover check found nothing unexpected
+    assert not (stand.home / "active.json").exists()
+    assert json.loads(stand.run("list", "--json").stdout)["clusters"] == []
+    assert not os.listdir(stand.state.backend / "locks" / "organization" / "ftcluster" / STACK)

@@ -1,0 +1,111 @@
+"""Backend order, passphrase handling, stack names and the active cluster: plain file-system logic."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from ftcluster.engine.settings import backend_url, engine_settings, passphrase_env
+from ftcluster.engine.stacks import (
+    Target,
+    clear_active,
+    read_active,
+    resolve_target,
+    split_stack_name,
+    stack_name,
+    write_active,
+)
+from ftcluster.errors import SpecError, UsageError
+from ftcluster.spec import load_spec
+
+ROOT = Path(__file__).parents[2]
+
+
+def test_backend_order_is_spec_then_environment_then_a_file_backend_created_in_the_home(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = {"PULUMI_BACKEND_URL": "s3://team-state"}
+    assert backend_url("s3://from-spec", env, home) == "s3://from-spec"
+    assert backend_url(None, env, home) == "s3://team-state"
+    assert not (home / "state").exists()
+    assert backend_url(None, {}, home) == f"file://{home / 'state'}"
+    assert (home / "state").is_dir()
+
+
+def test_a_relative_file_backend_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="relative"):
+        backend_url("file://state", {}, tmp_path)
+
+
+def test_passphrase_file_is_created_once_private_and_announced(tmp_path: Path) -> None:
+    env_vars, notice = passphrase_env({}, tmp_path)
+    path = Path(env_vars["PULUMI_CONFIG_PASSPHRASE_FILE"])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and len(path.read_text().strip()) >= 32
+    assert notice and str(path) in notice
+    again, second_notice = passphrase_env({}, tmp_path)
+    assert again == env_vars and second_notice is None and path.read_text() == path.read_text()
+
+
+@pytest.mark.parametrize("env", [{"PULUMI_CONFIG_PASSPHRASE": "s3cret"}, {"PULUMI_CONFIG_PASSPHRASE_FILE": "FILE"}])
+def test_a_passphrase_the_user_set_is_used_as_is(tmp_path: Path, env: dict[str, str]) -> None:
+    given = tmp_path / "given"
+    given.write_text("from-a-file\n")
+    env = {k: (str(given) if v == "FILE" else v) for k, v in env.items()}
+    assert passphrase_env(env, tmp_path / "home") == ({}, None)
+    assert not (tmp_path / "home").exists()
+
+
+@pytest.mark.parametrize("env", [{"PULUMI_CONFIG_PASSPHRASE": ""}, {"PULUMI_CONFIG_PASSPHRASE_FILE": "/nonexistent/x"}])
+def test_never_an_empty_or_missing_passphrase(tmp_path: Path, env: dict[str, str]) -> None:
+    with pytest.raises(UsageError):
+        passphrase_env(env, tmp_path)
+
+
+def test_ftcluster_uses_its_own_pulumi_home_but_knows_the_users(tmp_path: Path) -> None:
+    settings = engine_settings(None, {"FTCLUSTER_HOME": str(tmp_path / "ft"), "HOME": str(tmp_path / "me")})
+    assert settings.pulumi_home == tmp_path / "ft" / "pulumi"
+    assert settings.user_pulumi_home == tmp_path / "me" / ".pulumi"
+    custom = engine_settings(None, {"FTCLUSTER_HOME": str(tmp_path / "ft"), "PULUMI_HOME": str(tmp_path / "p")})
+    assert custom.user_pulumi_home == tmp_path / "p"
+    # one private work dir per stack *and* backend: the same stack name in two backends never collides
+    other = engine_settings("file:///elsewhere", {"FTCLUSTER_HOME": str(tmp_path / "ft")})
+    assert settings.work_dir("a-us-east-1") != other.work_dir("a-us-east-1")
+
+
+def test_stack_names_come_from_cluster_name_and_region() -> None:
+    spec = load_spec(ROOT / "configs" / "us-east-1.yaml")
+    assert stack_name(spec) == "llm-pretrain-us-east-1"
+    assert split_stack_name("llm-pretrain-us-east-1") == ("llm-pretrain", "us-east-1")
+    assert split_stack_name("a-b-us-gov-west-1") == ("a-b", "us-gov-west-1")
+    assert split_stack_name("finetune") == ("finetune", None)
+
+
+def test_target_is_spec_then_cluster_then_the_active_one(tmp_path: Path) -> None:
+    env = {"FTCLUSTER_HOME": str(tmp_path)}
+    with pytest.raises(UsageError, match="no active cluster"):
+        resolve_target(None, None, env)
+    spec_path = ROOT / "configs" / "eu-west-1.yaml"
+    from_spec = resolve_target(spec_path, None, env)
+    assert (from_spec.stack, from_spec.name, from_spec.region) == ("finetune-eu-west-1", "finetune", "eu-west-1")
+    write_active(tmp_path, from_spec, "file:///state")
+    assert read_active(tmp_path)["spec"] == str(spec_path.resolve())
+    active = resolve_target(None, None, env)
+    assert (active.stack, active.backend) == ("finetune-eu-west-1", "file:///state")
+    assert resolve_target(None, "finetune", env).stack == "finetune-eu-west-1"  # the active one, by name
+    assert resolve_target(None, "other-us-west-2", env) == Target("other-us-west-2", "other", "us-west-2", None)
+    assert resolve_target(None, "other", env).stack == ""  # to be looked up in the backend
+    with pytest.raises(UsageError, match="not both"):
+        resolve_target(spec_path, "finetune", env)
+    assert not clear_active(tmp_path, "someone-else-eu-west-1") and read_active(tmp_path)
+    assert clear_active(tmp_path, "finetune-eu-west-1") and read_active(tmp_path) is None
+
+
+def test_a_damaged_active_file_counts_as_none(tmp_path: Path) -> None:
+    (tmp_path / "active.json").write_text("{not json")
+    assert read_active(tmp_path) is None
+
+
+def test_a_bad_spec_is_a_spec_error(tmp_path: Path) -> None:
+    with pytest.raises(SpecError):
+        resolve_target(tmp_path / "missing.yaml", None, {"FTCLUSTER_HOME": str(tmp_path)})

@@ -1,0 +1,311 @@
+"""One update, preview, destroy or refresh: steps computed against the previous checkpoint, with events.
+
+The ResourceMonitor (monitor.py) calls `register`/`read`/`invoke`/`register_outputs` from gRPC threads;
+everything that touches shared state holds `self.lock`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from . import provider
+from .backend import Backend, StandinError
+from .events import EventSink, step_metadata
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+class Aborted(Exception):
+    """The deployment stopped (a resource failed or the user cancelled): the monitor answers UNAVAILABLE."""
+
+
+def normalize(value: Any) -> Any:
+    """Struct numbers arrive as floats; keep integral ones as ints so state and outputs read naturally."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: normalize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalize(v) for v in value]
+    return value
+
+
+class Knobs:
+    """Test controls, from the environment: make a named resource fail or hang until Ctrl-C."""
+
+    def __init__(self, environ: dict[str, str]) -> None:
+        self.fail = environ.get("PULUMI_STANDIN_FAIL", "")
+        self.hang = environ.get("PULUMI_STANDIN_HANG", "")
+        # "cancel": the hung operation finishes on the first Ctrl-C; "kill": it never finishes (a slow
+        # NAT gateway), so only a second Ctrl-C ends the run
+        self.hang_until = environ.get("PULUMI_STANDIN_HANG_UNTIL", "cancel")
+        self.ready_file = environ.get("PULUMI_STANDIN_READY_FILE", "")
+
+
+class Deployment:
+    def __init__(self, *, backend: Backend, stack: str, project: str, checkpoint: dict[str, Any],
+                 config: dict[str, str], sink: EventSink, dry_run: bool, targets: list[str],
+                 target_dependents: bool, knobs: Knobs, pulumi_home: Path) -> None:
+        self.backend = backend
+        self.stack = stack
+        self.project = project
+        self.checkpoint = checkpoint
+        self.config = config
+        self.sink = sink
+        self.dry_run = dry_run
+        self.targets = set(targets)
+        self.target_dependents = target_dependents
+        self.knobs = knobs
+        self.pulumi_home = pulumi_home
+        self.lock = threading.RLock()
+        self.old = {r["urn"]: r for r in checkpoint["checkpoint"]["latest"]["resources"]}
+        self.new: dict[str, dict[str, Any]] = {}  # completed steps, in order
+        self.deleted: set[str] = set()
+        self.changes: Counter[str] = Counter()
+        self.failed = False
+        self.cancelled = threading.Event()
+        self.errors: list[tuple[str, str]] = []  # (urn, message) shown under Diagnostics
+        self.default_providers: dict[str, str] = {}
+        self.provider_regions: dict[str, str] = {}
+        self.cloud = backend.cloud()
+        self.started = time.monotonic()
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def urn(self, parent: str, type_: str, name: str) -> str:
+        qualified = type_
+        if parent and parent != self.stack_urn():
+            qualified = parent.split("::")[2] + "$" + type_
+        return f"urn:pulumi:{self.stack}::{self.project}::{qualified}::{name}"
+
+    def stack_urn(self) -> str:
+        return f"urn:pulumi:{self.stack}::{self.project}::{STACK_TYPE}::{self.project}-{self.stack}"
+
+    def default_region(self) -> str:
+        return self.config.get("aws:region", "us-east-1")
+
+    def _targeted(self, urn: str, dependencies: list[str]) -> bool:
+        if not self.targets or urn in self.targets:
+            return True
+        if self.target_dependents and any(d in self.targets for d in dependencies):
+            self.targets.add(urn)
+            return True
+        return False
+
+    def _check_open(self) -> None:
+        if self.failed or self.cancelled.is_set():
+            raise Aborted()
+
+    def _fail(self, urn: str, message: str, metadata: dict[str, Any] | None = None) -> None:
+        self.failed = True
+        self.errors.append((urn, message))
+        self.sink.diagnostic(message, "error", urn)
+        if metadata is not None:
+            self.sink.resource_failed(metadata)
+        raise Aborted()
+
+    def _require_plugin(self, package: str, version: str, urn: str) -> None:
+        if package == "pulumi":
+            return
+        plugin = self.pulumi_home / "plugins" / f"resource-{package}-v{version}"
+        partial = plugin.with_name(plugin.name + ".partial")
+        if version and (not plugin.is_dir() or partial.exists()):
+            self._fail(urn, f"no resource plugin 'pulumi-resource-{package}' found in the workspace at version "
+                            f"v{version}")
+
+    def _hang_if_asked(self, name: str, resource: dict[str, Any], op: str) -> None:
+        if self.knobs.hang != name or self.dry_run:
+            return
+        pending = self.checkpoint["checkpoint"]["latest"]["pending_operations"]
+        pending.append({"resource": resource, "type": {"create": "creating", "delete": "deleting"}.get(op, "updating")})
+        self.save_checkpoint(final=False)
+        if self.knobs.ready_file:
+            Path(self.knobs.ready_file).write_text(str(os.getpid()), encoding="utf-8")
+        self.cancelled.wait()  # released by the first Ctrl-C; the operation then completes
+        if self.knobs.hang_until == "kill":
+            threading.Event().wait()  # never: the second Ctrl-C ends the process
+        pending.pop()
+
+    def _step(self, op: str, urn: str, type_: str, old: dict | None, new: dict | None, diffs: list[str]) -> None:
+        name = urn.rsplit("::", 1)[-1]
+        metadata = step_metadata(op, urn, type_, old, new, diffs)
+        self.sink.resource_pre(metadata, self.dry_run)
+        if self.knobs.fail == name and not self.dry_run:
+            self._fail(urn, f"{op} of {type_} {name} failed: InvalidParameterException: "
+                            f"the pulumi stand-in was told to fail `{name}` (PULUMI_STANDIN_FAIL)", metadata)
+        self._hang_if_asked(name, new or old or {}, op)
+        self.changes[op] += 1
+        self.sink.resource_outputs(metadata, self.dry_run)
+
+    # --- ResourceMonitor operations -------------------------------------------------------------
+
+    def register(self, type_: str, name: str, parent: str, custom: bool, inputs: dict[str, Any],
+                 provider_ref: str, version: str, dependencies: list[str], retain_on_delete: bool,
+                 protect: bool) -> tuple[str, str, dict[str, Any]]:
+        inputs = normalize(inputs)
+        with self.lock:
+            self._check_open()
+            urn = self.urn(parent, type_, name)
+            if type_ == STACK_TYPE:
+                return self._register_stack(urn)
+            if custom and not type_.startswith("pulumi:providers:"):
+                provider_ref = provider_ref or self._default_provider(type_.split(":")[0], version)
+            if type_.startswith("pulumi:providers:"):
+                self._require_plugin(type_.split(":")[2], version or str(inputs.get("version", "")), urn)
+            old = self.old.get(urn)
+            if not self._targeted(urn, dependencies):
+                if old is None:
+                    return urn, "", inputs  # an untargeted create is skipped
+                self.new[urn] = old
+                self.changes["same"] += 1
+                return urn, old.get("id", ""), old.get("outputs", {})
+            resource = {"urn": urn, "type": type_, "custom": custom, "parent": parent, "provider": provider_ref,
+                        "inputs": inputs, "dependencies": dependencies, "retainOnDelete": retain_on_delete,
+                        "protect": protect}
+            if old is None:
+                op, diffs = "create", []
+            else:
+                diffs = sorted(k for k in set(inputs) | set(old["inputs"]) if inputs.get(k) != old["inputs"].get(k))
+                op = "update" if diffs else "same"
+            region = self.provider_regions.get(provider_ref, self.default_region())
+            if op == "create":
+                resource_id, outputs = ("", inputs) if self.dry_run else provider.create_outputs(
+                    type_, urn, name, inputs, region)
+            elif op == "update":
+                resource_id, outputs = old["id"], provider.update_outputs(type_, old["outputs"], inputs)
+            else:
+                resource_id, outputs = old["id"], old["outputs"]
+            if type_.startswith("pulumi:providers:"):
+                resource_id = resource_id if op != "create" else f"{abs(hash(urn)) % 10**12:012d}-provider"
+                self.provider_regions[f"{urn}::{resource_id}"] = str(inputs.get("region") or self.default_region())
+            resource.update(id=resource_id, outputs=outputs if custom else {})
+            self._step(op, urn, type_, old, resource, diffs)
+            self.new[urn] = resource
+            if not self.dry_run and custom and op == "create":
+                self.cloud[urn] = {"type": type_, "id": resource_id, "retained": False}
+            return urn, resource_id, outputs
+
+    def _register_stack(self, urn: str) -> tuple[str, str, dict[str, Any]]:
+        old = self.old.get(urn)
+        resource = {"urn": urn, "type": STACK_TYPE, "custom": False, "parent": "", "provider": "",
+                    "inputs": {}, "outputs": (old or {}).get("outputs", {}), "dependencies": []}
+        self._step("create" if old is None else "same", urn, STACK_TYPE, old, resource, [])
+        self.new[urn] = resource
+        return urn, "", {}
+
+    def _default_provider(self, package: str, version: str) -> str:
+        key = f"{package}@{version}"
+        if key not in self.default_providers:
+            name = f"default_{version.replace('.', '_')}" if version else "default"
+            urn, resource_id, _ = self.register(f"pulumi:providers:{package}", name, "", True,
+                                                {"version": version}, "", version, [], False, False)
+            self.default_providers[key] = f"{urn}::{resource_id}"
+        return self.default_providers[key]
+
+    def read(self, type_: str, name: str, parent: str, resource_id: str, properties: dict[str, Any]) -> tuple:
+        with self.lock:
+            self._check_open()
+            urn = self.urn(parent, type_, name)
+            outputs = {**normalize(properties), "id": resource_id}
+            resource = {"urn": urn, "type": type_, "custom": True, "external": True, "parent": parent,
+                        "provider": "", "inputs": {}, "outputs": outputs, "id": resource_id, "dependencies": []}
+            self._step("read", urn, type_, self.old.get(urn), resource, [])
+            self.new[urn] = resource
+            return urn, outputs
+
+    def invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
+        return provider.invoke(token, normalize(args), self.default_region())
+
+    def register_outputs(self, urn: str, outputs: dict[str, Any]) -> None:
+        with self.lock:
+            if urn in self.new:
+                self.new[urn]["outputs"] = normalize(outputs)
+
+    def log(self, severity: str, message: str, urn: str) -> None:
+        if "Resource monitor has terminated" in message and (self.failed or self.cancelled.is_set()):
+            return  # the SDK's echo of our own shutdown
+        self.sink.diagnostic(message, severity, urn)
+        if severity == "error":
+            self.errors.append((urn or self.stack_urn(), message))
+
+    # --- finishing ------------------------------------------------------------------------------
+
+    def program_failed(self, message: str) -> None:
+        with self.lock:
+            if not (self.failed or self.cancelled.is_set()):
+                self.failed = True
+                if not any(message in m for _, m in self.errors):
+                    self.errors.append((self.stack_urn(), message))
+                    self.sink.diagnostic(message, "error", self.stack_urn())
+
+    def delete_unregistered(self) -> None:
+        """After a complete run: old resources the program no longer declares are deleted (newest first)."""
+        for urn, old in reversed(list(self.old.items())):
+            if urn in self.new or (self.targets and urn not in self.targets):
+                continue
+            self.delete(old)
+
+    def delete(self, resource: dict[str, Any]) -> None:
+        with self.lock:
+            self._step("delete", resource["urn"], resource["type"], resource, None, [])
+            self.deleted.add(resource["urn"])
+            if not self.dry_run and resource["urn"] in self.cloud:
+                if resource.get("retainOnDelete"):
+                    self.cloud[resource["urn"]]["retained"] = True
+                else:
+                    del self.cloud[resource["urn"]]
+            if not self.dry_run:
+                self.save_checkpoint(final=False)
+
+    def refresh(self) -> None:
+        for resource in self.resources():
+            metadata = step_metadata("refresh", resource["urn"], resource["type"], resource, resource)
+            self.sink.resource_pre(metadata, self.dry_run)
+            self.sink.resource_outputs(metadata, self.dry_run)
+            self.new[resource["urn"]] = resource
+            self.changes["same"] += 1
+
+    def resources(self) -> list[dict[str, Any]]:
+        kept = [r for urn, r in self.old.items() if urn not in self.new and urn not in self.deleted]
+        return [r for r in self.new.values() if r["urn"] not in self.deleted] + kept
+
+    def save_checkpoint(self, *, final: bool) -> None:
+        if self.dry_run:
+            return
+        latest = self.checkpoint["checkpoint"]["latest"]
+        latest["resources"] = self.resources()
+        if final:
+            latest["manifest"]["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self.backend.save(self.stack, self.checkpoint)
+        self.backend.save_cloud(self.cloud)
+
+    def summary(self) -> dict[str, int]:
+        return dict(self.changes)
+
+    def elapsed(self) -> int:
+        return max(1, int(time.monotonic() - self.started))
+
+
+def stack_outputs(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    for resource in checkpoint["checkpoint"]["latest"]["resources"]:
+        if resource["type"] == STACK_TYPE:
+            return resource.get("outputs", {})
+    return {}
+
+
+def ensure_no_pending(checkpoint: dict[str, Any], clear: bool) -> None:
+    pending = checkpoint["checkpoint"]["latest"]["pending_operations"]
+    if pending and not clear:
+        urns = "\n".join(f"  * {op['resource'].get('urn', '?')}, interrupted while {op['type']}" for op in pending)
+        raise StandinError(
+            "the current deployment has pending operations:\n" + urns + "\n"
+            "These resources are in an unknown state because the Pulumi CLI was interrupted while waiting for "
+            "changes to these resources to complete. Run `pulumi refresh --clear-pending-creates` to clear them."
+        )
+    if clear:
+        pending.clear()

@@ -1,0 +1,116 @@
+"""Engine events in Pulumi's event-log JSON, sent the way the real CLI does.
+
+`--event-log tcp://HOST:PORT` (CLIs > 3.205): a client-streaming `Events.StreamEvents` call to the
+Automation API's gRPC server. `--event-log PATH` (older CLIs): one JSON object per line, appended.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from typing import Any
+
+_END = object()
+
+
+class EventSink:
+    def __init__(self, target: str | None) -> None:
+        self._sequence = 0
+        self._lock = threading.Lock()
+        self._file = None
+        self._queue: queue.Queue | None = None
+        self._thread: threading.Thread | None = None
+        if not target:
+            return
+        if target.startswith("tcp://"):
+            self._queue = queue.Queue()
+            self._thread = threading.Thread(target=self._stream, args=(target[len("tcp://"):],), daemon=True)
+            self._thread.start()
+        else:
+            self._file = open(target, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+
+    def _stream(self, address: str) -> None:
+        import grpc
+        from pulumi.runtime.proto import events_pb2, events_pb2_grpc
+
+        assert self._queue is not None
+
+        def requests():
+            while True:
+                item = self._queue.get()
+                if item is _END:
+                    return
+                yield events_pb2.EventRequest(event=item)
+
+        with grpc.insecure_channel(address) as channel:
+            try:
+                events_pb2_grpc.EventsStub(channel).StreamEvents(requests())
+            except grpc.RpcError:
+                pass  # the receiver went away; the CLI carries on like the real one
+
+    def emit(self, **payload: Any) -> None:
+        with self._lock:
+            self._sequence += 1
+            text = json.dumps({"sequence": self._sequence, "timestamp": int(time.time()), **payload})
+            if self._queue is not None:
+                self._queue.put(text)
+            elif self._file is not None:
+                self._file.write(text + "\n")
+                self._file.flush()
+
+    def close(self) -> None:
+        if self._queue is not None and self._thread is not None:
+            self._queue.put(_END)
+            self._thread.join(timeout=10)
+        if self._file is not None:
+            self._file.close()
+
+    # --- event shapes (field names as in pulumi/sdk/go/common/apitype/events.go) ---------------
+
+    def prelude(self, config: dict[str, str]) -> None:
+        self.emit(preludeEvent={"config": config})
+
+    def diagnostic(self, message: str, severity: str, urn: str = "") -> None:
+        prefix = {"error": "error: ", "warning": "warning: "}.get(severity, "")
+        self.emit(diagnosticEvent={"urn": urn, "prefix": prefix, "message": message + "\n", "color": "never",
+                                   "severity": severity, "ephemeral": False})
+
+    def resource_pre(self, metadata: dict[str, Any], planning: bool) -> None:
+        self.emit(resourcePreEvent={"metadata": metadata, "planning": planning})
+
+    def resource_outputs(self, metadata: dict[str, Any], planning: bool) -> None:
+        self.emit(resOutputsEvent={"metadata": metadata, "planning": planning})
+
+    def resource_failed(self, metadata: dict[str, Any]) -> None:
+        self.emit(resOpFailedEvent={"metadata": metadata, "status": 1, "steps": 1})
+
+    def summary(self, changes: dict[str, int], seconds: int) -> None:
+        self.emit(summaryEvent={"maybeCorrupt": False, "durationSeconds": seconds,
+                                "resourceChanges": changes, "PolicyPacks": {}})
+
+    def cancel(self) -> None:
+        self.emit(cancelEvent={})
+
+
+def state_metadata(resource: dict[str, Any] | None) -> dict[str, Any] | None:
+    if resource is None:
+        return None
+    return {
+        "type": resource["type"], "urn": resource["urn"], "id": resource.get("id", ""),
+        "parent": resource.get("parent", ""), "provider": resource.get("provider", ""),
+        "custom": resource.get("custom", False), "delete": False, "protect": resource.get("protect", False),
+        "retainOnDelete": resource.get("retainOnDelete", False), "inputs": resource.get("inputs", {}),
+        "outputs": resource.get("outputs", {}),
+    }
+
+
+def step_metadata(op: str, urn: str, type_: str, old: dict | None, new: dict | None,
+                  diffs: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "op": op, "urn": urn, "type": type_, "provider": (new or old or {}).get("provider", ""),
+        "old": state_metadata(old), "new": state_metadata(new), "diffs": diffs or [],
+        "detailedDiff": {key: {"diffKind": "update", "inputDiff": True} for key in diffs or []},
+        "logical": True,
+    }

@@ -1,0 +1,151 @@
+"""The stand-in `pulumi` itself, driven by the Automation API with a tiny program (not ftcluster's).
+
+These pin down what the engine tests rely on: a real gRPC run of the inline program, both event
+transports, diffs against the previous state, retained resources, locks, and loud failure on gaps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+from pulumi import automation as auto
+from standin_harness import BIN, StandinState, process_env, standin_env
+
+STACK = "dev"
+
+
+def tiny_program(tasks: int, with_cluster: bool = True):  # noqa: ANN201 - a Pulumi program function
+    def program() -> None:
+        zones = aws.get_availability_zones(state="available")
+        bucket = aws.s3.Bucket("checkpoints", opts=pulumi.ResourceOptions(retain_on_delete=True))
+        service_args = {"desired_count": tasks}
+        if with_cluster:
+            cluster = aws.ecs.Cluster("cluster")
+            service_args["cluster"] = cluster.arn
+        service = aws.ecs.Service("service", **service_args)
+        pulumi.export("bucket", bucket.bucket)
+        pulumi.export("zones", zones.names[:2])
+        pulumi.export("tasks", service.desired_count)
+
+    return program
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[auto.LocalWorkspace]:
+    env = standin_env(tmp_path, None)
+    for key, value in env.items():
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, value)
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "correct horse")
+    work_dir = tmp_path / "work"
+    work_dir.mkdir()
+    workspace = auto.LocalWorkspace(
+        work_dir=str(work_dir), pulumi_home=str(tmp_path / "pulumi-home"), secrets_provider="passphrase",
+        project_settings=auto.ProjectSettings(name="ftcluster", runtime="python",
+                                              backend=auto.ProjectBackend(f"file://{tmp_path / 'home' / 'state'}")),
+    )
+    workspace.install_plugin("aws", f"v{json.loads(Path(aws.__file__).with_name('pulumi-plugin.json').read_text())['version']}")
+    yield workspace
+    assert not StandinState(tmp_path).unsupported()
+
+
+def state_of(workspace: auto.LocalWorkspace) -> StandinState:
+    return StandinState(Path(workspace.work_dir).parent)
+
+
+def test_up_runs_the_program_over_grpc_and_streams_events(workspace: auto.LocalWorkspace) -> None:
+    stack = auto.Stack.create_or_select(STACK, workspace)
+    stack.set_config("aws:region", auto.ConfigValue("eu-west-1"))
+    events: list[auto.EngineEvent] = []
+    result = stack.up(program=tiny_program(2), on_event=events.append)
+    assert {k: v.value for k, v in result.outputs.items()} == {
+        "bucket": "checkpoints-" + result.outputs["bucket"].value.split("-")[1],
+        "zones": ["eu-west-1a", "eu-west-1b"], "tasks": 2}
+    # stack, default provider, bucket, cluster, service
+    assert result.summary.resource_changes == {"create": 5}
+    kinds = [next(k for k, v in vars(e).items() if v is not None and k not in ("sequence", "timestamp")) for e in events]
+    assert kinds[0] == "prelude_event" and kinds[-2:] == ["summary_event", "cancel_event"]
+    assert kinds.count("resource_pre_event") == kinds.count("res_outputs_event") == 5
+    assert [e.sequence for e in events] == sorted(e.sequence for e in events)
+    service = state_of(workspace).resources(STACK)["service"]
+    assert service["inputs"]["desiredCount"] == 2 and service["outputs"]["id"].startswith("arn:aws:ecs:eu-west-1:")
+
+
+def test_diffs_against_the_previous_state_targets_and_deletes(workspace: auto.LocalWorkspace) -> None:
+    stack = auto.Stack.create_or_select(STACK, workspace)
+    stack.up(program=tiny_program(2))
+    assert stack.up(program=tiny_program(2)).summary.resource_changes == {"same": 5}
+    urn = next(r["urn"] for r in stack.export_stack().deployment["resources"] if r["urn"].endswith("::service"))
+    changed = stack.preview(program=tiny_program(3), on_event=lambda e: None)
+    assert changed.change_summary == {"update": 1, "same": 4}
+    targeted = stack.up(program=tiny_program(3, with_cluster=False), target=[urn])
+    assert targeted.summary.resource_changes == {"update": 1, "same": 3}
+    assert "cluster" in state_of(workspace).resources(STACK)  # untargeted: kept although the program dropped it
+    shrunk = stack.up(program=tiny_program(3, with_cluster=False))
+    assert shrunk.summary.resource_changes == {"delete": 1, "same": 4}
+    stack.destroy(program=tiny_program(3))
+    cloud = state_of(workspace).cloud()
+    assert [(urn.split("::")[-1], item["retained"]) for urn, item in cloud.items()] == [("checkpoints", True)]
+
+
+def test_old_clis_get_events_through_the_file_log(workspace: auto.LocalWorkspace, monkeypatch) -> None:
+    monkeypatch.setenv("PULUMI_STANDIN_VERSION", "3.200.0")  # <= 3.205: the Automation API tails a file
+    workspace.pulumi_command = auto.PulumiCommand()
+    stack = auto.Stack.create_or_select(STACK, workspace)
+    events: list[auto.EngineEvent] = []
+    stack.up(program=tiny_program(1), on_event=events.append)
+    assert sum(1 for e in events if e.res_outputs_event) == 5 and events[-1].cancel_event
+
+
+def test_a_held_lock_is_a_concurrent_update_until_cancel(workspace: auto.LocalWorkspace) -> None:
+    stack = auto.Stack.create_or_select(STACK, workspace)
+    state = state_of(workspace)
+    lock = state.backend / "locks" / "organization" / "ftcluster" / STACK / "x.json"
+    lock.parent.mkdir(parents=True)
+    lock.write_text(json.dumps({"pid": 1, "username": "u", "hostname": "h", "timestamp": "t"}))
+    with pytest.raises(auto.ConcurrentUpdateError, match="currently locked by 1 lock"):
+        stack.up(program=tiny_program(1))
+    stack.cancel()
+    assert not lock.exists()
+    stack.up(program=tiny_program(1))
+    assert not state.locks(STACK)
+
+
+def test_a_wrong_passphrase_and_a_missing_plugin_fail_like_the_real_cli(workspace: auto.LocalWorkspace,
+                                                                        monkeypatch) -> None:
+    stack = auto.Stack.create_or_select(STACK, workspace)
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "wrong")
+    with pytest.raises(auto.CommandError, match="incorrect passphrase"):
+        stack.up(program=tiny_program(1))
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "correct horse")
+    workspace.pulumi_home = str(Path(workspace.work_dir).parent / "empty-home")
+    with pytest.raises(auto.CommandError, match="no resource plugin 'pulumi-resource-aws' found"):
+        stack.up(program=tiny_program(1))
+
+
+def test_a_program_error_is_an_inline_source_error(workspace: auto.LocalWorkspace) -> None:
+    def broken() -> None:
+        aws.s3.Bucket("ok")
+        raise ValueError("the spec said no")
+
+    stack = auto.Stack.create_or_select(STACK, workspace)
+    with pytest.raises(auto.InlineSourceRuntimeError, match="the spec said no"):
+        stack.up(program=broken)
+
+
+def test_unknown_invocations_fail_loudly_and_are_logged(tmp_path: Path) -> None:
+    env = process_env(standin_env(tmp_path, None))
+    result = subprocess.run([str(BIN / "pulumi"), "import", "aws:s3/bucket:Bucket", "b", "id"], env=env,
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 2 and "unsupported invocation: pulumi import" in result.stderr
+    assert StandinState(tmp_path).unsupported() == [["import", "aws:s3/bucket:Bucket", "b", "id"]]
+    assert os.access(BIN / "pulumi", os.X_OK)
