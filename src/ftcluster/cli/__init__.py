@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from ..errors import FtclusterError
-from . import spec_cmds
+from . import live_cmds, preview_cmd, spec_cmds, stack_cmds
 from .output import print_error
 
 
@@ -82,6 +82,9 @@ def root(
 
 
 spec_cmds.register(app)
+live_cmds.register(app)
+preview_cmd.register(app)
+stack_cmds.register(app)
 
 
 def main() -> None:

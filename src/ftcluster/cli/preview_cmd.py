@@ -1,0 +1,261 @@
+"""`ftcluster preview`: what a spec creates. `--offline` runs the real program under Pulumi's mocks."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.markup import escape
+
+from .output import examples, print_json
+
+if TYPE_CHECKING:
+    from ..offline import OfflinePlan, PlannedResource
+    from ..spec import Spec
+
+SPEC_ARGUMENT = typer.Argument(..., help="Path of the YAML cluster spec.", show_default=False)
+
+
+def preview(
+    spec_path: Path = SPEC_ARGUMENT,
+    offline: bool = typer.Option(
+        False, "--offline", help="Run the program against Pulumi's mocks: no AWS account, no Pulumi CLI needed."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the resources as JSON (type, name, inputs, dependencies, options)."
+    ),
+    diff: bool = typer.Option(False, "--diff", help="Online: list each resource that would change, and how."),
+    expect_no_changes: bool = typer.Option(
+        False, "--expect-no-changes", help="Online: exit with 1 when anything would change (drift check in CI)."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Online: no progress on stderr."),
+) -> None:
+    """Show the resources the spec creates, with their key settings and what each depends on.
+
+    With --offline nothing is contacted: values only AWS knows (ids, ARNs, AZ names, the AMI,
+    the account id) are shown as <known after deploy: ...>.
+    """
+    from ..spec import load_spec
+
+    spec = load_spec(spec_path)
+    if offline:
+        offline_preview(spec, as_json=as_json)
+        return
+    from .stack_cmds import preview_online
+
+    preview_online(spec_path, diff=diff, expect_no_changes=expect_no_changes, as_json=as_json, quiet=quiet)
+
+
+def offline_preview(spec: Spec, *, as_json: bool) -> None:
+    """The --offline path: run the program under mocks, then print the plan."""
+    from ..offline import run_offline
+
+    plan = run_offline(spec)
+    if as_json:
+        print_json([resource.as_json() for resource in plan.resources])
+        return
+    render_plan(plan, spec)
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+KEY_INPUTS: dict[str, tuple[str, ...]] = {
+    "pulumi:providers:aws": ("region", "defaultTags.tags", "endpoints"),
+    "aws:ec2/vpc:Vpc": ("cidrBlock",),
+    "aws:ec2/subnet:Subnet": ("cidrBlock", "availabilityZone", "mapPublicIpOnLaunch"),
+    "aws:ec2/eip:Eip": ("domain",),
+    "aws:ec2/natGateway:NatGateway": ("subnetId",),
+    "aws:ec2/route:Route": ("destinationCidrBlock", "gatewayId", "natGatewayId"),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": ("subnetId", "routeTableId"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("serviceName", "vpcEndpointType"),
+    "aws:ec2/securityGroup:SecurityGroup": ("name", "ingress", "egress"),
+    "aws:iam/role:Role": ("name", "assumeRolePolicy"),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("policyArn",),
+    "aws:iam/rolePolicy:RolePolicy": ("name", "policy"),
+    "aws:iam/instanceProfile:InstanceProfile": ("name",),
+    "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
+    "aws:s3/bucket:Bucket": ("bucket", "forceDestroy"),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("rule.objectOwnership",),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": (
+        "blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets",
+    ),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": ("rules",),
+    "aws:s3/bucketVersioning:BucketVersioning": ("versioningConfiguration.status",),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": ("rules",),
+    "aws:s3/bucketPolicy:BucketPolicy": ("policy",),
+    "aws:ecs/cluster:Cluster": ("name", "settings"),
+    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": (
+        "capacityProviders", "defaultCapacityProviderStrategies",
+    ),
+    "aws:ecs/taskDefinition:TaskDefinition": (
+        "family", "requiresCompatibilities", "networkMode", "cpu", "memory", "containerDefinitions",
+    ),
+    "aws:ecs/service:Service": (
+        "name", "desiredCount", "launchType", "capacityProviderStrategies", "networkConfiguration",
+        "orderedPlacementStrategies", "deploymentCircuitBreaker",
+    ),
+    "aws:appautoscaling/target:Target": ("resourceId", "minCapacity", "maxCapacity"),
+    "aws:appautoscaling/policy:Policy": ("name", "targetTrackingScalingPolicyConfiguration"),
+    "aws:ec2/launchTemplate:LaunchTemplate": (
+        "name", "imageId", "userData", "metadataOptions.httpTokens", "blockDeviceMappings",
+    ),
+    "aws:ec2/spotFleetRequest:SpotFleetRequest": (
+        "targetCapacity", "onDemandTargetCapacity", "allocationStrategy", "fleetType", "spotPrice",
+        "launchTemplateConfigs",
+    ),
+}
+MAX_VALUE = 160
+
+
+def render_plan(plan: OfflinePlan, spec: Spec) -> None:
+    from rich.table import Table
+    from rich.tree import Tree
+
+    from ..offline import CONCERNS, concern_of
+
+    console = _console()
+    tree = Tree(
+        f"[bold]{escape(spec.name)}[/bold] in {escape(spec.region)}: {len(plan.resources)} resources "
+        "[dim](offline: no AWS account or Pulumi CLI was used; <known after deploy: …> marks what AWS assigns)[/dim]"
+    )
+    groups: dict[str, Tree] = {}
+    for resource in plan.resources:
+        concern = concern_of(resource.type, resource.name)
+        if concern not in groups:
+            count = sum(1 for r in plan.resources if concern_of(r.type, r.name) == concern)
+            groups[concern] = tree.add(f"[bold cyan]{escape(concern)}[/bold cyan] [dim]({count})[/dim]")
+        node = groups[concern].add(f"[bold]{escape(resource.name)}[/bold]  [dim]{escape(resource.type)}[/dim]")
+        for key, value in key_properties(resource):
+            node.add(f"{escape(key)}: {escape(value)}")
+        for note in option_notes(resource):
+            node.add(f"[yellow]{escape(note)}[/yellow]")
+        if resource.dependencies:
+            node.add(f"[dim]depends on: {escape(', '.join(resource.dependencies))}[/dim]")
+    assert set(groups) <= set(CONCERNS)
+    console.print(tree)
+
+    table = Table(title="Resources by type", title_justify="left")
+    table.add_column("type")
+    table.add_column("count", justify="right")
+    counts = Counter(resource.type for resource in plan.resources)
+    for type_token, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        table.add_row(escape(type_token), str(count))
+    table.add_row("[bold]total[/bold]", f"[bold]{len(plan.resources)}[/bold]")
+    console.print(table)
+
+
+def _console() -> Any:
+    """Folds long lines in a terminal; piped or redirected, it keeps every line whole."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=100_000)
+
+
+def key_properties(resource: PlannedResource) -> list[tuple[str, str]]:
+    """The few inputs worth reading for each resource type, as display text."""
+    rows = []
+    for path in KEY_INPUTS.get(resource.type, ()):
+        value = _lookup(resource.inputs, path)
+        if value is None:
+            continue
+        rows.append((path.split(".")[-1] if "." in path else path, _describe(path, value)))
+    return rows
+
+
+def option_notes(resource: PlannedResource) -> list[str]:
+    notes = []
+    if resource.options.get("retainOnDelete"):
+        notes.append("kept on destroy (retain_on_delete)")
+    if resource.options.get("protect"):
+        notes.append("protected")
+    for name in resource.options.get("ignoreChanges", []):
+        notes.append(f"ignores later changes to {name}")
+    return notes
+
+
+def _lookup(inputs: dict[str, Any], path: str) -> Any:
+    value: Any = inputs
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _describe(path: str, value: Any) -> str:
+    if path == "userData" and isinstance(value, str):
+        return _user_data(value)
+    if path == "containerDefinitions" and isinstance(value, str):
+        return _containers(value)
+    if path in ("assumeRolePolicy", "policy") and isinstance(value, str):
+        return _policy(value)
+    if path == "launchTemplateConfigs" and isinstance(value, list):
+        overrides = [o for config in value for o in config.get("overrides", [])]
+        types = {o.get("instanceType") for o in overrides}
+        subnets = {o.get("subnetId") for o in overrides}
+        version = value[0].get("launchTemplateSpecification", {}).get("version") if value else None
+        return f"{len(overrides)} overrides ({len(types)} instance types x {len(subnets)} subnets), template version {version}"
+    return _short(value)
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, separators=(", ", ": "))
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 1] + "…"
+
+
+def _user_data(encoded: str) -> str:
+    try:
+        script = base64.b64decode(encoded).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return _short(encoded)
+    settings = [line for line in script.splitlines() if line.startswith("ECS_")]
+    return "ecs.config " + "; ".join(settings)
+
+
+def _containers(text: str) -> str:
+    try:
+        containers = json.loads(text)
+    except ValueError:
+        return _short(text)
+    parts = []
+    for container in containers:
+        environment = ", ".join(item["name"] for item in container.get("environment", []))
+        command = " ".join(container.get("command", [])) or "(image default)"
+        gpus = [r["value"] for r in container.get("resourceRequirements", []) if r.get("type") == "GPU"]
+        parts.append(
+            f"{container['name']}: {container['image']}; command {command}; env {environment}; "
+            f"stopTimeout {container.get('stopTimeout')}s" + (f"; GPUs {gpus[0]}" if gpus else "")
+        )
+    return " | ".join(parts)
+
+
+def _policy(text: str) -> str:
+    try:
+        statements = json.loads(text).get("Statement", [])
+    except (ValueError, AttributeError):
+        return _short(text)
+    parts = []
+    for statement in statements:
+        principal = statement.get("Principal")
+        actions = statement.get("Action")
+        actions = actions if isinstance(actions, list) else [actions]
+        who = f"{principal.get('Service')} " if isinstance(principal, dict) and "Service" in principal else ""
+        resources = statement.get("Resource")
+        where = f" on {', '.join(resources) if isinstance(resources, list) else resources}" if resources else ""
+        parts.append(f"{statement.get('Effect')} {who}{', '.join(str(a) for a in actions)}{where}")
+    return _short("; ".join(parts))
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        epilog=examples(
+            "ftcluster preview configs/us-east-1.yaml --offline",
+            "ftcluster preview configs/us-east-1.yaml --offline --json > plan.json",
+        )
+    )(preview)
