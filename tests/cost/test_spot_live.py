@@ -53,12 +53,13 @@ def test_live_prices_replace_the_offline_range_in_the_estimate(aws: str) -> None
 
 
 def test_missing_credentials_raise_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "")
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
     with pytest.raises(LivePricesUnavailable, match="could not read Spot prices in us-east-1") as caught:
         live_spot_prices("us-east-1", ["g5.xlarge"])
     assert "ec2:DescribeSpotPriceHistory" in caught.value.hint

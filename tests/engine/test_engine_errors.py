@@ -80,7 +80,7 @@ def test_missing_aws_credentials_stop_before_any_deployment(stand: Stand) -> Non
     no_credentials = {"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None}
     result = stand.run(*UP, extra_env=no_credentials)
     assert result.exit_code == 1
-    assert "no AWS credentials found (needed for region eu-west-1)" in result.stderr
+    assert "checking AWS credentials for region eu-west-1: no AWS credentials found" in result.stderr
     assert "aws sso login" in result.stderr
     assert not {"preview", "up", "stack init"} & set(stand.state.commands())
     with_preflight = stand.run("up", str(EU_WEST), "--yes", extra_env=no_credentials)  # ftcluster.live's checks

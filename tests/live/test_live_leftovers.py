@@ -135,7 +135,7 @@ def test_resources_the_tagging_api_still_lists_after_deletion_are_checked(monkey
     """The tagging API lags behind deletions; each listed resource is looked up before it is blamed."""
     from botocore.stub import Stubber
 
-    from ftcluster.live.aws import AwsSession
+    from ftcluster.aws import AwsSession
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")

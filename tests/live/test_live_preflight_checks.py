@@ -8,7 +8,7 @@ import pytest
 from botocore.stub import Stubber
 
 from ftcluster.live import preflight_checks as checks
-from ftcluster.live.aws import AwsSession
+from ftcluster.aws import AwsSession
 from ftcluster.live.preflight import run_preflight
 from ftcluster.live.preflight_checks import Zone
 from ftcluster.spec import NewVpc, Spec, SpotFleet

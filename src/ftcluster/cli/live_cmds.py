@@ -55,7 +55,7 @@ def status(
     outputs["region"] = outputs.get("region") or resolved.region
     outputs["cluster_name"] = outputs.get("cluster_name") or resolved.name
 
-    from ..live.aws import AwsSession
+    from ..aws import AwsSession
     from ..live.status import status_report
 
     # one session for every refresh of --watch; without a region status_report says what is wrong

@@ -3,7 +3,6 @@
 boto3 is only imported when a view runs; `render` (rich) is for the CLI only.
 """
 
-from .aws import AwsError, AwsSession
 from .leftovers import Leftover, LeftoverReport, find_leftovers
 from .preflight import PreflightReport, run_preflight
 from .preflight_checks import Check
@@ -12,8 +11,6 @@ from .status_model import ClusterStatus, StatusReport, Verdict
 from .verdict import judge
 
 __all__ = [
-    "AwsError",
-    "AwsSession",
     "Check",
     "ClusterStatus",
     "Leftover",

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from .aws import AwsError, AwsSession, aws_call, chunks, pages
+from ..aws import AwsError, AwsSession, aws_call, chunks, pages
 
 CLUSTER_TAG = "ftcluster:cluster"
 IAM_PATH = "/ftcluster/"  # the program creates its IAM roles and instance profile under this path

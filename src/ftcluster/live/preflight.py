@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from ..aws import AwsError, AwsSession, aws_call, pages
+from ..cost.spot_live import read_spot_prices
 from ..errors import FtclusterError
 from ..spec.models import ExistingVpc, Spec
 from . import preflight_checks as checks
-from .aws import AwsError, AwsSession, aws_call, pages
 from .preflight_checks import Check, Zone
 
 CHECK_TITLES = {
@@ -21,7 +22,6 @@ CHECK_TITLES = {
     "instance_types": "Fleet instance types",
     "spot_prices": "Spot prices",
 }
-SPOT_PRODUCTS = ["Linux/UNIX", "Linux/UNIX (Amazon VPC)"]
 
 
 @dataclass(frozen=True)
@@ -155,19 +155,10 @@ class _Run:
         if fleet is None or not fleet.enabled:
             return checks.spot_prices_check(fleet, [], {}, on_demand)
         chosen = self._chosen()
-        history = _call("reading Spot prices", lambda: pages(
-            self.ec2, "describe_spot_price_history", "SpotPriceHistory", InstanceTypes=list(fleet.instance_types),
-            ProductDescriptions=SPOT_PRODUCTS, StartTime=self.now,
-            Filters=[{"Name": "availability-zone", "Values": chosen}] if chosen else []))
-        latest: dict[tuple[str, str], tuple[Any, float]] = {}
-        for entry in history:  # with StartTime=now, AWS answers the price in force now for each pool
-            key = (entry["InstanceType"], entry["AvailabilityZone"])
-            stamp = entry.get("Timestamp")
-            if key not in latest or (stamp and latest[key][0] and stamp > latest[key][0]):
-                latest[key] = (stamp, float(entry["SpotPrice"]))
+        found = _call("reading Spot prices", lambda: read_spot_prices(self.ec2, fleet.instance_types, chosen, now=self.now))
         spot: dict[str, dict[str, float]] = {}
-        for (instance_type, az), (_, price) in latest.items():
-            spot.setdefault(instance_type, {})[az] = price
+        for price in found:
+            spot.setdefault(price.instance_type, {})[price.availability_zone] = price.price
         return checks.spot_prices_check(fleet, chosen, spot, on_demand)
 
     # --- facts shared by several checks ------------------------------------------------------------

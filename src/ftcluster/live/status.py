@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from ..aws import AwsError, AwsSession, aws_call, chunks, pages
 from ..errors import FtclusterError
-from .aws import AwsError, AwsSession, aws_call, chunks, pages
 from .status_model import (
     ClusterStatus,
     ContainerInstance,

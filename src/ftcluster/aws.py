@@ -1,5 +1,5 @@
-"""How ftcluster reaches AWS for its read-only views: boto3 clients for one region, and AWS errors
-turned into messages a user can act on.
+"""How ftcluster reads AWS (status, preflight, leftovers, Spot prices, the credentials check):
+boto3 clients for one region, and AWS errors turned into messages a user can act on.
 
 boto3 and botocore are imported inside functions: importing this module stays cheap.
 """
@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from ..errors import FtclusterError
+from .errors import FtclusterError
 
 DEFAULT_MAX_ATTEMPTS = 5  # total attempts per call when the user's AWS config sets none
 CONNECT_TIMEOUT = 10

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore import exceptions as bx
 
-from ftcluster.live.aws import AwsError, AwsSession, aws_call, translate
+from ftcluster.aws import AwsError, AwsSession, aws_call, translate
 
 
 @pytest.fixture
