@@ -56,7 +56,7 @@ def test_count_by_type_closes_the_output(us_east_tree: str) -> None:
 def test_json_lists_every_resource_with_inputs_and_dependencies() -> None:
     result = runner.invoke(app, ["preview", str(EU_WEST), "--offline", "--json"])
     assert result.exit_code == 0, result.output
-    resources = json.loads(result.stdout)
+    resources = json.loads(result.stdout)["resources"]
     assert len(resources) == 12
     assert all({"type", "name", "inputs", "dependencies"} <= set(r) for r in resources)
     service = next(r for r in resources if r["name"] == "training-service")
@@ -66,6 +66,15 @@ def test_json_lists_every_resource_with_inputs_and_dependencies() -> None:
     task = next(r for r in resources if r["name"] == "training-task")
     (container,) = json.loads(task["inputs"]["containerDefinitions"])
     assert container["image"] == "ghcr.io/example/finetune:1.3"
+
+
+def test_preview_ends_with_the_cost_estimate() -> None:
+    text = runner.invoke(app, ["preview", str(EU_WEST), "--offline"], terminal_width=200).stdout
+    assert text.index("Resources by type") < text.index("Cost estimate — eu-west-1")
+    assert "Same capacity all on-demand" in text and "Saving" in text
+    data = json.loads(runner.invoke(app, ["preview", str(EU_WEST), "--offline", "--json"]).stdout)["cost"]
+    fargate = [line for line in data["lines"] if line["component"].startswith("fargate")]
+    assert fargate and data["saving"]["percent"]["high"] > 0  # all Fargate Spot: up to 70 % off
 
 
 def test_bad_spec_exits_2_with_the_loaders_message(tmp_path: Path) -> None:
@@ -90,5 +99,7 @@ def test_works_on_a_bare_machine_without_noise(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert len(json.loads(result.stdout)) == 59
+    plan = json.loads(result.stdout)
+    assert len(plan["resources"]) == 59
+    assert plan["cost"]["kind"] == "estimate" and plan["cost"]["uses_live_spot_prices"] is False
     assert not list(tmp_path.iterdir())  # no Pulumi workspace, no cache written

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import boto3
+from pathlib import Path
+
 import pytest
 
 from ftcluster.cost import LivePrice, PriceTable, RunningInstances, RunningSnapshot, RunningTasks, run_rate
-from ftcluster.cost.run_rate import snapshot_from_aws, snapshot_from_status
+from ftcluster.cost.run_rate import cluster_run_rate, snapshot_from_status
 from ftcluster.cost.spot_live import live_spot_prices
+from ftcluster.spec import load_spec
+
+CONFIGS = Path(__file__).parents[2] / "configs"
 
 approx = pytest.approx
 
@@ -65,51 +69,11 @@ def test_spot_max_price_caps_the_offline_range(table: PriceTable) -> None:
     assert (spot.hourly.low, spot.hourly.high) == (approx(0.1006), approx(0.5))
 
 
-def test_snapshot_from_describe_tasks_and_instances() -> None:
-    tasks = [
-        {"lastStatus": "RUNNING", "capacityProviderName": "FARGATE_SPOT", "launchType": "FARGATE",
-         "cpu": "4096", "memory": "16384"},
-        {"lastStatus": "PENDING", "capacityProviderName": "FARGATE_SPOT", "cpu": "4096", "memory": "16384"},
-        {"lastStatus": "RUNNING", "launchType": "FARGATE", "cpu": "1024", "memory": "2048",
-         "attributes": [{"name": "ecs.cpu-architecture", "value": "arm64"}]},
-        {"lastStatus": "STOPPED", "capacityProviderName": "FARGATE", "cpu": "4096", "memory": "16384"},
-        {"lastStatus": "RUNNING", "launchType": "EC2", "cpu": "1024", "memory": "14336"},
-    ]
-    instances = [
-        {"InstanceType": "g5.xlarge", "InstanceLifecycle": "spot", "State": {"Name": "running"},
-         "Placement": {"AvailabilityZone": "us-east-1a"}},
-        {"InstanceType": "g4dn.xlarge", "State": {"Name": "running"}, "Placement": {"AvailabilityZone": "us-east-1b"}},
-        {"InstanceType": "g4dn.xlarge", "State": {"Name": "terminated"}},
-    ]
-    snapshot = snapshot_from_aws("us-east-1", tasks, instances, nat_gateways=1, root_volume_gib=100)
-    assert set(snapshot.tasks) == {
-        RunningTasks("FARGATE_SPOT", 4096, 16384, 2, "X86_64"),
-        RunningTasks("FARGATE", 1024, 2048, 1, "ARM64"),
-        RunningTasks("EC2", 1024, 14336, 1, "X86_64"),
-    }
-    assert set(snapshot.instances) == {
-        RunningInstances("g5.xlarge", "spot", 1, "us-east-1a"),
-        RunningInstances("g4dn.xlarge", "on-demand", 1, "us-east-1b"),
-    }
-    assert (snapshot.nat_gateways, snapshot.root_volume_gib) == (1, 100)
-
-
-def test_run_rate_of_instances_running_in_moto(aws: str) -> None:
-    ec2 = boto3.client("ec2", region_name="us-east-1")
-    image = "ami-12c6146b"  # one of the AMIs moto ships; listing them all takes seconds
-    placement = {"AvailabilityZone": "us-east-1a"}
-    ec2.run_instances(ImageId=image, InstanceType="g4dn.xlarge", MinCount=1, MaxCount=1, Placement=placement)
-    ec2.run_instances(
-        ImageId=image, InstanceType="g5.xlarge", MinCount=2, MaxCount=2, Placement=placement,
-        InstanceMarketOptions={"MarketType": "spot"},
-    )
-    reservations = ec2.describe_instances()["Reservations"]
-    instances = [i for r in reservations for i in r["Instances"]]
-    snapshot = snapshot_from_aws("us-east-1", (), instances)
-    assert set(snapshot.instances) == {
+def test_spot_instances_at_live_prices_from_moto(aws: str) -> None:
+    snapshot = RunningSnapshot("us-east-1", instances=(
         RunningInstances("g4dn.xlarge", "on-demand", 1, "us-east-1a"),
         RunningInstances("g5.xlarge", "spot", 2, "us-east-1a"),
-    }
+    ))
     live = live_spot_prices("us-east-1", ["g5.xlarge"], ["us-east-1a"])
     est = run_rate(snapshot, live_spot=live)
     spot = by_component(est)["fleet_spot"]
@@ -117,10 +81,12 @@ def test_run_rate_of_instances_running_in_moto(aws: str) -> None:
     assert by_component(est)["fleet_on_demand"].hourly.low == approx(0.526)  # shipped table, us-east-1
 
 
-def test_snapshot_from_the_live_status_data(table: PriceTable) -> None:
-    """The contract with `ftcluster status` (issue 5): its ClusterStatus maps onto a snapshot as it is."""
-    status_model = pytest.importorskip("ftcluster.live.status_model")
+def live_status() -> object:
+    """A ClusterStatus as `ftcluster status` gathers it: 1 + 2 Fargate(Spot) tasks, one stopped,
+    an on-demand g4dn and a Spot g5 running, a terminated g5."""
     from datetime import datetime, timezone
+
+    from ftcluster.live import status_model
 
     def task(provider: str, last_status: str = "RUNNING") -> object:
         return status_model.TaskInfo(
@@ -148,7 +114,15 @@ def test_snapshot_from_the_live_status_data(table: PriceTable) -> None:
         ),
         container_instances=[], scaling=None, stack={}, gathered_at=datetime.now(timezone.utc),
     )
-    snapshot = snapshot_from_status(status, nat_gateways=3, root_volume_gib=200)
+    return status
+
+
+def test_snapshot_from_the_live_status_data(table: PriceTable) -> None:
+    """The contract with `ftcluster status` (issue 5): its ClusterStatus maps onto a snapshot as it is."""
+    status = live_status()
+    spec = load_spec(CONFIGS / "us-east-1.yaml")  # nat per_az over 3 AZs, 200 GiB root volumes
+    snapshot = snapshot_from_status(status, spec)
+    assert (snapshot.nat_gateways, snapshot.root_volume_gib) == (3, 200)
     assert set(snapshot.tasks) == {RunningTasks("FARGATE", 4096, 16384, 1), RunningTasks("FARGATE_SPOT", 4096, 16384, 2)}
     assert set(snapshot.instances) == {
         RunningInstances("g4dn.xlarge", "on-demand", 1, "us-east-1a"),
@@ -158,3 +132,22 @@ def test_snapshot_from_the_live_status_data(table: PriceTable) -> None:
     est = run_rate(snapshot, table)
     exact = sum(line.hourly.low for line in est.lines if line.basis == "table")
     assert exact == pytest.approx(0.23304 + 0.526 + 0.135 + 400 * 0.08 / 720)
+
+
+def test_cluster_run_rate_prices_running_spot_instances_live(aws: str) -> None:
+    est = cluster_run_rate(live_status(), load_spec(CONFIGS / "us-east-1.yaml"))
+    spot = by_component(est)["fleet_spot"]
+    assert spot.basis == "live" and spot.hourly.high == approx(0.00001)  # one g5 at moto's price
+    assert [(p.instance_type, p.availability_zone) for p in est.live_prices] == [("g5.xlarge", "us-east-1a")]
+
+
+def test_cluster_run_rate_without_aws_shows_spot_as_a_range(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens: AWS unreachable
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    est = cluster_run_rate(live_status(), None)
+    spot = by_component(est)["fleet_spot"]
+    assert spot.basis == "bound" and spot.hourly.low < spot.hourly.high
+    assert any("live Spot prices unavailable" in note for note in est.notes)
+    assert est.lines and not any(line.component == "nat_gateway" and line.hourly for line in est.lines)

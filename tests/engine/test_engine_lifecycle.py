@@ -47,6 +47,7 @@ def test_up_creates_the_cluster_records_it_and_prints_the_outputs(deployed) -> N
     passphrase = stand.home / "passphrase"
     assert stat.S_IMODE(passphrase.stat().st_mode) == 0o600 and len(passphrase.read_text().strip()) >= 32
     assert "passphrase" in result.stderr
+    assert "estimated cost: $" in result.stderr and "/month" in result.stderr  # shown before applying
     active = json.loads((stand.home / "active.json").read_text())
     assert active["stack"] == STACK and active["backend"] == f"file://{stand.home / 'state'}"
 
@@ -80,6 +81,8 @@ def test_preview_counts_changes_shows_the_diff_and_can_fail_on_drift(deployed, t
     same = stand.run("preview", str(US_EAST), "--json", "--expect-no-changes")
     assert same.exit_code == 0, same.output
     assert json.loads(same.stdout)["changes"] == {"same": count}
+    cost = json.loads(same.stdout)["cost"]
+    assert cost["kind"] == "estimate" and cost["uses_live_spot_prices"] is True  # moto answers Spot prices
     longer_logs = spec_copy(tmp_path, US_EAST, "logs.yaml", {"retention_days: 30": "retention_days: 90"})
     changed = stand.run("preview", str(longer_logs), "--json", "--diff")
     assert changed.exit_code == 0, changed.output
@@ -110,6 +113,26 @@ def test_outputs_and_list_as_json(deployed) -> None:
         (STACK, "llm-pretrain", "us-east-1", True)]
     assert clusters[0]["resource_count"] == len(stand.state.resources(STACK))
     assert clusters[0]["last_update"]
+
+
+def test_status_reads_aws_with_the_ids_from_the_stack_outputs(deployed, moto_server: str) -> None:
+    """Engine -> status wiring for real: the active cluster's outputs lead `status` to the ECS cluster."""
+    import boto3
+
+    stand, first_up = deployed
+    outputs = json.loads(first_up.stdout)
+    ecs = boto3.client("ecs", region_name="us-east-1", endpoint_url=moto_server,
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    ecs.create_cluster(clusterName=outputs["cluster_name"])
+    result = stand.run("status", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["cluster_name"], data["region"], data["cluster_state"]) == ("llm-pretrain", "us-east-1", "ACTIVE")
+    assert data["verdict"]["state"] == "DOWN"  # the stand-in created nothing in AWS: no service runs
+    assert data["scale"]["tasks"] == {"spec": 6, "effective": 6}
+    assert data["run_rate"]["kind"] == "run_rate"
+    nat = next(line for line in data["run_rate"]["lines"] if line["component"] == "nat_gateway")
+    assert nat["quantity"].startswith("3")  # from the recorded spec: one NAT gateway per AZ
 
 
 def test_scale_touches_only_what_scaling_changes_and_survives_up(deployed, tmp_path: Path) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+
+from ftcluster.spec import load_spec
 
 
 @pytest.fixture
@@ -27,17 +28,6 @@ def live_aws(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     yield aws
 
 
-@dataclass
-class FakeClusterOutputs:
-    """Stands in for `ftcluster.engine.ClusterOutputs` (issue 4): the fields `status` reads."""
-
-    name: str
-    region: str
-    outputs: dict[str, Any]
-    stack_name: str = "stack"
-    calls: list[tuple[Any, ...]] = field(default_factory=list)
-
-
 @pytest.fixture
 def engine_outputs(monkeypatch: pytest.MonkeyPatch) -> Any:
     """Make `ftcluster.engine.cluster_outputs` answer with the given outputs (or raise the given error).
@@ -50,12 +40,16 @@ def engine_outputs(monkeypatch: pytest.MonkeyPatch) -> Any:
     calls: list[tuple[Any, ...]] = []
 
     def install(outputs: dict[str, Any] | None = None, error: Exception | None = None) -> list[tuple[Any, ...]]:
-        def cluster_outputs(spec_path: Any, cluster: Any, environ: Any) -> FakeClusterOutputs:
+        def cluster_outputs(spec_path: Any, cluster: Any, environ: Any) -> engine.ClusterOutputs:
             calls.append((spec_path, cluster))
+            spec = load_spec(spec_path) if spec_path is not None else None  # the engine reads the spec first
             if error is not None:
                 raise error
             assert outputs is not None
-            return FakeClusterOutputs(outputs["cluster_name"], outputs["region"], outputs)
+            scale = {"tasks": {"spec": spec.training.tasks if spec else None, "effective": outputs.get("desired_tasks")}}
+            return engine.ClusterOutputs(
+                outputs["cluster_name"], outputs["region"], "stack", "file:///state", outputs, scale, spec=spec
+            )
 
         monkeypatch.setattr(engine, "cluster_outputs", cluster_outputs)
         return calls

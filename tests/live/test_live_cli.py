@@ -50,6 +50,7 @@ def test_status_healthy_in_rich(live_aws: str, engine_outputs: Any, tmp_path: Pa
     assert "HEALTHY" in result.stdout
     assert "us-east-1a" in result.stdout and "FARGATE_SPOT" in result.stdout
     assert calls == [(spec, None)]
+    assert "Run-rate (what runs now)" in result.stdout and "Total" in result.stdout
 
 
 def test_status_degraded_json(live_aws: str, engine_outputs: Any) -> None:
@@ -63,6 +64,8 @@ def test_status_degraded_json(live_aws: str, engine_outputs: Any) -> None:
     assert data["verdict"]["state"] == "DEGRADED"
     assert data["verdict"]["findings"][0]["message"].startswith("no training task running in us-east-1c")
     assert calls == [(None, "demo")]
+    assert data["run_rate"]["kind"] == "run_rate" and data["run_rate"]["region"] == "us-east-1"
+    assert data["scale"]["tasks"]["effective"] == seeder.outputs().get("desired_tasks")
 
 
 def test_status_fleet_under_fulfilled_in_rich(live_aws: str, engine_outputs: Any) -> None:
@@ -98,14 +101,16 @@ def test_status_no_such_stack(live_aws: str, engine_outputs: Any) -> None:
     assert "error: no cluster named nope" in result.stderr
 
 
-def test_status_bad_spec_is_exit_2(tmp_path: Path, engine_outputs: Any) -> None:
-    calls = engine_outputs(error=AssertionError("the engine must not be asked"))
+def test_status_bad_spec_is_exit_2_before_anything_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the real engine: the spec is checked before any state or AWS is touched."""
+    monkeypatch.setenv("FTCLUSTER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pulumi, no aws: neither may be needed
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: demo\nregion: us-east-1\ntraining: {image: t:1, tasks: many}\n", encoding="utf-8")
     result = run("status", str(bad))
     assert result.exit_code == 2
-    assert "training.tasks" in result.stderr
-    assert calls == []
+    assert f"{bad}:3:31: training.tasks: expected an integer" in result.stderr
+    assert not (tmp_path / "home").exists()
 
 
 @pytest.mark.parametrize(

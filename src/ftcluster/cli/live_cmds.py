@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import typer
 
 from ..errors import FtclusterError, UsageError
-from .output import examples, print_json, stderr, stdout
+from .output import examples, print_json, spinner, stdout
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON on stdout instead of tables.")
 QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="No progress spinner on stderr.")
@@ -31,69 +30,95 @@ def status(
     ),
     quiet: bool = QUIET_OPTION,
 ) -> None:
-    """Show the live health of a cluster: HEALTHY, DEGRADED or DOWN, and why.
+    """Show the live health of a cluster: HEALTHY, DEGRADED or DOWN, and why, and what it costs now.
 
     Reads the ids from the stack outputs, then ECS (service, deployments, tasks per AZ and
     capacity provider, recently stopped tasks and Spot interruptions), the Spot Fleet, container
-    instances and auto scaling. Read-only. The exit code is 0 whatever the verdict; scripts read
-    `verdict.state` from --json.
+    instances and auto scaling. Shows the scale as the spec says and as deployed, and the run-rate
+    of what actually runs (live Spot prices when AWS gives them). Read-only. The exit code is 0
+    whatever the verdict; scripts read `verdict.state` from --json.
     """
     if spec_path is not None and cluster:
         raise UsageError("give a SPEC or --cluster, not both")
     if watch is not None and as_json:
         raise UsageError("--watch refreshes a table; it cannot be combined with --json",
                          hint="run `ftcluster status --json` in a loop instead")
-    endpoint_url = None
-    if spec_path is not None:
-        from ..spec import load_spec
+    from ..engine import cluster_outputs
 
-        endpoint_url = load_spec(spec_path).endpoint_url  # a bad spec stops here with exit code 2
-    from ..engine import cluster_outputs  # the stack outputs (issue 4's engine)
-
-    resolved = cluster_outputs(spec_path, cluster, os.environ)
+    resolved = cluster_outputs(spec_path, cluster, os.environ)  # a bad spec stops here with exit code 2
+    spec = resolved.spec
+    endpoint_url = spec.endpoint_url if spec is not None else None
     outputs = dict(resolved.outputs)
     outputs["region"] = outputs.get("region") or resolved.region
     outputs["cluster_name"] = outputs.get("cluster_name") or resolved.name
 
     from ..aws import AwsSession
+    from ..cost import cluster_run_rate
     from ..live.status import status_report
 
     # one session for every refresh of --watch; without a region status_report says what is wrong
     session = AwsSession(str(outputs["region"]), endpoint_url) if outputs.get("region") else None
 
-    def read() -> Any:
-        with _progress(f"reading cluster {outputs['cluster_name']} from AWS", quiet or as_json):
-            return status_report(outputs, session=session)
+    def read() -> tuple[Any, Any]:
+        with spinner(f"reading cluster {outputs['cluster_name']} from AWS", quiet or as_json):
+            report = status_report(outputs, session=session)
+            return report, cluster_run_rate(report.status, spec, endpoint_url=endpoint_url)
 
     if watch is not None:
-        _watch(read, watch)
+        _watch(read, watch, resolved.scale)
         return
-    report = read()
+    report, rate = read()
     if as_json:
-        print_json(report.to_dict())
+        from .cost_view import estimate_json
+
+        print_json({**report.to_dict(), "scale": resolved.scale, "run_rate": estimate_json(rate)})
         return
     from ..live.render import render_status
+    from .cost_view import render
 
-    stdout().print(render_status(report))
+    console = stdout()
+    console.print(render_status(report))
+    console.print(scale_line(resolved.scale))
+    render(console, rate)
 
 
-def _watch(read: Callable[[], Any], seconds: int) -> None:
+def scale_line(scale: dict[str, dict[str, int | None]]) -> str:
+    """Spec vs effective for each scale setting that exists, e.g. "tasks 6 (spec 4)"."""
+    parts = []
+    for key, values in scale.items():
+        spec_value, effective = values.get("spec"), values.get("effective")
+        if spec_value is None and effective is None:
+            continue
+        label = key.replace("_", " ")
+        if effective is not None and spec_value is not None and effective != spec_value:
+            parts.append(f"{label} [bold]{effective}[/bold] (spec {spec_value}, set by `ftcluster scale`)")
+        else:
+            parts.append(f"{label} {effective if effective is not None else spec_value}")
+    return "scale: " + ", ".join(parts) if parts else "scale: unknown"
+
+
+def _watch(read: Callable[[], tuple[Any, Any]], seconds: int, scale: dict[str, Any]) -> None:
     from rich.console import Group
     from rich.live import Live
     from rich.text import Text
 
     from ..live.render import render_status
+    from .cost_view import summary
 
     console = stdout()
     try:
         with Live(console=console, auto_refresh=False, transient=False) as live:
             while True:
-                report = read()
+                report, rate = read()
                 footer = Text(
                     f"refreshed {datetime.now().strftime('%H:%M:%S')} · every {seconds}s · Ctrl-C to stop",
                     style="dim",
                 )
-                live.update(Group(render_status(report), footer), refresh=True)
+                live.update(
+                    Group(render_status(report), Text.from_markup(scale_line(scale)),
+                          Text(f"run-rate: {summary(rate)}"), footer),
+                    refresh=True,
+                )
                 time.sleep(seconds)
     except KeyboardInterrupt:
         return  # stopping the watch is the normal way out: exit code 0
@@ -113,7 +138,7 @@ def preflight(
     from ..spec import load_spec
 
     spec = load_spec(spec_path)
-    with _progress(f"checking {spec.name} in {spec.region}", quiet or as_json):
+    with spinner(f"checking {spec.name} in {spec.region}", quiet or as_json):
         report = run_preflight(spec)
     if as_json:
         print_json(report.to_dict())
@@ -124,16 +149,6 @@ def preflight(
     if not report.ok:
         failed = ", ".join(c.title for c in report.failures)
         raise FtclusterError(f"preflight failed: {failed}", hint="see `fix:` above for each failed check")
-
-
-@contextmanager
-def _progress(message: str, quiet: bool) -> Iterator[None]:
-    console = stderr()
-    if quiet or not console.is_terminal:
-        yield
-        return
-    with console.status(message):
-        yield
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
@@ -43,3 +45,14 @@ def print_error(err: FtclusterError) -> None:
 def examples(*lines: str) -> str:
     """An epilog for --help listing example command lines."""
     return "[bold]Examples[/bold]\n\n" + "\n\n".join(f"  [cyan]$ {escape(line)}[/cyan]" for line in lines)
+
+
+@contextmanager
+def spinner(message: str, quiet: bool) -> Iterator[None]:
+    """A spinner on stderr while slow work runs; nothing when quiet or not on a terminal."""
+    console = stderr()
+    if quiet or not console.is_terminal:
+        yield
+        return
+    with console.status(message):
+        yield

@@ -27,7 +27,9 @@ def preview(
         False, "--offline", help="Run the program against Pulumi's mocks: no AWS account, no Pulumi CLI needed."
     ),
     as_json: bool = typer.Option(
-        False, "--json", help="Print the resources as JSON (type, name, inputs, dependencies, options)."
+        False, "--json",
+        help="Print JSON: offline, {resources: [{type, name, inputs, dependencies, options}], cost}; "
+        "online, the change counts (and resources with --diff) and cost.",
     ),
     diff: bool = typer.Option(False, "--diff", help="Online: list each resource that would change, and how."),
     expect_no_changes: bool = typer.Option(
@@ -35,10 +37,13 @@ def preview(
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Online: no progress on stderr."),
 ) -> None:
-    """Show the resources the spec creates, with their key settings and what each depends on.
+    """Show what a spec creates or changes, and what the cluster will cost per hour and per month.
 
-    With --offline nothing is contacted: values only AWS knows (ids, ARNs, AZ names, the AMI,
-    the account id) are shown as <known after deploy: ...>.
+    With --offline nothing is contacted: the real program runs under Pulumi's mocks and every
+    resource is shown with its key settings and what it depends on; values only AWS knows (ids,
+    ARNs, AZ names, the AMI, the account id) appear as <known after deploy: ...>. Without it, a
+    real Pulumi preview against the cluster's stack shows what `up` would change (needs the
+    Pulumi CLI and AWS credentials), and the estimate uses live Spot prices.
     """
     from ..spec import load_spec
 
@@ -52,14 +57,18 @@ def preview(
 
 
 def offline_preview(spec: Spec, *, as_json: bool) -> None:
-    """The --offline path: run the program under mocks, then print the plan."""
+    """The --offline path: run the program under mocks, then print the plan and what it costs."""
+    from ..cost import estimate
     from ..offline import run_offline
+    from .cost_view import estimate_json, render
 
     plan = run_offline(spec)
+    cost = estimate(spec)  # the shipped price table only: offline means no live Spot prices
     if as_json:
-        print_json([resource.as_json() for resource in plan.resources])
+        print_json({"resources": [resource.as_json() for resource in plan.resources], "cost": estimate_json(cost)})
         return
     render_plan(plan, spec)
+    render(_console(), cost)
 
 
 # --- rendering -----------------------------------------------------------------------------------

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import FtclusterError, UsageError
-from .output import examples, print_json, stderr, stdout
+from .output import examples, print_json, spinner, stderr, stdout
 
 SPEC_OPTIONAL = typer.Argument(None, help="Spec of the cluster \\[default: the active cluster].", show_default=False)
 CLUSTER_OPTION = typer.Option(None, "--cluster", "-c", help="A deployed cluster (name or stack name) instead of a SPEC.")
@@ -29,16 +28,6 @@ def _notify() -> Callable[[str], None]:
     """Notes (a new passphrase file, kept scale values...) are shown even with --quiet: they matter once."""
     console = stderr()
     return lambda message: console.print(f"[cyan]note:[/cyan] {escape(message)}")
-
-
-@contextmanager
-def _spinner(message: str, quiet: bool) -> Iterator[None]:
-    console = stderr()
-    if quiet or not console.is_terminal:
-        yield
-        return
-    with console.status(message):
-        yield
 
 
 def _confirm(question: str, yes: bool) -> None:
@@ -66,16 +55,32 @@ def _open(target: Any, *, engine: bool, create: bool = False, credentials: bool 
 
 
 def _live_preflight(spec: Any, quiet: bool) -> None:
+    """The read-only AWS checks before the engine starts: a failure stops `up`; warnings are shown."""
     from ..live.preflight import run_preflight
 
-    with _spinner(f"preflight checks for {spec.name} in {spec.region}", quiet):
+    with spinner(f"preflight checks for {spec.name} in {spec.region}", quiet):
         report = run_preflight(spec)
-    if not report.ok:
-        from ..live.render import render_preflight
+    warnings = [check for check in report.checks if check.level == "warn"]
+    if report.ok and not warnings:
+        if not quiet:
+            stderr().print(f"[green]preflight passed[/green]: {len(report.checks)} checks")
+        return
+    from ..live.render import render_preflight
 
-        stderr().print(render_preflight(report))
+    stderr().print(render_preflight(report))
+    if not report.ok:
         failed = ", ".join(check.title for check in report.failures)
         raise FtclusterError(f"preflight failed: {failed}", hint="fix what is listed above, or pass --skip-preflight")
+
+
+def _estimate(spec: Any, overrides: dict[str, int]) -> Any:
+    """What the cluster costs at the scale `up` would deploy, with live Spot prices when AWS gives them."""
+    from ..cost import estimate
+    from ..cost.spot_live import spot_prices_for_spec
+
+    live, why_not = spot_prices_for_spec(spec)
+    return estimate(spec, tasks=overrides.get("tasks"), fleet_capacity=overrides.get("fleet_capacity"),
+                    live_spot=live, live_unavailable=why_not)
 
 
 def _print_outputs(outputs: dict[str, Any], as_json: bool, title: str) -> None:
@@ -114,7 +119,7 @@ def up(
     up_plan = ops.plan(session, spec)
     for note in up_plan.notes:
         notify(note)
-    with _spinner(f"previewing {session.label}", quiet):
+    with spinner(f"previewing {session.label}", quiet):
         changes = ops.preview(session, spec, up_plan, on_event=None, notify=notify)
     console = stderr()
     if not has_changes(changes):
@@ -123,6 +128,9 @@ def up(
         outputs = ops.outputs(session)
     else:
         console.print(f"cluster {escape(session.label)}: {describe_changes(changes)}")
+        from .cost_view import summary
+
+        console.print(f"estimated cost: {escape(summary(_estimate(spec, up_plan.overrides.items())))}")
         _confirm("apply these changes?", yes)
         write_active(session.settings.home, session.target, session.settings.backend_url)  # recovery commands need no name
         with ProgressView(console, f"updating {session.label}", quiet=quiet) as view:
@@ -144,21 +152,28 @@ def preview_online(spec_path: Path, *, diff: bool, expect_no_changes: bool, as_j
     session = _open(target, engine=True, create=True)
     up_plan = ops.plan(session, spec)
     collector = ChangeCollector()
-    with _spinner(f"previewing {session.label}", quiet or as_json):
+    with spinner(f"previewing {session.label}", quiet or as_json):
         changes = ops.preview(session, spec, up_plan, on_event=collector, notify=_notify())
+    cost = _estimate(spec, up_plan.overrides.items())
     if as_json:
+        from .cost_view import estimate_json
+
         data: dict[str, Any] = {"cluster": spec.name, "region": spec.region, "stack": session.stack_name,
                                 "changes": changes, "notes": list(up_plan.notes)}
         if diff:
             data["resources"] = [vars(change) for change in collector.changes]
+        data["cost"] = estimate_json(cost)
         print_json(data)
     else:
+        from .cost_view import render
+
         for note in up_plan.notes:
             _notify()(note)
         console = stdout()
         console.print(f"cluster {escape(session.label)}: {describe_changes(changes)}")
         if diff and collector.changes:
             console.print(changes_table(collector.changes))
+        render(console, cost)
     if expect_no_changes and has_changes(changes):
         raise FtclusterError(f"cluster {session.label} has changes pending: {describe_changes(changes)}",
                              hint=f"run `ftcluster preview {spec_path} --diff` to see them")
@@ -271,7 +286,7 @@ def _verify(spec_path: Path | None, cluster: str | None, session: Any, *, as_jso
     if region is None:
         raise UsageError("name the cluster with its region (e.g. --cluster NAME-REGION) or give its SPEC")
     outputs = outputs or {}
-    with _spinner(f"looking for leftovers of {target.name} in {region}", quiet or as_json):
+    with spinner(f"looking for leftovers of {target.name} in {region}", quiet or as_json):
         report = find_leftovers(target.name, region, outputs.get("vpc_id"),
                                 endpoint_url=spec.endpoint_url if spec else None,
                                 checkpoint_bucket=outputs.get("checkpoint_bucket"), checkpoints_kept=kept)
@@ -387,7 +402,7 @@ def install_pulumi(version: str = typer.Option(None, "--version", help="CLI vers
     """Install the Pulumi CLI into the ftcluster home (used from then on, whatever PATH says)."""
     from ..engine.install import install_pulumi_cli
 
-    with _spinner("installing the Pulumi CLI", False):
+    with spinner("installing the Pulumi CLI", False):
         path, installed = install_pulumi_cli(os.environ, version)
     stderr().print(f"[green]ready[/green]: Pulumi {installed} at {escape(str(path))}")
 

@@ -10,8 +10,8 @@ from .run_rate import (
     RunningInstances,
     RunningSnapshot,
     RunningTasks,
+    cluster_run_rate,
     run_rate,
-    snapshot_from_aws,
     snapshot_from_status,
 )
 
@@ -28,7 +28,7 @@ __all__ = [
     "TaskRange",
     "estimate",
     "fargate_split",
+    "cluster_run_rate",
     "run_rate",
-    "snapshot_from_aws",
     "snapshot_from_status",
 ]

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..spec.models import ExistingVpc, Spec, SpotFleet
-from .lines import UNPRICED_EXTRAS, Found, ebs_lines, fargate_lines, nat_lines
+from .lines import UNPRICED_EXTRAS, Found, ebs_lines, fargate_lines, nat_gateway_count, nat_lines
 from .model import Cost, Estimate, Line, LivePrice, TaskRange
 from .prices import PriceTable
 
@@ -64,7 +64,7 @@ def estimate(
     lines += fleet_lines
     missing += fleet_missing
     notes += fleet_notes
-    count, how = _nat_count(spec)
+    count, how = nat_gateway_count(spec)
     _add(lines, missing, nat_lines(prices, region, count, how))
     if isinstance(spec.network, ExistingVpc):
         notes.append("existing VPC: its NAT gateways (if any) are shared and not counted here")
@@ -122,17 +122,6 @@ def _task_range(spec: Spec, prices: PriceTable) -> TaskRange | None:
         return total
 
     return TaskRange(scaling.min_tasks, scaling.max_tasks, fargate_at(scaling.min_tasks), fargate_at(scaling.max_tasks))
-
-
-def _nat_count(spec: Spec) -> tuple[int, str]:
-    network = spec.network
-    if isinstance(network, ExistingVpc):
-        return 0, "existing VPC"
-    if network.nat == "per_az":
-        return network.availability_zones, "one per AZ"
-    if network.nat == "single":
-        return 1, "single"
-    return 0, "none"
 
 
 def _in_fleet(spec: Spec, price: LivePrice) -> bool:

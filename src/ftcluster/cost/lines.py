@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..spec.models import ExistingVpc, Spec
 from .model import HOURS_PER_MONTH, Cost, Line
 from .prices import PriceTable
 
@@ -69,6 +70,18 @@ def fargate_lines(
             )
         )
     return lines, missing
+
+
+def nat_gateway_count(spec: Spec) -> tuple[int, str]:
+    """How many NAT gateways the spec's network has, and why (for the estimate's quantity column)."""
+    network = spec.network
+    if isinstance(network, ExistingVpc):
+        return 0, "existing VPC"
+    if network.nat == "per_az":
+        return network.availability_zones, "one per AZ"
+    if network.nat == "single":
+        return 1, "single"
+    return 0, "none"
 
 
 def nat_lines(prices: PriceTable, region: str, count: int, how: str) -> Found:

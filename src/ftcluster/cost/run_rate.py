@@ -1,17 +1,18 @@
 """What the cluster costs per hour right now, from a snapshot of what runs (gathered by `ftcluster status`).
 
-`RunningSnapshot` is deliberately plain so the live-status code can fill it from its own data;
-`snapshot_from_aws` builds one straight from ECS DescribeTasks and EC2 DescribeInstances dictionaries.
+`RunningSnapshot` is deliberately plain; `snapshot_from_status` fills it from the live status data and
+the spec, and `cluster_run_rate` adds live Spot prices for what runs on Spot.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .lines import UNPRICED_EXTRAS, counted_instance_lines, ebs_lines, fargate_lines, nat_lines
+from ..spec.models import Spec
+from .lines import UNPRICED_EXTRAS, counted_instance_lines, ebs_lines, fargate_lines, nat_gateway_count, nat_lines
 from .model import Estimate, Line, LivePrice
 from .prices import PriceTable
 
@@ -134,63 +135,13 @@ def run_rate(
     )
 
 
-def snapshot_from_aws(
-    region: str,
-    ecs_tasks: Iterable[Mapping[str, Any]] = (),
-    ec2_instances: Iterable[Mapping[str, Any]] = (),
-    *,
-    nat_gateways: int = 0,
-    root_volume_gib: int = 0,
-) -> RunningSnapshot:
-    """Build a snapshot from DescribeTasks `tasks` and DescribeInstances instance dictionaries.
-
-    Stopped tasks and instances that are not running are left out; a task without a capacity
-    provider counts by its launch type (FARGATE → on-demand Fargate).
-    """
-    task_groups: Counter[tuple[str, int, int, str]] = Counter()
-    for task in ecs_tasks:
-        if task.get("lastStatus") not in BILLED_TASK_STATES:
-            continue
-        provider = task.get("capacityProviderName") or task.get("launchType") or "EC2"
-        try:
-            cpu, memory = int(task.get("cpu") or 0), int(task.get("memory") or 0)
-        except ValueError:
-            cpu = memory = 0
-        task_groups[(provider, cpu, memory, _architecture(task))] += 1
-    instance_groups: Counter[tuple[str, str, str | None]] = Counter()
-    for instance in ec2_instances:
-        if (instance.get("State") or {}).get("Name") != "running":
-            continue
-        lifecycle = "spot" if instance.get("InstanceLifecycle") == "spot" else "on-demand"
-        zone = (instance.get("Placement") or {}).get("AvailabilityZone")
-        instance_groups[(instance["InstanceType"], lifecycle, zone)] += 1
-    return RunningSnapshot(
-        region=region,
-        tasks=tuple(
-            RunningTasks(provider, cpu, memory, count, arch)
-            for (provider, cpu, memory, arch), count in sorted(task_groups.items())
-        ),
-        instances=tuple(
-            RunningInstances(itype, lifecycle, count, zone)
-            for (itype, lifecycle, zone), count in sorted(instance_groups.items(), key=lambda kv: str(kv[0]))
-        ),
-        nat_gateways=nat_gateways,
-        root_volume_gib=root_volume_gib,
-    )
-
-
-def snapshot_from_status(
-    status: Any,
-    *,
-    nat_gateways: int = 0,
-    root_volume_gib: int = 0,
-    cpu_architecture: str = "X86_64",
-) -> RunningSnapshot:
+def snapshot_from_status(status: Any, spec: Spec | None = None) -> RunningSnapshot:
     """Map `ftcluster.live.status_model.ClusterStatus` onto a snapshot (read by attribute, not imported).
 
     Tasks: `status.tasks` in a billed state, by `capacity_provider`, `cpu`, `memory`; instances:
     `status.fleet.instances` that are `running`, by `instance_type`, `lifecycle`, `availability_zone`.
-    NAT gateways and the root volume size are not part of the status: pass them (from the spec).
+    The status holds no NAT gateways, root volume size or task architecture: they come from the
+    cluster's spec (without one they are left out).
     """
     task_groups: Counter[tuple[str, int, int]] = Counter()
     for task in status.tasks:
@@ -208,20 +159,35 @@ def snapshot_from_status(
     return RunningSnapshot(
         region=status.region,
         tasks=tuple(
-            RunningTasks(provider, cpu, memory, count, cpu_architecture)
+            RunningTasks(provider, cpu, memory, count, spec.training.cpu_architecture if spec else "X86_64")
             for (provider, cpu, memory), count in sorted(task_groups.items())
         ),
         instances=tuple(
             RunningInstances(itype, lifecycle, count, zone)
             for (itype, lifecycle, zone), count in sorted(instance_groups.items(), key=lambda kv: str(kv[0]))
         ),
-        nat_gateways=nat_gateways,
-        root_volume_gib=root_volume_gib,
+        nat_gateways=nat_gateway_count(spec)[0] if spec else 0,
+        root_volume_gib=spec.spot_fleet.root_volume_gib if spec and spec.spot_fleet else 0,
     )
 
 
-def _architecture(task: Mapping[str, Any]) -> str:
-    for attribute in task.get("attributes") or ():
-        if attribute.get("name") == "ecs.cpu-architecture":
-            return "ARM64" if str(attribute.get("value", "")).lower() in ("arm64", "aarch64") else "X86_64"
-    return "X86_64"
+def cluster_run_rate(status: Any, spec: Spec | None, *, endpoint_url: str | None = None) -> Estimate:
+    """The run-rate of a cluster as `ftcluster status` saw it, with live prices for its Spot instances
+    when AWS answers (else the Spot part is a range, and a note says why)."""
+    from .spot_live import LivePricesUnavailable, live_spot_prices
+
+    snapshot = snapshot_from_status(status, spec)
+    spot = [group for group in snapshot.instances if group.lifecycle == "spot"]
+    live, why_not = None, None
+    if spot:
+        try:
+            live = live_spot_prices(
+                snapshot.region,
+                sorted({group.instance_type for group in spot}),
+                sorted({group.availability_zone for group in spot if group.availability_zone}),
+                endpoint_url=endpoint_url,
+            )
+        except LivePricesUnavailable as err:
+            why_not = err.message
+    max_price = spec.spot_fleet.max_price if spec and spec.spot_fleet else None
+    return run_rate(snapshot, live_spot=live, spot_max_price=max_price, live_unavailable=why_not)

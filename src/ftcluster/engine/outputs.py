@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..home import ftcluster_home
+from ..spec import Spec
 from .operations import outputs as stack_outputs
 from .scale import Overrides, recorded_spec, spec_values
 from .session import open_session, select_stack
@@ -34,6 +35,7 @@ class ClusterOutputs:
     outputs: dict[str, Any]  # the stack outputs, plain values
     scale: dict[str, dict[str, int | None]]  # {"tasks": {"spec": 2, "effective": 5}, ...}
     overrides: dict[str, int] = field(default_factory=dict)  # set by `ftcluster scale`, in force
+    spec: Spec | None = None  # the spec given, else the one recorded by the last `up`
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "region": self.region, "stack": self.stack, "backend": self.backend,
@@ -63,6 +65,7 @@ def cluster_outputs(spec_path: Path | None, cluster: str | None, environ: Mappin
         outputs=values,
         scale=scale,
         overrides=Overrides.from_config(session.config).items(),
+        spec=spec,
     )
 
 
