@@ -71,21 +71,29 @@ def checkpoint_policy(partition: str, bucket: str, prefix: str) -> str:
     )
 
 
-def build_roles(ctx: Context, bucket_name: pulumi.Input[str]) -> Roles:
-    names, spec = ctx.names, ctx.spec
-    execution = aws.iam.Role(
-        "execution-role",
-        name=names.execution_role,
+def service_role(
+    ctx: Context, logical: str, *, name: str, purpose: str, service: str, managed_policy: str
+) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+    """A role `service` may assume, with one AWS managed policy attached (`<logical>-policy`)."""
+    role = aws.iam.Role(
+        logical,
+        name=name,
         path=ROLE_PATH,
-        description=f"ftcluster {spec.name}: ECS pulls images and writes logs",
-        assume_role_policy=trust("ecs-tasks.amazonaws.com"),
+        description=f"ftcluster {ctx.spec.name}: {purpose}",
+        assume_role_policy=trust(service),
         opts=ctx.opts(),
     )
-    aws.iam.RolePolicyAttachment(
-        "execution-role-policy",
-        role=execution.name,
-        policy_arn=ctx.managed_policy("service-role/AmazonECSTaskExecutionRolePolicy"),
-        opts=ctx.opts(),
+    attachment = aws.iam.RolePolicyAttachment(
+        f"{logical}-policy", role=role.name, policy_arn=ctx.managed_policy(managed_policy), opts=ctx.opts()
+    )
+    return role, attachment
+
+
+def build_roles(ctx: Context, bucket_name: pulumi.Input[str]) -> Roles:
+    names, spec = ctx.names, ctx.spec
+    execution, _ = service_role(
+        ctx, "execution-role", name=names.execution_role, purpose="ECS pulls images and writes logs",
+        service="ecs-tasks.amazonaws.com", managed_policy="service-role/AmazonECSTaskExecutionRolePolicy",
     )
     task = aws.iam.Role(
         "task-role",
@@ -116,35 +124,17 @@ def build_roles(ctx: Context, bucket_name: pulumi.Input[str]) -> Roles:
     if fleet is None or not fleet.enabled:
         return Roles(execution, task, task_policy, None, None, None, None)
 
-    instance_role = aws.iam.Role(
-        "instance-role",
-        name=names.instance_role,
-        path=ROLE_PATH,
-        description=f"ftcluster {spec.name}: Spot Fleet instances register with the ECS cluster",
-        assume_role_policy=trust("ec2.amazonaws.com"),
-        opts=ctx.opts(),
-    )
-    instance_policy = aws.iam.RolePolicyAttachment(
-        "instance-role-policy",
-        role=instance_role.name,
-        policy_arn=ctx.managed_policy("service-role/AmazonEC2ContainerServiceforEC2Role"),
-        opts=ctx.opts(),
+    instance_role, instance_policy = service_role(
+        ctx, "instance-role", name=names.instance_role,
+        purpose="Spot Fleet instances register with the ECS cluster",
+        service="ec2.amazonaws.com", managed_policy="service-role/AmazonEC2ContainerServiceforEC2Role",
     )
     profile = aws.iam.InstanceProfile(
         "instance-profile", name=names.instance_profile, path=ROLE_PATH, role=instance_role.name, opts=ctx.opts()
     )
-    fleet_role = aws.iam.Role(
-        "spot-fleet-role",
-        name=names.fleet_role,
-        path=ROLE_PATH,
-        description=f"ftcluster {spec.name}: Spot Fleet launches, tags and replaces instances",
-        assume_role_policy=trust("spotfleet.amazonaws.com"),
-        opts=ctx.opts(),
-    )
-    fleet_policy = aws.iam.RolePolicyAttachment(
-        "spot-fleet-role-policy",
-        role=fleet_role.name,
-        policy_arn=ctx.managed_policy("service-role/AmazonEC2SpotFleetTaggingRole"),
-        opts=ctx.opts(),
+    fleet_role, fleet_policy = service_role(
+        ctx, "spot-fleet-role", name=names.fleet_role,
+        purpose="Spot Fleet launches, tags and replaces instances",
+        service="spotfleet.amazonaws.com", managed_policy="service-role/AmazonEC2SpotFleetTaggingRole",
     )
     return Roles(execution, task, task_policy, profile, instance_policy, fleet_role, fleet_policy)
