@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from program_helpers import MINIMAL, merged
 
-from ftcluster.errors import UsageError
-from ftcluster.program.names import check_bucket_name_possible, names_for
+from ftcluster.program.names import names_for
 from ftcluster.spec.aws_rules import check_bucket_name, known_regions
 from ftcluster.spec.models import NAME_MAX_LENGTH
 
@@ -37,10 +36,3 @@ def test_names_depend_only_on_the_spec(spec_from) -> None:
     assert one.checkpoint_bucket("123456789012") == "exp-7-ckpt-123456789012-us-east-1"
     assert one.task_role == "exp-7-us-east-1-task"  # IAM is account-wide: the region keeps clusters apart
     assert one.cluster == "exp-7" and one.training_service == "exp-7-training"
-
-
-def test_a_name_that_cannot_start_a_bucket_is_refused_unless_a_bucket_is_given(spec_from) -> None:
-    reserved = merged(MINIMAL, {"name": "xn--model"})
-    with pytest.raises(UsageError, match="cannot start the checkpoint bucket name"):
-        check_bucket_name_possible(spec_from(reserved))
-    check_bucket_name_possible(spec_from(merged(reserved, {"training": {"checkpoints": {"bucket": "my-ckpts"}}})))

@@ -18,7 +18,7 @@ from .exports import collect_exports
 from .fleet import build_fleet
 from .iam import build_roles
 from .logs import build_log_group
-from .names import check_bucket_name_possible, names_for
+from .names import names_for
 from .network import build_network
 from .options import ProgramOptions, effective_counts
 from .provider import make_provider
@@ -33,7 +33,6 @@ def build(spec: Spec, options: ProgramOptions = ProgramOptions()) -> dict[str, A
     """Declare every resource of the cluster; returns the exports. Call inside a Pulumi program
     (or the mock runtime): it registers resources and runs lookups through the AWS provider."""
     counts = effective_counts(spec, options)  # bad overrides fail before anything is declared
-    check_bucket_name_possible(spec)
     provider = make_provider(spec)
     lookup = pulumi.InvokeOptions(provider=provider)
     partition = aws.get_partition(opts=lookup)

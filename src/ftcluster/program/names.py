@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import UsageError
 from ..spec import Spec
-from ..spec.aws_rules import check_bucket_name
 
 # AWS limits of the names below (characters), checked by tests for the longest cluster name
 # and the longest region name.
@@ -107,17 +105,3 @@ def names_for(spec: Spec) -> Names:
         memory_policy=f"{name}-memory-target",
         region=region,
     )
-
-
-def check_bucket_name_possible(spec: Spec) -> None:
-    """A few cluster names (e.g. starting with `xn--`) cannot start an S3 bucket name."""
-    if spec.training.checkpoints.bucket is not None:
-        return
-    candidate = names_for(spec).checkpoint_bucket(ACCOUNT_ID_EXAMPLE)
-    problem = check_bucket_name(candidate)
-    if problem:
-        problem = problem.replace(ACCOUNT_ID_EXAMPLE, "ACCOUNT")
-        raise UsageError(
-            f"cluster name `{spec.name}` cannot start the checkpoint bucket name: {problem}",
-            hint="rename the cluster, or give an existing bucket in training.checkpoints.bucket",
-        )

@@ -146,6 +146,8 @@ def check_tag_value(value: str) -> str | None:
     return None
 
 
+RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", "--x-s3", ".mrap")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
@@ -157,6 +159,9 @@ def check_bucket_name(name: str) -> str | None:
         problem = "no `..`, `.-` or `-.`"
     elif re.match(r"^\d+\.\d+\.\d+\.\d+$", name):
         problem = "not formatted like an IP address"
-    elif name.startswith(("xn--", "sthree-")) or name.endswith(("-s3alias", "--ol-s3", "--x-s3")):
-        problem = "no reserved prefix (xn--, sthree-) or suffix (-s3alias, --ol-s3, --x-s3)"
+    elif name.startswith(RESERVED_BUCKET_PREFIXES) or name.endswith(RESERVED_BUCKET_SUFFIXES):
+        problem = (
+            f"no reserved prefix ({', '.join(RESERVED_BUCKET_PREFIXES)}) "
+            f"or suffix ({', '.join(RESERVED_BUCKET_SUFFIXES)})"
+        )
     return None if problem is None else f"`{name}` is not a valid S3 bucket name: {problem}"

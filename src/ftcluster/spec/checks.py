@@ -91,7 +91,18 @@ def fleet_rules(spec: Spec) -> Found:
         )
 
 
+def cluster_name_can_start_a_bucket(spec: Spec) -> Found:
+    """The checkpoint bucket ftcluster creates is named `<name>-ckpt-...`, so the name inherits S3's rules."""
+    if spec.training.checkpoints.bucket is None and spec.name.startswith(aws_rules.RESERVED_BUCKET_PREFIXES):
+        yield (
+            "name",
+            f"`{spec.name}` cannot start an S3 bucket name (reserved prefix), and the checkpoint bucket is "
+            "named after the cluster; rename the cluster or give an existing training.checkpoints.bucket",
+        )
+
+
 CHECKS: tuple[Callable[[Spec], Found], ...] = (
+    cluster_name_can_start_a_bucket,
     fargate_size,
     fargate_spot_needs_x86,
     task_count_within_autoscaling,
