@@ -153,3 +153,16 @@ def test_usage_errors_exit_2_with_typers_message_not_an_internal_error(args: lis
     assert result.exit_code == 2
     assert "internal error" not in result.output
     assert "Try 'ftcluster" in result.output
+
+
+def test_help_paragraphs_flow_instead_of_keeping_source_line_breaks() -> None:
+    result = runner.invoke(app, ["preview", "--help"], env={"COLUMNS": "300"})
+    assert "runs under Pulumi's mocks and every resource is shown with its key settings" in result.stdout
+
+
+def test_help_groups_commands_in_workflow_order() -> None:
+    text = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).stdout
+    order = ["Write and check a spec", "│ init ", "│ validate ", "Plan, deploy, resize, tear down", "│ preview ",
+             "│ up ", "Look at clusters", "│ status ", "Recover and set up", "│ cancel "]
+    positions = [text.index(item) for item in order]
+    assert positions == sorted(positions)

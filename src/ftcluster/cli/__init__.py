@@ -6,6 +6,7 @@ command functions, so `--help` stays as fast as a bare Typer app.
 
 from __future__ import annotations
 
+import inspect
 import os
 
 import typer
@@ -16,8 +17,22 @@ from . import live_cmds, preview_cmd, spec_cmds, stack_cmds
 from .output import print_error
 
 
+def _reflow(text: str | None) -> str | None:
+    """Join the lines of each docstring paragraph (Typer's rich help keeps single line breaks);
+    indented paragraphs (examples) stay as written."""
+    if not text:
+        return text
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(p if p.startswith(" ") else " ".join(p.split("\n")) for p in paragraphs)
+
+
 class _Group(TyperGroup):
     """Maps ftcluster's errors to messages and exit codes in one place (DESIGN.md, Conventions)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for command in self.commands.values():
+            command.help = _reflow(command.help)
 
     def invoke(self, ctx: typer.Context) -> object:
         try:
@@ -81,9 +96,10 @@ def root(
     pass
 
 
+# Registration order is the order of `ftcluster --help` (panels in workflow order).
 spec_cmds.register(app)
-live_cmds.register(app)
 preview_cmd.register(app)
+live_cmds.register(app)
 stack_cmds.register(app)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from ..errors import FtclusterError, UsageError
-from .output import examples, print_json, spinner, stdout
+from .output import DEPLOY_PANEL, INSPECT_PANEL, examples, print_json, spinner, stdout
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON on stdout instead of tables.")
 QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="No progress spinner on stderr.")
@@ -153,6 +153,7 @@ def preflight(
 
 def register(app: typer.Typer) -> None:
     app.command(
+        rich_help_panel=INSPECT_PANEL,
         epilog=examples(
             "ftcluster status configs/us-east-1.yaml",
             "ftcluster status --cluster llm-pretrain --watch 10",
@@ -160,6 +161,7 @@ def register(app: typer.Typer) -> None:
         )
     )(status)
     app.command(
+        rich_help_panel=DEPLOY_PANEL,
         epilog=examples(
             "ftcluster preflight configs/us-east-1.yaml", "ftcluster preflight configs/us-east-1.yaml --json"
         )

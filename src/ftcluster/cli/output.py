@@ -13,6 +13,13 @@ from rich.markup import escape
 from ..errors import FtclusterError, SpecError
 
 
+# Panels that group the commands in `ftcluster --help`, in workflow order.
+SPEC_PANEL = "Write and check a spec"
+DEPLOY_PANEL = "Plan, deploy, resize, tear down"
+INSPECT_PANEL = "Look at clusters"
+RECOVER_PANEL = "Recover and set up"
+
+
 def stdout() -> Console:
     return Console(soft_wrap=True)
 

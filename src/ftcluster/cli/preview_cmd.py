@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
-from .output import examples, print_json
+from .output import DEPLOY_PANEL, examples, print_json
 
 if TYPE_CHECKING:
     from ..offline import OfflinePlan, PlannedResource
@@ -263,6 +263,7 @@ def _policy(text: str) -> str:
 
 def register(app: typer.Typer) -> None:
     app.command(
+        rich_help_panel=DEPLOY_PANEL,
         epilog=examples(
             "ftcluster preview configs/us-east-1.yaml --offline",
             "ftcluster preview configs/us-east-1.yaml --offline --json > plan.json",

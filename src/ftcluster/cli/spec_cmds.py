@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import UsageError
-from .output import examples, print_json, stderr, stdout
+from .output import SPEC_PANEL, examples, print_json, stderr, stdout
 
 SPEC_ARGUMENT = typer.Argument(..., help="Path of the YAML cluster spec.", show_default=False)
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON on stdout instead of a table.")
@@ -89,11 +89,11 @@ def init(
 
 def register(app: typer.Typer) -> None:
     app.command(
-        epilog=examples("ftcluster validate configs/us-east-1.yaml", "ftcluster validate configs/us-east-1.yaml --json")
-    )(validate)
-    app.command(
-        epilog=examples("ftcluster schema > ftcluster.schema.json")
-    )(schema)
-    app.command(
-        epilog=examples("ftcluster init", "ftcluster init configs/eu-west-1.yaml --region eu-west-1 --name finetune")
+        rich_help_panel=SPEC_PANEL,
+        epilog=examples("ftcluster init", "ftcluster init configs/eu-west-1.yaml --region eu-west-1 --name finetune"),
     )(init)
+    app.command(
+        rich_help_panel=SPEC_PANEL,
+        epilog=examples("ftcluster validate configs/us-east-1.yaml", "ftcluster validate configs/us-east-1.yaml --json"),
+    )(validate)
+    app.command(rich_help_panel=SPEC_PANEL, epilog=examples("ftcluster schema > ftcluster.schema.json"))(schema)

@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import FtclusterError, UsageError
-from .output import examples, print_json, spinner, stderr, stdout
+from .output import DEPLOY_PANEL, INSPECT_PANEL, RECOVER_PANEL, examples, print_json, spinner, stderr, stdout
 
 SPEC_OPTIONAL = typer.Argument(None, help="Spec of the cluster \\[default: the active cluster].", show_default=False)
 CLUSTER_OPTION = typer.Option(None, "--cluster", "-c", help="A deployed cluster (name or stack name) instead of a SPEC.")
@@ -101,7 +101,7 @@ def up(
     quiet: bool = QUIET_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the stack outputs as JSON on stdout."),
 ) -> None:
-    """Create or update a cluster: preview, confirm, apply with live progress, print the outputs.
+    """Create or update a cluster: preflight checks, preview, cost, confirm, apply with live progress, outputs.
 
     The cluster becomes the active one (used by scale, destroy, outputs... when no SPEC is given).
     Values set by `ftcluster scale` stay in force until the spec's own value changes.
@@ -408,14 +408,18 @@ def install_pulumi(version: str = typer.Option(None, "--version", help="CLI vers
 
 
 def register(app: typer.Typer) -> None:
-    app.command(epilog=examples("ftcluster up configs/us-east-1.yaml", "ftcluster up configs/us-east-1.yaml --yes --quiet"))(up)
-    app.command(epilog=examples("ftcluster scale --tasks 8", "ftcluster scale --instances 6 --cluster llm-pretrain",
-                                "ftcluster scale --tasks 20 --adjust-limits", "ftcluster scale --reset"))(scale)
-    app.command(epilog=examples("ftcluster destroy", "ftcluster destroy configs/us-east-1.yaml --yes",
-                                "ftcluster destroy --verify-only --cluster llm-pretrain-us-east-1"))(destroy)
-    app.command(epilog=examples("ftcluster outputs", "ftcluster outputs --json | jq .outputs.checkpoint_uri"))(outputs)
-    app.command("list", epilog=examples("ftcluster list", "ftcluster list --json"))(list_)
-    app.command(epilog=examples("ftcluster use llm-pretrain", "ftcluster use configs/eu-west-1.yaml"))(use)
-    app.command(epilog=examples("ftcluster refresh", "ftcluster refresh --clear-pending-creates"))(refresh)
-    app.command(epilog=examples("ftcluster cancel --cluster llm-pretrain-us-east-1"))(cancel)
-    app.command("install-pulumi", epilog=examples("ftcluster install-pulumi"))(install_pulumi)
+    deploy = {"rich_help_panel": DEPLOY_PANEL}
+    inspect = {"rich_help_panel": INSPECT_PANEL}
+    recover = {"rich_help_panel": RECOVER_PANEL}
+    app.command(**deploy, epilog=examples("ftcluster up configs/us-east-1.yaml",
+                                          "ftcluster up configs/us-east-1.yaml --yes --quiet"))(up)
+    app.command(**deploy, epilog=examples("ftcluster scale --tasks 8", "ftcluster scale --instances 6 --cluster llm-pretrain",
+                                          "ftcluster scale --tasks 20 --adjust-limits", "ftcluster scale --reset"))(scale)
+    app.command(**deploy, epilog=examples("ftcluster destroy", "ftcluster destroy configs/us-east-1.yaml --yes",
+                                          "ftcluster destroy --verify-only --cluster llm-pretrain-us-east-1"))(destroy)
+    app.command(**inspect, epilog=examples("ftcluster outputs", "ftcluster outputs --json | jq .outputs.checkpoint_uri"))(outputs)
+    app.command("list", **inspect, epilog=examples("ftcluster list", "ftcluster list --json"))(list_)
+    app.command(**inspect, epilog=examples("ftcluster use llm-pretrain", "ftcluster use configs/eu-west-1.yaml"))(use)
+    app.command(**recover, epilog=examples("ftcluster refresh", "ftcluster refresh --clear-pending-creates"))(refresh)
+    app.command(**recover, epilog=examples("ftcluster cancel --cluster llm-pretrain-us-east-1"))(cancel)
+    app.command("install-pulumi", **recover, epilog=examples("ftcluster install-pulumi"))(install_pulumi)
