@@ -141,16 +141,14 @@ def changes_table(changes: Iterable[PlannedChange]) -> Any:
     return table
 
 
-def outputs_table(outputs: Mapping[str, Any]) -> Any:
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False, show_header=False)
-    table.add_column(style="bold", no_wrap=True)
-    table.add_column(overflow="fold")
+def outputs_text(outputs: Mapping[str, Any]) -> str:
+    """One `key  value` line per output, never wrapped: ids and URIs are for copying."""
+    width = max((len(key) for key in outputs), default=0)
+    lines = []
     for key, value in sorted(outputs.items()):
         shown = ", ".join(map(str, value)) if isinstance(value, list) else ("-" if value is None else str(value))
-        table.add_row(key, shown)
-    return table
+        lines.append(f"{key.ljust(width)}  {shown}")
+    return "\n".join(lines)
 
 
 class ProgressView:

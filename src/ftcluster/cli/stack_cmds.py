@@ -87,11 +87,11 @@ def _print_outputs(outputs: dict[str, Any], as_json: bool, title: str) -> None:
     if as_json:
         print_json(outputs)
         return
-    from ..progress import outputs_table
+    from ..progress import outputs_text
 
     console = stdout()
     console.print(f"[bold]{escape(title)}[/bold]")
-    console.print(outputs_table(outputs))
+    console.print(outputs_text(outputs), markup=False, highlight=False)
 
 
 def up(
@@ -377,8 +377,10 @@ def list_(backend: str = typer.Option(None, "--backend", help="State backend URL
 
     table = Table(title=f"clusters in {escape(url)}", title_justify="left", box=None, pad_edge=False,
                   header_style="bold")
-    for column in ("", "stack", "name", "region", "last update", "resources"):
-        table.add_column(column, overflow="fold")
+    for column in ("", "stack", "name", "region"):
+        table.add_column(column, no_wrap=True)  # names are looked up and copied: never split them
+    table.add_column("last update", overflow="fold")
+    table.add_column("resources", justify="right")
     for c in clusters:
         when = c.last_update.strftime("%Y-%m-%d %H:%M UTC") if c.last_update else "never"
         if c.update_in_progress:
