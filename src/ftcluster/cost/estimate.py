@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..spec.models import ExistingVpc, Spec, SpotFleet
-from .lines import UNPRICED_EXTRAS, Found, ebs_lines, fargate_lines, nat_gateway_count, nat_lines
+from .lines import UNPRICED_EXTRAS, Found, add_found, ebs_lines, fargate_lines, nat_gateway_count, nat_lines
 from .model import Cost, Estimate, Line, LivePrice, TaskRange
 from .prices import PriceTable
 
@@ -59,17 +59,17 @@ def estimate(
         known = ", ".join(sorted(prices.regions()))
         missing.append(f"region {region} has no prices in the table (it covers {known})")
 
-    _add(lines, missing, _training(spec, prices, desired))
+    add_found(lines, missing, _training(spec, prices, desired))
     fleet_lines, fleet_missing, fleet_notes, instances = _fleet(spec, prices, fleet_capacity, live_spot)
     lines += fleet_lines
     missing += fleet_missing
     notes += fleet_notes
     count, how = nat_gateway_count(spec)
-    _add(lines, missing, nat_lines(prices, region, count, how))
+    add_found(lines, missing, nat_lines(prices, region, count, how))
     if isinstance(spec.network, ExistingVpc):
         notes.append("existing VPC: its NAT gateways (if any) are shared and not counted here")
     if spec.spot_fleet is not None and instances:
-        _add(lines, missing, ebs_lines(prices, region, instances, spec.spot_fleet.root_volume_gib))
+        add_found(lines, missing, ebs_lines(prices, region, instances, spec.spot_fleet.root_volume_gib))
 
     if live_unavailable:
         notes.append(f"live Spot prices unavailable ({live_unavailable}); Spot is shown as a range")
@@ -86,11 +86,6 @@ def estimate(
         task_range=_task_range(spec, prices),
         table_collected=prices.collected,
     )
-
-
-def _add(lines: list[Line], missing: list[str], found: Found) -> None:
-    lines.extend(found[0])
-    missing.extend(found[1])
 
 
 def _training(spec: Spec, prices: PriceTable, tasks: int) -> Found:

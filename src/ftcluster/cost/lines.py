@@ -16,6 +16,12 @@ UNPRICED_EXTRAS = (
 )
 
 
+def add_found(lines: list[Line], missing: list[str], found: Found) -> None:
+    """Collect what a line builder found: its lines, and what it could not estimate."""
+    lines.extend(found[0])
+    missing.extend(found[1])
+
+
 def count_text(count: float) -> str:
     """Task counts can be fractional (a capacity-provider weight share); show them without noise."""
     return f"{count:g}" if count == int(count) else f"{count:.2f}"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..spec.models import Spec
-from .lines import UNPRICED_EXTRAS, counted_instance_lines, ebs_lines, fargate_lines, nat_gateway_count, nat_lines
+from .lines import UNPRICED_EXTRAS, add_found, counted_instance_lines, ebs_lines, fargate_lines, nat_gateway_count, nat_lines
 from .model import Estimate, Line, LivePrice
 from .prices import PriceTable
 
@@ -92,8 +92,7 @@ def run_rate(
             on_demand_tasks=counts["FARGATE"],
             spot_tasks=counts["FARGATE_SPOT"],
         )
-        lines += found[0]
-        missing += found[1]
+        add_found(lines, missing, found)
 
     live = {(p.instance_type, p.availability_zone): p.price for p in live_spot or ()}
     on_demand: Counter[str] = Counter()
@@ -104,17 +103,10 @@ def run_rate(
             spot[group.instance_type] += [price] * group.count
         else:
             on_demand[group.instance_type] += group.count
-    found = counted_instance_lines(prices, region, on_demand, spot, max_price=spot_max_price)
-    lines += found[0]
-    missing += found[1]
-
-    found = nat_lines(prices, region, snapshot.nat_gateways, "running")
-    lines += found[0]
-    missing += found[1]
+    add_found(lines, missing, counted_instance_lines(prices, region, on_demand, spot, max_price=spot_max_price))
+    add_found(lines, missing, nat_lines(prices, region, snapshot.nat_gateways, "running"))
     instance_count = sum(g.count for g in snapshot.instances)
-    found = ebs_lines(prices, region, instance_count, snapshot.root_volume_gib)
-    lines += found[0]
-    missing += found[1]
+    add_found(lines, missing, ebs_lines(prices, region, instance_count, snapshot.root_volume_gib))
 
     notes = []
     if on_instances:
