@@ -38,6 +38,13 @@ def test_a_relative_file_backend_is_refused(tmp_path: Path) -> None:
         backend_url("file://state", {}, tmp_path)
 
 
+def test_a_backend_url_of_an_unknown_kind_is_refused_wherever_it_comes_from(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="`ftp://x` is not a Pulumi backend URL"):
+        backend_url(None, {"PULUMI_BACKEND_URL": "ftp://x"}, tmp_path)
+    with pytest.raises(UsageError, match="`state` is not a Pulumi backend URL"):
+        backend_url("state", {}, tmp_path)
+
+
 def test_passphrase_file_is_created_once_private_and_announced(tmp_path: Path) -> None:
     env_vars, notice = passphrase_env({}, tmp_path)
     path = Path(env_vars["PULUMI_CONFIG_PASSPHRASE_FILE"])

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..home import ftcluster_home
+from ..spec.models import check_backend_url
 
 PROJECT = "ftcluster"
 PASSPHRASE_FILE = "passphrase"
@@ -44,13 +45,11 @@ def default_backend_url(home: Path) -> str:
 def backend_url(spec_backend: str | None, environ: Mapping[str, str], home: Path) -> str:
     """spec.state.backend, else $PULUMI_BACKEND_URL, else a file backend in the ftcluster home."""
     url = spec_backend or environ.get("PULUMI_BACKEND_URL") or default_backend_url(home)
+    problem = check_backend_url(url)
+    if problem:
+        raise UsageError(problem)
     if url.startswith("file://"):
         path = Path(url[len("file://"):]).expanduser()
-        if not path.is_absolute():
-            raise UsageError(
-                f"file backend {url} is relative; Pulumi resolves it against a private folder",
-                hint="use an absolute path, e.g. file:///home/me/ftcluster-state",
-            )
         path.mkdir(parents=True, exist_ok=True)  # "created on first use"
         url = f"file://{path}"
     return url

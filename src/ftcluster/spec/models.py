@@ -91,6 +91,21 @@ def _checkpoint_prefix(prefix: str) -> str | None:
     return None if prefix.endswith("/") and not prefix.startswith("/") else "must end with `/` and not start with `/`"
 
 
+_BACKEND_URL = re.compile(r"^(file|s3|gs|azblob|https?)://\S+$")
+
+
+def check_backend_url(url: str) -> str | None:
+    """A Pulumi state backend URL ftcluster can use (the spec's, $PULUMI_BACKEND_URL or --backend)."""
+    if not _BACKEND_URL.match(url):
+        return (
+            f"`{url}` is not a Pulumi backend URL: file:///ABSOLUTE/PATH, s3://BUCKET, gs://BUCKET, "
+            "azblob://CONTAINER or https://api.pulumi.com"
+        )
+    if url.startswith("file://") and not url[len("file://"):].startswith(("/", "~")):
+        return f"`{url}` is a relative file backend (Pulumi would resolve it in a private folder); use file:///ABSOLUTE/PATH"
+    return None
+
+
 class Model(BaseModel):
     # strict: YAML already has types, so "5" is not silently an integer and "no" not a bool.
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -120,13 +135,7 @@ SubnetId = Annotated[
     str, _matches(r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$", "a subnet id such as `subnet-0a1b2c3d4e5f67890`")
 ]
 EndpointUrl = Annotated[str, _matches(r"^https?://[^\s/]+(/\S*)?$", "an http(s) URL such as `http://localhost:4566`")]
-BackendUrl = Annotated[
-    str,
-    _matches(
-        r"^(file|s3|gs|azblob|https?)://\S+$",
-        "a Pulumi backend URL: file://PATH, s3://BUCKET, gs://BUCKET, azblob://CONTAINER or https://api.pulumi.com",
-    ),
-]
+BackendUrl = Annotated[str, _rule(lambda url: check_backend_url(url))]
 Command = Annotated[list[str], Field(min_length=1), BeforeValidator(_command_list, json_schema_input_type=list[str])]
 EnvName = Annotated[str, _rule(_env_name)]
 EnvValue = Annotated[str, BeforeValidator(_env_text, json_schema_input_type=str | int | float)]
