@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from ..spec import Spec
 from . import names as logical
 from .cluster import Cluster, capacity_strategy
 from .containers import training_container
@@ -23,6 +26,18 @@ class TrainingService:
     service: aws.ecs.Service
 
 
+def container_definitions(
+    spec: Spec,
+    make_container: Callable[..., dict[str, Any]],
+    log_group: aws.cloudwatch.LogGroup,
+    checkpoints: Checkpoints,
+) -> pulumi.Output[str]:
+    """The task's container list as JSON, once the log group name and checkpoint URI are known."""
+    return pulumi.Output.all(log_group.name, checkpoints.uri).apply(
+        lambda resolved: json.dumps([make_container(spec, log_group=resolved[0], checkpoint_uri=resolved[1])])
+    )
+
+
 def build_training_service(
     ctx: Context,
     cluster: Cluster,
@@ -32,12 +47,8 @@ def build_training_service(
     log_group: aws.cloudwatch.LogGroup,
     checkpoints: Checkpoints,
 ) -> TrainingService:
-    spec, training = ctx.spec, ctx.spec.training
-    containers = pulumi.Output.all(log_group.name, checkpoints.uri).apply(
-        lambda resolved: json.dumps(
-            [training_container(spec, log_group=resolved[0], checkpoint_uri=resolved[1])]
-        )
-    )
+    training = ctx.spec.training
+    containers = container_definitions(ctx.spec, training_container, log_group, checkpoints)
     task_definition = aws.ecs.TaskDefinition(
         "training-task",
         family=ctx.names.training_family,

@@ -7,9 +7,6 @@ training port works the same way between any two tasks, and no host ports can co
 
 from __future__ import annotations
 
-import json
-
-import pulumi
 import pulumi_aws as aws
 
 from .cluster import Cluster
@@ -18,6 +15,7 @@ from .context import Context
 from .fleet import Fleet
 from .iam import Roles
 from .network import Network
+from .service import container_definitions
 from .storage import Checkpoints
 
 PLACEMENT = [
@@ -39,10 +37,7 @@ def build_workers(
     spot_fleet = ctx.spec.spot_fleet
     if fleet is None or spot_fleet is None or spot_fleet.workers is None:
         return None
-    spec = ctx.spec
-    containers = pulumi.Output.all(log_group.name, checkpoints.uri).apply(
-        lambda resolved: json.dumps([worker_container(spec, log_group=resolved[0], checkpoint_uri=resolved[1])])
-    )
+    containers = container_definitions(ctx.spec, worker_container, log_group, checkpoints)
     task_definition = aws.ecs.TaskDefinition(
         "workers-task",
         family=ctx.names.workers_family,
