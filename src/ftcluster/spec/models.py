@@ -135,7 +135,7 @@ SubnetId = Annotated[
     str, _matches(r"^subnet-[0-9a-f]{8}([0-9a-f]{9})?$", "a subnet id such as `subnet-0a1b2c3d4e5f67890`")
 ]
 EndpointUrl = Annotated[str, _matches(r"^https?://[^\s/]+(/\S*)?$", "an http(s) URL such as `http://localhost:4566`")]
-BackendUrl = Annotated[str, _rule(lambda url: check_backend_url(url))]
+BackendUrl = Annotated[str, _rule(check_backend_url)]
 Command = Annotated[list[str], Field(min_length=1), BeforeValidator(_command_list, json_schema_input_type=list[str])]
 EnvName = Annotated[str, _rule(_env_name)]
 EnvValue = Annotated[str, BeforeValidator(_env_text, json_schema_input_type=str | int | float)]
