@@ -166,9 +166,9 @@ def _mocks_class() -> type:
 
 
 def _monitor_class() -> type:
-    from pulumi.runtime.mocks import MockMonitor
+    from .pulumi_private import mock_monitor_class
 
-    class RecordingMonitor(MockMonitor):
+    class RecordingMonitor(mock_monitor_class()):  # type: ignore[misc]
         """The SDK's mock monitor, also keeping what a policy check needs: deps and options."""
 
         def __init__(self, mocks: Any) -> None:
@@ -223,8 +223,8 @@ def _run(spec: Spec, options: ProgramOptions) -> OfflinePlan:
 def _run_quietly(spec: Spec, options: ProgramOptions, logger: logging.Logger, messages: list[str]) -> OfflinePlan:
     import pulumi
     from pulumi.runtime import set_mocks
-    from pulumi.runtime.stack import run_pulumi_func
-    from pulumi.runtime.sync_await import _sync_await
+
+    from .pulumi_private import run_program, wait_for
 
     from .program import build
 
@@ -234,9 +234,9 @@ def _run_quietly(spec: Spec, options: ProgramOptions, logger: logging.Logger, me
 
     def program() -> None:
         outputs = build(spec, options)
-        exports.update(_sync_await(pulumi.Output.from_input(outputs).future()) or {})
+        exports.update(wait_for(pulumi.Output.from_input(outputs).future()) or {})
 
-    _sync_await(run_pulumi_func(program))
+    run_program(program)
     return OfflinePlan(_planned(monitor), exports, messages)
 
 

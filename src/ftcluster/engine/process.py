@@ -94,15 +94,14 @@ class ManagedPulumiCommand:
 
     def run(self, args, cwd, additional_env, on_output=None, on_error=None):  # noqa: ANN001 - Automation API's signature
         """`PulumiCommand.run`, except that the child runs in its own session (see the module docstring)."""
-        from pulumi.automation._cmd import CommandResult, _fixup_path
-        from pulumi.automation.errors import create_command_error
+        from ..pulumi_private import command_error, command_result, env_with_cli_on_path
 
         separator = args.index("--") if "--" in args else len(args)
         if "--non-interactive" not in args[:separator]:
             args.insert(0, "--non-interactive")
         env = {**os.environ, **additional_env, "PULUMI_AUTOMATION_API": "true"}
         if os.path.isabs(self.command):
-            env = _fixup_path(env, os.path.dirname(self.command))
+            env = env_with_cli_on_path(env, os.path.dirname(self.command))
         stdout_chunks: list[str] = []
         stderr_chunks: list[str] = []
 
@@ -133,7 +132,7 @@ class ManagedPulumiCommand:
         finally:
             with self._lock:
                 self._children.discard(process)
-        result = CommandResult(stderr="\n".join(stderr_chunks), stdout="\n".join(stdout_chunks), code=code)
+        result = command_result(stdout="\n".join(stdout_chunks), stderr="\n".join(stderr_chunks), code=code)
         if code != 0:
-            raise create_command_error(result)
+            raise command_error(result)
         return result
