@@ -11,18 +11,9 @@ from typing import Any
 from ..home import ftcluster_home
 from ..spec import Spec
 from .operations import outputs as stack_outputs
-from .scale import Overrides, recorded_spec, spec_values
+from .scale import Overrides, recorded_spec, scale_view
 from .session import open_session, select_stack
 from .stacks import Target, read_active, resolve_target, split_stack_name
-
-# stack output that shows the effective value of each scale setting
-EFFECTIVE_OUTPUT = {
-    "tasks": "desired_tasks",
-    "fleet_capacity": "fleet_target_capacity",
-    "min_tasks": "autoscaling_min",
-    "max_tasks": "autoscaling_max",
-}
-
 
 @dataclass(frozen=True)
 class ClusterOutputs:
@@ -55,15 +46,13 @@ def cluster_outputs(spec_path: Path | None, cluster: str | None, environ: Mappin
     values = stack_outputs(session)
     target = session.target
     spec = target.spec or recorded_spec(session.config)
-    specified = spec_values(spec) if spec is not None else dict.fromkeys(EFFECTIVE_OUTPUT)
-    scale = {key: {"spec": specified[key], "effective": values.get(output)} for key, output in EFFECTIVE_OUTPUT.items()}
     return ClusterOutputs(
         name=target.name,
         region=target.region or str(values.get("region") or ""),
         stack=target.stack,
         backend=session.settings.backend_url,
         outputs=values,
-        scale=scale,
+        scale=scale_view(spec, values),
         overrides=Overrides.from_config(session.config).items(),
         spec=spec,
     )

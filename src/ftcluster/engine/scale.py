@@ -11,26 +11,48 @@ spec's value changes (compared with the spec last applied), the spec wins and th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from ..errors import UsageError
-from ..program.options import ProgramOptions, effective_counts
+from ..program.options import Counts, ProgramOptions, effective_counts
 from ..spec import Spec
 
 SPEC_KEY = "ftcluster:spec"
-OVERRIDE_KEYS = {
-    "tasks": "ftcluster:tasks",
-    "fleet_capacity": "ftcluster:fleetCapacity",
-    "min_tasks": "ftcluster:minTasks",
-    "max_tasks": "ftcluster:maxTasks",
-}
-_LABELS = {
-    "tasks": "training.tasks",
-    "fleet_capacity": "spot_fleet.target_capacity",
-    "min_tasks": "autoscaling.min_tasks",
-    "max_tasks": "autoscaling.max_tasks",
-}
+
+
+def _fleet(spec: Spec) -> Any:
+    return spec.spot_fleet if spec.spot_fleet is not None and spec.spot_fleet.enabled else None
+
+
+@dataclass(frozen=True)
+class ScaleSetting:
+    """One number `ftcluster scale` can set: where the spec keeps it, where the stack records an override,
+    which stack output shows it as deployed, and how the program's counts hold it."""
+
+    name: str  # the Overrides field and the key of every scale view: "tasks"
+    label: str  # the spec key people know it by: "training.tasks"
+    config_key: str  # stack config of the override: "ftcluster:tasks"
+    output: str  # stack output of the deployed value: "desired_tasks"
+    in_spec: Callable[[Spec], int | None]  # None: the spec has no such setting
+    deployed: Callable[[Counts], int | None]  # what the program deploys
+
+
+SCALE_SETTINGS: tuple[ScaleSetting, ...] = (
+    ScaleSetting("tasks", "training.tasks", "ftcluster:tasks", "desired_tasks",
+                 lambda spec: spec.training.tasks, lambda counts: counts.tasks),
+    ScaleSetting("fleet_capacity", "spot_fleet.target_capacity", "ftcluster:fleetCapacity", "fleet_target_capacity",
+                 lambda spec: fleet.target_capacity if (fleet := _fleet(spec)) else None,
+                 lambda counts: counts.fleet_capacity),
+    ScaleSetting("min_tasks", "autoscaling.min_tasks", "ftcluster:minTasks", "autoscaling_min",
+                 lambda spec: spec.autoscaling.min_tasks if spec.autoscaling else None,
+                 lambda counts: counts.scaling_min if counts.autoscaling else None),
+    ScaleSetting("max_tasks", "autoscaling.max_tasks", "ftcluster:maxTasks", "autoscaling_max",
+                 lambda spec: spec.autoscaling.max_tasks if spec.autoscaling else None,
+                 lambda counts: counts.scaling_max if counts.autoscaling else None),
+)
+SETTING = {setting.name: setting for setting in SCALE_SETTINGS}
 
 
 @dataclass(frozen=True)
@@ -43,11 +65,11 @@ class Overrides:
     @classmethod
     def from_config(cls, config: Mapping[str, str]) -> Overrides:
         values = {}
-        for field_name, key in OVERRIDE_KEYS.items():
-            text = config.get(key)
+        for setting in SCALE_SETTINGS:
+            text = config.get(setting.config_key)
             if text not in (None, ""):
                 try:
-                    values[field_name] = int(text)
+                    values[setting.name] = int(text)
                 except ValueError:
                     pass  # a hand-edited, unusable value counts as no override
         return cls(**values)
@@ -57,27 +79,32 @@ class Overrides:
 
     def config(self) -> dict[str, str]:
         """Config entries for the overrides that are set."""
-        return {OVERRIDE_KEYS[name]: str(value) for name, value in self.items().items()}
+        return {SETTING[name].config_key: str(value) for name, value in self.items().items()}
 
     def options(self, *, delete_checkpoints: bool = False) -> ProgramOptions:
         return ProgramOptions(**self.items(), delete_checkpoints=delete_checkpoints)
 
 
 def spec_values(spec: Spec) -> dict[str, int | None]:
-    fleet = spec.spot_fleet if spec.spot_fleet is not None and spec.spot_fleet.enabled else None
-    scaling = spec.autoscaling
-    return {
-        "tasks": spec.training.tasks,
-        "fleet_capacity": fleet.target_capacity if fleet else None,
-        "min_tasks": scaling.min_tasks if scaling else None,
-        "max_tasks": scaling.max_tasks if scaling else None,
-    }
+    return {setting.name: setting.in_spec(spec) for setting in SCALE_SETTINGS}
 
 
 def effective_values(spec: Spec, overrides: Overrides) -> dict[str, int | None]:
     values = spec_values(spec)
     values.update(overrides.items())
     return values
+
+
+def deployed_values(spec: Spec, overrides: Overrides) -> dict[str, int | None]:
+    """Each setting as the program deploys it (its own arithmetic: pinned bounds, no fleet...)."""
+    counts = effective_counts(spec, overrides.options())
+    return {setting.name: setting.deployed(counts) for setting in SCALE_SETTINGS}
+
+
+def scale_view(spec: Spec | None, outputs: Mapping[str, Any]) -> dict[str, dict[str, int | None]]:
+    """{"tasks": {"spec": 6, "effective": 8}, ...}: the spec's value next to the deployed one (stack outputs)."""
+    specified = spec_values(spec) if spec is not None else dict.fromkeys(SETTING)
+    return {s.name: {"spec": specified[s.name], "effective": outputs.get(s.output)} for s in SCALE_SETTINGS}
 
 
 @dataclass(frozen=True)
@@ -92,7 +119,7 @@ def plan_up(spec: Spec, applied: Spec | None, overrides: Overrides) -> UpPlan:
     kept: dict[str, int] = {}
     notes: list[str] = []
     for name, value in overrides.items().items():
-        label = _LABELS[name]
+        label = SETTING[name].label
         if new[name] is None:
             notes.append(f"dropping the scaled {label} ({value}): the spec no longer has that setting")
         elif old is not None and new[name] != old[name]:
