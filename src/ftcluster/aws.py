@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from .errors import FtclusterError
+from .errors import AwsError
 
 DEFAULT_MAX_ATTEMPTS = 5  # total attempts per call when the user's AWS config sets none
 CONNECT_TIMEOUT = 10
@@ -45,18 +45,6 @@ CREDENTIALS_HINT = (
     "configure credentials the usual AWS way: AWS_PROFILE (then `aws sso login` if it uses SSO), "
     "`aws configure`, or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN"
 )
-
-
-class AwsError(FtclusterError):
-    """An AWS call that failed, classified so callers can react (exit code 1).
-
-    kind is one of: credentials, access, not_found, throttled, unreachable, other.
-    """
-
-    def __init__(self, message: str, *, kind: str, code: str | None = None, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.kind = kind
-        self.code = code
 
 
 class AwsSession:

@@ -1,7 +1,12 @@
-"""The one error hierarchy of ftcluster; the CLI maps each class to an exit code."""
+"""The one error hierarchy of ftcluster; the CLI maps each class to an exit code.
+
+Errors carry the data they are about (the stack, the resources, the checks), so a caller can act on
+them without parsing the message; the message is built from that data.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -55,6 +60,100 @@ class SpecError(FtclusterError):
 
 
 class Interrupted(FtclusterError):
-    """The user pressed Ctrl-C (exit code 130)."""
+    """The user pressed Ctrl-C during a run (exit code 130). `hard`: the second Ctrl-C stopped it at once."""
 
     exit_code = 130
+
+    def __init__(self, message: str, *, hint: str | None = None, hard: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.hard = hard
+
+
+class AwsError(FtclusterError):
+    """An AWS call that failed, classified so callers can react (exit code 1).
+
+    kind is one of: credentials, access, not_found, throttled, unreachable, other.
+    """
+
+    def __init__(self, message: str, *, kind: str, code: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.kind = kind
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ResourceFailure:
+    """One resource whose operation failed in a Pulumi run, with its provider's messages."""
+
+    type: str  # e.g. aws:ecs/service:Service ("" when the message is about the run itself)
+    name: str  # logical name
+    messages: tuple[str, ...]
+
+
+class StackError(FtclusterError):
+    """A Pulumi run on a cluster's stack failed. `failures` lists the resources that failed."""
+
+    def __init__(self, message: str, *, cluster: str, stack: str, operation: str,
+                 failures: Sequence[ResourceFailure] = (), hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.cluster = cluster
+        self.stack = stack
+        self.operation = operation
+        self.failures = tuple(failures)
+
+
+class StackLocked(StackError):
+    """Another run holds the stack's lock. `holder` describes it when a file backend tells."""
+
+    def __init__(self, *, cluster: str, stack: str, operation: str, holder: str | None) -> None:
+        who = f" (lock held by {holder})" if holder else ""
+        super().__init__(
+            f"cluster {cluster} is being changed by another ftcluster or pulumi run{who}",
+            cluster=cluster, stack=stack, operation=operation,
+            hint=f"wait for it to finish; if that run is gone, release its lock with "
+                 f"`ftcluster cancel --cluster {stack}`, then `ftcluster refresh --cluster {stack}`",
+        )
+        self.holder = holder
+
+
+class StackNotFound(StackError):
+    """The cluster has no stack in the state backend."""
+
+    def __init__(self, *, cluster: str, stack: str, operation: str) -> None:
+        super().__init__(
+            f"no cluster {cluster} in the state backend (looked for stack {stack})",
+            cluster=cluster, stack=stack, operation=operation,
+            hint="create it with `ftcluster up SPEC`, or see what exists with `ftcluster list`",
+        )
+
+
+class PreflightFailed(FtclusterError):
+    """Preflight checks failed; `checks` are their titles."""
+
+    def __init__(self, checks: Sequence[str], *, hint: str) -> None:
+        super().__init__(f"preflight failed: {', '.join(checks)}", hint=hint)
+        self.checks = tuple(checks)
+
+
+class ChangesPending(FtclusterError):
+    """`preview --expect-no-changes` found changes (a drift check)."""
+
+    def __init__(self, *, cluster: str, summary: str, hint: str) -> None:
+        super().__init__(f"cluster {cluster} has changes pending: {summary}", hint=hint)
+        self.cluster = cluster
+
+
+class LeftoversFound(FtclusterError):
+    """AWS still holds resources of a destroyed cluster; `resources` are their ids."""
+
+    def __init__(self, *, cluster: str, resources: Sequence[str]) -> None:
+        super().__init__(
+            f"{len(resources)} resource(s) of cluster {cluster} are still in AWS",
+            hint="delete them (see above), or run `ftcluster destroy` again if the stack still exists",
+        )
+        self.cluster = cluster
+        self.resources = tuple(resources)
+
+
+class Declined(FtclusterError):
+    """The user answered no to a confirmation: nothing was changed."""

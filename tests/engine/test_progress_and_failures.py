@@ -14,7 +14,8 @@ from pulumi.automation._cmd import CommandResult
 from rich.console import Console
 
 from ftcluster.engine.failures import Diagnostics, StackContext, command_error_message, lock_holder, translate
-from ftcluster.progress import ChangeCollector, ProgressState, ProgressView, describe_changes, has_changes
+from ftcluster.cli.progress_view import ProgressView
+from ftcluster.engine.events import ChangeCollector, ProgressState, describe_changes, has_changes
 
 SERVICE = "urn:pulumi:s::ftcluster::aws:ecs/service:Service::training-service"
 BUCKET = "urn:pulumi:s::ftcluster::parent:comp:Comp$aws:s3/bucket:Bucket::checkpoint-bucket"

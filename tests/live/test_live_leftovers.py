@@ -10,7 +10,7 @@ import boto3
 from rich.console import Console
 
 from ftcluster.live.leftovers import _parse_arn, find_leftovers
-from ftcluster.live.render import render_leftovers
+from ftcluster.cli.live_view import render_leftovers
 
 REGION = "us-east-1"
 

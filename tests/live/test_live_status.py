@@ -12,7 +12,7 @@ from live_seed import Seeder, healthy_cluster
 from rich.console import Console
 
 from ftcluster.errors import FtclusterError
-from ftcluster.live.render import render_status
+from ftcluster.cli.live_view import render_status
 from ftcluster.live.status import status_report
 
 

@@ -12,17 +12,14 @@ from typing import Any
 import typer
 
 from ..errors import FtclusterError, UsageError
+from .options import CLUSTER_OPTION, JSON_OPTION, QUIET_OPTION, SPEC_ARGUMENT, SPEC_OPTIONAL
 from .output import DEPLOY_PANEL, INSPECT_PANEL, examples, print_json, spinner, stdout
 
-JSON_OPTION = typer.Option(False, "--json", help="Print JSON on stdout instead of tables.")
-QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="No progress spinner on stderr.")
 
 
 def status(
-    spec_path: Path = typer.Argument(
-        None, help="Spec of the cluster \\[default: the active cluster].", show_default=False
-    ),
-    cluster: str = typer.Option(None, "--cluster", "-c", help="Name of a deployed cluster, instead of a SPEC."),
+    spec_path: Path = SPEC_OPTIONAL,
+    cluster: str = CLUSTER_OPTION,
     as_json: bool = JSON_OPTION,
     watch: int = typer.Option(
         None, "--watch", "-w", min=1, metavar="SECONDS",
@@ -73,7 +70,7 @@ def status(
 
         print_json({**report.to_dict(), "scale": resolved.scale, "run_rate": estimate_json(rate)})
         return
-    from ..live.render import render_status
+    from .live_view import render_status
     from .cost_view import render
 
     console = stdout()
@@ -102,7 +99,7 @@ def _watch(read: Callable[[], tuple[Any, Any]], seconds: int, scale: dict[str, A
     from rich.live import Live
     from rich.text import Text
 
-    from ..live.render import render_status
+    from .live_view import render_status
     from .cost_view import summary
 
     console = stdout()
@@ -125,7 +122,7 @@ def _watch(read: Callable[[], tuple[Any, Any]], seconds: int, scale: dict[str, A
 
 
 def preflight(
-    spec_path: Path = typer.Argument(..., help="Path of the YAML cluster spec.", show_default=False),
+    spec_path: Path = SPEC_ARGUMENT,
     as_json: bool = JSON_OPTION,
     quiet: bool = QUIET_OPTION,
 ) -> None:
@@ -143,7 +140,7 @@ def preflight(
     if as_json:
         print_json(report.to_dict())
     else:
-        from ..live.render import render_preflight
+        from .live_view import render_preflight
 
         stdout().print(render_preflight(report))
     if not report.ok:

@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
-from .output import DEPLOY_PANEL, examples, print_json
+from .options import SPEC_ARGUMENT
+from .output import DEPLOY_PANEL, examples, print_json, stdout
 
 if TYPE_CHECKING:
     from ..offline import OfflinePlan, PlannedResource
     from ..spec import Spec
-
-SPEC_ARGUMENT = typer.Argument(..., help="Path of the YAML cluster spec.", show_default=False)
 
 
 def preview(
@@ -45,15 +44,43 @@ def preview(
     real Pulumi preview against the cluster's stack shows what `up` would change (needs the
     Pulumi CLI and AWS credentials), and the estimate uses live Spot prices.
     """
-    from ..spec import load_spec
-
-    spec = load_spec(spec_path)
     if offline:
-        offline_preview(spec, as_json=as_json)
-        return
-    from .stack_cmds import preview_online
+        from ..spec import load_spec
 
-    preview_online(spec_path, diff=diff, expect_no_changes=expect_no_changes, as_json=as_json, quiet=quiet)
+        offline_preview(load_spec(spec_path), as_json=as_json)
+        return
+    online_preview(spec_path, diff=diff, expect_no_changes=expect_no_changes, as_json=as_json, quiet=quiet)
+
+
+def online_preview(spec_path: Path, *, diff: bool, expect_no_changes: bool, as_json: bool, quiet: bool) -> None:
+    """What `up` would change, from a real Pulumi preview against the stack, and the cost."""
+    import os
+
+    from ..engine.events import describe_changes, has_changes
+    from ..engine.lifecycle import preview as preview_stack
+    from ..errors import ChangesPending
+    from .cost_view import estimate_json, render
+    from .hooks import CliHooks
+
+    result = preview_stack(spec_path, os.environ, CliHooks(quiet=quiet or as_json))
+    if as_json:
+        data: dict[str, Any] = {"cluster": result.spec.name, "region": result.spec.region, "stack": result.stack,
+                                "changes": result.changes, "notes": list(result.notes)}
+        if diff:
+            data["resources"] = [vars(change) for change in result.resources]
+        data["cost"] = estimate_json(result.cost)
+        print_json(data)
+    else:
+        from .progress_view import changes_table
+
+        console = stdout()
+        console.print(f"cluster {escape(result.cluster)}: {describe_changes(result.changes)}")
+        if diff and result.resources:
+            console.print(changes_table(result.resources))
+        render(console, result.cost)
+    if expect_no_changes and has_changes(result.changes):
+        raise ChangesPending(cluster=result.cluster, summary=describe_changes(result.changes),
+                             hint=f"run `ftcluster preview {spec_path} --diff` to see them")
 
 
 def offline_preview(spec: Spec, *, as_json: bool) -> None:

@@ -9,10 +9,9 @@ import typer
 from rich.markup import escape
 
 from ..errors import UsageError
+from .options import JSON_OPTION, SPEC_ARGUMENT
 from .output import SPEC_PANEL, examples, print_json, stderr, stdout
 
-SPEC_ARGUMENT = typer.Argument(..., help="Path of the YAML cluster spec.", show_default=False)
-JSON_OPTION = typer.Option(False, "--json", help="Print JSON on stdout instead of a table.")
 
 
 def validate(spec_path: Path = SPEC_ARGUMENT, as_json: bool = JSON_OPTION) -> None:

@@ -1,93 +1,26 @@
-"""Commands that change or read a cluster's Pulumi stack: up, scale, destroy, refresh, cancel, outputs, list, use.
-
-Also `preview_online` (the online branch of `preview`) and `install-pulumi`.
-"""
+"""Commands that change or read a cluster's Pulumi stack: up, scale, destroy, refresh, cancel, outputs, list, use,
+install-pulumi. Each parses, calls one function of the engine, and renders what it returns."""
 
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.markup import escape
 
-from ..errors import FtclusterError, UsageError
+from ..errors import LeftoversFound
+from .hooks import CliHooks
+from .options import CLUSTER_OPTION, JSON_OPTION, QUIET_OPTION, SPEC_ARGUMENT, SPEC_OPTIONAL, YES_OPTION
 from .output import DEPLOY_PANEL, INSPECT_PANEL, RECOVER_PANEL, examples, print_json, spinner, stderr, stdout
-
-SPEC_OPTIONAL = typer.Argument(None, help="Spec of the cluster \\[default: the active cluster].", show_default=False)
-CLUSTER_OPTION = typer.Option(None, "--cluster", "-c", help="A deployed cluster (name or stack name) instead of a SPEC.")
-YES_OPTION = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")
-QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="No progress on stderr.")
-JSON_OPTION = typer.Option(False, "--json", help="Print JSON on stdout instead of tables.")
-
-
-def _notify() -> Callable[[str], None]:
-    """Notes (a new passphrase file, kept scale values...) are shown even with --quiet: they matter once."""
-    console = stderr()
-    return lambda message: console.print(f"[cyan]note:[/cyan] {escape(message)}")
-
-
-def _confirm(question: str, yes: bool) -> None:
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise UsageError("refusing to continue without confirmation in a non-interactive shell",
-                         hint="pass --yes to confirm")
-    if not typer.confirm(question, default=False, err=True):
-        raise FtclusterError("cancelled; nothing was changed")
-
-
-def _target(spec_path: Path | None, cluster: str | None) -> Any:
-    from ..engine.stacks import resolve_target
-
-    return resolve_target(spec_path, cluster, os.environ)  # a bad spec stops here (exit 2)
-
-
-def _open(target: Any, *, engine: bool, create: bool = False, credentials: bool | None = None) -> Any:
-    from ..engine.session import open_session, select_stack
-
-    session = open_session(target, os.environ, engine=engine, notify=_notify(), credentials=credentials)
-    select_stack(session, create=create)
-    return session
-
-
-def _live_preflight(spec: Any, quiet: bool) -> None:
-    """The read-only AWS checks before the engine starts: a failure stops `up`; warnings are shown."""
-    from ..live.preflight import run_preflight
-
-    with spinner(f"preflight checks for {spec.name} in {spec.region}", quiet):
-        report = run_preflight(spec)
-    warnings = [check for check in report.checks if check.level == "warn"]
-    if report.ok and not warnings:
-        if not quiet:
-            stderr().print(f"[green]preflight passed[/green]: {len(report.checks)} checks")
-        return
-    from ..live.render import render_preflight
-
-    stderr().print(render_preflight(report))
-    if not report.ok:
-        failed = ", ".join(check.title for check in report.failures)
-        raise FtclusterError(f"preflight failed: {failed}", hint="fix what is listed above, or pass --skip-preflight")
-
-
-def _estimate(spec: Any, overrides: dict[str, int]) -> Any:
-    """What the cluster costs at the scale `up` would deploy, with live Spot prices when AWS gives them."""
-    from ..cost import estimate
-    from ..cost.spot_live import spot_prices_for_spec
-
-    live, why_not = spot_prices_for_spec(spec)
-    return estimate(spec, tasks=overrides.get("tasks"), fleet_capacity=overrides.get("fleet_capacity"),
-                    live_spot=live, live_unavailable=why_not)
 
 
 def _print_outputs(outputs: dict[str, Any], as_json: bool, title: str) -> None:
     if as_json:
         print_json(outputs)
         return
-    from ..progress import outputs_text
+    from .progress_view import outputs_text
 
     console = stdout()
     console.print(f"[bold]{escape(title)}[/bold]")
@@ -95,7 +28,7 @@ def _print_outputs(outputs: dict[str, Any], as_json: bool, title: str) -> None:
 
 
 def up(
-    spec_path: Path = typer.Argument(..., help="Path of the YAML cluster spec.", show_default=False),
+    spec_path: Path = SPEC_ARGUMENT,
     yes: bool = YES_OPTION,
     skip_preflight: bool = typer.Option(False, "--skip-preflight", help="Skip the read-only AWS checks."),
     quiet: bool = QUIET_OPTION,
@@ -106,77 +39,16 @@ def up(
     The cluster becomes the active one (used by scale, destroy, outputs... when no SPEC is given).
     Values set by `ftcluster scale` stay in force until the spec's own value changes.
     """
-    from ..engine import operations as ops
-    from ..engine.stacks import target_from_spec, write_active
-    from ..progress import ProgressView, describe_changes, has_changes
+    from ..engine.events import describe_changes
+    from ..engine.lifecycle import deploy
 
-    target = target_from_spec(spec_path)
-    spec = target.spec
-    if not skip_preflight:
-        _live_preflight(spec, quiet)
-    session = _open(target, engine=True, create=True, credentials=skip_preflight)
-    notify = _notify()
-    up_plan = ops.plan(session, spec)
-    for note in up_plan.notes:
-        notify(note)
-    with spinner(f"previewing {session.label}", quiet):
-        changes = ops.preview(session, spec, up_plan, on_event=None, notify=notify)
+    result = deploy(spec_path, os.environ, CliHooks(yes=yes, quiet=quiet), skip_preflight=skip_preflight)
     console = stderr()
-    if not has_changes(changes):
-        ops.record_applied(session, spec, up_plan)
-        console.print(f"[green]no changes[/green]: cluster {escape(session.label)} is up to date")
-        outputs = ops.outputs(session)
+    if result.applied is None:
+        console.print(f"[green]no changes[/green]: cluster {escape(result.cluster)} is up to date")
     else:
-        console.print(f"cluster {escape(session.label)}: {describe_changes(changes)}")
-        from .cost_view import summary
-
-        console.print(f"estimated cost: {escape(summary(_estimate(spec, up_plan.overrides.items())))}")
-        _confirm("apply these changes?", yes)
-        write_active(session.settings.home, session.target, session.settings.backend_url)  # recovery commands need no name
-        with ProgressView(console, f"updating {session.label}", quiet=quiet) as view:
-            outputs = ops.up(session, spec, up_plan, on_event=view.handle, notify=notify,
-                             retry=f"ftcluster up {spec_path}")
-        console.print(f"[green]done[/green]: {describe_changes(view.state.summary or changes, done=True)}")
-    write_active(session.settings.home, session.target, session.settings.backend_url)
-    _print_outputs(outputs, as_json, f"outputs of {session.label}")
-
-
-def preview_online(spec_path: Path, *, diff: bool, expect_no_changes: bool, as_json: bool, quiet: bool) -> None:
-    """The online `preview`: what `up` would change, from a real Pulumi preview against the stack."""
-    from ..engine import operations as ops
-    from ..engine.stacks import target_from_spec
-    from ..progress import ChangeCollector, changes_table, describe_changes, has_changes
-
-    target = target_from_spec(spec_path)
-    spec = target.spec
-    session = _open(target, engine=True, create=True)
-    up_plan = ops.plan(session, spec)
-    collector = ChangeCollector()
-    with spinner(f"previewing {session.label}", quiet or as_json):
-        changes = ops.preview(session, spec, up_plan, on_event=collector, notify=_notify())
-    cost = _estimate(spec, up_plan.overrides.items())
-    if as_json:
-        from .cost_view import estimate_json
-
-        data: dict[str, Any] = {"cluster": spec.name, "region": spec.region, "stack": session.stack_name,
-                                "changes": changes, "notes": list(up_plan.notes)}
-        if diff:
-            data["resources"] = [vars(change) for change in collector.changes]
-        data["cost"] = estimate_json(cost)
-        print_json(data)
-    else:
-        from .cost_view import render
-
-        for note in up_plan.notes:
-            _notify()(note)
-        console = stdout()
-        console.print(f"cluster {escape(session.label)}: {describe_changes(changes)}")
-        if diff and collector.changes:
-            console.print(changes_table(collector.changes))
-        render(console, cost)
-    if expect_no_changes and has_changes(changes):
-        raise FtclusterError(f"cluster {session.label} has changes pending: {describe_changes(changes)}",
-                             hint=f"run `ftcluster preview {spec_path} --diff` to see them")
+        console.print(f"[green]done[/green]: {describe_changes(result.applied or result.planned, done=True)}")
+    _print_outputs(result.outputs, as_json, f"outputs of {result.cluster}")
 
 
 def scale(
@@ -186,6 +58,7 @@ def scale(
     instances: int = typer.Option(None, "--instances", "-i", min=0, help="Target capacity of the Spot Fleet."),
     adjust_limits: bool = typer.Option(False, "--adjust-limits", help="Move the auto scaling limits to include --tasks."),
     reset: bool = typer.Option(False, "--reset", help="Drop earlier `scale` values: back to the spec's."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before scaling down."),
     quiet: bool = QUIET_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -193,21 +66,17 @@ def scale(
 
     Only the training service, its scaling target and the fleet are updated. The new values are
     kept in the stack, so a later `up` does not undo them; changing the number in the spec
-    (or `--reset`) hands control back to the spec.
+    (or `--reset`) hands control back to the spec. Scaling down asks first (tasks that stop lose
+    their work since the last checkpoint), unless --yes.
     """
-    from ..engine import operations as ops
-    from ..progress import ProgressView, describe_changes
+    from ..engine.events import describe_changes
+    from ..engine.lifecycle import ScaleRequest
+    from ..engine.lifecycle import scale as scale_cluster
 
-    if reset and (tasks is not None or instances is not None or adjust_limits):
-        raise UsageError("--reset goes back to the spec's values; it takes no other option")
-    if not reset and tasks is None and instances is None:
-        raise UsageError("nothing to scale", hint="pass --tasks N and/or --instances M, or --reset")
-    session = _open(_target(spec_path, cluster), engine=True)
-    with ProgressView(stderr(), f"scaling {session.label}", quiet=quiet or as_json) as view:
-        result = ops.scale(session, tasks=tasks, instances=instances, adjust_limits=adjust_limits, reset=reset,
-                           on_event=view.handle, notify=_notify())
+    hooks = CliHooks(yes=yes, quiet=quiet or as_json)
+    result = scale_cluster(spec_path, cluster, os.environ, hooks, ScaleRequest(tasks, instances, adjust_limits, reset))
     if as_json:
-        print_json({"cluster": session.target.name, "stack": session.stack_name, "before": result.before,
+        print_json({"cluster": result.cluster, "stack": result.stack, "before": result.before,
                     "after": result.after, "changes": result.changes})
         return
     console = stdout()
@@ -217,8 +86,8 @@ def scale(
             console.print(f"{key}: [bold]{after}[/bold]{marker}")
     stderr().print(f"[green]done[/green]: {describe_changes(result.changes, done=True)}")
     if result.pinned:
-        _notify()(f"auto scaling now holds the service at {result.after['tasks']} tasks; "
-                       "`ftcluster scale --reset` hands the count back to auto scaling and the spec")
+        hooks.notify(f"auto scaling now holds the service at {result.after['tasks']} tasks; "
+                     "`ftcluster scale --reset` hands the count back to auto scaling and the spec")
 
 
 def destroy(
@@ -239,66 +108,37 @@ def destroy(
     Afterwards the stack is removed from the backend (unless --keep-stack), the cluster stops
     being the active one, and AWS is checked for leftovers.
     """
-    from ..engine import operations as ops
-    from ..engine.stacks import clear_active
-    from ..progress import ProgressView, describe_changes
+    from ..engine import lifecycle
 
+    hooks = CliHooks(yes=yes, quiet=quiet or as_json)
     if verify_only:
-        _verify(spec_path, cluster, None, as_json=as_json, quiet=quiet, kept=True)
+        _show_leftovers(lifecycle.verify(spec_path, cluster, os.environ, hooks), as_json)
         return
-    session = _open(_target(spec_path, cluster), engine=True)
-    name = session.target.name
+    result = lifecycle.destroy(spec_path, cluster, os.environ, hooks, delete_checkpoints=delete_checkpoints,
+                               keep_stack=keep_stack)
+    from ..engine.events import describe_changes
+
     console = stderr()
-    if delete_checkpoints:
-        console.print("[red bold]warning:[/red bold] --delete-checkpoints deletes the checkpoint bucket and "
-                      "every checkpoint in it, with all versions; this cannot be undone.")
-    if not yes:
-        if not sys.stdin.isatty():
-            raise UsageError(f"refusing to destroy cluster {name} without confirmation in a non-interactive shell",
-                             hint="pass --yes to confirm")
-        typed = typer.prompt(f"Type the cluster name ({name}) to destroy it", err=True, default="", show_default=False)
-        if typed.strip() != name:
-            raise FtclusterError("the name did not match; nothing was destroyed")
-    with ProgressView(console, f"destroying {session.label}", quiet=quiet) as view:
-        result = ops.destroy(session, delete_checkpoints=delete_checkpoints, keep_stack=keep_stack,
-                             on_event=view.handle, notify=_notify())
-    clear_active(session.settings.home, session.stack_name)
-    bucket = result.outputs_before.get("checkpoint_bucket")
-    console.print(f"[green]destroyed[/green] {escape(session.label)}: {describe_changes(result.changes, done=True)}")
-    if bucket and not delete_checkpoints:
-        console.print(f"kept the checkpoint bucket [bold]{escape(str(bucket))}[/bold] and its checkpoints; to train "
-                      f"on from them, set `training.checkpoints.bucket: {escape(str(bucket))}` in the spec before the "
-                      "next `up` (delete the bucket in S3 once you no longer need it)")
+    console.print(f"[green]destroyed[/green] {escape(result.cluster)}: {describe_changes(result.changes, done=True)}")
+    if result.kept_bucket:
+        bucket = escape(result.kept_bucket)
+        console.print(f"kept the checkpoint bucket [bold]{bucket}[/bold] and its checkpoints; to train on from them, "
+                      f"set `training.checkpoints.bucket: {bucket}` in the spec before the next `up` (delete the "
+                      "bucket in S3 once you no longer need it)")
     if result.stack_removed:
-        console.print(f"removed stack {escape(session.stack_name)} from {escape(session.settings.backend_url)}")
-    _verify(spec_path, cluster, session, as_json=as_json, quiet=quiet, kept=not delete_checkpoints,
-            outputs=result.outputs_before)
+        console.print(f"removed stack {escape(result.stack)} from {escape(result.backend)}")
+    _show_leftovers(result.leftovers, as_json)
 
 
-def _verify(spec_path: Path | None, cluster: str | None, session: Any, *, as_json: bool, quiet: bool, kept: bool,
-            outputs: dict[str, Any] | None = None) -> None:
-    """The leftover check of `ftcluster.live`: what of the cluster is still in AWS."""
-    from ..live.leftovers import find_leftovers
-
-    target = session.target if session is not None else _target(spec_path, cluster)
-    spec = target.spec
-    region = target.region or (spec.region if spec else None)
-    if region is None:
-        raise UsageError("name the cluster with its region (e.g. --cluster NAME-REGION) or give its SPEC")
-    outputs = outputs or {}
-    with spinner(f"looking for leftovers of {target.name} in {region}", quiet or as_json):
-        report = find_leftovers(target.name, region, outputs.get("vpc_id"),
-                                endpoint_url=spec.endpoint_url if spec else None,
-                                checkpoint_bucket=outputs.get("checkpoint_bucket"), checkpoints_kept=kept)
+def _show_leftovers(report: Any, as_json: bool) -> None:
     if as_json:
         print_json(report.to_dict())
     else:
-        from ..live.render import render_leftovers
+        from .live_view import render_leftovers
 
         stdout().print(render_leftovers(report))
     if not report.clean:
-        raise FtclusterError(f"{len(report.unexpected)} resource(s) of cluster {target.name} are still in AWS",
-                             hint="delete them (see above), or run `ftcluster destroy` again if the stack still exists")
+        raise LeftoversFound(cluster=report.cluster, resources=[item.id for item in report.unexpected])
 
 
 def refresh(
@@ -311,17 +151,15 @@ def refresh(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Bring the stack's state in line with what really exists in AWS (after an interruption or manual changes)."""
-    from ..engine import operations as ops
-    from ..progress import ProgressView, describe_changes
+    from ..engine.events import describe_changes
+    from ..engine.lifecycle import refresh as refresh_cluster
 
-    session = _open(_target(spec_path, cluster), engine=True)
-    with ProgressView(stderr(), f"refreshing {session.label}", quiet=quiet or as_json) as view:
-        changes = ops.refresh(session, clear_pending_creates=clear_pending_creates, on_event=view.handle,
-                              notify=_notify())
+    result = refresh_cluster(spec_path, cluster, os.environ, CliHooks(quiet=quiet or as_json),
+                             clear_pending_creates=clear_pending_creates)
     if as_json:
-        print_json({"cluster": session.target.name, "stack": session.stack_name, "changes": changes})
+        print_json({"cluster": result.cluster, "stack": result.stack, "changes": result.changes})
     else:
-        stderr().print(f"[green]refreshed[/green] {escape(session.label)}: {describe_changes(changes, done=True)}")
+        stderr().print(f"[green]refreshed[/green] {escape(result.cluster)}: {describe_changes(result.changes, done=True)}")
 
 
 def cancel(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, yes: bool = YES_OPTION) -> None:
@@ -329,24 +167,21 @@ def cancel(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, yes: 
 
     Only for runs that are gone: cancelling a live update can leave resources half changed.
     """
-    from ..engine import operations as ops
+    from ..engine.lifecycle import cancel as cancel_run
 
-    session = _open(_target(spec_path, cluster), engine=False)
-    _confirm(f"release the update lock of {session.label}? Only do this if no ftcluster or pulumi run is "
-             "still working on it", yes)
-    console = stderr()
-    if ops.cancel(session):
-        console.print(f"[green]released[/green] the lock of {escape(session.label)}; next: "
-                      f"[bold]ftcluster refresh --cluster {escape(session.stack_name)}[/bold]")
+    result = cancel_run(spec_path, cluster, os.environ, CliHooks(yes=yes))
+    if result.released:
+        stderr().print(f"[green]released[/green] the lock of {escape(result.cluster)}; next: "
+                       f"[bold]ftcluster refresh --cluster {escape(result.stack)}[/bold]")
     else:
-        console.print(f"no update of {escape(session.label)} is in progress; nothing to cancel")
+        stderr().print(f"no update of {escape(result.cluster)} is in progress; nothing to cancel")
 
 
 def outputs(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Show a cluster's stack outputs, and its scale as the spec says and as deployed."""
     from ..engine import cluster_outputs
 
-    result = cluster_outputs(spec_path, cluster, os.environ, notify=_notify())
+    result = cluster_outputs(spec_path, cluster, os.environ, notify=CliHooks().notify)
     if as_json:
         print_json(result.to_dict())
         return
@@ -369,7 +204,7 @@ def list_(backend: str = typer.Option(None, "--backend", help="State backend URL
     """List every ftcluster cluster in the state backend: region, last update, resource count."""
     from ..engine import list_clusters
 
-    url, clusters = list_clusters(os.environ, backend, notify=_notify())
+    url, clusters = list_clusters(os.environ, backend, notify=CliHooks().notify)
     if as_json:
         print_json({"backend": url, "clusters": [c.to_dict() for c in clusters]})
         return
@@ -391,13 +226,12 @@ def list_(backend: str = typer.Option(None, "--backend", help="State backend URL
 
 def use(cluster: str = typer.Argument(..., help="Cluster name, stack name or spec path.", show_default=False)) -> None:
     """Make a deployed cluster the active one (used when a command gets no SPEC or --cluster)."""
-    from ..engine.stacks import write_active
+    from ..engine.lifecycle import use as use_cluster
 
     path = Path(cluster)
     spec_path = path if path.suffix in (".yaml", ".yml") or path.is_file() else None
-    session = _open(_target(spec_path, None if spec_path else cluster), engine=False)
-    write_active(session.settings.home, session.target, session.settings.backend_url)
-    stderr().print(f"active cluster: [bold]{escape(session.label)}[/bold] (stack {escape(session.stack_name)})")
+    result = use_cluster(spec_path, None if spec_path else cluster, os.environ, CliHooks())
+    stderr().print(f"active cluster: [bold]{escape(result.cluster)}[/bold] (stack {escape(result.stack)})")
 
 
 def install_pulumi(version: str = typer.Option(None, "--version", help="CLI version \\[default: the pulumi SDK's].")) -> None:
@@ -416,7 +250,8 @@ def register(app: typer.Typer) -> None:
     app.command(**deploy, epilog=examples("ftcluster up configs/us-east-1.yaml",
                                           "ftcluster up configs/us-east-1.yaml --yes --quiet"))(up)
     app.command(**deploy, epilog=examples("ftcluster scale --tasks 8", "ftcluster scale --instances 6 --cluster llm-pretrain",
-                                          "ftcluster scale --tasks 20 --adjust-limits", "ftcluster scale --reset"))(scale)
+                                          "ftcluster scale --tasks 20 --adjust-limits", "ftcluster scale --reset",
+                                          "ftcluster scale --tasks 2 --yes"))(scale)
     app.command(**deploy, epilog=examples("ftcluster destroy", "ftcluster destroy configs/us-east-1.yaml --yes",
                                           "ftcluster destroy --verify-only --cluster llm-pretrain-us-east-1"))(destroy)
     app.command(**inspect, epilog=examples("ftcluster outputs", "ftcluster outputs --json | jq .outputs.checkpoint_uri"))(outputs)

@@ -15,7 +15,7 @@ from ..errors import FtclusterError
 from ..spec import Spec
 from .failures import ACTIONS, Diagnostics
 from .interrupts import run_interruptible
-from .scale import SPEC_KEY, Overrides, UpPlan, plan_scale, plan_up, recorded_spec, spec_config
+from .scale import SPEC_KEY, Overrides, UpPlan, deployed_values, plan_scale, plan_up, recorded_spec, spec_config
 from .session import Session
 from .urns import type_and_name
 
@@ -99,14 +99,16 @@ def preview(session: Session, spec: Spec, up_plan: UpPlan, *, on_event: OnEvent,
 
 
 def up(session: Session, spec: Spec, up_plan: UpPlan, *, on_event: OnEvent, notify: Notify,
-       retry: str) -> dict[str, Any]:
-    """Record the spec and overrides (so the update's history carries them), then apply; the outputs."""
+       retry: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """Record the spec and overrides (so the update's history carries them), then apply.
+
+    Returns the stack outputs and what the update did (counts by operation)."""
     _save_config(session, spec, up_plan.overrides)
     result = _run(session, "update", retry,
                   lambda handle: session.stack.up(program=_program(spec, up_plan.overrides), on_event=handle,
                                                   color="never", suppress_progress=True),
                   on_event, notify)
-    return plain_outputs(result.outputs)
+    return plain_outputs(result.outputs), dict(result.summary.resource_changes or {})
 
 
 def record_applied(session: Session, spec: Spec, up_plan: UpPlan) -> None:
@@ -123,19 +125,21 @@ def outputs(session: Session) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class ScaleResult:
-    before: dict[str, int | None]  # deployed counts (the program's own arithmetic, see program/options.py)
-    after: dict[str, int | None]
-    changes: dict[str, int]
-    pinned: bool  # auto scaling holds the service at `tasks` while the override stands
+class ScaleChange:
+    """What `ftcluster scale` will do, known before anything runs."""
 
+    spec: Spec  # as last applied: scale works on that, not on a file
+    overrides: Overrides  # in force after the scale
+    before: dict[str, int | None]  # each scale setting as deployed now (the program's own arithmetic)
+    after: dict[str, int | None]  # and after the scale
+    targets: list[str]  # URNs of the targeted update
 
-def deployed_counts(spec: Spec, overrides: Overrides) -> dict[str, int | None]:
-    from ..program.options import effective_counts
-
-    counts = effective_counts(spec, overrides.options())
-    return {"tasks": counts.tasks, "min_tasks": counts.scaling_min if counts.autoscaling else None,
-            "max_tasks": counts.scaling_max if counts.autoscaling else None, "fleet_capacity": counts.fleet_capacity}
+    @property
+    def shrinks(self) -> list[str]:
+        """The counts that go down: fewer tasks or instances stop running work (limits alone stop nothing)."""
+        return [name for name in ("tasks", "fleet_capacity")
+                if self.after[name] is not None and self.before[name] is not None
+                and self.after[name] < self.before[name]]
 
 
 def _require_applied(session: Session) -> Spec:
@@ -154,8 +158,8 @@ def _urns(session: Session, wanted: Callable[[dict[str, Any]], bool]) -> list[st
     return [r["urn"] for r in deployment.get("resources", []) if wanted(r)]
 
 
-def scale(session: Session, *, tasks: int | None, instances: int | None, adjust_limits: bool, reset: bool,
-          on_event: OnEvent, notify: Notify) -> ScaleResult:
+def plan_scale_change(session: Session, *, tasks: int | None, instances: int | None, adjust_limits: bool,
+                      reset: bool) -> ScaleChange:
     from ..program import scale_targets
 
     spec = _require_applied(session)
@@ -167,16 +171,19 @@ def scale(session: Session, *, tasks: int | None, instances: int | None, adjust_
     if not targets:
         raise FtclusterError(f"cluster {session.label} has none of the resources scaling changes",
                              hint="finish the deployment with `ftcluster up SPEC` first")
-    _save_config(session, spec, new)
+    return ScaleChange(spec, new, deployed_values(spec, current), deployed_values(spec, new), targets)
+
+
+def apply_scale(session: Session, change: ScaleChange, *, on_event: OnEvent, notify: Notify) -> dict[str, int]:
+    """Record the new overrides, then run the targeted update; what it did, by operation."""
+    _save_config(session, change.spec, change.overrides)
 
     def apply(handle: Callable[[Any], None]) -> Any:
-        return session.stack.up(program=_program(spec, new), target=targets, on_event=handle, color="never",
-                                suppress_progress=True)
+        return session.stack.up(program=_program(change.spec, change.overrides), target=change.targets,
+                                on_event=handle, color="never", suppress_progress=True)
 
     result = _run(session, "scale", f"ftcluster scale --cluster {session.stack_name} ...", apply, on_event, notify)
-    changes = dict(result.summary.resource_changes or {})
-    return ScaleResult(deployed_counts(spec, current), deployed_counts(spec, new), changes,
-                       pinned=spec.autoscaling is not None and new.tasks is not None)
+    return dict(result.summary.resource_changes or {})
 
 
 # --- destroy / refresh / cancel ---------------------------------------------------------------------

@@ -1,7 +1,4 @@
-"""Rich renderables for the live views (status, preflight, leftovers); the CLI prints them.
-
-The only module of the package that imports rich; core modules return plain data.
-"""
+"""Rich renderables for the live views (status, preflight, leftovers), from the plain data of ftcluster.live."""
 
 from __future__ import annotations
 
@@ -14,10 +11,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .leftovers import LeftoverReport
-from .preflight import PreflightReport
-from .preflight_checks import usd
-from .status_model import ClusterStatus, ServiceState, StatusReport
+from ..live.leftovers import LeftoverReport
+from ..live.preflight import PreflightReport
+from ..live.preflight_checks import usd
+from ..live.status_model import ClusterStatus, ServiceState, StatusReport
 
 STATE_STYLE = {"HEALTHY": "bold green", "DEGRADED": "bold yellow", "DOWN": "bold red"}
 FINDING_MARK = {"down": "[red]✗[/red]", "degraded": "[yellow]![/yellow]", "info": "[dim]·[/dim]"}

@@ -1,0 +1,78 @@
+"""How the command line answers the lifecycle's hooks: notes and progress on stderr, questions on the terminal."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.markup import escape
+
+from ..engine.events import describe_changes
+from ..errors import Declined, UsageError
+from .output import spinner, stderr
+
+if TYPE_CHECKING:
+    from ..engine.lifecycle import Confirmation
+    from ..live.preflight import PreflightReport
+
+REFUSAL = {"apply": "apply changes to", "scale": "scale down", "destroy": "destroy", "cancel": "release the lock of"}
+
+
+class CliHooks:
+    """`yes`: every confirmation is given; `quiet`: no spinners, progress or success chatter (notes stay)."""
+
+    def __init__(self, *, yes: bool = False, quiet: bool = False) -> None:
+        self.yes = yes
+        self.quiet = quiet
+        self.console = stderr()
+
+    def notify(self, message: str) -> None:
+        # shown even with --quiet: a new passphrase file or a kept scale value matters once
+        self.console.print(f"[cyan]note:[/cyan] {escape(message)}")
+
+    def stage(self, message: str) -> AbstractContextManager[None]:
+        return spinner(message, self.quiet)
+
+    @contextmanager
+    def progress(self, title: str) -> Iterator[Callable[[Any], None]]:
+        from .progress_view import ProgressView
+
+        with ProgressView(self.console, title, quiet=self.quiet) as view:
+            yield view.handle
+
+    def preflight(self, report: PreflightReport) -> None:
+        if report.ok and not any(check.level == "warn" for check in report.checks):
+            if not self.quiet:
+                self.console.print(f"[green]preflight passed[/green]: {len(report.checks)} checks")
+            return
+        from .live_view import render_preflight
+
+        self.console.print(render_preflight(report))
+
+    def confirm(self, request: Confirmation) -> None:
+        console = self.console
+        if request.warning:
+            console.print(f"[red bold]warning:[/red bold] {escape(request.warning)}")
+        if request.changes is not None:
+            console.print(f"cluster {escape(request.cluster)}: {describe_changes(request.changes)}")
+        if request.cost is not None:
+            from .cost_view import summary
+
+            console.print(f"estimated cost: {escape(summary(request.cost))}")
+        if self.yes:
+            return
+        if not sys.stdin.isatty():
+            raise UsageError(
+                f"refusing to {REFUSAL.get(request.action, request.action)} {request.cluster} without confirmation "
+                "in a non-interactive shell",
+                hint="pass --yes to confirm",
+            )
+        if request.type_to_confirm is not None:
+            typed = typer.prompt(request.question, err=True, default="", show_default=False)
+            if typed.strip() != request.type_to_confirm:
+                raise Declined("the name did not match; nothing was changed")
+        elif not typer.confirm(request.question, default=False, err=True):
+            raise Declined("cancelled; nothing was changed")

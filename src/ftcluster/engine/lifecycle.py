@@ -1,0 +1,303 @@
+"""A cluster's lifecycle, stage by stage: deploy, preview, scale, destroy, and the leftover check.
+
+Each function takes what the command line gave and a `Hooks` object for what only the caller can
+do: say things, show a slow step, show a Pulumi run's progress, show the preflight report, ask for
+confirmation. The stage order lives here and nowhere else. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..errors import PreflightFailed, UsageError
+from . import operations as ops
+from .events import ChangeCollector, PlannedChange, has_changes
+from .session import Session, open_session, select_stack
+from .stacks import Target, clear_active, resolve_target, target_from_spec, write_active
+
+if TYPE_CHECKING:
+    from ..cost import Estimate
+    from ..live.leftovers import LeftoverReport
+    from ..live.preflight import PreflightReport
+    from ..spec import Spec
+
+OnEvent = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A question the caller must answer yes to, with what it is about."""
+
+    action: str  # "apply", "scale", "destroy", "cancel"
+    cluster: str  # the cluster as people call it: "llm-pretrain (us-east-1)"
+    question: str
+    type_to_confirm: str | None = None  # the answer must be this text (destroy: the cluster name)
+    warning: str | None = None  # shown before the question
+    changes: Mapping[str, int] | None = None  # what a preview found, by operation
+    cost: Estimate | None = None  # what the cluster will cost after the change
+
+
+class Hooks(Protocol):
+    def notify(self, message: str) -> None:
+        """Something the user should know once (a kept scale value, a new passphrase file...)."""
+
+    def stage(self, message: str) -> AbstractContextManager[None]:
+        """A slow step with no events of its own (a spinner)."""
+
+    def progress(self, title: str) -> AbstractContextManager[OnEvent]:
+        """A Pulumi run: every engine event goes to the callback this yields."""
+
+    def preflight(self, report: PreflightReport) -> None:
+        """The preflight report, before `deploy` goes on (or stops when it failed)."""
+
+    def confirm(self, request: Confirmation) -> None:
+        """Return to go on; raise (Declined, UsageError) to stop. Nothing has changed yet when it is asked."""
+
+
+def _open(target: Target, environ: Mapping[str, str], hooks: Hooks, *, engine: bool, create: bool = False,
+          credentials: bool | None = None) -> Session:
+    session = open_session(target, environ, engine=engine, notify=hooks.notify, credentials=credentials)
+    select_stack(session, create=create)
+    return session
+
+
+def _estimate(spec: Spec, overrides: Mapping[str, int]) -> Estimate:
+    """What the cluster costs at the scale `up` would deploy, with live Spot prices when AWS gives them."""
+    from ..cost import estimate
+    from ..cost.spot_live import spot_prices_for_spec
+
+    live, why_not = spot_prices_for_spec(spec)
+    return estimate(spec, tasks=overrides.get("tasks"), fleet_capacity=overrides.get("fleet_capacity"),
+                    live_spot=live, live_unavailable=why_not)
+
+
+def _preflight(spec: Spec, hooks: Hooks) -> None:
+    from ..live.preflight import run_preflight
+
+    with hooks.stage(f"preflight checks for {spec.name} in {spec.region}"):
+        report = run_preflight(spec)
+    hooks.preflight(report)
+    if not report.ok:
+        raise PreflightFailed([check.title for check in report.failures],
+                              hint="fix what is listed above, or pass --skip-preflight")
+
+
+# --- deploy and preview ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deployed:
+    cluster: str
+    stack: str
+    planned: dict[str, int]  # what the preview found, by operation
+    applied: dict[str, int] | None  # what the update did; None: nothing to change, nothing applied
+    outputs: dict[str, Any]
+
+
+def deploy(spec_path: Path, environ: Mapping[str, str], hooks: Hooks, *, skip_preflight: bool = False) -> Deployed:
+    """preflight, open the stack, preview, cost, confirm, apply with progress; the cluster becomes the active one."""
+    target = target_from_spec(spec_path)  # a bad spec stops here (exit 2), before anything else
+    spec = target.spec
+    assert spec is not None
+    if not skip_preflight:
+        _preflight(spec, hooks)
+    # preflight already checked the credentials; without it the engine does
+    session = _open(target, environ, hooks, engine=True, create=True, credentials=skip_preflight)
+    up_plan = ops.plan(session, spec)
+    for note in up_plan.notes:
+        hooks.notify(note)
+    with hooks.stage(f"previewing {session.label}"):
+        planned = ops.preview(session, spec, up_plan, on_event=None, notify=hooks.notify)
+    home, backend = session.settings.home, session.settings.backend_url
+    if not has_changes(planned):
+        ops.record_applied(session, spec, up_plan)
+        write_active(home, session.target, backend)
+        return Deployed(session.label, session.stack_name, planned, None, ops.outputs(session))
+    hooks.confirm(Confirmation("apply", session.label, "apply these changes?", changes=planned,
+                               cost=_estimate(spec, up_plan.overrides.items())))
+    write_active(home, session.target, backend)  # from here on, recovery commands need no cluster name
+    with hooks.progress(f"updating {session.label}") as on_event:
+        outputs, applied = ops.up(session, spec, up_plan, on_event=on_event, notify=hooks.notify,
+                                  retry=f"ftcluster up {spec_path}")
+    return Deployed(session.label, session.stack_name, planned, applied, outputs)
+
+
+@dataclass(frozen=True)
+class Previewed:
+    cluster: str
+    stack: str
+    spec: Spec
+    changes: dict[str, int]
+    resources: list[PlannedChange]  # each resource that would change, in the order Pulumi reported them
+    notes: tuple[str, ...]  # which scale values `up` keeps or drops
+    cost: Estimate
+
+
+def preview(spec_path: Path, environ: Mapping[str, str], hooks: Hooks) -> Previewed:
+    """What `up` would change, from a real Pulumi preview against the stack, and what it would cost."""
+    target = target_from_spec(spec_path)
+    spec = target.spec
+    assert spec is not None
+    session = _open(target, environ, hooks, engine=True, create=True)
+    up_plan = ops.plan(session, spec)
+    for note in up_plan.notes:
+        hooks.notify(note)
+    collector = ChangeCollector()
+    with hooks.stage(f"previewing {session.label}"):
+        changes = ops.preview(session, spec, up_plan, on_event=collector, notify=hooks.notify)
+    return Previewed(session.label, session.stack_name, spec, changes, collector.changes, up_plan.notes,
+                     _estimate(spec, up_plan.overrides.items()))
+
+
+# --- scale ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScaleRequest:
+    tasks: int | None = None
+    instances: int | None = None
+    adjust_limits: bool = False
+    reset: bool = False
+
+    def check(self) -> None:
+        """Usage rules that need no stack (exit 2 before anything is opened)."""
+        if self.reset and (self.tasks is not None or self.instances is not None or self.adjust_limits):
+            raise UsageError("--reset goes back to the spec's values; it takes no other option")
+        if not self.reset and self.tasks is None and self.instances is None:
+            raise UsageError("nothing to scale", hint="pass --tasks N and/or --instances M, or --reset")
+
+
+@dataclass(frozen=True)
+class Scaled:
+    cluster: str
+    stack: str
+    before: dict[str, int | None]
+    after: dict[str, int | None]
+    changes: dict[str, int]
+    pinned: bool  # auto scaling holds the service at `tasks` while the override stands
+
+
+def scale(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks,
+          request: ScaleRequest) -> Scaled:
+    """Resize a running cluster with a targeted update; asks first when tasks or instances go down."""
+    request.check()
+    session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
+    change = ops.plan_scale_change(session, tasks=request.tasks, instances=request.instances,
+                                   adjust_limits=request.adjust_limits, reset=request.reset)
+    if change.shrinks:
+        lower = ", ".join(f"{name} {change.before[name]} -> {change.after[name]}" for name in change.shrinks)
+        hooks.confirm(Confirmation(
+            "scale", session.label, f"scale {session.label} down ({lower})?",
+            warning="tasks that stop get their stop timeout to save a checkpoint; work since then is lost",
+        ))
+    with hooks.progress(f"scaling {session.label}") as on_event:
+        changes = ops.apply_scale(session, change, on_event=on_event, notify=hooks.notify)
+    pinned = change.spec.autoscaling is not None and change.overrides.tasks is not None
+    return Scaled(session.label, session.stack_name, change.before, change.after, changes, pinned)
+
+
+# --- destroy -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Destroyed:
+    cluster: str
+    stack: str
+    backend: str
+    changes: dict[str, int]
+    stack_removed: bool
+    kept_bucket: str | None  # the checkpoint bucket destroy left in place, if any
+    leftovers: LeftoverReport
+
+
+DELETE_CHECKPOINTS_WARNING = ("--delete-checkpoints deletes the checkpoint bucket and every checkpoint in it, "
+                              "with all versions; this cannot be undone.")
+
+
+def destroy(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks, *,
+            delete_checkpoints: bool = False, keep_stack: bool = False) -> Destroyed:
+    """Confirm by name, destroy everything but the checkpoints (unless asked), remove the stack, look for leftovers."""
+    session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
+    name = session.target.name
+    hooks.confirm(Confirmation(
+        "destroy", session.label, f"Type the cluster name ({name}) to destroy it", type_to_confirm=name,
+        warning=DELETE_CHECKPOINTS_WARNING if delete_checkpoints else None,
+    ))
+    with hooks.progress(f"destroying {session.label}") as on_event:
+        result = ops.destroy(session, delete_checkpoints=delete_checkpoints, keep_stack=keep_stack,
+                             on_event=on_event, notify=hooks.notify)
+    clear_active(session.settings.home, session.stack_name)
+    bucket = result.outputs_before.get("checkpoint_bucket")
+    leftovers = _leftovers(session.target, hooks, result.outputs_before, checkpoints_kept=not delete_checkpoints)
+    return Destroyed(session.label, session.stack_name, session.settings.backend_url, result.changes,
+                     result.stack_removed, str(bucket) if bucket and not delete_checkpoints else None, leftovers)
+
+
+def verify(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks) -> LeftoverReport:
+    """`destroy --verify-only`: what of the cluster is still in AWS, without touching the stack."""
+    return _leftovers(resolve_target(spec_path, cluster, environ), hooks, {}, checkpoints_kept=True)
+
+
+def _leftovers(target: Target, hooks: Hooks, outputs: Mapping[str, Any], *, checkpoints_kept: bool) -> LeftoverReport:
+    from ..live.leftovers import find_leftovers
+
+    spec = target.spec
+    region = target.region or (spec.region if spec else None)
+    if region is None:
+        raise UsageError("name the cluster with its region (e.g. --cluster NAME-REGION) or give its SPEC")
+    with hooks.stage(f"looking for leftovers of {target.name} in {region}"):
+        return find_leftovers(target.name, region, outputs.get("vpc_id"),
+                              endpoint_url=spec.endpoint_url if spec else None,
+                              checkpoint_bucket=outputs.get("checkpoint_bucket"), checkpoints_kept=checkpoints_kept)
+
+
+# --- recovery ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    cluster: str
+    stack: str
+    changes: dict[str, int]
+
+
+def refresh(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks, *,
+            clear_pending_creates: bool = False) -> Refreshed:
+    session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
+    with hooks.progress(f"refreshing {session.label}") as on_event:
+        changes = ops.refresh(session, clear_pending_creates=clear_pending_creates, on_event=on_event,
+                              notify=hooks.notify)
+    return Refreshed(session.label, session.stack_name, changes)
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    cluster: str
+    stack: str
+    released: bool  # False: there was no lock to release
+
+
+def cancel(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks) -> Cancelled:
+    session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=False)
+    hooks.confirm(Confirmation(
+        "cancel", session.label, f"release the update lock of {session.label}? Only do this if no ftcluster or "
+        "pulumi run is still working on it"))
+    return Cancelled(session.label, session.stack_name, ops.cancel(session))
+
+
+@dataclass(frozen=True)
+class Selected:
+    cluster: str
+    stack: str
+
+
+def use(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks) -> Selected:
+    """Make a deployed cluster the active one."""
+    session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=False)
+    write_active(session.settings.home, session.target, session.settings.backend_url)
+    return Selected(session.label, session.stack_name)
+

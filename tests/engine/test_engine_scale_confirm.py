@@ -1,0 +1,47 @@
+"""`ftcluster scale` asks before it stops running work, takes --yes like the other commands, and keeps its
+settings in one table that every view reads."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from pathlib import Path
+
+from engine_helpers import EU_WEST, make_stand
+
+from ftcluster.engine.scale import SCALE_SETTINGS, Overrides, deployed_values, scale_view
+from ftcluster.program.exports import EXPORT_NAMES
+from ftcluster.spec import load_spec
+
+STACK = "finetune-eu-west-1"
+
+
+def test_scaling_down_asks_first_and_yes_answers(tmp_path: Path, moto_server: str) -> None:
+    stand = make_stand(tmp_path, moto_server)
+    assert stand.run("up", str(EU_WEST), "--yes", "--skip-preflight").exit_code == 0
+    before = stand.state.resources(STACK)
+    updates = stand.state.commands().count("up")
+
+    refused = stand.run("scale", "--tasks", "1")  # CliRunner's stdin is no terminal
+    assert refused.exit_code == 2, refused.output
+    assert "refusing to scale down finetune (eu-west-1)" in refused.stderr and "--yes" in refused.stderr
+    assert stand.state.resources(STACK) == before and stand.state.commands().count("up") == updates
+
+    down = stand.run("scale", "--tasks", "1", "--yes", "--json")
+    assert down.exit_code == 0, down.output
+    assert json.loads(down.stdout)["after"]["tasks"] == 1
+
+    up = stand.run("scale", "--tasks", "3", "--json")  # more tasks stop nothing: no question
+    assert up.exit_code == 0, up.output
+    assert json.loads(up.stdout)["before"]["tasks"] == 1 and json.loads(up.stdout)["after"]["tasks"] == 3
+
+
+def test_one_table_names_every_scale_setting_everywhere() -> None:
+    assert [s.name for s in SCALE_SETTINGS] == [f.name for f in fields(Overrides)]
+    assert {s.output for s in SCALE_SETTINGS} <= set(EXPORT_NAMES)
+    assert len({s.config_key for s in SCALE_SETTINGS}) == len(SCALE_SETTINGS)
+    spec = load_spec(Path(__file__).parents[2] / "configs" / "us-east-1.yaml")
+    assert deployed_values(spec, Overrides(tasks=8)) == {"tasks": 8, "fleet_capacity": 4, "min_tasks": 8,
+                                                         "max_tasks": 8}
+    view = scale_view(spec, {"desired_tasks": 8, "fleet_target_capacity": 4, "autoscaling_min": 8})
+    assert view["tasks"] == {"spec": 6, "effective": 8} and view["max_tasks"] == {"spec": 12, "effective": None}
