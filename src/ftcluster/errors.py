@@ -155,5 +155,17 @@ class LeftoversFound(FtclusterError):
         self.resources = tuple(resources)
 
 
+class RolloutFailed(FtclusterError):
+    """After `up` applied, a service's deployment failed, or had not settled when the wait ran out."""
+
+    def __init__(self, *, cluster: str, problems: Sequence[str], timed_out: bool, hint: str) -> None:
+        what = "did not reach a steady state in time" if timed_out else "failed to deploy"
+        super().__init__(f"cluster {cluster} was updated, but its services {what}:\n  " + "\n  ".join(problems),
+                         hint=hint)
+        self.cluster = cluster
+        self.problems = tuple(problems)
+        self.timed_out = timed_out
+
+
 class Declined(FtclusterError):
     """The user answered no to a confirmation: nothing was changed."""

@@ -31,7 +31,12 @@ class Stand:
     def __post_init__(self) -> None:
         self.state = StandinState(self.root)
 
-    def run(self, *args: str, extra_env: dict[str, str | None] | None = None, input: str | None = None) -> Result:
+    def run(self, *args: str, extra_env: dict[str, str | None] | None = None, input: str | None = None,
+            wait: bool = False) -> Result:
+        """`ftcluster ARGS` on this machine. The stand-in creates nothing in AWS, so there is no rollout
+        to wait for: `up` gets --no-wait unless `wait` (a test of the wait seeds the services itself)."""
+        if args[:1] == ("up",) and not wait:
+            args = (*args, "--no-wait")
         runner = CliRunner()
         return runner.invoke(app, list(args), env={**self.env, **(extra_env or {})}, input=input,
                              catch_exceptions=False)

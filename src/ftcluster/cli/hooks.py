@@ -33,7 +33,7 @@ class CliHooks:
         # shown even with --quiet: a new passphrase file or a kept scale value matters once
         self.console.print(f"[cyan]note:[/cyan] {escape(message)}")
 
-    def stage(self, message: str) -> AbstractContextManager[None]:
+    def stage(self, message: str) -> AbstractContextManager[Callable[[str], None]]:
         return spinner(message, self.quiet)
 
     @contextmanager

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -55,11 +55,13 @@ def examples(*lines: str) -> str:
 
 
 @contextmanager
-def spinner(message: str, quiet: bool) -> Iterator[None]:
-    """A spinner on stderr while slow work runs; nothing when quiet or not on a terminal."""
+def spinner(message: str, quiet: bool) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr while slow work runs; nothing when quiet or not on a terminal.
+
+    Yields a function that replaces the spinner's text (e.g. with how far a wait has come)."""
     console = stderr()
     if quiet or not console.is_terminal:
-        yield
+        yield lambda text: None
         return
-    with console.status(message):
-        yield
+    with console.status(escape(message)) as status:
+        yield lambda text: status.update(escape(text))

@@ -31,18 +31,24 @@ def up(
     spec_path: Path = SPEC_ARGUMENT,
     yes: bool = YES_OPTION,
     skip_preflight: bool = typer.Option(False, "--skip-preflight", help="Skip the read-only AWS checks."),
+    no_wait: bool = typer.Option(False, "--no-wait", help="Do not wait for the services to reach a steady state."),
+    wait_timeout: int = typer.Option(20, "--wait-timeout", min=1, metavar="MINUTES",
+                                     help="How long to wait for the services to reach a steady state."),
     quiet: bool = QUIET_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the stack outputs as JSON on stdout."),
 ) -> None:
     """Create or update a cluster: preflight checks, preview, cost, confirm, apply with live progress, outputs.
 
-    The cluster becomes the active one (used by scale, destroy, outputs... when no SPEC is given).
-    Values set by `ftcluster scale` stay in force until the spec's own value changes.
+    After applying, it waits until the ECS services have rolled out (exit 1 when a deployment failed
+    or did not settle within --wait-timeout). The cluster becomes the active one (used by scale,
+    destroy, outputs... when no SPEC is given). Values set by `ftcluster scale` stay in force until
+    the spec's own value changes.
     """
     from ..engine.events import describe_changes
     from ..engine.lifecycle import deploy
 
-    result = deploy(spec_path, os.environ, CliHooks(yes=yes, quiet=quiet), skip_preflight=skip_preflight)
+    result = deploy(spec_path, os.environ, CliHooks(yes=yes, quiet=quiet), skip_preflight=skip_preflight,
+                    wait_timeout=None if no_wait else wait_timeout * 60)
     console = stderr()
     if result.applied is None:
         console.print(f"[green]no changes[/green]: cluster {escape(result.cluster)} is up to date")
@@ -248,7 +254,8 @@ def register(app: typer.Typer) -> None:
     inspect = {"rich_help_panel": INSPECT_PANEL}
     recover = {"rich_help_panel": RECOVER_PANEL}
     app.command(**deploy, epilog=examples("ftcluster up configs/us-east-1.yaml",
-                                          "ftcluster up configs/us-east-1.yaml --yes --quiet"))(up)
+                                          "ftcluster up configs/us-east-1.yaml --yes --quiet",
+                                          "ftcluster up configs/us-east-1.yaml --wait-timeout 45"))(up)
     app.command(**deploy, epilog=examples("ftcluster scale --tasks 8", "ftcluster scale --instances 6 --cluster llm-pretrain",
                                           "ftcluster scale --tasks 20 --adjust-limits", "ftcluster scale --reset",
                                           "ftcluster scale --tasks 2 --yes"))(scale)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import PreflightFailed, UsageError
+from ..errors import PreflightFailed, RolloutFailed, UsageError
 from . import operations as ops
 from .events import ChangeCollector, PlannedChange, has_changes
 from .session import Session, open_session, select_stack
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ..spec import Spec
 
 OnEvent = Callable[[Any], None]
+DEFAULT_WAIT_SECONDS = 20 * 60  # as long as the AWS provider itself waits for an ECS service
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,8 @@ class Hooks(Protocol):
     def notify(self, message: str) -> None:
         """Something the user should know once (a kept scale value, a new passphrase file...)."""
 
-    def stage(self, message: str) -> AbstractContextManager[None]:
-        """A slow step with no events of its own (a spinner)."""
+    def stage(self, message: str) -> AbstractContextManager[Callable[[str], None]]:
+        """A slow step with no events of its own (a spinner); the callback it yields updates the message."""
 
     def progress(self, title: str) -> AbstractContextManager[OnEvent]:
         """A Pulumi run: every engine event goes to the callback this yields."""
@@ -98,8 +99,10 @@ class Deployed:
     outputs: dict[str, Any]
 
 
-def deploy(spec_path: Path, environ: Mapping[str, str], hooks: Hooks, *, skip_preflight: bool = False) -> Deployed:
-    """preflight, open the stack, preview, cost, confirm, apply with progress; the cluster becomes the active one."""
+def deploy(spec_path: Path, environ: Mapping[str, str], hooks: Hooks, *, skip_preflight: bool = False,
+           wait_timeout: float | None = DEFAULT_WAIT_SECONDS) -> Deployed:
+    """preflight, open the stack, preview, cost, confirm, apply with progress, wait for the services to settle
+    (`wait_timeout` seconds; None: do not wait); the cluster becomes the active one."""
     target = target_from_spec(spec_path)  # a bad spec stops here (exit 2), before anything else
     spec = target.spec
     assert spec is not None
@@ -123,7 +126,34 @@ def deploy(spec_path: Path, environ: Mapping[str, str], hooks: Hooks, *, skip_pr
     with hooks.progress(f"updating {session.label}") as on_event:
         outputs, applied = ops.up(session, spec, up_plan, on_event=on_event, notify=hooks.notify,
                                   retry=f"ftcluster up {spec_path}")
+    if wait_timeout is not None:
+        _wait_until_settled(session.label, spec, outputs, hooks, wait_timeout)
     return Deployed(session.label, session.stack_name, planned, applied, outputs)
+
+
+def _wait_until_settled(label: str, spec: Spec, outputs: Mapping[str, Any], hooks: Hooks, timeout: float) -> None:
+    """The update is applied; a deployment that cannot start its tasks is still a failed `up` (exit 1)."""
+    from ..aws import AwsSession
+    from ..live.rollout import read_rollouts, wait_for_rollout
+
+    services = [str(name) for name in (outputs.get("service_name"), outputs.get("workers_service_name")) if name]
+    if not services:
+        return
+    aws = AwsSession(spec.region, spec.endpoint_url)
+    with hooks.stage(f"waiting for the services of {label} to reach a steady state") as update:
+        result = wait_for_rollout(
+            lambda: read_rollouts(aws, str(outputs["cluster_name"]), services), timeout=timeout,
+            on_progress=lambda rollouts: update(f"waiting for {label}: " + "; ".join(r.describe() for r in rollouts)))
+    if not (result.failed or result.timed_out):
+        return
+    unsettled = result.failed or [r for r in result.rollouts if r.state != "COMPLETED"]
+    problems = [r.describe() + (f" ({r.reason})" if r.reason else "") for r in unsettled]
+    if result.failed:
+        hint = "`ftcluster status` shows the stopped tasks and service events; fix the cause and run `ftcluster up` again"
+    else:
+        hint = (f"the update itself was applied; follow it with `ftcluster status --watch 10`, or give "
+                f"`--wait-timeout` more minutes (waited {timeout / 60:g})")
+    raise RolloutFailed(cluster=label, problems=problems, timed_out=not result.failed, hint=hint)
 
 
 @dataclass(frozen=True)
