@@ -30,12 +30,13 @@ def live_aws(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 @pytest.fixture
 def engine_outputs(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Make `ftcluster.engine.cluster_outputs` answer with the given outputs (or raise the given error).
+    """Make `ftcluster.engine.outputs.cluster_outputs` (what `status` reads the stack with) answer with the given outputs (or raise the given error).
 
     Lets the status CLI tests seed any AWS state in moto without deploying a stack first; the
     path through the real engine and the stand-in pulumi is tested in tests/engine.
     """
     import ftcluster.engine as engine
+    import ftcluster.engine.outputs as outputs_module
 
     calls: list[tuple[Any, ...]] = []
 
@@ -51,7 +52,7 @@ def engine_outputs(monkeypatch: pytest.MonkeyPatch) -> Any:
                 outputs["cluster_name"], outputs["region"], "stack", "file:///state", outputs, scale, spec=spec
             )
 
-        monkeypatch.setattr(engine, "cluster_outputs", cluster_outputs)
+        monkeypatch.setattr(outputs_module, "cluster_outputs", cluster_outputs)
         return calls
 
     return install

@@ -40,42 +40,29 @@ def status(
     if watch is not None and as_json:
         raise UsageError("--watch refreshes a table; it cannot be combined with --json",
                          hint="run `ftcluster status --json` in a loop instead")
-    from ..engine import cluster_outputs
+    from ..engine.views import status_view
 
-    resolved = cluster_outputs(spec_path, cluster, os.environ)  # a bad spec stops here with exit code 2
-    spec = resolved.spec
-    endpoint_url = spec.endpoint_url if spec is not None else None
-    outputs = dict(resolved.outputs)
-    outputs["region"] = outputs.get("region") or resolved.region
-    outputs["cluster_name"] = outputs.get("cluster_name") or resolved.name
-
-    from ..aws import AwsSession
-    from ..cost import cluster_run_rate
-    from ..live.status import status_report
-
-    # one session for every refresh of --watch; without a region status_report says what is wrong
-    session = AwsSession(str(outputs["region"]), endpoint_url) if outputs.get("region") else None
+    view = status_view(spec_path, cluster, os.environ)
 
     def read() -> tuple[Any, Any]:
-        with spinner(f"reading cluster {outputs['cluster_name']} from AWS", quiet or as_json):
-            report = status_report(outputs, session=session)
-            return report, cluster_run_rate(report.status, spec, endpoint_url=endpoint_url)
+        with spinner(f"reading cluster {view.name} from AWS", quiet or as_json):
+            return view.read()
 
     if watch is not None:
-        _watch(read, watch, resolved.scale)
+        _watch(read, watch, view.scale)
         return
     report, rate = read()
     if as_json:
         from .cost_view import estimate_json
 
-        print_json({**report.to_dict(), "scale": resolved.scale, "run_rate": estimate_json(rate)})
+        print_json({**report.to_dict(), "scale": view.scale, "run_rate": estimate_json(rate)})
         return
     from .live_view import render_status
     from .cost_view import render
 
     console = stdout()
     console.print(render_status(report))
-    console.print(scale_line(resolved.scale))
+    console.print(scale_line(view.scale))
     render(console, rate)
 
 
