@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -16,6 +17,8 @@ from typing import Any
 
 import boto3
 import pytest
+
+from ftcluster.spec import load_spec
 
 TRAINER = Path(__file__).parents[2] / "examples" / "trainer" / "train.py"
 BUCKET = "trainer-ckpt"
@@ -205,3 +208,14 @@ def test_every_bad_setting_is_reported_at_once() -> None:
         "error: RANK='-1': expected an integer >= 0",
     ]
 
+
+def test_the_example_specs_validate_and_run_what_the_image_runs(tmp_path: Path) -> None:
+    folder = TRAINER.parent
+    blocks = re.findall(r"```yaml\n(.*?)```", (folder / "README.md").read_text(), re.S)
+    assert len(blocks) == 2, "the README's spec examples moved"
+    for index, block in enumerate(blocks):
+        (tmp_path / f"readme-{index}.yaml").write_text(block)
+    specs = [load_spec(folder / "ftcluster.yaml")] + [load_spec(tmp_path / f"readme-{i}.yaml") for i in range(2)]
+    image_command = json.loads(re.search(r"^CMD (.+)$", (folder / "Dockerfile").read_text(), re.M).group(1))
+    assert specs[0].training.command == specs[1].training.command == image_command == ["python", "train.py"]
+    assert specs[2].spot_fleet.workers.command == ["torchrun", "train.py"]
