@@ -35,10 +35,20 @@ def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) -
     raise RuntimeError(f"moto_server did not answer on {url} within {timeout}s")
 
 
+def moto_server_executable(interpreter: str | Path = sys.executable) -> str:
+    """The `moto_server` installed with the interpreter running the tests (the one whose moto the
+    tests import), else the first on PATH: a PATH entry such as a pyenv shim may be another
+    Python's moto, of another version."""
+    beside = Path(interpreter).with_name("moto_server")
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("moto_server") or str(beside)
+
+
 @pytest.fixture(scope="session")
 def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start `moto_server` on a free loopback port for the whole session; yields its URL."""
-    executable = shutil.which("moto_server") or str(Path(sys.executable).with_name("moto_server"))
+    executable = moto_server_executable()
     port = _free_port()
     log = (tmp_path_factory.mktemp("moto") / "moto_server.log").open("wb")
     process = subprocess.Popen(
