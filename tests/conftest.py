@@ -86,3 +86,38 @@ def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     yield moto_server
+
+
+class HungEndpoint:
+    """A loopback TCP server that accepts every connection and never answers (a hung AWS endpoint)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._server = socket.socket()
+        self._server.bind(("127.0.0.1", 0))
+        self._server.listen(64)
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        self.accepted: list[socket.socket] = []  # held open, never read or written
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return  # closed
+            self.accepted.append(connection)
+
+    def close(self) -> None:
+        self._server.close()
+        for connection in self.accepted:
+            connection.close()
+
+
+@pytest.fixture
+def hung_endpoint() -> Iterator[HungEndpoint]:
+    endpoint = HungEndpoint()
+    yield endpoint
+    endpoint.close()
