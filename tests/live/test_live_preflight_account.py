@@ -12,7 +12,12 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from test_live_preflight import by_id, existing_network, make_spec, spot_service_linked_roles
+from test_live_preflight import (
+    by_id,
+    existing_network,
+    make_spec,
+    spot_service_linked_roles,
+)
 
 from ftcluster.aws import AwsSession
 from ftcluster.live.preflight import run_preflight

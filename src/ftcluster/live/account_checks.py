@@ -63,9 +63,9 @@ def spot_roles_check(fleet: SpotFleet | None, existing: dict[str, bool]) -> Chec
         return Check("spot_roles", title, "pass", f"{' and '.join(n for n, _ in needed)} exist", data=data)
     return Check(
         "spot_roles", title, "warn", f"missing: {', '.join(n for n, _ in missing)}",
-        ["EC2 creates them at the first Spot request only if the identity that runs `ftcluster up` may call "
-         "iam:CreateServiceLinkedRole; otherwise the Spot Fleet fails with "
-         "AuthFailure.ServiceLinkedRoleCreationNotPermitted"],
+        [("EC2 creates them at the first Spot request only if the identity that runs `ftcluster up` may call "
+          "iam:CreateServiceLinkedRole; otherwise the Spot Fleet fails with "
+          "AuthFailure.ServiceLinkedRoleCreationNotPermitted")],
         fix="; ".join(f"aws iam create-service-linked-role --aws-service-name {s}" for _, s in missing),
         data=data,
     )

@@ -243,10 +243,10 @@ class _Run:
         """The account's value of EC2 quota `code`, else AWS's default for it; else why neither was read."""
         quotas = self.aws.client("service-quotas")
         why = ""
-        for operation in ("get_service_quota", "get_aws_default_service_quota"):
+        for read in (quotas.get_service_quota, quotas.get_aws_default_service_quota):
             try:
-                return float(_call(f"reading the EC2 quota {code}", lambda: getattr(quotas, operation)(
-                    ServiceCode="ec2", QuotaCode=code))["Quota"]["Value"])
+                with aws_call(f"reading the EC2 quota {code}"):
+                    return float(read(ServiceCode="ec2", QuotaCode=code)["Quota"]["Value"])
             except AwsError as err:
                 if err.kind in ("credentials", "unreachable"):
                     raise
@@ -258,7 +258,8 @@ class _Run:
         existing = {}
         for name, _ in account_checks.spot_roles_needed(self.spec.spot_fleet):
             try:
-                _call(f"looking up IAM role {name}", lambda: iam.get_role(RoleName=name))
+                with aws_call(f"looking up IAM role {name}"):
+                    iam.get_role(RoleName=name)
                 existing[name] = True
             except AwsError as err:
                 if err.kind != "not_found":
