@@ -127,7 +127,7 @@ def test_outside_us_east_1_the_deploy_would_fail_on_the_kept_bucket(live_aws: st
     boto3.client("s3", region_name="eu-west-1").create_bucket(
         Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     check = by_id(run_preflight(make_spec(region="eu-west-1", spot_fleet=None)))["checkpoint_bucket"]
-    assert check.level == "fail" and check.details == ["the deploy would fail with BucketAlreadyOwnedByYou"]
+    assert check.level == "fail" and check.details[0] == "the deploy would fail with BucketAlreadyOwnedByYou"
 
 
 def test_the_bucket_of_the_deployed_cluster_passes(live_aws: str) -> None:

@@ -170,7 +170,9 @@ def checkpoint_bucket_check(
                        else "the deploy would fail with BucketAlreadyOwnedByYou")
         return Check(
             "checkpoint_bucket", title, "fail",
-            f"{name} already exists (kept by an earlier destroy, with its checkpoints)", [consequence],
+            f"{name} already exists (kept by an earlier destroy, with its checkpoints)",
+            [consequence, "if an `up` of this cluster stopped before creating its ECS cluster, the bucket is "
+             "that run's: run `ftcluster up --skip-preflight` to finish it"],
             fix=f"to train on from those checkpoints, set `training.checkpoints.bucket: {name}` in the spec; "
             "or delete the bucket once its checkpoints are no longer needed",
             data=data,
