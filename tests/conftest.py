@@ -35,10 +35,20 @@ def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) -
     raise RuntimeError(f"moto_server did not answer on {url} within {timeout}s")
 
 
+def moto_server_executable(interpreter: str | Path = sys.executable) -> str:
+    """The `moto_server` installed with the interpreter running the tests (the one whose moto the
+    tests import), else the first on PATH: a PATH entry such as a pyenv shim may be another
+    Python's moto, of another version."""
+    beside = Path(interpreter).with_name("moto_server")
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("moto_server") or str(beside)
+
+
 @pytest.fixture(scope="session")
 def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start `moto_server` on a free loopback port for the whole session; yields its URL."""
-    executable = shutil.which("moto_server") or str(Path(sys.executable).with_name("moto_server"))
+    executable = moto_server_executable()
     port = _free_port()
     log = (tmp_path_factory.mktemp("moto") / "moto_server.log").open("wb")
     process = subprocess.Popen(
@@ -76,3 +86,38 @@ def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     yield moto_server
+
+
+class HungEndpoint:
+    """A loopback TCP server that accepts every connection and never answers (a hung AWS endpoint)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._server = socket.socket()
+        self._server.bind(("127.0.0.1", 0))
+        self._server.listen(64)
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        self.accepted: list[socket.socket] = []  # held open, never read or written
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._server.accept()
+            except OSError:
+                return  # closed
+            self.accepted.append(connection)
+
+    def close(self) -> None:
+        self._server.close()
+        for connection in self.accepted:
+            connection.close()
+
+
+@pytest.fixture
+def hung_endpoint() -> Iterator[HungEndpoint]:
+    endpoint = HungEndpoint()
+    yield endpoint
+    endpoint.close()

@@ -21,10 +21,13 @@ def client_error(code: str, message: str = "details") -> bx.ClientError:
     return bx.ClientError({"Error": {"Code": code, "Message": message}}, "DescribeThings")
 
 
-def test_default_retries_are_standard_mode_with_five_attempts(plain_env: pytest.MonkeyPatch) -> None:
+def test_default_retries_and_timeouts_bound_a_call_to_a_dead_endpoint(plain_env: pytest.MonkeyPatch) -> None:
     client = AwsSession("eu-west-1").client("ecs")
     assert client.meta.region_name == "eu-west-1"
-    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 5}
+    config = client.meta.config
+    assert config.retries == {"mode": "standard", "total_max_attempts": 3}
+    # an endpoint that never answers fails a call after attempts x timeout (backoff is milliseconds)
+    assert (config.connect_timeout, config.read_timeout) == (5, 5)
 
 
 def test_the_users_retry_settings_win(plain_env: pytest.MonkeyPatch) -> None:
@@ -63,6 +66,10 @@ def test_unknown_profile_is_a_credentials_error(plain_env: pytest.MonkeyPatch) -
         (client_error("500", "<!doctype html><title>500</title>"), "other",
          "reading X: AWS answered 500: the endpoint returned an HTML error page instead of an AWS answer"),
         (bx.EndpointConnectionError(endpoint_url="http://127.0.0.1:9"), "unreachable", "cannot reach AWS"),
+        (bx.ReadTimeoutError(endpoint_url="http://127.0.0.1:9/some/path", error="timed out"), "unreachable",
+         "reading X: no answer from http://127.0.0.1:9 within 5 s, on every attempt"),
+        (bx.ConnectTimeoutError(endpoint_url="https://ecs.eu-west-1.amazonaws.com/"), "unreachable",
+         "reading X: could not connect to https://ecs.eu-west-1.amazonaws.com within 5 s, on every attempt"),
     ],
 )
 def test_errors_become_messages(error: Exception, kind: str, text: str) -> None:

@@ -13,9 +13,18 @@ from typing import Any
 
 from .errors import AwsError
 
-DEFAULT_MAX_ATTEMPTS = 5  # total attempts per call when the user's AWS config sets none
-CONNECT_TIMEOUT = 10
-READ_TIMEOUT = 30
+# How long a call may take against an endpoint that accepts connections and never answers (or does
+# not accept them): botocore's standard retry mode retries read and connect timeouts like any
+# transient error (botocore/retries/standard.py, TransientRetryableChecker: ConnectionError and
+# HTTPClientError, the bases of ConnectTimeoutError and ReadTimeoutError in botocore/exceptions.py),
+# with a backoff of rand() x 50 ms x 2^attempt for them. So a dead endpoint costs about
+# attempts x timeout: 3 x 5 s, well under 20 s, instead of 5 x 30 s. 3 is botocore's own default
+# for standard mode (DEFAULT_MAX_ATTEMPTS there); AWS's read APIs answer within a second or two,
+# and one slow answer is retried. The user's AWS_MAX_ATTEMPTS / max_attempts and retry_mode win.
+DEFAULT_MAX_ATTEMPTS = 3  # total attempts per call when the user's AWS config sets none
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 5
+UNREACHABLE_HINT = "check the network, and AWS_ENDPOINT_URL or the spec's endpoint_url if one is set"
 
 _CREDENTIAL_CODES = {
     "ExpiredToken": "the AWS session token has expired",
@@ -129,13 +138,14 @@ def translate(err: BaseException, action: str) -> AwsError:
         return AwsError(
             f"{action}: {err}", kind="credentials", hint="check AWS_PROFILE against `aws configure list-profiles`"
         )
-    if isinstance(err, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError,
-                        bx.ConnectionClosedError, bx.ProxyConnectionError, bx.SSLError)):
-        return AwsError(
-            f"{action}: cannot reach AWS: {err}",
-            kind="unreachable",
-            hint="check the network, and AWS_ENDPOINT_URL or the spec's endpoint_url if one is set",
-        )
+    if isinstance(err, bx.ReadTimeoutError):
+        return AwsError(f"{action}: no answer from {_endpoint_of(err)} within {READ_TIMEOUT} s, "
+                        "on every attempt", kind="unreachable", hint=UNREACHABLE_HINT)
+    if isinstance(err, bx.ConnectTimeoutError):
+        return AwsError(f"{action}: could not connect to {_endpoint_of(err)} within {CONNECT_TIMEOUT} s, "
+                        "on every attempt", kind="unreachable", hint=UNREACHABLE_HINT)
+    if isinstance(err, (bx.EndpointConnectionError, bx.ConnectionClosedError, bx.ProxyConnectionError, bx.SSLError)):
+        return AwsError(f"{action}: cannot reach AWS: {err}", kind="unreachable", hint=UNREACHABLE_HINT)
     code = error_code(err)
     message = _client_message(err)
     if code in _CREDENTIAL_CODES:
@@ -161,6 +171,15 @@ def translate(err: BaseException, action: str) -> AwsError:
     if code:
         return AwsError(f"{action}: AWS answered {code}: {message}", kind="other", code=code)
     return AwsError(f"{action}: {type(err).__name__}: {err}", kind="other")
+
+
+def _endpoint_of(err: BaseException) -> str:
+    """scheme://host[:port] of the URL a botocore connection error carries (its path adds nothing)."""
+    from urllib.parse import urlsplit
+
+    url = str(getattr(err, "kwargs", {}).get("endpoint_url") or "")
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else url or "the AWS endpoint"
 
 
 def _client_message(err: BaseException) -> str:

@@ -151,3 +151,42 @@ def test_cluster_run_rate_without_aws_shows_spot_as_a_range(monkeypatch: pytest.
     assert spot.basis == "bound" and spot.hourly.low < spot.hourly.high
     assert any("live Spot prices unavailable" in note for note in est.notes)
     assert est.lines and not any(line.component == "nat_gateway" and line.hourly for line in est.lines)
+
+
+# --- tasks whose size is unknown --------------------------------------------------------------------
+
+
+def sizeless_status(service: str, provider: str = "FARGATE") -> object:
+    """live_status() plus one running task without cpu/memory (no task-level size, or unreadable)."""
+    from dataclasses import replace
+
+    status = live_status()
+    sizeless = replace(status.tasks[0], id="nosize", service=service, capacity_provider=provider, cpu=None,
+                       memory=None)
+    return replace(status, tasks=[*status.tasks, sizeless])
+
+
+def test_a_training_task_without_a_size_is_priced_from_the_spec(table: PriceTable) -> None:
+    spec = load_spec(CONFIGS / "us-east-1.yaml")  # training: 4096 CPU units, 16384 MiB
+    snapshot = snapshot_from_status(sizeless_status("svc"), spec)  # "svc" is the training service
+    assert RunningTasks("FARGATE", 4096, 16384, 2) in snapshot.tasks
+    est = run_rate(snapshot, table)
+    assert by_component(est)["fargate_on_demand"].hourly.low == approx(2 * 0.23304)
+    assert not est.not_estimated
+
+
+def test_a_task_of_unknown_size_is_not_estimated_rather_than_free(table: PriceTable) -> None:
+    spec = load_spec(CONFIGS / "us-east-1.yaml")
+    for status, used_spec in ((sizeless_status("other", "FARGATE_SPOT"), spec),  # not the training service
+                              (sizeless_status("svc", "FARGATE_SPOT"), None)):   # the spec is not known
+        est = run_rate(snapshot_from_status(status, used_spec), table)
+        assert est.not_estimated == ("1 FARGATE_SPOT task(s) whose CPU and memory size is unknown",)
+        assert not est.exact
+        spot = by_component(est)["fargate_spot"]
+        assert spot.quantity == "2 × 4 vCPU / 16 GB"  # the two tasks of known size; nothing at $0
+
+
+def test_run_rate_of_a_sizeless_snapshot_names_it(table: PriceTable) -> None:
+    est = run_rate(RunningSnapshot("us-east-1", tasks=(RunningTasks("FARGATE", None, None, count=3),)), table)
+    assert est.not_estimated == ("3 FARGATE task(s) whose CPU and memory size is unknown",)
+    assert "fargate_on_demand" not in by_component(est) and not est.exact

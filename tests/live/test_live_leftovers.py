@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+from collections import Counter
 from typing import Any
 
 import boto3
 from rich.console import Console
 
+from ftcluster.aws import AwsSession
 from ftcluster.live.leftovers import _parse_arn, find_leftovers
 from ftcluster.cli.live_view import render_leftovers
 
@@ -57,17 +59,18 @@ def test_tagged_survivors_in_a_users_vpc(live_aws: str) -> None:
                                                                tags={"ftcluster:cluster": "demo"})
     iam = boto3.client("iam", region_name=REGION)
     ours = [{"Key": "ftcluster:cluster", "Value": "demo"}]
-    iam.create_role(RoleName="demo-task-role", Path="/ftcluster/", AssumeRolePolicyDocument="{}", Tags=ours)
-    iam.create_role(RoleName="other-task-role", Path="/ftcluster/", AssumeRolePolicyDocument="{}",
+    iam.create_role(RoleName="demo-us-east-1-task", Path="/ftcluster/", AssumeRolePolicyDocument="{}", Tags=ours)
+    iam.create_role(RoleName="other-us-east-1-task", Path="/ftcluster/", AssumeRolePolicyDocument="{}",
                     Tags=[{"Key": "ftcluster:cluster", "Value": "other"}])
-    iam.create_instance_profile(InstanceProfileName="demo-instances", Path="/ftcluster/", Tags=ours)
+    iam.create_instance_profile(InstanceProfileName="demo-us-east-1-instance", Path="/ftcluster/", Tags=ours)
     bucket("demo-checkpoints")
 
     report = find_leftovers("demo", REGION, vpc_id=vpc, checkpoint_bucket="demo-checkpoints")
     found = {(i.kind, i.id): i for i in report.items}
     assert set(found) == {
         ("ec2 security-group", group), ("ec2 network-interface", eni), ("logs log-group", "/ftcluster/demo"),
-        ("iam role", "demo-task-role"), ("iam instance-profile", "demo-instances"), ("s3 bucket", "demo-checkpoints"),
+        ("iam role", "demo-us-east-1-task"), ("iam instance-profile", "demo-us-east-1-instance"),
+        ("s3 bucket", "demo-checkpoints"),
     }
     assert ("ec2 vpc", vpc) not in found  # the user's VPC is not ours to report
     assert found[("ec2 network-interface", eni)].found_by == "vpc"
@@ -131,11 +134,123 @@ def test_arn_parsing() -> None:
     assert _parse_arn("arn:aws:sns:us-east-1:1:topic-name") == ("sns", "", "topic-name")
 
 
+# --- batched look-ups ------------------------------------------------------------------------------
+
+
+def count_calls(session: AwsSession, services: tuple[str, ...]) -> Counter[str]:
+    """Every API call the session's clients make, by "service.Operation" (botocore's before-call event)."""
+    calls: Counter[str] = Counter()
+    for service in services:
+        client = session.client(service)
+        client.meta.events.register(
+            "before-call", lambda model, **_: calls.update([f"{model.service_model.service_name}.{model.name}"]))
+    return calls
+
+
+def seed_300_tagged_resources() -> dict[str, int]:
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=tags("vpc"))["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", TagSpecifications=tags("subnet"))
+               ["Subnet"]["SubnetId"] for i in range(60)]
+    for i in range(100):
+        ec2.create_security_group(GroupName=f"demo-{i}", Description="d", VpcId=vpc,
+                                  TagSpecifications=tags("security-group"))
+    for i in range(40):
+        ec2.create_network_interface(SubnetId=subnets[i], TagSpecifications=tags("network-interface"))
+    logs = boto3.client("logs", region_name=REGION)
+    for i in range(20):
+        logs.create_log_group(logGroupName=f"/ftcluster/demo{'' if i == 0 else f'/{i}'}",
+                              tags={"ftcluster:cluster": "demo"})
+    ecs = boto3.client("ecs", region_name=REGION)
+    ours = [{"key": "ftcluster:cluster", "value": "demo"}]
+    ecs.create_cluster(clusterName="demo", tags=ours)
+    for i in range(30):
+        family = "demo-training" if i % 2 else "demo-fleet-workers"
+        ecs.register_task_definition(family=family, containerDefinitions=[{"name": "c", "image": "i", "memory": 512}],
+                                     tags=ours)
+        ecs.create_service(cluster="demo", serviceName=f"demo-{i}", taskDefinition=f"{family}:1", desiredCount=0,
+                           tags=ours)
+    for i in range(3):
+        bucket(f"demo-checkpoints-{i}")
+    return {"ec2": 1 + 60 + 100 + 40, "logs": 20, "ecs": 1 + 30 + 30, "s3": 3}
+
+
+def test_state_look_ups_are_batched_by_kind(live_aws: str) -> None:
+    seeded = seed_300_tagged_resources()
+    session = AwsSession(REGION)
+    calls = count_calls(session, ("resourcegroupstaggingapi", "ec2", "ecs", "logs", "s3", "iam"))
+    report = find_leftovers("demo", REGION, session=session)  # no vpc_id: as `destroy --verify-only`
+    found = Counter(item.kind.split()[0] for item in report.items if "tag" in item.found_by)
+    assert found == seeded  # every survivor is still reported ...
+    assert sum(calls.values()) <= 45, calls  # ... with a few calls per kind, not one per resource (was 523 for 302)
+    assert calls["ec2.DescribeSecurityGroups"] <= 3 and calls["ecs.DescribeServices"] == 3  # 10 services per call
+
+
+# --- IAM: the cluster's names in this region ---------------------------------------------------------
+
+
+def test_iam_roles_of_the_same_cluster_name_in_another_region_are_not_leftovers(live_aws: str) -> None:
+    iam = boto3.client("iam", region_name=REGION)
+    ours = [{"Key": "ftcluster:cluster", "Value": "demo"}]
+    for region in ("us-east-1", "eu-west-1"):
+        for suffix in ("execution", "task", "instance", "spot-fleet"):
+            iam.create_role(RoleName=f"demo-{region}-{suffix}", Path="/ftcluster/", AssumeRolePolicyDocument="{}",
+                            Tags=ours)
+        iam.create_instance_profile(InstanceProfileName=f"demo-{region}-instance", Path="/ftcluster/", Tags=ours)
+    # a cluster whose name starts like ours: its roles are not ours either
+    iam.create_role(RoleName="demo-us-east-1-us-east-1-task", Path="/ftcluster/", AssumeRolePolicyDocument="{}",
+                    Tags=[{"Key": "ftcluster:cluster", "Value": "demo-us-east-1"}])
+    report = find_leftovers("demo", "eu-west-1")
+    assert sorted((i.kind, i.id) for i in report.items) == [
+        ("iam instance-profile", "demo-eu-west-1-instance"), ("iam role", "demo-eu-west-1-execution"),
+        ("iam role", "demo-eu-west-1-instance"), ("iam role", "demo-eu-west-1-spot-fleet"),
+        ("iam role", "demo-eu-west-1-task")]
+
+
+def test_iam_names_match_what_the_program_creates() -> None:
+    from ftcluster.live.leftovers import iam_names
+    from ftcluster.program.names import names_for
+    from ftcluster.spec import Spec
+
+    names = names_for(Spec.model_validate({"name": "demo", "region": "eu-west-1", "training": {"image": "t:1"}}))
+    roles, profiles = iam_names("demo", "eu-west-1")
+    assert roles == {names.execution_role, names.task_role, names.instance_role, names.fleet_role}
+    assert profiles == {names.instance_profile}
+
+
+# --- destroy --verify-only: no stack outputs, so no vpc_id -------------------------------------------
+
+
+def test_without_a_vpc_id_the_clusters_vpc_is_found_by_its_tag(live_aws: str) -> None:
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=tags("vpc"))["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]  # untagged, as ECS makes
+    enis = {ec2.create_network_interface(SubnetId=subnet, Description="arn:aws:ecs:us-east-1:1:attachment/x")
+            ["NetworkInterface"]["NetworkInterfaceId"] for _ in range(30)}
+    report = find_leftovers("demo", REGION)
+    found = {i.id for i in report.items if i.kind == "ec2 network-interface"}
+    assert found == enis  # all 30 (the check used to look in no VPC at all without stack outputs)
+    assert report.vpc_id == vpc
+
+
+def test_without_a_vpc_id_a_users_vpc_is_searched_for_enis_of_our_groups(live_aws: str) -> None:
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]  # the user's: untagged
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="demo-tasks", Description="d", VpcId=vpc,
+                                      TagSpecifications=tags("security-group"))["GroupId"]
+    ours = {ec2.create_network_interface(SubnetId=subnet, Groups=[group])["NetworkInterface"]["NetworkInterfaceId"]
+            for _ in range(5)}
+    for _ in range(3):
+        ec2.create_network_interface(SubnetId=subnet)  # the user's own, default group
+    report = find_leftovers("demo", REGION)
+    assert {i.id for i in report.items if i.kind == "ec2 network-interface"} == ours
+    assert ("ec2 vpc", vpc) not in {(i.kind, i.id) for i in report.items}
+
+
 def test_resources_the_tagging_api_still_lists_after_deletion_are_checked(monkeypatch: Any) -> None:
     """The tagging API lags behind deletions; each listed resource is looked up before it is blamed."""
     from botocore.stub import Stubber
-
-    from ftcluster.aws import AwsSession
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -149,9 +264,10 @@ def test_resources_the_tagging_api_still_lists_after_deletion_are_checked(monkey
         {"ResourceARN": arn.format("security-group/sg-0000000000000000c")},
         {"ResourceARN": "arn:aws:logs:us-east-1:1:log-group:/ftcluster/demo"},
     ]})
-    ec2.add_response("describe_security_groups", {"SecurityGroups": []})  # deleted
+    both = {"Filters": [{"Name": "group-id", "Values": ["sg-0000000000000000a", "sg-0000000000000000c"]}]}
+    ec2.add_response("describe_security_groups", {"SecurityGroups": [  # one call for both; sg-a was deleted
+        {"GroupId": "sg-0000000000000000c", "GroupName": "x"}]}, both)
     ec2.add_response("describe_nat_gateways", {"NatGateways": [{"NatGatewayId": "nat-0000000000000000b", "State": "deleted"}]})
-    ec2.add_response("describe_security_groups", {"SecurityGroups": [{"GroupId": "sg-0000000000000000c", "GroupName": "x"}]})
     logs.add_response("describe_log_groups", {"logGroups": [{"logGroupName": "/ftcluster/demo-old"}]})  # only a prefix match
     iam.add_client_error("list_roles", "AccessDenied", "not allowed")
     with tagging, ec2, logs, iam:

@@ -47,13 +47,26 @@ def existing_network(azs: list[str], *, other_vpc_for: int | None = None) -> dic
     return {"vpc_id": vpc, "subnet_ids": subnets}
 
 
-def test_everything_passes(live_aws: str) -> None:
+def spot_service_linked_roles() -> None:
+    """What the console (or `aws iam create-service-linked-role`) creates. moto's CreateServiceLinkedRole
+    names them AWSServiceRoleForspot..., so they are made as plain roles with AWS's names and paths."""
+    iam = boto3.client("iam", region_name="us-east-1")
+    for name, service in (("AWSServiceRoleForEC2Spot", "spot"), ("AWSServiceRoleForEC2SpotFleet", "spotfleet")):
+        iam.create_role(RoleName=name, Path=f"/aws-service-role/{service}.amazonaws.com/",
+                        AssumeRolePolicyDocument="{}")
+
+
+def test_everything_passes_that_moto_can_answer(live_aws: str) -> None:
+    spot_service_linked_roles()
     report = run_preflight(make_spec())
     checks = by_id(report)
     assert {c.id: c.level for c in report.checks} == {
         "credentials": "pass", "region": "pass", "availability_zones": "pass", "network": "pass",
-        "instance_types": "pass", "spot_prices": "pass",
+        "s3_endpoint": "skip", "checkpoint_bucket": "pass", "instance_types": "pass",
+        "vcpu_quotas": "warn",  # moto has no EC2 quotas (tests/live/test_live_preflight_account.py stubs them)
+        "spot_roles": "pass", "spot_prices": "pass",
     }
+    assert checks["vcpu_quotas"].summary == "could not read the quota(s) L-3819A6DF, L-DB2E81BA"
     assert report.ok and report.endpoint == live_aws
     assert checks["credentials"].data["account"] == "123456789012"
     assert checks["availability_zones"].data["chosen"] == ["us-east-1a", "us-east-1b", "us-east-1c"]
@@ -72,7 +85,7 @@ def test_missing_credentials_fail_and_skip_the_rest(live_aws: str, monkeypatch: 
     assert checks["credentials"].level == "fail"
     assert "no AWS credentials found" in checks["credentials"].summary
     assert "AWS_PROFILE" in (checks["credentials"].fix or "")
-    assert [c.level for c in report.checks[1:]] == ["skip"] * 5
+    assert [c.level for c in report.checks[1:]] == ["skip"] * 9
     assert not report.ok
 
 
@@ -90,6 +103,22 @@ def test_too_few_availability_zones(live_aws: str) -> None:
     assert zones.level == "fail"
     assert "us-west-1 has 2 Availability Zones that run Fargate (us-west-1a, us-west-1b); the spec asks for 3" == zones.summary
     assert "network.availability_zones" in (zones.fix or "")
+
+
+def test_without_usable_zones_the_fleet_checks_are_skipped_not_failed(live_aws: str) -> None:
+    report = run_preflight(make_spec(region="us-west-1", network={"availability_zones": 3}))
+    checks = by_id(report)
+    assert checks["availability_zones"].level == "fail"
+    for check_id in ("instance_types", "spot_prices"):
+        assert (checks[check_id].level, checks[check_id].summary) == (
+            "skip", "needs the Availability Zones the cluster would use"), check_id
+    assert [c.title for c in report.failures] == ["Availability Zones"]  # one cause, one failure
+
+
+def test_subnets_not_found_skip_the_fleet_checks(live_aws: str) -> None:
+    network = {"vpc_id": "vpc-0a1b2c3d4e5f67890", "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]}
+    checks = by_id(run_preflight(make_spec(network=network)))
+    assert checks["instance_types"].level == checks["spot_prices"].level == "skip"
 
 
 def test_instance_type_offered_nowhere_fails(live_aws: str) -> None:
@@ -147,7 +176,8 @@ def test_max_price_below_every_spot_price(live_aws: str) -> None:
 
 def test_no_spot_fleet_skips_the_fleet_checks(live_aws: str) -> None:
     report = run_preflight(make_spec(spot_fleet=None))
-    assert [(c.id, c.level) for c in report.checks[-2:]] == [("instance_types", "skip"), ("spot_prices", "skip")]
+    assert [(c.id, c.level) for c in report.checks[-4:]] == [
+        ("instance_types", "skip"), ("vcpu_quotas", "skip"), ("spot_roles", "skip"), ("spot_prices", "skip")]
     assert report.ok
 
 
@@ -156,5 +186,6 @@ def test_json_shape(live_aws: str) -> None:
     assert data["ok"] is False
     assert data["counts"]["fail"] == 1
     assert [c["id"] for c in data["checks"]] == [
-        "credentials", "region", "availability_zones", "network", "instance_types", "spot_prices"]
-    assert data["checks"][4]["level"] == "fail"
+        "credentials", "region", "availability_zones", "network", "s3_endpoint", "checkpoint_bucket",
+        "instance_types", "vcpu_quotas", "spot_roles", "spot_prices"]
+    assert data["checks"][6]["level"] == "fail"

@@ -103,6 +103,9 @@ def stubbed_session(monkeypatch: pytest.MonkeyPatch) -> tuple[AwsSession, Stubbe
     sts, ec2 = Stubber(session.client("sts")), Stubber(session.client("ec2"))
     sts.add_response("get_caller_identity", {"Account": "111122223333", "Arn": "arn:aws:iam::111122223333:user/me",
                                              "UserId": "AIDA"})
+    s3 = Stubber(session.client("s3"))  # the checkpoint bucket check: the name is free
+    s3.add_client_error("head_bucket", "404", "Not Found", 404)
+    s3.activate()
     return session, sts, ec2
 
 

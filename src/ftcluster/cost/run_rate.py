@@ -26,12 +26,13 @@ class RunningTasks:
     """`count` tasks of one size on one capacity provider.
 
     capacity_provider: "FARGATE" or "FARGATE_SPOT"; anything else ("EC2", an ASG provider) runs on
-    instances and costs nothing beyond them. cpu: task CPU units (1024 = 1 vCPU); memory: MiB.
+    instances and costs nothing beyond them. cpu: task CPU units (1024 = 1 vCPU); memory: MiB; None
+    when the size is not known (such Fargate tasks are listed as not estimated, never priced at $0).
     """
 
     capacity_provider: str
-    cpu: int
-    memory: int
+    cpu: int | None
+    memory: int | None
     count: int = 1
     cpu_architecture: str = "X86_64"
 
@@ -77,11 +78,16 @@ def run_rate(
 
     sizes: dict[tuple[int, int, str], dict[str, int]] = defaultdict(lambda: {"FARGATE": 0, "FARGATE_SPOT": 0})
     on_instances = 0
+    sizeless: Counter[str] = Counter()
     for group in snapshot.tasks:
-        if group.capacity_provider in FARGATE_PROVIDERS:
-            sizes[(group.cpu, group.memory, group.cpu_architecture)][group.capacity_provider] += group.count
-        else:
+        if group.capacity_provider not in FARGATE_PROVIDERS:
             on_instances += group.count
+        elif not group.cpu or not group.memory:
+            sizeless[group.capacity_provider] += group.count
+        else:
+            sizes[(group.cpu, group.memory, group.cpu_architecture)][group.capacity_provider] += group.count
+    missing += [f"{count} {provider} task(s) whose CPU and memory size is unknown"
+                for provider, count in sorted(sizeless.items())]
     for (cpu, memory, architecture), counts in sorted(sizes.items()):
         found = fargate_lines(
             prices,
@@ -133,16 +139,17 @@ def snapshot_from_status(status: Any, spec: Spec | None = None) -> RunningSnapsh
     Tasks: `status.tasks` in a billed state, by `capacity_provider`, `cpu`, `memory`; instances:
     `status.fleet.instances` that are `running`, by `instance_type`, `lifecycle`, `availability_zone`.
     The status holds no NAT gateways, root volume size or task architecture: they come from the
-    cluster's spec (without one they are left out).
+    cluster's spec (without one they are left out). A task without a readable size takes the spec's
+    when it belongs to the training service (`status.training.name`), else its size stays unknown.
     """
-    task_groups: Counter[tuple[str, int, int]] = Counter()
+    training = status.training.name if spec is not None and status.training is not None else None
+    task_groups: Counter[tuple[str, int | None, int | None]] = Counter()
     for task in status.tasks:
         if task.last_status not in BILLED_TASK_STATES:
             continue
-        try:
-            cpu, memory = int(task.cpu or 0), int(task.memory or 0)
-        except ValueError:
-            cpu = memory = 0
+        cpu, memory = _size(task.cpu), _size(task.memory)
+        if (cpu is None or memory is None) and spec is not None and training and task.service == training:
+            cpu, memory = spec.training.cpu, spec.training.memory
         task_groups[(task.capacity_provider, cpu, memory)] += 1
     instance_groups: Counter[tuple[str, str, str | None]] = Counter()
     for instance in status.fleet.instances if status.fleet is not None else ():
@@ -152,7 +159,7 @@ def snapshot_from_status(status: Any, spec: Spec | None = None) -> RunningSnapsh
         region=status.region,
         tasks=tuple(
             RunningTasks(provider, cpu, memory, count, spec.training.cpu_architecture if spec else "X86_64")
-            for (provider, cpu, memory), count in sorted(task_groups.items())
+            for (provider, cpu, memory), count in sorted(task_groups.items(), key=lambda kv: str(kv[0]))
         ),
         instances=tuple(
             RunningInstances(itype, lifecycle, count, zone)
@@ -161,6 +168,14 @@ def snapshot_from_status(status: Any, spec: Spec | None = None) -> RunningSnapsh
         nat_gateways=nat_gateway_count(spec)[0] if spec else 0,
         root_volume_gib=spec.spot_fleet.root_volume_gib if spec and spec.spot_fleet else 0,
     )
+
+
+def _size(value: Any) -> int | None:
+    """A task's cpu or memory as ECS reports it ("4096"); None when absent or not a number."""
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
 
 
 def cluster_run_rate(status: Any, spec: Spec | None, *, endpoint_url: str | None = None) -> Estimate:

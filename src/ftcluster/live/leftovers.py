@@ -1,5 +1,5 @@
 """What survived a destroy: everything still tagged `ftcluster:cluster=<name>` (Resource Groups
-Tagging API, plus IAM under /ftcluster/, which is global) and everything still in the cluster's VPC.
+Tagging API), the cluster's IAM roles (global, found by their names) and what is still in its VPC.
 """
 
 from __future__ import annotations
@@ -13,20 +13,29 @@ from ..aws import AwsError, AwsSession, aws_call, chunks, pages
 
 CLUSTER_TAG = "ftcluster:cluster"
 IAM_PATH = "/ftcluster/"  # the program creates its IAM roles and instance profile under this path
+# program/names.py `names_for`: IAM names are `<name>-<region>-<suffix>` (IAM is account-wide)
+IAM_ROLE_SUFFIXES = ("execution", "task", "instance", "spot-fleet")
+IAM_PROFILE_SUFFIXES = ("instance",)
 GONE_STATES = {"terminated", "deleted", "deleting", "cancelled", "inactive", "failed"}
-# EC2 kinds (as in their ARNs) that can be looked up by id without an error when they are gone
+# EC2 kinds (as in their ARNs) looked up with an id filter, which lists what exists and ignores ids
+# that are gone: (operation, result key, id filter, id field)
 EC2_LOOKUPS = {
-    "instance": ("describe_instances", "Reservations", "instance-id"),
-    "security-group": ("describe_security_groups", "SecurityGroups", "group-id"),
-    "subnet": ("describe_subnets", "Subnets", "subnet-id"),
-    "vpc": ("describe_vpcs", "Vpcs", "vpc-id"),
-    "network-interface": ("describe_network_interfaces", "NetworkInterfaces", "network-interface-id"),
-    "internet-gateway": ("describe_internet_gateways", "InternetGateways", "internet-gateway-id"),
-    "route-table": ("describe_route_tables", "RouteTables", "route-table-id"),
-    "natgateway": ("describe_nat_gateways", "NatGateways", "nat-gateway-id"),
-    "vpc-endpoint": ("describe_vpc_endpoints", "VpcEndpoints", "vpc-endpoint-id"),
-    "elastic-ip": ("describe_addresses", "Addresses", "allocation-id"),
+    "instance": ("describe_instances", "Reservations", "instance-id", "InstanceId"),
+    "security-group": ("describe_security_groups", "SecurityGroups", "group-id", "GroupId"),
+    "subnet": ("describe_subnets", "Subnets", "subnet-id", "SubnetId"),
+    "vpc": ("describe_vpcs", "Vpcs", "vpc-id", "VpcId"),
+    "network-interface": ("describe_network_interfaces", "NetworkInterfaces", "network-interface-id",
+                          "NetworkInterfaceId"),
+    "internet-gateway": ("describe_internet_gateways", "InternetGateways", "internet-gateway-id", "InternetGatewayId"),
+    "route-table": ("describe_route_tables", "RouteTables", "route-table-id", "RouteTableId"),
+    "natgateway": ("describe_nat_gateways", "NatGateways", "nat-gateway-id", "NatGatewayId"),
+    "vpc-endpoint": ("describe_vpc_endpoints", "VpcEndpoints", "vpc-endpoint-id", "VpcEndpointId"),
+    "elastic-ip": ("describe_addresses", "Addresses", "allocation-id", "AllocationId"),
 }
+EC2_FILTER_VALUES = 200  # EC2 refuses more filter values in one call (FilterLimitExceeded)
+ECS_SERVICES_PER_CALL = 10  # DescribeServices takes at most 10 services, DescribeClusters 100 clusters
+ECS_CLUSTERS_PER_CALL = 100
+Alive = dict[str, str | None]  # resource id -> note, for the resources of one kind that still exist
 
 
 @dataclass(frozen=True)
@@ -34,7 +43,7 @@ class Leftover:
     kind: str  # "<service> <resource type>", e.g. "ec2 security-group", "logs log-group", "s3 bucket"
     id: str
     arn: str | None
-    found_by: str  # "tag", "vpc" or "tag, vpc"
+    found_by: str  # "tag" (tagging API), "name" (IAM), "vpc" (in the cluster's VPC), or "tag, vpc"
     expected: bool  # True for what destroy keeps on purpose (the checkpoint bucket)
     note: str | None = None
 
@@ -77,27 +86,40 @@ def find_leftovers(
     `checkpoints_kept=False` when the destroy was asked to delete checkpoints too.
     """
     aws = session or AwsSession(region, endpoint_url)
-    finder = _Finder(aws, cluster_name, checkpoint_bucket, checkpoints_kept)
+    finder = _Finder(aws, cluster_name, region, checkpoint_bucket, checkpoints_kept)
     finder.tagged()
     finder.iam_roles()
-    if vpc_id:
-        finder.in_vpc(vpc_id)
-    return LeftoverReport(cluster_name, region, vpc_id, sorted(finder.items.values(), key=_order), finder.notes)
+    # without stack outputs (destroy --verify-only): the VPC the tagging API found, else the VPCs of
+    # the cluster's security groups (a VPC of the user's own)
+    vpc_ids = [vpc_id] if vpc_id else list(dict.fromkeys(
+        [i.id for i in finder.items.values() if i.kind == "ec2 vpc"] + list(finder.group_vpcs.values())))
+    for found in vpc_ids:
+        finder.in_vpc(found)
+    return LeftoverReport(cluster_name, region, vpc_ids[0] if vpc_ids else None,
+                          sorted(finder.items.values(), key=_order), finder.notes)
+
+
+def iam_names(cluster: str, region: str) -> tuple[set[str], set[str]]:
+    """(role names, instance profile names) the program gives cluster `cluster` in `region`."""
+    prefix = f"{cluster}-{region}-"
+    return {prefix + s for s in IAM_ROLE_SUFFIXES}, {prefix + s for s in IAM_PROFILE_SUFFIXES}
 
 
 class _Finder:
-    def __init__(self, aws: AwsSession, cluster: str, bucket: str | None, checkpoints_kept: bool) -> None:
-        self.aws, self.cluster, self.bucket, self.checkpoints_kept = aws, cluster, bucket, checkpoints_kept
+    def __init__(self, aws: AwsSession, cluster: str, region: str, bucket: str | None, checkpoints_kept: bool) -> None:
+        self.aws, self.cluster, self.region = aws, cluster, region
+        self.bucket, self.checkpoints_kept = bucket, checkpoints_kept
         self.items: dict[tuple[str, str], Leftover] = {}  # by (kind, resource id)
         self.notes: list[str] = []
         self.tag_filter = [{"Key": CLUSTER_TAG, "Values": [cluster]}]
+        self.group_vpcs: dict[str, str] = {}  # tagged security group -> its VPC
 
     def add(self, kind: str, resource_id: str, arn: str | None, found_by: str, note: str | None = None,
             expected: bool = False) -> None:
         key = (kind, resource_id)
         known = self.items.get(key)
         if known:
-            found = ", ".join(sorted({*known.found_by.split(", "), found_by}, key=("tag", "vpc").index))
+            found = ", ".join(sorted({*known.found_by.split(", "), found_by}, key=("tag", "name", "vpc").index))
             self.items[key] = Leftover(kind, resource_id, known.arn or arn, found, known.expected, known.note or note)
         else:
             self.items[key] = Leftover(kind, resource_id, arn, found_by, expected, note)
@@ -116,78 +138,124 @@ class _Finder:
     def tagged(self) -> None:
         tagging = self.aws.client("resourcegroupstaggingapi")
         with aws_call(f"looking up resources tagged {CLUSTER_TAG}={self.cluster}"):
-            mappings = pages(tagging, "get_resources", "ResourceTagMappingList", TagFilters=self.tag_filter)
+            mappings = pages(tagging, "get_resources", "ResourceTagMappingList", TagFilters=self.tag_filter,
+                             ResourcesPerPage=100)
+        by_kind: dict[tuple[str, str], dict[str, str]] = {}  # (service, kind) -> resource id -> ARN
         for mapping in mappings:
-            arn = mapping["ResourceARN"]
-            service, kind, resource_id = _parse_arn(arn)
-            state = self.optional(f"the state of {resource_id}", partial(self._state, service, kind, resource_id))
-            gone, note = state or (False, "state not verified")
-            if gone is True:
-                continue  # deleted; the tagging API forgets such resources a little later
-            expected, why = self._expected(service, kind, resource_id)
-            self.add(f"{service} {kind}".strip(), resource_id, arn, "tag", why or note, expected)
+            service, kind, resource_id = _parse_arn(mapping["ResourceARN"])
+            by_kind.setdefault((service, kind), {})[resource_id] = mapping["ResourceARN"]
+        for (service, kind), arns in by_kind.items():
+            # the tagging API lists deleted resources for a while: look at each kind itself, in batches
+            what = f"the state of {len(arns)} {service} {kind}".rstrip()
+            alive = self.optional(what, partial(self._alive, service, kind, sorted(arns)))
+            if alive is None:
+                alive = dict.fromkeys(arns, "state not verified")
+            for resource_id, note in alive.items():
+                expected, why = self._expected(service, kind, resource_id)
+                self.add(f"{service} {kind}".strip(), resource_id, arns[resource_id], "tag", why or note, expected)
         self.notes.append(
             "the tagging API can list a deleted resource for a few minutes; run the check again to confirm"
         )
 
-    def _state(self, service: str, kind: str, resource_id: str) -> tuple[bool, str | None]:
-        """(gone, note): the tagging API lists deleted resources for a while, so look at the resource
-        itself where a cheap read can; kinds without one are taken as existing."""
+    def _alive(self, service: str, kind: str, ids: list[str]) -> Alive:
+        """Which of `ids` (one kind) still exist, each with a note; kinds without a cheap read count as existing."""
         if service == "ec2" and kind in EC2_LOOKUPS:
-            operation, result_key, id_filter = EC2_LOOKUPS[kind]
-            ec2 = self.aws.client("ec2")
-            with aws_call(f"describing {kind} {resource_id}"):
-                found = pages(ec2, operation, result_key, Filters=[{"Name": id_filter, "Values": [resource_id]}])
-            if kind == "instance":
-                found = [i for r in found for i in r.get("Instances", [])]
-            states = [_state_name(item) for item in found]
-            return (not found or all(state in GONE_STATES for state in states)), None
-        if service == "ec2" and kind == "launch-template":  # no id filter: ask by id, NotFound = gone
-            try:
-                with aws_call(f"describing launch template {resource_id}"):
-                    self.aws.client("ec2").describe_launch_templates(LaunchTemplateIds=[resource_id])
-            except AwsError as err:
-                if err.kind == "not_found" or "NotFound" in (err.code or ""):
-                    return True, None
-                raise
-            return False, None
+            return self._ec2_alive(kind, ids)
+        if service == "ec2" and kind == "launch-template":  # no id filter; the cluster's are tagged
+            with aws_call("listing the cluster's launch templates"):
+                found = pages(self.aws.client("ec2"), "describe_launch_templates", "LaunchTemplates",
+                              Filters=[{"Name": f"tag:{CLUSTER_TAG}", "Values": [self.cluster]}])
+            existing = {t.get("LaunchTemplateId") for t in found}
+            return {i: None for i in ids if i in existing}
         if service == "ec2" and kind == "spot-fleet-request":
-            with aws_call(f"describing Spot Fleet request {resource_id}"):
-                configs = self.aws.client("ec2").describe_spot_fleet_requests(
-                    SpotFleetRequestIds=[resource_id]).get("SpotFleetRequestConfigs", [])
-            state = configs[0].get("SpotFleetRequestState") if configs else None
-            note = "cancelled, but its instances still run" if state == "cancelled_running" else None
-            return (state is None or state in GONE_STATES or state == "cancelled_terminating"), note
+            return self._fleets_alive(ids)
         if service == "ecs" and kind in ("cluster", "service", "task-definition"):
-            return self._ecs_state(kind, resource_id)
+            return self._ecs_alive(kind, ids)
         if service == "logs" and kind == "log-group":
-            logs = self.aws.client("logs")
-            with aws_call(f"describing log group {resource_id}"):
-                groups = pages(logs, "describe_log_groups", "logGroups", logGroupNamePrefix=resource_id)
-            return not any(g.get("logGroupName") == resource_id for g in groups), None
-        if service == "s3":
-            try:
-                with aws_call(f"looking at bucket {resource_id}"):
-                    self.aws.client("s3").head_bucket(Bucket=resource_id)
-            except AwsError as err:
-                if err.code in ("404", "NoSuchBucket", "NotFound"):
-                    return True, None
-                raise
-        return False, None
+            return self._log_groups_alive(ids)
+        if service == "s3":  # no batch read by name; a cluster has one or two buckets
+            return {name: None for name in ids if self._bucket_exists(name)}
+        return dict.fromkeys(ids)
 
-    def _ecs_state(self, kind: str, resource_id: str) -> tuple[bool, str | None]:
+    def _ec2_alive(self, kind: str, ids: list[str]) -> Alive:
+        operation, result_key, id_filter, id_field = EC2_LOOKUPS[kind]
+        ec2 = self.aws.client("ec2")
+        found: list[dict[str, Any]] = []
+        with aws_call(f"describing {len(ids)} {kind}(s)"):
+            for batch in chunks(ids, EC2_FILTER_VALUES):
+                found += pages(ec2, operation, result_key, Filters=[{"Name": id_filter, "Values": batch}])
+        if kind == "instance":
+            found = [i for r in found for i in r.get("Instances", [])]
+        if kind == "security-group":
+            self.group_vpcs.update({g[id_field]: g["VpcId"] for g in found if g.get("VpcId")})
+        wanted = set(ids)
+        return {item[id_field]: None for item in found
+                if item.get(id_field) in wanted and _state_name(item) not in GONE_STATES}
+
+    def _fleets_alive(self, ids: list[str]) -> Alive:
+        ec2 = self.aws.client("ec2")
+        alive: Alive = {}
+        for request_id in ids:  # one per cluster; an unknown id would fail a call that names several
+            try:
+                with aws_call(f"describing Spot Fleet request {request_id}"):
+                    configs = ec2.describe_spot_fleet_requests(SpotFleetRequestIds=[request_id]).get(
+                        "SpotFleetRequestConfigs", [])
+            except AwsError as err:
+                if err.kind == "not_found":
+                    continue
+                raise
+            state = configs[0].get("SpotFleetRequestState") if configs else None
+            if state and state not in GONE_STATES and state != "cancelled_terminating":
+                alive[request_id] = "cancelled, but its instances still run" if state == "cancelled_running" else None
+        return alive
+
+    def _ecs_alive(self, kind: str, ids: list[str]) -> Alive:
         ecs = self.aws.client("ecs")
-        with aws_call(f"describing ECS {kind} {resource_id}"):
+        active: set[str] = set()
+        with aws_call(f"describing {len(ids)} ECS {kind}(s)"):
             if kind == "cluster":
-                clusters = ecs.describe_clusters(clusters=[resource_id]).get("clusters", [])
-                status = clusters[0].get("status") if clusters else None
-            elif kind == "service":
-                cluster, _, name = resource_id.rpartition("/")
-                found = ecs.describe_services(cluster=cluster or self.cluster, services=[name]).get("services", [])
-                status = found[0].get("status") if found else None
-            else:
-                status = ecs.describe_task_definition(taskDefinition=resource_id)["taskDefinition"].get("status")
-        return status in (None, "INACTIVE", "DELETE_IN_PROGRESS"), None
+                for batch in chunks(ids, ECS_CLUSTERS_PER_CALL):
+                    active |= {c["clusterName"] for c in ecs.describe_clusters(clusters=batch).get("clusters", [])
+                               if c.get("status") not in ("INACTIVE", None)}
+            elif kind == "service":  # "<cluster>/<service>" (the old ARN format has no cluster)
+                by_cluster: dict[str, dict[str, str]] = {}  # cluster -> service name -> resource id
+                for resource_id in ids:
+                    cluster, _, name = resource_id.rpartition("/")
+                    by_cluster.setdefault(cluster or self.cluster, {})[name] = resource_id
+                for cluster, named in by_cluster.items():
+                    for batch in chunks(sorted(named), ECS_SERVICES_PER_CALL):
+                        found = ecs.describe_services(cluster=cluster, services=batch).get("services", [])
+                        active |= {named[s["serviceName"]] for s in found if s.get("serviceName") in named
+                                   and s.get("status") not in ("INACTIVE", "DRAINING", None)}
+            else:  # "family:revision"; the ACTIVE revisions of each family, listed once per family
+                for family in sorted({i.rpartition(":")[0] for i in ids}):
+                    arns = pages(ecs, "list_task_definitions", "taskDefinitionArns", familyPrefix=family,
+                                 status="ACTIVE")
+                    active |= {arn.rpartition("/")[2] for arn in arns}
+        return {i: None for i in ids if i in active}
+
+    def _log_groups_alive(self, names: list[str]) -> Alive:
+        logs = self.aws.client("logs")
+        existing: set[str] = set()
+        listed: list[str] = []  # prefixes asked for; sorted names put a prefix before what it covers
+        with aws_call(f"describing {len(names)} log group(s)"):
+            for name in sorted(names):
+                if any(name.startswith(prefix) for prefix in listed):
+                    continue
+                listed.append(name)
+                existing |= {g["logGroupName"] for g in pages(logs, "describe_log_groups", "logGroups",
+                                                               logGroupNamePrefix=name)}
+        return {name: None for name in names if name in existing}
+
+    def _bucket_exists(self, name: str) -> bool:
+        try:
+            with aws_call(f"looking at bucket {name}"):
+                self.aws.client("s3").head_bucket(Bucket=name)
+        except AwsError as err:
+            if err.code in ("404", "NoSuchBucket", "NotFound"):
+                return False
+            raise
+        return True
 
     def _expected(self, service: str, kind: str, resource_id: str) -> tuple[bool, str | None]:
         if service == "s3" and self.checkpoints_kept and (self.bucket is None or resource_id == self.bucket):
@@ -197,21 +265,21 @@ class _Finder:
     # --- IAM (global, outside the regional tagging API) --------------------------------------------
 
     def iam_roles(self) -> None:
-        """Roles and instance profiles under ftcluster's IAM path that carry the cluster's tag."""
+        """The roles and instance profile the program names for this cluster in this region, under
+        ftcluster's IAM path. IAM is global: the same cluster name in another region has its own
+        (`<name>-<other region>-...`), and those are not leftovers of this one."""
         iam = self.aws.client("iam")
+        roles, profiles = iam_names(self.cluster, self.region)
 
         def read() -> None:
             with aws_call("listing IAM roles"):
                 for role in pages(iam, "list_roles", "Roles", PathPrefix=IAM_PATH):
-                    role_tags = pages(iam, "list_role_tags", "Tags", RoleName=role["RoleName"])
-                    if self._ours(role_tags):
-                        self.add("iam role", role["RoleName"], role.get("Arn"), "tag")
+                    if role["RoleName"] in roles:
+                        self.add("iam role", role["RoleName"], role.get("Arn"), "name")
             with aws_call("listing IAM instance profiles"):
                 for profile in pages(iam, "list_instance_profiles", "InstanceProfiles", PathPrefix=IAM_PATH):
-                    name = profile["InstanceProfileName"]
-                    found = iam.get_instance_profile(InstanceProfileName=name)["InstanceProfile"]
-                    if self._ours(found.get("Tags", [])):
-                        self.add("iam instance-profile", name, profile.get("Arn"), "tag")
+                    if profile["InstanceProfileName"] in profiles:
+                        self.add("iam instance-profile", profile["InstanceProfileName"], profile.get("Arn"), "name")
 
         self.optional("IAM roles", read)
 

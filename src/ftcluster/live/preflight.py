@@ -11,17 +11,23 @@ from ..aws import AwsError, AwsSession, aws_call, pages
 from ..cost.spot_live import read_spot_prices
 from ..errors import FtclusterError
 from ..spec.models import ExistingVpc, Spec
+from . import account_checks
 from . import preflight_checks as checks
 from .preflight_checks import Check, Zone
 
-CHECK_TITLES = {
+CHECK_TITLES = {  # in the order they run and are shown; the keys are the stable check ids
     "credentials": "AWS credentials",
     "region": "Region enabled",
     "availability_zones": "Availability Zones",
     "network": "Network",
+    "s3_endpoint": "S3 gateway endpoint",
+    "checkpoint_bucket": "Checkpoint bucket",
     "instance_types": "Fleet instance types",
+    "vcpu_quotas": "EC2 vCPU quotas",
+    "spot_roles": "Spot service-linked roles",
     "spot_prices": "Spot prices",
 }
+NEEDS_ZONES = "needs the Availability Zones the cluster would use"
 
 
 @dataclass(frozen=True)
@@ -76,18 +82,20 @@ def run_preflight(
         ]
         return PreflightReport(spec.name, spec.region, endpoint, report)
     prices = on_demand_prices if on_demand_prices is not None else _price_table(spec)
+    builds: dict[str, Callable[[], Check]] = {
+        "region": run.region,
+        "availability_zones": run.zones,
+        "network": run.network,
+        "s3_endpoint": run.s3_endpoint,
+        "checkpoint_bucket": lambda: run.checkpoint_bucket(str(identity.get("Account") or "")),
+        "instance_types": run.instance_types,
+        "vcpu_quotas": run.vcpu_quotas,
+        "spot_roles": run.spot_roles,
+        "spot_prices": lambda: run.spot_prices(prices),
+    }
     return PreflightReport(
-        spec.name,
-        spec.region,
-        endpoint,
-        [
-            checks.credentials_check(identity),
-            run.guard("region", run.region),
-            run.guard("availability_zones", run.zones),
-            run.guard("network", run.network),
-            run.guard("instance_types", run.instance_types),
-            run.guard("spot_prices", lambda: run.spot_prices(prices)),
-        ],
+        spec.name, spec.region, endpoint,
+        [checks.credentials_check(identity)] + [run.guard(check_id, build) for check_id, build in builds.items()],
     )
 
 
@@ -99,13 +107,19 @@ class _Run:
         self.ec2 = aws.client("ec2")
         self._zones: list[Zone] | None = None
         self._subnets: list[dict[str, Any]] | None = None
+        self._unreachable: str | None = None  # title of the check that found AWS unreachable
 
     def guard(self, check_id: str, build: Callable[[], Check]) -> Check:
-        """A check whose AWS reads fail reports that failure instead of stopping the others."""
+        """A check whose AWS reads fail reports that failure instead of stopping the others; once AWS
+        was unreachable, the rest are skipped (each would wait out the same timeouts again)."""
         title = CHECK_TITLES[check_id]
+        if self._unreachable:
+            return checks.skipped(check_id, title, f"needs a reachable AWS endpoint (see {self._unreachable})")
         try:
             return build()
         except AwsError as err:
+            if err.kind == "unreachable":
+                self._unreachable = title
             if err.kind == "access":
                 return checks.failed(check_id, title, f"could not check: {err.message}", err.hint, level="warn")
             return checks.failed(check_id, title, err.message, err.hint)
@@ -142,6 +156,8 @@ class _Run:
         fleet = self.spec.spot_fleet
         if fleet is None or not fleet.enabled:
             return checks.instance_types_check(fleet, self.spec.region, [], {})
+        if not self._chosen():  # the zones check already says why; every type would fail for it
+            return checks.skipped("instance_types", CHECK_TITLES["instance_types"], NEEDS_ZONES)
         offerings = _call("listing instance type offerings", lambda: pages(
             self.ec2, "describe_instance_type_offerings", "InstanceTypeOfferings", LocationType="availability-zone",
             Filters=[{"Name": "instance-type", "Values": list(fleet.instance_types)}]))
@@ -155,11 +171,101 @@ class _Run:
         if fleet is None or not fleet.enabled:
             return checks.spot_prices_check(fleet, [], {}, on_demand)
         chosen = self._chosen()
+        if not chosen:
+            return checks.skipped("spot_prices", CHECK_TITLES["spot_prices"], NEEDS_ZONES)
         found = _call("reading Spot prices", lambda: read_spot_prices(self.ec2, fleet.instance_types, chosen, now=self.now))
         spot: dict[str, dict[str, float]] = {}
         for price in found:
             spot.setdefault(price.instance_type, {})[price.availability_zone] = price.price
         return checks.spot_prices_check(fleet, chosen, spot, on_demand)
+
+    def s3_endpoint(self) -> Check:
+        network = self.spec.network
+        if not isinstance(network, ExistingVpc):
+            return account_checks.s3_endpoint_check(network, self.spec.region, False, [], {})
+        by_vpc = {"Name": "vpc-id", "Values": [network.vpc_id]}
+        vpcs = _call(f"describing VPC {network.vpc_id}", lambda: pages(
+            self.ec2, "describe_vpcs", "Vpcs", Filters=[by_vpc]))
+        if not vpcs:
+            return account_checks.s3_endpoint_check(network, self.spec.region, False, [], {})
+        endpoints = _call("listing the VPC's S3 gateway endpoints", lambda: pages(
+            self.ec2, "describe_vpc_endpoints", "VpcEndpoints", Filters=[
+                by_vpc, {"Name": "vpc-endpoint-type", "Values": ["Gateway"]},
+                {"Name": "service-name", "Values": [f"com.amazonaws.{self.spec.region}.s3"]}]))
+        endpoints = [e for e in endpoints if str(e.get("State", "")).lower() in ("available", "pending")]
+        tables = _call("describing the VPC's route tables", lambda: pages(
+            self.ec2, "describe_route_tables", "RouteTables", Filters=[by_vpc]))
+        return account_checks.s3_endpoint_check(network, self.spec.region, True, endpoints,
+                                                _route_table_of(list(network.subnet_ids), tables))
+
+    def checkpoint_bucket(self, account: str) -> Check:
+        spec_bucket = self.spec.training.checkpoints.bucket
+        if spec_bucket or not account:
+            return account_checks.checkpoint_bucket_check(spec_bucket, None, self.spec.region, None, False)
+        from ..program.names import names_for
+
+        name = names_for(self.spec).checkpoint_bucket(account)
+        try:
+            _call(f"looking at bucket {name}", lambda: self.aws.client("s3").head_bucket(Bucket=name))
+            status = 200
+        except AwsError as err:
+            if err.kind in ("credentials", "unreachable"):
+                raise
+            status = int(err.code) if (err.code or "").isdigit() else 404 if err.code == "NoSuchBucket" else None
+        deployed = False
+        if status == 200:  # ours: the running cluster's, or one that an earlier destroy kept
+            clusters = _call(f"describing ECS cluster {self.spec.name}", lambda: self.aws.client(
+                "ecs").describe_clusters(clusters=[self.spec.name]).get("clusters", []))
+            deployed = any(c.get("status") == "ACTIVE" for c in clusters)
+        return account_checks.checkpoint_bucket_check(None, name, self.spec.region, status, deployed)
+
+    def vcpu_quotas(self) -> Check:
+        fleet = self.spec.spot_fleet
+        if fleet is None or not fleet.enabled:
+            return account_checks.vcpu_quotas_check(fleet, {}, {})
+        types = _call("describing the fleet's instance types", lambda: pages(
+            self.ec2, "describe_instance_types", "InstanceTypes",
+            Filters=[{"Name": "instance-type", "Values": list(fleet.instance_types)}]))  # unknown types: no error
+        vcpus = {t["InstanceType"]: int(t["VCpuInfo"]["DefaultVCpus"]) for t in types if t.get("VCpuInfo")}
+        codes = sorted({getattr(family, code)
+                        for family in account_checks.QUOTA_FAMILIES if any(family.covers(t) for t in vcpus)
+                        for code in ("on_demand_code", "spot_code")})
+        quotas, unread = {}, {}
+        for code in codes:
+            value = self._quota(code)
+            if isinstance(value, float):
+                quotas[code] = value
+            else:
+                unread[code] = value
+        return account_checks.vcpu_quotas_check(fleet, vcpus, quotas, unread)
+
+    def _quota(self, code: str) -> float | str:
+        """The account's value of EC2 quota `code`, else AWS's default for it; else why neither was read."""
+        quotas = self.aws.client("service-quotas")
+        why = ""
+        for read in (quotas.get_service_quota, quotas.get_aws_default_service_quota):
+            try:
+                with aws_call(f"reading the EC2 quota {code}"):
+                    return float(read(ServiceCode="ec2", QuotaCode=code)["Quota"]["Value"])
+            except AwsError as err:
+                if err.kind in ("credentials", "unreachable"):
+                    raise
+                why = why or err.message
+        return why
+
+    def spot_roles(self) -> Check:
+        iam = self.aws.client("iam")
+        existing = {}
+        for name, _ in account_checks.spot_roles_needed(self.spec.spot_fleet):
+            try:
+                with aws_call(f"looking up IAM role {name}"):
+                    iam.get_role(RoleName=name)
+                existing[name] = True
+            except AwsError as err:
+                if err.kind != "not_found":
+                    raise
+                existing[name] = False
+        return account_checks.spot_roles_check(self.spec.spot_fleet, existing)
 
     # --- facts shared by several checks ------------------------------------------------------------
 
@@ -207,6 +313,14 @@ class _Run:
 
     def _chosen(self) -> list[str]:
         return self._choose()[0]
+
+
+def _route_table_of(subnet_ids: list[str], tables: list[dict[str, Any]]) -> dict[str, str | None]:
+    """Each subnet's route table: the one associated with it, else the VPC's main one (EC2 routing rules)."""
+    explicit = {a["SubnetId"]: t["RouteTableId"] for t in tables for a in t.get("Associations", [])
+                if a.get("SubnetId")}
+    main = next((t["RouteTableId"] for t in tables if any(a.get("Main") for a in t.get("Associations", []))), None)
+    return {subnet: explicit.get(subnet, main) for subnet in subnet_ids}
 
 
 def _call(action: str, read: Callable[[], Any]) -> Any:

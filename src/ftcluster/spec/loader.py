@@ -14,6 +14,13 @@ from ..errors import Problem, SpecError
 from .checks import cross_field_problems
 from .models import NETWORK_VARIANTS, Spec
 
+# Bounds far above any real spec (the examples are 1-3 KiB and about 100 YAML nodes) that stop a
+# hostile file early: nodes are counted through aliases and merges, because `*name` repeats a whole
+# subtree and "billion laughs" (9 levels of 9 aliases) expands a 1 KiB file to 9^9 values that the
+# indexing below and pydantic would each walk.
+MAX_SPEC_BYTES = 256 * 1024
+MAX_YAML_NODES = 100_000
+
 Path_ = tuple[Any, ...]  # a key path into the document: ("training", "environment", "EPOCHS")
 
 
@@ -47,11 +54,14 @@ def _read_text(path: Path, shown: str) -> str:
     if path.is_dir():
         raise SpecError(shown, [Problem("", "is a directory; give the path of a YAML spec file")])
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_SPEC_BYTES + 1)  # never more: the path may be huge or endless (/dev/zero)
     except FileNotFoundError:
         raise SpecError(shown, [Problem("", "no such file; create one with `ftcluster init`")]) from None
     except OSError as err:
         raise SpecError(shown, [Problem("", f"cannot read the file: {err.strerror}")]) from None
+    if len(raw) > MAX_SPEC_BYTES:
+        raise SpecError(shown, [Problem("", f"is larger than {MAX_SPEC_BYTES // 1024} KiB; a spec is a few KiB of YAML")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -73,7 +83,7 @@ def parse_document(text: str, shown: str) -> Document:
         if node is None:
             raise SpecError(shown, [Problem("", "is empty; start from `ftcluster init`")])
         document = Document(data=None)
-        _index(node, (), loader, document, document.problems)
+        _Indexer(loader, document, shown).index(node, ())
         document.data = loader.construct_document(node)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
@@ -109,29 +119,62 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
-def _index(node: yaml.Node, path: Path_, loader: yaml.SafeLoader, doc: Document, problems: list[Problem]) -> None:
-    doc.value_marks.setdefault(path, _mark(node))
-    if isinstance(node, yaml.MappingNode):
-        first_seen: dict[Any, tuple[int, int]] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue  # `<<: *anchor` merges are resolved by the constructor
-            key = loader.construct_object(key_node, deep=True)
-            if not _hashable(key):
-                problems.append(Problem(_dotted(path), "a key must be a plain value, not a list or mapping", *_mark(key_node)))
-                continue
-            if key in first_seen:
-                line, _ = first_seen[key]
-                problems.append(
-                    Problem(_dotted(path + (key,)), f"duplicate key (first given on line {line}); keep only one", *_mark(key_node))
-                )
-                continue
-            first_seen[key] = _mark(key_node)
-            doc.key_marks[path + (key,)] = _mark(key_node)
-            _index(value_node, path + (key,), loader, doc, problems)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _index(item, path + (index,), loader, doc, problems)
+class _Indexer:
+    """Records where each key and value sits and finds duplicate keys, counting every node it visits
+    (through aliases and merges too) so that an alias bomb stops at MAX_YAML_NODES."""
+
+    def __init__(self, loader: yaml.SafeLoader, doc: Document, shown: str) -> None:
+        self.loader, self.doc, self.shown = loader, doc, shown
+        self.visited = 0
+
+    def visit(self) -> None:
+        self.visited += 1
+        if self.visited > MAX_YAML_NODES:
+            raise SpecError(self.shown, [Problem(
+                "",
+                f"expands to more than {MAX_YAML_NODES:,} YAML nodes through aliases (`*name`) and merges (`<<:`); "
+                "a spec has a few hundred, so this looks like an alias bomb: write the values out instead",
+            )])
+
+    def index(self, node: yaml.Node, path: Path_) -> None:
+        self.visit()
+        doc = self.doc
+        doc.value_marks.setdefault(path, _mark(node))
+        if isinstance(node, yaml.MappingNode):
+            first_seen: dict[Any, tuple[int, int]] = {}
+            for key_node, value_node in node.value:
+                self.visit()
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    self.count(value_node)  # `<<: *anchor` merges are resolved by the constructor
+                    continue
+                key = self.loader.construct_object(key_node, deep=True)
+                if not _hashable(key):
+                    doc.problems.append(
+                        Problem(_dotted(path), "a key must be a plain value, not a list or mapping", *_mark(key_node)))
+                    continue
+                if key in first_seen:
+                    line, _ = first_seen[key]
+                    doc.problems.append(Problem(_dotted(path + (key,)),
+                                                f"duplicate key (first given on line {line}); keep only one",
+                                                *_mark(key_node)))
+                    continue
+                first_seen[key] = _mark(key_node)
+                doc.key_marks[path + (key,)] = _mark(key_node)
+                self.index(value_node, path + (key,))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self.index(item, path + (index,))
+
+    def count(self, node: yaml.Node) -> None:
+        """Visit a merged subtree only to count it (its places are those of the anchor)."""
+        self.visit()
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                self.visit()
+                self.count(value_node)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                self.count(item)
 
 
 def _hashable(value: Any) -> bool:
