@@ -15,6 +15,7 @@ from ..errors import FtclusterError
 from ..spec import Spec
 from .failures import ACTIONS, Diagnostics
 from .interrupts import run_interruptible
+from .pending import check_after_refresh, hard_stop_advice, show_run_warnings, stop_on_pending_creates
 from .scale import SPEC_KEY, Overrides, UpPlan, plan_scale, plan_up, recorded_spec, spec_config
 from .session import Session
 from .urns import type_and_name
@@ -38,15 +39,17 @@ def _run(session: Session, operation: str, retry: str, call: Callable[[Callable[
     warnings.filterwarnings("ignore", message="Error in event stream", category=UserWarning)
     diagnostics = Diagnostics()
     what = f"{ACTIONS.get(operation, operation)} of {session.label}"
-    recovery = (f"`ftcluster cancel --cluster {session.stack_name}` to release the lock, then "
-                f"`ftcluster refresh --cluster {session.stack_name}` to bring the state in line with AWS")
-    with session.translated(operation, retry, diagnostics):
-        return run_interruptible(
-            lambda: call(_tee(diagnostics, on_event)), session.command, what=what, recovery=recovery,
-            on_first_interrupt=lambda: notify(
-                f"cancelling {what}: Pulumi finishes the operations in flight and saves the state "
-                "(press Ctrl-C again to stop at once)"),
-        )
+    try:
+        with session.translated(operation, retry, diagnostics):
+            return run_interruptible(
+                lambda: call(_tee(diagnostics, on_event)), session.command, what=what,
+                recovery=lambda: hard_stop_advice(session),
+                on_first_interrupt=lambda: notify(
+                    f"cancelling {what}: Pulumi finishes the operations in flight and saves the state "
+                    "(press Ctrl-C again to stop at once)"),
+            )
+    finally:
+        show_run_warnings(diagnostics.warnings, notify)
 
 
 def _program(spec: Spec, overrides: Overrides, *, delete_checkpoints: bool = False) -> Callable[[], None]:
@@ -101,6 +104,7 @@ def preview(session: Session, spec: Spec, up_plan: UpPlan, *, on_event: OnEvent,
 def up(session: Session, spec: Spec, up_plan: UpPlan, *, on_event: OnEvent, notify: Notify,
        retry: str) -> dict[str, Any]:
     """Record the spec and overrides (so the update's history carries them), then apply; the outputs."""
+    stop_on_pending_creates(session, notify)
     _save_config(session, spec, up_plan.overrides)
     result = _run(session, "update", retry,
                   lambda handle: session.stack.up(program=_program(spec, up_plan.overrides), on_event=handle,
@@ -167,6 +171,7 @@ def scale(session: Session, *, tasks: int | None, instances: int | None, adjust_
     if not targets:
         raise FtclusterError(f"cluster {session.label} has none of the resources scaling changes",
                              hint="finish the deployment with `ftcluster up SPEC` first")
+    stop_on_pending_creates(session, notify)
     _save_config(session, spec, new)
 
     def apply(handle: Callable[[Any], None]) -> Any:
@@ -194,6 +199,7 @@ def destroy(session: Session, *, delete_checkpoints: bool, keep_stack: bool, on_
     spec = applied_spec(session)
     overrides = Overrides.from_config(session.config)
     before = outputs(session)
+    stop_on_pending_creates(session, notify)
     retry = f"ftcluster destroy --cluster {session.stack_name}"
     if delete_checkpoints:
         kept = _urns(session, lambda r: bool(r.get("retainOnDelete")))
@@ -227,6 +233,7 @@ def refresh(session: Session, *, clear_pending_creates: bool, on_event: OnEvent,
                                                        clear_pending_creates=clear_pending_creates or None,
                                                        suppress_progress=True),
                   on_event, notify)
+    check_after_refresh(session)
     return dict(result.summary.resource_changes or {})
 
 
