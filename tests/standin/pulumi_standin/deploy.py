@@ -382,27 +382,3 @@ def stack_outputs(checkpoint: dict[str, Any]) -> dict[str, Any]:
         if resource["type"] == STACK_TYPE:
             return resource.get("outputs", {})
     return {}
-
-
-def pending_warning(checkpoint: dict[str, Any]) -> str | None:
-    """pkg/resource/deploy/deployment_executor.go printPendingOperationsWarning (up and destroy only)."""
-    pending = checkpoint["checkpoint"]["latest"]["pending_operations"]
-    if not pending:
-        return None
-    lines = "".join(f"  * {op['resource']['urn']}, interrupted while {op['type']}\n" for op in pending)
-    return (
-        f"Attempting to deploy or update resources with {len(pending)} pending operations from previous "
-        f"deployment.\n{lines}These resources are in an unknown state because the Pulumi CLI was interrupted "
-        "while waiting for changes to these resources to complete. You should confirm whether or not the "
-        "operations listed completed successfully by checking the state of the appropriate provider. For "
-        "example, if you are using AWS, you can confirm using the AWS Console.\n\nOnce you have confirmed the "
-        "status of the interrupted operations, you can repair your stack using `pulumi refresh` which will "
-        "refresh the state from the provider you are using and clear the pending operations if there are "
-        "any.\n\nNote that `pulumi refresh` will need to be run interactively to clear pending CREATE operations."
-    )
-
-
-def clear_pending_creates(checkpoint: dict[str, Any]) -> None:
-    """pkg/cmd/pulumi/operations/refresh.go --clear-pending-creates: drops pending CREATE operations only."""
-    latest = checkpoint["checkpoint"]["latest"]
-    latest["pending_operations"] = [op for op in latest["pending_operations"] if op["type"] != "creating"]
