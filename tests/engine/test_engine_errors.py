@@ -19,6 +19,7 @@ def test_a_failing_resource_exits_1_names_it_and_keeps_the_state(stand: Stand) -
     assert failed.exit_code == 1
     assert "training-service" in failed.stderr and "InvalidParameterException" in failed.stderr
     assert "Traceback" not in failed.output and "stdout:" not in failed.stderr
+    assert "update failed" not in failed.stderr  # the engine's own closing line adds nothing to the resource's
     assert "run `ftcluster up" in failed.stderr
     done = stand.state.resources(STACK)
     assert "training-service" not in done and len(done) > 5  # what finished is recorded
@@ -29,6 +30,15 @@ def test_a_failing_resource_exits_1_names_it_and_keeps_the_state(stand: Stand) -
     changes = stand.state.history(STACK)[0]["resourceChanges"]
     assert changes["create"] >= 1 and changes["same"] == len(done)
     assert "training-service" in stand.state.resources(STACK)
+
+
+def test_without_diagnostic_events_the_failure_is_read_from_pulumis_output(stand: Stand) -> None:
+    lossy = {"PULUMI_STANDIN_FAIL": "training-service", "PULUMI_STANDIN_DROP_EVENTS": "diagnosticEvent"}
+    failed = stand.run(*UP, extra_env=lossy)  # a failed run prints nothing on stderr: only stdout says why
+    assert failed.exit_code == 1
+    assert "aws:ecs:Service training-service: create of aws:ecs/service:Service training-service failed: " \
+           "InvalidParameterException" in " ".join(failed.stderr.split())
+    assert "update failed" not in failed.stderr and "unknown error" not in failed.stderr
 
 
 def test_a_concurrent_update_gets_one_line_and_the_way_out(stand: Stand) -> None:

@@ -58,9 +58,11 @@ def test_up_leaves_the_users_pulumi_home_alone_and_shares_the_aws_plugin(deploye
     assert not (user_home / "workspaces").exists()  # no current-stack file written in ~/.pulumi
     assert list((stand.home / "pulumi" / "workspaces").glob("ftcluster-*-workspace.json"))
     version = aws_plugin_version()
-    ours = stand.home / "pulumi" / "plugins" / f"resource-aws-v{version}"
-    assert ours.is_symlink() and ours.resolve() == (user_home / "plugins" / f"resource-aws-v{version}").resolve()
+    ours = stand.home / "pulumi" / "plugins"  # the folder is shared: a plugin linked on its own is never loaded
+    assert ours.is_symlink() and ours.resolve() == (user_home / "plugins").resolve()
+    assert (user_home / "plugins" / f"resource-aws-v{version}").is_dir()
     assert len(stand.state.downloads()) == 1  # downloaded once, into the user's Pulumi home
+    assert not [c["argv"] for c in stand.state.calls() if c["update_check"]]  # never a network check for updates
 
 
 def test_second_up_is_a_no_op(deployed) -> None:
@@ -145,10 +147,12 @@ def test_scale_touches_only_what_scaling_changes_and_survives_up(deployed, tmp_p
         "tasks": 8, "min_tasks": 8, "max_tasks": 8, "fleet_capacity": 6}  # an explicit count pins auto scaling
     after = stand.state.resources(STACK)
     changed = {name for name in after if after[name]["inputs"] != before[name]["inputs"]}
-    assert changed == {name for _, name in scale_targets(load_spec(US_EAST))}
+    # the service ignores its desired_count (ignoreChanges): the scaling target and the fleet change
+    assert changed == {name for _, name in scale_targets(load_spec(US_EAST))} - {"training-service"}
+    assert report["changes"]["update"] == 2
     scale_call = [c for c in stand.state.calls() if "up" in c["argv"]][-1]["argv"]
     assert sorted(a.split("::")[-1] for a in scale_call[scale_call.index("--target") + 1::2] if "::" in a) == \
-        sorted(changed)
+        sorted(name for _, name in scale_targets(load_spec(US_EAST)))
 
     # a later `up` of the unchanged spec keeps the scale
     again = stand.run("up", str(US_EAST), "--yes", "--skip-preflight", "--json")
@@ -166,6 +170,7 @@ def test_scale_touches_only_what_scaling_changes_and_survives_up(deployed, tmp_p
     moved = stand.run("scale", "--tasks", "20", "--adjust-limits", "--json")
     assert moved.exit_code == 0, moved.output
     assert json.loads(moved.stdout)["after"]["tasks"] == 20
+    assert json.loads(moved.stdout)["changes"]["update"] == 1  # only the scaling target: a task count is one update
 
     # once the spec's own number changes, the spec wins
     seven = spec_copy(tmp_path, US_EAST, "seven.yaml", {"tasks: 6 ": "tasks: 7 "})
@@ -175,6 +180,32 @@ def test_scale_touches_only_what_scaling_changes_and_survives_up(deployed, tmp_p
     final = json.loads(respec.stdout)
     assert (final["desired_tasks"], final["autoscaling_min"], final["autoscaling_max"]) == (7, 4, 20)
     assert final["fleet_target_capacity"] == 6
+
+
+def test_a_new_image_replaces_the_task_definitions_and_updates_their_services(deployed, tmp_path: Path) -> None:
+    stand, _ = deployed
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/llm-trainer:2.4.1"
+    newer = spec_copy(tmp_path, US_EAST, "newer.yaml", {image: image.replace("2.4.1", "2.5.0")})
+    old_arn = stand.state.resources(STACK)["training-task"]["outputs"]["arn"]
+    planned = stand.run("preview", str(newer), "--json", "--diff")
+    assert planned.exit_code == 0, planned.output
+    changes = {(c["op"], c["name"]): c["properties"] for c in json.loads(planned.stdout)["resources"]}
+    # a task definition cannot change in place (ForceNew): one `replace` row each, not its three steps
+    assert changes[("replace", "training-task")] == ["containerDefinitions"]
+    assert changes[("replace", "workers-task")] == ["containerDefinitions"]
+    assert changes[("update", "training-service")] == ["taskDefinition"] and len(changes) == 4
+
+    applied = stand.run("up", str(newer), "--yes", "--skip-preflight")
+    assert applied.exit_code == 0, applied.output
+    assert stand.state.history(STACK)[0]["resourceChanges"]["replace"] == 2
+    lines = [line.strip() for line in applied.stderr.splitlines()]
+    created = lines.index(next(x for x in lines if x.startswith("created replacement") and "training-task" in x))
+    updated = lines.index(next(x for x in lines if x.startswith("updated") and "training-service" in x))
+    deleted = lines.index(next(x for x in lines if x.startswith("deleted old") and "training-task" in x))
+    assert created < updated < deleted  # create before delete: the service moves over first
+    new_arn = stand.state.resources(STACK)["training-task"]["outputs"]["arn"]
+    assert new_arn.endswith(":2") and old_arn.endswith(":1")
+    assert stand.state.resources(STACK)["training-service"]["inputs"]["taskDefinition"] == new_arn
 
 
 def test_destroy_keeps_the_checkpoint_bucket_and_removes_the_stack(deployed, moto_server: str) -> None:

@@ -1,13 +1,14 @@
-"""The aws provider plugin: linked from the user's Pulumi home, downloaded at most once per machine."""
+"""The aws provider plugin: shared with the user's Pulumi home in a way the engine loads, downloaded once."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from engine_helpers import EU_WEST, Stand
 from standin_harness import StandinState, standin_env
 
-from ftcluster.engine.plugins import aws_plugin_version, ensure_aws_plugin, plugin_path
+from ftcluster.engine.plugins import aws_plugin_version, ensure_aws_plugin, is_installed, plugin_path
 from ftcluster.engine.process import load_pulumi
 from ftcluster.engine.settings import engine_settings
 
@@ -23,17 +24,27 @@ def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, home: str = "home")
     return {k: v for k, v in env.items() if v is not None}, Path(env["PULUMI_HOME"])
 
 
-def test_the_users_plugin_is_linked_without_a_download(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    env, user_home = machine(tmp_path, monkeypatch)
-    users = plugin_path(user_home, "aws", aws_plugin_version())
+def test_the_users_plugin_is_shared_through_the_plugins_folder_and_the_engine_loads_it(stand: Stand) -> None:
+    users = plugin_path(Path(stand.env["PULUMI_HOME"]), "aws", aws_plugin_version())
     users.mkdir(parents=True)
-    settings = engine_settings(None, env)
-    notice = ensure_aws_plugin(settings, load_pulumi(env, settings.home))
-    ours = plugin_path(settings.pulumi_home, "aws", aws_plugin_version())
-    assert ours.is_symlink() and ours.resolve() == users.resolve()
-    assert notice and "not downloaded again" in notice
-    assert StandinState(tmp_path).downloads() == []
-    assert ensure_aws_plugin(settings, load_pulumi(env, settings.home)) is None  # nothing to do any more
+    result = stand.run("preview", str(EU_WEST), "--json")
+    assert result.exit_code == 0, result.output  # the engine found the plugin (a symlinked one it skips)
+    ours = stand.home / "pulumi" / "plugins"
+    assert ours.is_symlink() and ours.resolve() == users.parent.resolve()
+    assert "not downloaded again" in result.stderr and stand.state.downloads() == []
+
+
+def test_old_per_plugin_links_are_replaced_by_a_shared_plugins_folder(stand: Stand) -> None:
+    version = aws_plugin_version()
+    users = plugin_path(Path(stand.env["PULUMI_HOME"]), "aws", version)
+    users.mkdir(parents=True)
+    old_link = plugin_path(stand.home / "pulumi", "aws", version)  # what earlier ftcluster versions made
+    old_link.parent.mkdir(parents=True)
+    old_link.symlink_to(users, target_is_directory=True)
+    result = stand.run("preview", str(EU_WEST), "--json")
+    assert result.exit_code == 0, result.output
+    assert old_link.parent.is_symlink() and old_link.is_dir() and not old_link.is_symlink()
+    assert "instead of one link per plugin" in result.stderr and stand.state.downloads() == []
 
 
 def test_a_missing_plugin_is_downloaded_once_into_the_users_home(tmp_path: Path,
@@ -43,7 +54,8 @@ def test_a_missing_plugin_is_downloaded_once_into_the_users_home(tmp_path: Path,
     for home in ("home-a", "home-b"):  # two ftcluster homes (say, two FTCLUSTER_HOME values), one user
         settings = engine_settings(None, {**env, "FTCLUSTER_HOME": str(tmp_path / home)})
         ensure_aws_plugin(settings, load_pulumi(env, settings.home))
-        assert plugin_path(settings.pulumi_home, "aws", aws_plugin_version()).resolve() == users.resolve()
+        assert is_installed(plugin_path(settings.pulumi_home, "aws", aws_plugin_version()))  # as the engine sees it
+        assert (settings.pulumi_home / "plugins").resolve() == users.parent.resolve()
     assert len(StandinState(tmp_path).downloads()) == 1 and users.is_dir()
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ftcluster.engine.settings import backend_url, engine_settings, passphrase_env
+from ftcluster.engine.settings import backend_url, create_passphrase_file, engine_settings, passphrase_env
 from ftcluster.engine.stacks import (
     Target,
     clear_active,
@@ -45,21 +45,28 @@ def test_a_backend_url_of_an_unknown_kind_is_refused_wherever_it_comes_from(tmp_
         backend_url("state", {}, tmp_path)
 
 
-def test_passphrase_file_is_created_once_private_and_announced(tmp_path: Path) -> None:
-    env_vars, notice = passphrase_env({}, tmp_path)
-    path = Path(env_vars["PULUMI_CONFIG_PASSPHRASE_FILE"])
+def test_the_passphrase_file_is_only_named_until_a_new_stack_needs_it(tmp_path: Path) -> None:
+    env_vars, missing = passphrase_env({}, tmp_path)
+    path = tmp_path / "passphrase"
+    assert env_vars == {"PULUMI_CONFIG_PASSPHRASE_FILE": str(path)} and missing == path and not path.exists()
+    notice = create_passphrase_file(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and len(path.read_text().strip()) >= 32
-    assert notice and str(path) in notice
-    again, second_notice = passphrase_env({}, tmp_path)
-    assert again == env_vars and second_notice is None and path.read_text() == path.read_text()
+    assert str(path) in notice
+    with pytest.raises(FileExistsError):
+        create_passphrase_file(path)  # never overwritten
+    assert passphrase_env({}, tmp_path) == (env_vars, None)
 
 
-@pytest.mark.parametrize("env", [{"PULUMI_CONFIG_PASSPHRASE": "s3cret"}, {"PULUMI_CONFIG_PASSPHRASE_FILE": "FILE"}])
-def test_a_passphrase_the_user_set_is_used_as_is(tmp_path: Path, env: dict[str, str]) -> None:
-    given = tmp_path / "given"
-    given.write_text("from-a-file\n")
-    env = {k: (str(given) if v == "FILE" else v) for k, v in env.items()}
-    assert passphrase_env(env, tmp_path / "home") == ({}, None)
+def test_a_passphrase_the_user_set_is_used_and_a_file_named_relative_or_with_tilde_is_made_absolute(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert passphrase_env({"PULUMI_CONFIG_PASSPHRASE": "s3cret"}, tmp_path / "home") == ({}, None)
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "pass").write_text("from-a-file\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for given in ("secrets/pass", "~/secrets/pass"):
+        absolute = {"PULUMI_CONFIG_PASSPHRASE_FILE": str(tmp_path / "secrets" / "pass")}
+        assert passphrase_env({"PULUMI_CONFIG_PASSPHRASE_FILE": given}, tmp_path / "home") == (absolute, None)
     assert not (tmp_path / "home").exists()
 
 
@@ -78,6 +85,15 @@ def test_ftcluster_uses_its_own_pulumi_home_but_knows_the_users(tmp_path: Path) 
     # one private work dir per stack *and* backend: the same stack name in two backends never collides
     other = engine_settings("file:///elsewhere", {"FTCLUSTER_HOME": str(tmp_path / "ft")})
     assert settings.work_dir("a-us-east-1") != other.work_dir("a-us-east-1")
+
+
+def test_every_pulumi_call_gets_the_chosen_backend_and_the_users_login(tmp_path: Path) -> None:
+    env = {"FTCLUSTER_HOME": str(tmp_path / "ft"), "HOME": str(tmp_path / "me"), "PULUMI_BACKEND_URL": "s3://shell"}
+    settings = engine_settings("s3://from-spec", env)
+    assert settings.env_vars["PULUMI_BACKEND_URL"] == "s3://from-spec"  # beats the shell's, as the spec says
+    assert settings.env_vars["PULUMI_CREDENTIALS_PATH"] == str(tmp_path / "me" / ".pulumi")
+    mine = engine_settings(None, {**env, "PULUMI_CREDENTIALS_PATH": "/creds"})
+    assert mine.env_vars["PULUMI_BACKEND_URL"] == "s3://shell" and mine.env_vars["PULUMI_CREDENTIALS_PATH"] == "/creds"
 
 
 def test_stack_names_come_from_cluster_name_and_region() -> None:

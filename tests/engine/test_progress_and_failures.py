@@ -116,3 +116,33 @@ def test_a_concurrent_update_names_the_lock_holder_and_the_recovery(tmp_path: Pa
     assert err.exit_code == 1 and "cluster x (eu-west-1) is being changed by another" in err.message
     assert "ftcluster cancel --cluster x-eu-west-1" in err.hint
     assert lock_holder(tmp_path / "missing") is None
+
+
+def test_the_run_level_update_failed_line_is_dropped_when_a_resource_says_more() -> None:
+    diagnostics = Diagnostics()
+    for item in run_of_events() + [event(8, diagnosticEvent={"urn": "", "message": "update failed\n",
+                                                              "severity": "error", "color": "never"})]:
+        diagnostics(item)
+    assert diagnostics.describe() == ["aws:ecs/service:Service training-service: InvalidParameterException: bad\n    more"]
+    alone = Diagnostics()
+    alone(event(1, diagnosticEvent={"urn": "", "message": "update failed", "severity": "error", "color": "never"}))
+    assert alone.describe() == ["update failed"]  # nothing better to say
+
+
+def test_without_diagnostic_events_the_errors_come_from_the_diagnostics_on_stdout() -> None:
+    # the shape of pkg/backend/display/progress.go printDiagnostics (a failed run prints nothing on stderr)
+    stdout = ("Updating (s):\n\n"
+              "Diagnostics:\n"
+              "  aws:ecs:Service (training-service):\n"
+              "    error: 1 error occurred:\n"
+              "    \t* creating ECS Service (x): InvalidParameterException: no capacity provider\n\n"
+              "  pulumi:pulumi:Stack (ftcluster-s):\n"
+              "    error: update failed\n\n"
+              "    [Pulumi Neo] Would you like help with these diagnostics?\n\n"
+              "Resources:\n    5 unchanged\n")
+    err = CommandError(CommandResult(stdout=stdout, stderr="", code=255))
+    assert command_error_message(err) == "unknown error"  # what stderr alone would give
+    context = StackContext("x (eu-west-1)", "x-eu-west-1", "update", None, "ftcluster up x.yaml")
+    assert translate(err, context, Diagnostics()).message == (
+        "the update of cluster x (eu-west-1) failed:\n  aws:ecs:Service training-service: 1 error occurred:\n"
+        "    * creating ECS Service (x): InvalidParameterException: no capacity provider")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pulumi
@@ -88,7 +88,7 @@ def test_diffs_against_the_previous_state_targets_and_deletes(workspace: auto.Lo
     changed = stack.preview(program=tiny_program(3), on_event=lambda e: None)
     assert changed.change_summary == {"update": 1, "same": 4}
     targeted = stack.up(program=tiny_program(3, with_cluster=False), target=[urn])
-    assert targeted.summary.resource_changes == {"update": 1, "same": 3}
+    assert targeted.summary.resource_changes == {"replace": 1, "same": 3}  # the service's cluster is ForceNew
     assert "cluster" in state_of(workspace).resources(STACK)  # untargeted: kept although the program dropped it
     shrunk = stack.up(program=tiny_program(3, with_cluster=False))
     assert shrunk.summary.resource_changes == {"delete": 1, "same": 4}
@@ -149,3 +149,94 @@ def test_unknown_invocations_fail_loudly_and_are_logged(tmp_path: Path) -> None:
     assert result.returncode == 2 and "unsupported invocation: pulumi import" in result.stderr
     assert StandinState(tmp_path).unsupported() == [["import", "aws:s3/bucket:Bucket", "b", "id"]]
     assert os.access(BIN / "pulumi", os.X_OK)
+
+
+def test_only_real_plugin_folders_load_but_a_linked_plugins_folder_does(workspace: auto.LocalWorkspace,
+                                                                         tmp_path: Path) -> None:
+    stack = auto.Stack.create_or_select(STACK, workspace)
+    installed = next((Path(workspace.pulumi_home) / "plugins").glob("resource-aws-v*"))
+    linked_one = tmp_path / "linked-one" / "plugins"
+    linked_one.mkdir(parents=True)
+    (linked_one / installed.name).symlink_to(installed, target_is_directory=True)
+    workspace.pulumi_home = str(linked_one.parent)
+    with pytest.raises(auto.CommandError, match="no resource plugin 'pulumi-resource-aws' found"):
+        stack.up(program=tiny_program(1))  # tryPlugin: "Only directories contain plugins"
+    linked_all = tmp_path / "linked-all"
+    linked_all.mkdir()
+    (linked_all / "plugins").symlink_to(installed.parent, target_is_directory=True)
+    workspace.pulumi_home = str(linked_all)
+    stack.up(program=tiny_program(1))
+
+
+def test_the_environments_backend_url_wins_over_the_project_file(workspace: auto.LocalWorkspace,
+                                                                 monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PULUMI_BACKEND_URL", f"file://{tmp_path / 'from-env'}")
+    auto.Stack.create_or_select(STACK, workspace)
+    assert (tmp_path / "from-env" / ".pulumi" / "stacks" / "ftcluster" / f"{STACK}.json").exists()
+    assert not state_of(workspace).has_stack(STACK)
+    assert workspace.list_stacks()[0].update_in_progress is None  # a diy backend never reports it
+
+
+def test_ignore_changes_keep_old_inputs_and_force_new_properties_replace(workspace: auto.LocalWorkspace) -> None:
+    def program(tasks: int, family: str, launch_type: str = "FARGATE", **options) -> Callable[[], None]:  # noqa: ANN003
+        def run() -> None:
+            aws.ecs.TaskDefinition("task", family=family, container_definitions="[]")
+            aws.ecs.Service("service", desired_count=tasks, launch_type=launch_type,
+                            opts=pulumi.ResourceOptions(ignore_changes=["desired_count"], **options))
+        return run
+
+    stack = auto.Stack.create_or_select(STACK, workspace)
+    stack.up(program=program(1, "a"))
+    ignored = stack.up(program=program(5, "a"))
+    assert ignored.summary.resource_changes == {"same": 4}
+    assert state_of(workspace).resources(STACK)["service"]["inputs"]["desiredCount"] == 1
+    events: list[auto.EngineEvent] = []
+    replaced = stack.up(program=program(5, "b"), on_event=events.append)
+    assert replaced.summary.resource_changes == {"replace": 1, "same": 3}  # only logical steps count
+    steps = [(e.resource_pre_event.metadata.op.value, e.resource_pre_event.metadata.logical)
+             for e in events if e.resource_pre_event and e.resource_pre_event.metadata.urn.endswith("::task")]
+    assert steps == [("create-replacement", False), ("replace", True), ("delete-replaced", False)]
+
+    def service_steps(**options) -> list[str]:  # noqa: ANN003
+        events.clear()
+        stack.up(program=program(7, "b", **options), on_event=events.append)
+        return [e.resource_pre_event.metadata.op.value for e in events
+                if e.resource_pre_event and e.resource_pre_event.metadata.urn.endswith("::service")]
+
+    assert service_steps(replace_on_changes=["desiredCount"]) == ["same"]  # ignored, so never a change
+    assert service_steps(launch_type="EC2", delete_before_replace=True) == [
+        "delete-replaced", "replace", "create-replacement"]
+
+
+def test_refresh_keeps_pending_creates_and_up_only_warns(workspace: auto.LocalWorkspace) -> None:
+    stack = auto.Stack.create_or_select(STACK, workspace)
+    stack.up(program=tiny_program(1))
+    path = state_of(workspace).backend / "stacks" / "ftcluster" / f"{STACK}.json"
+    checkpoint = json.loads(path.read_text())
+    service = next(r for r in checkpoint["checkpoint"]["latest"]["resources"] if r["urn"].endswith("::service"))
+    checkpoint["checkpoint"]["latest"]["pending_operations"] = [{"resource": service, "type": "creating"},
+                                                                {"resource": service, "type": "updating"}]
+    path.write_text(json.dumps(checkpoint))
+    stack.refresh()  # exit 0
+    assert [op["type"] for op in stack.export_stack().deployment["pending_operations"]] == ["creating"]
+    warnings: list[str] = []
+    stack.up(program=tiny_program(1), on_event=lambda e: e.diagnostic_event and e.diagnostic_event.severity ==
+             "warning" and warnings.append(e.diagnostic_event.message))
+    assert warnings and warnings[0].startswith("Attempting to deploy or update resources with 1 pending")
+    assert [op["type"] for op in stack.export_stack().deployment["pending_operations"]] == ["creating"]
+    stack.refresh(clear_pending_creates=True)
+    assert stack.export_stack().deployment["pending_operations"] == []
+
+
+def test_which_changes_replace() -> None:
+    from pulumi_standin.schema import replace_keys
+
+    service = "aws:ecs/service:Service"
+    assert replace_keys(service, {"desiredCount"}, {}, {}, []) == []
+    assert replace_keys(service, {"propagateTags"}, {}, {}, ["propagateTags"]) == ["propagateTags"]
+    assert replace_keys(service, {"propagateTags", "name"}, {}, {}, ["*"]) == ["name", "propagateTags"]
+    strategy = {"capacityProviderStrategies": [{"capacityProvider": "FARGATE"}]}
+    changed = {"capacityProviderStrategies"}
+    assert replace_keys(service, changed, {**strategy, "forceNewDeployment": True}, strategy, []) == []
+    assert replace_keys(service, changed, strategy, strategy, []) == ["capacityProviderStrategies"]
+    assert replace_keys("aws:ecs/taskDefinition:TaskDefinition", {"tags", "cpu"}, {}, {}, []) == ["cpu"]

@@ -228,6 +228,8 @@ def list_(backend: str = typer.Option(None, "--backend", help="State backend URL
             when += " [yellow](locked: running, or see `ftcluster cancel`)[/yellow]"
         table.add_row("*" if c.active else "", c.stack, c.name, c.region or "?", when, str(c.resource_count or 0))
     stdout().print(table if clusters else f"no clusters in {escape(url)}")
+    if any(c.update_in_progress is None for c in clusters):
+        stdout().print("[dim]locked: unknown (this backend does not say whether an update is running)[/dim]")
 
 
 def use(cluster: str = typer.Argument(..., help="Cluster name, stack name or spec path.", show_default=False)) -> None:

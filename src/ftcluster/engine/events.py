@@ -118,7 +118,9 @@ class ChangeCollector:
 
     def __call__(self, event: Any) -> None:
         pre = event.resource_pre_event
-        if pre and pre.metadata.op not in QUIET_OPS and pre.metadata.type != STACK_TYPE:
+        # a replacement's create and delete halves are not logical steps: its `replace` row says it all
+        if (pre and pre.metadata.op not in QUIET_OPS and pre.metadata.type != STACK_TYPE
+                and pre.metadata.logical is not False):
             type_, name = type_and_name(pre.metadata.urn)
             op = getattr(pre.metadata.op, "value", pre.metadata.op)
             with self._lock:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -14,6 +15,9 @@ from ..errors import FtclusterError
 from .urns import type_and_name
 
 MAX_MESSAGE_LINES = 6
+# pkg/resource/deploy/deployment_executor.go reportExecResult: after resource failures (or a cancel) the
+# engine adds a URN-less "update failed" / "preview failed" / "update canceled" error that says nothing new
+_RUN_RESULT = re.compile(r"^(update|preview) (failed|canceled)$")
 
 
 @dataclass
@@ -22,13 +26,16 @@ class Diagnostics:
 
     errors: dict[str, list[str]] = field(default_factory=dict)  # urn ("" = the run itself) -> messages
     failed: list[str] = field(default_factory=list)  # urns whose operation failed, in order
+    warnings: list[str] = field(default_factory=list)  # warnings of the run itself (no URN)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, event: Any) -> None:
         with self._lock:
-            if event.diagnostic_event and event.diagnostic_event.severity == "error":
-                diag = event.diagnostic_event
+            diag = event.diagnostic_event
+            if diag and diag.severity == "error":
                 self.errors.setdefault(diag.urn or "", []).append(diag.message.strip())
+            elif diag and diag.severity == "warning" and not diag.urn:
+                self.warnings.append(diag.message.strip())
             if event.res_op_failed_event:
                 urn = event.res_op_failed_event.metadata.urn
                 if urn not in self.failed:
@@ -36,19 +43,53 @@ class Diagnostics:
 
     def describe(self) -> list[str]:
         """One readable line (or a few) per failing resource, then errors of the run itself."""
-        lines = []
         with self._lock:
             urns = self.failed + [u for u in self.errors if u not in self.failed]
-            for urn in urns:
-                messages = self.errors.get(urn) or ["failed (no details reported)"]
-                message = "\n    ".join(_trim(m) for m in messages)
-                lines.append(f"{describe_urn(urn)}: {message}" if urn else message)
-        return lines
+            found = [(urn, self.errors.get(urn) or ["failed (no details reported)"]) for urn in urns]
+        return _describe(found)
+
+
+def _describe(found: list[tuple[str, list[str]]]) -> list[str]:
+    """`TYPE NAME: message` per resource, then run-level messages (without the bare "update failed"
+    when anything more telling is listed)."""
+    more = any(urn for urn, _ in found) or any(not _RUN_RESULT.match(m) for urn, ms in found if not urn for m in ms)
+    lines = []
+    for urn, messages in found:
+        if not urn and more:
+            messages = [m for m in messages if not _RUN_RESULT.match(m)]
+        if messages:
+            message = "\n    ".join(_trim(m) for m in messages)
+            lines.append(f"{describe_urn(urn)}: {message}" if urn else message)
+    return lines
+
+
+def stdout_diagnostics(err: Exception) -> list[str]:
+    """The errors of the "Diagnostics:" section the CLI prints on stdout, for when no diagnostic event
+    arrived (the event stream broke): a failed engine run prints nothing on stderr."""
+    text = str(err)  # "\n code: N\n stdout: ...\n stderr: ..."
+    stdout = text.split("\n stdout: ", 1)[-1].split("\n stderr: ", 1)[0]
+    found: list[tuple[str, list[str]]] = []
+    inside = False
+    for line in stdout.splitlines():
+        if line.strip() == "Diagnostics:":
+            inside = True
+        elif inside and line.strip() and not line.startswith(" "):
+            break  # "Outputs:", "Resources:" ...
+        elif inside and (header := re.match(r"^  (\S+) \((.+)\):$", line)):
+            kind, name = header.groups()
+            found.append(("" if kind == "pulumi:pulumi:Stack" else f"{kind}::{name}", []))
+        elif inside and found and line.startswith("    error: "):
+            found[-1][1].append(line[len("    error: "):])
+        elif inside and found and found[-1][1] and line.startswith("    ") and line[4:5] in (" ", "\t"):
+            found[-1][1][-1] += "\n" + line.strip()  # continuation of the message above
+    return _describe([(urn, messages) for urn, messages in found if messages])
 
 
 def describe_urn(urn: str) -> str:
-    """`aws:ecs/service:Service training-service` from a URN."""
+    """`aws:ecs/service:Service training-service` from a URN (or `TYPE::NAME`)."""
     type_, name = type_and_name(urn)
+    if not type_ and "::" in urn:
+        type_, name = urn.split("::", 1)
     return f"{type_} {name}" if type_ else urn
 
 
@@ -108,6 +149,13 @@ def lock_holder(lock_folder: Path | None) -> str | None:
     return None
 
 
+def _details(err: Exception, diagnostics: Diagnostics | None) -> list[str]:
+    """From the diagnostic events; from the CLI's stdout when no error diagnostic arrived."""
+    if diagnostics is not None and diagnostics.errors:
+        return diagnostics.describe()
+    return stdout_diagnostics(err) or (diagnostics.describe() if diagnostics else [])
+
+
 def translate(err: Exception, context: StackContext, diagnostics: Diagnostics | None) -> FtclusterError:
     from pulumi.automation import errors as auto_errors
 
@@ -125,23 +173,24 @@ def translate(err: Exception, context: StackContext, diagnostics: Diagnostics | 
             hint="create it with `ftcluster up SPEC`, or see what exists with `ftcluster list`",
         )
     if isinstance(err, auto_errors.InlineSourceRuntimeError):
-        detail = diagnostics.describe() if diagnostics else []
+        detail = _details(err, diagnostics)
         return FtclusterError(
             "the ftcluster program failed while declaring resources:\n  " + "\n  ".join(
                 detail or [command_error_message(err)]),
             hint="this is a bug in ftcluster unless the message names your spec; run with --debug and report it",
         )
     if isinstance(err, auto_errors.CommandError):
-        detail = diagnostics.describe() if diagnostics else []
+        detail = _details(err, diagnostics)
         what = f"{ACTIONS.get(context.operation, context.operation)} of cluster {context.cluster} failed"
         if detail:
             message = f"{what}:\n  " + "\n  ".join(detail)
         else:
             message = f"{what}: {command_error_message(err)}"
         hint = None
-        if "pending operations" in message:
-            hint = (f"an interrupted run left these operations unfinished: check in AWS whether those resources exist, "
-                    f"then run `ftcluster refresh --clear-pending-creates --cluster {context.stack}`")
+        if "must be set for login during non-interactive CLI sessions" in message:
+            # pkg/backend/backenderr/backenderr.go MissingEnvVarForNonInteractiveError: no token found
+            hint = ("log in with `pulumi login` (ftcluster uses the login of your own Pulumi home), "
+                    "or set PULUMI_ACCESS_TOKEN")
         elif context.operation in ("update", "scale", "destroy", "refresh"):
             hint = f"resources that finished are recorded in the state; fix the cause and run `{context.retry}` again"
         return FtclusterError(message, hint=hint)

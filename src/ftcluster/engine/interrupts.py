@@ -24,14 +24,14 @@ def run_interruptible(
     command: ManagedPulumiCommand,
     *,
     what: str,
-    recovery: str,
+    recovery: str | Callable[[], str],
     on_first_interrupt: Callable[[], None] = lambda: None,
     hard_stop_grace: float = HARD_STOP_GRACE_SECONDS,
 ) -> T:
     """Run `operation`; raise Interrupted (exit 130) when the user pressed Ctrl-C during it.
 
-    `what` names the run in messages ("the update of llm-pretrain"); `recovery` is what to run after a
-    hard stop (e.g. "ftcluster cancel --cluster X, then ftcluster refresh --cluster X").
+    `what` names the run in messages ("the update of llm-pretrain"); `recovery` is what to do after a
+    hard stop, or a function that finds it out once Pulumi has stopped (pending.hard_stop_advice).
     """
     if threading.current_thread() is not threading.main_thread():
         return operation()  # signals are delivered to the main thread only: nothing to arrange here
@@ -66,9 +66,9 @@ def run_interruptible(
                 else:
                     worker.join(hard_stop_grace)
                     raise Interrupted(
-                        f"stopped {what} immediately; resources that were being changed may be left half done "
-                        "and the stack may still be locked",
-                        hint=f"run {recovery}",
+                        f"stopped {what} immediately: Pulumi abandoned the operations in flight, which stay in "
+                        "the state as pending operations",
+                        hint=recovery() if callable(recovery) else recovery,
                     )
         if presses and "error" in outcome:
             raise Interrupted(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..errors import PreflightFailed, RolloutFailed, UsageError
 from . import operations as ops
 from .events import ChangeCollector, PlannedChange, has_changes
+from .pending import stop_on_pending_creates
 from .session import Session, open_session, select_stack
 from .stacks import Target, clear_active, resolve_target, target_from_spec, write_active
 
@@ -110,6 +111,7 @@ def deploy(spec_path: Path, environ: Mapping[str, str], hooks: Hooks, *, skip_pr
         _preflight(spec, hooks)
     # preflight already checked the credentials; without it the engine does
     session = _open(target, environ, hooks, engine=True, create=True, credentials=skip_preflight)
+    stop_on_pending_creates(session, hooks.notify)  # before the preview: an update would create them again
     up_plan = ops.plan(session, spec)
     for note in up_plan.notes:
         hooks.notify(note)
@@ -218,6 +220,7 @@ def scale(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str
     session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
     change = ops.plan_scale_change(session, tasks=request.tasks, instances=request.instances,
                                    adjust_limits=request.adjust_limits, reset=request.reset)
+    stop_on_pending_creates(session, hooks.notify)
     if change.shrinks:
         lower = ", ".join(f"{name} {change.before[name]} -> {change.after[name]}" for name in change.shrinks)
         hooks.confirm(Confirmation(
@@ -252,6 +255,7 @@ def destroy(spec_path: Path | None, cluster: str | None, environ: Mapping[str, s
             delete_checkpoints: bool = False, keep_stack: bool = False) -> Destroyed:
     """Confirm by name, destroy everything but the checkpoints (unless asked), remove the stack, look for leftovers."""
     session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
+    stop_on_pending_creates(session, hooks.notify)  # a destroy would leave them behind in AWS
     name = session.target.name
     hooks.confirm(Confirmation(
         "destroy", session.label, f"Type the cluster name ({name}) to destroy it", type_to_confirm=name,

@@ -15,6 +15,7 @@ from ..errors import FtclusterError
 from ..spec import Spec
 from .failures import ACTIONS, Diagnostics
 from .interrupts import run_interruptible
+from .pending import check_after_refresh, hard_stop_advice, show_run_warnings
 from .scale import SPEC_KEY, Overrides, UpPlan, deployed_values, plan_scale, plan_up, recorded_spec, spec_config
 from .session import Session
 from .urns import type_and_name
@@ -38,15 +39,17 @@ def _run(session: Session, operation: str, retry: str, call: Callable[[Callable[
     warnings.filterwarnings("ignore", message="Error in event stream", category=UserWarning)
     diagnostics = Diagnostics()
     what = f"{ACTIONS.get(operation, operation)} of {session.label}"
-    recovery = (f"`ftcluster cancel --cluster {session.stack_name}` to release the lock, then "
-                f"`ftcluster refresh --cluster {session.stack_name}` to bring the state in line with AWS")
-    with session.translated(operation, retry, diagnostics):
-        return run_interruptible(
-            lambda: call(_tee(diagnostics, on_event)), session.command, what=what, recovery=recovery,
-            on_first_interrupt=lambda: notify(
-                f"cancelling {what}: Pulumi finishes the operations in flight and saves the state "
-                "(press Ctrl-C again to stop at once)"),
-        )
+    try:
+        with session.translated(operation, retry, diagnostics):
+            return run_interruptible(
+                lambda: call(_tee(diagnostics, on_event)), session.command, what=what,
+                recovery=lambda: hard_stop_advice(session),
+                on_first_interrupt=lambda: notify(
+                    f"cancelling {what}: Pulumi finishes the operations in flight and saves the state "
+                    "(press Ctrl-C again to stop at once)"),
+            )
+    finally:
+        show_run_warnings(diagnostics.warnings, notify)
 
 
 def _program(spec: Spec, overrides: Overrides, *, delete_checkpoints: bool = False) -> Callable[[], None]:
@@ -234,6 +237,7 @@ def refresh(session: Session, *, clear_pending_creates: bool, on_event: OnEvent,
                                                        clear_pending_creates=clear_pending_creates or None,
                                                        suppress_progress=True),
                   on_event, notify)
+    check_after_refresh(session)
     return dict(result.summary.resource_changes or {})
 
 

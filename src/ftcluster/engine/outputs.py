@@ -12,7 +12,7 @@ from ..home import ftcluster_home
 from ..spec import Spec
 from .operations import outputs as stack_outputs
 from .scale import Overrides, recorded_spec, scale_view
-from .session import open_session, select_stack
+from .session import lock_folder, open_session, select_stack
 from .stacks import Target, read_active, resolve_target, split_stack_name
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class ClusterSummary:
     region: str | None
     last_update: datetime | None
     resource_count: int | None
-    update_in_progress: bool | None
+    update_in_progress: bool | None  # None: the backend cannot tell (s3, gs, azblob)
     active: bool
 
     def to_dict(self) -> dict[str, Any]:
@@ -86,7 +86,18 @@ def list_clusters(environ: Mapping[str, str], backend: str | None = None,
     for stack in sorted(stacks, key=lambda s: s.name):
         name, region = split_stack_name(stack.name)
         summaries.append(ClusterSummary(
-            stack.name, name, region, stack.last_update, stack.resource_count, stack.update_in_progress,
+            stack.name, name, region, stack.last_update, stack.resource_count,
+            _locked(session.settings.backend_url, stack.name, stack.update_in_progress),
             active.get("stack") == stack.name and active.get("backend") == session.settings.backend_url,
         ))
     return session.settings.backend_url, summaries
+
+
+def _locked(backend_url: str, stack: str, reported: bool | None) -> bool | None:
+    """`pulumi stack ls` reports an update in progress only for backends that track it (Pulumi Cloud);
+    diy backends never do (pkg/backend/diy/backend.go SupportsProgress), so a file backend's lock
+    folder is read instead, and other diy backends stay unknown."""
+    folder = lock_folder(backend_url, stack)
+    if folder is None:
+        return reported
+    return folder.is_dir() and any(folder.glob("*.json"))

@@ -99,7 +99,8 @@ class ManagedPulumiCommand:
         separator = args.index("--") if "--" in args else len(args)
         if "--non-interactive" not in args[:separator]:
             args.insert(0, "--non-interactive")
-        env = {**os.environ, **additional_env, "PULUMI_AUTOMATION_API": "true"}
+        # every call, `plugin install` included: no network check for a newer CLI (pkg/cmd/pulumi/pulumi.go)
+        env = {**os.environ, **additional_env, "PULUMI_AUTOMATION_API": "true", "PULUMI_SKIP_UPDATE_CHECK": "true"}
         if os.path.isabs(self.command):
             env = env_with_cli_on_path(env, os.path.dirname(self.command))
         stdout_chunks: list[str] = []

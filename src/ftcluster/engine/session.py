@@ -17,7 +17,7 @@ from .credentials import check_aws_credentials
 from .failures import Diagnostics, StackContext, translate
 from .plugins import ensure_aws_plugin
 from .process import ManagedPulumiCommand, load_pulumi
-from .settings import PROJECT, EngineSettings, engine_settings
+from .settings import PROJECT, EngineSettings, create_passphrase_file, engine_settings
 from .stacks import Target, split_stack_name
 
 Notify = Callable[[str], None]
@@ -33,6 +33,7 @@ class Session:
     workspace: Any  # pulumi.automation.LocalWorkspace
     config: dict[str, str] = field(default_factory=dict)
     stack: Any = None  # pulumi.automation.Stack, once selected
+    notify: Notify = field(default=lambda message: None)
 
     @property
     def stack_name(self) -> str:
@@ -44,10 +45,7 @@ class Session:
         return f"{self.target.name}{region}"
 
     def lock_folder(self) -> Path | None:
-        url = self.settings.backend_url
-        if not url.startswith("file://"):
-            return None
-        return Path(url[len("file://"):]) / ".pulumi" / "locks" / "organization" / PROJECT / self.stack_name
+        return lock_folder(self.settings.backend_url, self.stack_name)
 
     def context(self, operation: str, retry: str) -> StackContext:
         return StackContext(self.label, self.stack_name, operation, self.lock_folder(), retry)
@@ -61,6 +59,13 @@ class Session:
             yield
         except (auto_errors.CommandError, auto_errors.InvalidVersionError) as err:
             raise translate(err, self.context(operation, retry), diagnostics) from None
+
+
+def lock_folder(backend_url: str, stack: str) -> Path | None:
+    """Where a file backend keeps the stack's lock files (None for other backends)."""
+    if not backend_url.startswith("file://"):
+        return None
+    return Path(backend_url[len("file://"):]) / ".pulumi" / "locks" / "organization" / PROJECT / stack
 
 
 def open_session(
@@ -78,15 +83,14 @@ def open_session(
     (listing needs a workspace, not a stack).
     """
     settings = engine_settings(target.backend, environ)
-    for notice in settings.notices:
-        notify(notice)
     command = load_pulumi(environ, settings.home)
     if engine:
         notice = ensure_aws_plugin(settings, command)
         if notice:
             notify(notice)
     if not target.stack:
-        session = Session(target, settings, command, _workspace(settings, command, settings.work_dir("lookup")))
+        session = Session(target, settings, command, _workspace(settings, command, settings.work_dir("lookup")),
+                          notify=notify)
         if not lookup:
             return session
         target = find_stack(session)
@@ -94,7 +98,8 @@ def open_session(
         region = target.region or (target.spec.region if target.spec else None)
         if region:
             check_aws_credentials(region, target.spec.endpoint_url if target.spec else None)
-    return Session(target, settings, command, _workspace(settings, command, settings.work_dir(target.stack)))
+    return Session(target, settings, command, _workspace(settings, command, settings.work_dir(target.stack)),
+                   notify=notify)
 
 
 def _workspace(settings: EngineSettings, command: ManagedPulumiCommand, work_dir: Path) -> Any:
@@ -104,7 +109,7 @@ def _workspace(settings: EngineSettings, command: ManagedPulumiCommand, work_dir
     return LocalWorkspace(
         work_dir=str(work_dir),
         pulumi_home=str(settings.pulumi_home),
-        env_vars={**settings.env_vars, "PULUMI_SKIP_UPDATE_CHECK": "true"},
+        env_vars=settings.env_vars,
         secrets_provider="passphrase",
         project_settings=ProjectSettings(name=PROJECT, runtime="python", backend=ProjectBackend(settings.backend_url)),
         pulumi_command=command,  # type: ignore[arg-type] - same interface, own process handling
@@ -140,12 +145,31 @@ def select_stack(session: Session, *, create: bool) -> None:
 
     with session.translated("open", "ftcluster list"):
         try:
-            session.stack = (Stack.create_or_select if create else Stack.select)(session.stack_name,
-                                                                                 session.workspace)
+            session.stack = Stack.select(session.stack_name, session.workspace)
         except StackNotFoundError:
-            shutil.rmtree(session.workspace.work_dir, ignore_errors=True)  # no stack: keep no folder for it
-            raise
+            if not create:
+                shutil.rmtree(session.workspace.work_dir, ignore_errors=True)  # no stack: keep no folder for it
+                raise
+            new_passphrase = session.settings.missing_passphrase_file
+            if new_passphrase is not None:  # a new stack is the only thing a new passphrase may encrypt
+                session.notify(create_passphrase_file(new_passphrase))
+            session.stack = Stack.create(session.stack_name, session.workspace)
+        else:
+            if session.settings.missing_passphrase_file is not None:
+                raise _no_passphrase_for(session)
         session.config = read_config(session)
+
+
+def _no_passphrase_for(session: Session) -> UsageError:
+    """The stack exists (a teammate's, or this machine's before its ftcluster home was wiped) but no
+    passphrase was given and ftcluster's own file is missing: a fresh one could not decrypt it."""
+    path = session.settings.missing_passphrase_file
+    return UsageError(
+        f"cluster {session.label} already exists in the state backend {session.settings.backend_url}, "
+        f"but this machine has no passphrase for its secrets ({path} does not exist)",
+        hint="set PULUMI_CONFIG_PASSPHRASE_FILE to a copy of the passphrase file of the machine that created it "
+             "(by default ~/.ftcluster/passphrase there), or PULUMI_CONFIG_PASSPHRASE to its content",
+    )
 
 
 def read_config(session: Session) -> dict[str, str]:

@@ -309,7 +309,7 @@ def _problem_from_pydantic(error: dict[str, Any], document: Document) -> Problem
     elif kind == "too_long":
         message = f"takes at most {error['ctx']['max_length']} items; got {error['ctx']['actual_length']}"
     elif kind == "string_too_short":
-        message = f"must not be empty" if error["ctx"]["min_length"] == 1 else error["msg"]
+        message = "must not be empty" if error["ctx"]["min_length"] == 1 else error["msg"]
     elif kind == "string_too_long":
         message = f"must be at most {error['ctx']['max_length']} characters; got {len(value)}"
     else:

@@ -50,11 +50,11 @@ class Project:
             raise StandinError(f"no Pulumi.yaml project file found (searching upwards from {cwd})")
         settings = yaml.safe_load(settings_file.read_text(encoding="utf-8")) or {}
         self.name: str = settings["name"]
-        url = (settings.get("backend") or {}).get("url") or environ.get("PULUMI_BACKEND_URL", "")
-        if not url.startswith("file://"):
-            raise StandinError(f"the pulumi stand-in supports only file:// backends, got {url or 'none'!r}")
+        # pkg/workspace/creds.go GetCurrentCloudURLWithSource: PULUMI_BACKEND_URL first, then the project's
+        # backend.url, then the login stored in the credentials file (modelled: Pulumi Cloud)
+        url = environ.get("PULUMI_BACKEND_URL") or (settings.get("backend") or {}).get("url") or CLOUD_URL
         self.backend_url = url
-        self.backend = Backend(Path(url[len("file://"):]).expanduser(), self.name)
+        self.backend = open_backend(url, self.name, environ)
 
     def config_file(self, stack: str) -> Path:
         return self.cwd / f"Pulumi.{stack}.yaml"
@@ -77,11 +77,50 @@ class Project:
         return key if ":" in key else f"{self.name}:{key}"
 
 
+CLOUD_URL = "https://api.pulumi.com"
+DIY_SCHEMES = ("file://", "s3://", "gs://", "azblob://")  # pkg/backend/diy IsDIYBackendURL (postgres left out)
+
+
+def open_backend(url: str, project: str, environ: dict[str, str]) -> Backend:
+    """A file backend; or, once logged in, a Pulumi Cloud backend kept in $PULUMI_STANDIN_CLOUD_STATE."""
+    if url.startswith("file://"):
+        return Backend(Path(url[len("file://"):]).expanduser(), project)
+    if url.startswith(DIY_SCHEMES):
+        raise StandinError(f"the pulumi stand-in supports only file:// among the diy backends, got {url!r}")
+    access_token(url, environ)
+    folder = environ.get("PULUMI_STANDIN_CLOUD_STATE")
+    if not folder:
+        raise StandinError(f"logged in to {url}, but the pulumi stand-in keeps a cloud backend's state only "
+                           "when PULUMI_STANDIN_CLOUD_STATE names a folder")
+    host = url.split("://", 1)[-1].strip("/").replace("/", "_")
+    return Backend(Path(folder) / host, project, diy=False)
+
+
+def access_token(url: str, environ: dict[str, str]) -> str:
+    """How the CLI finds a Pulumi Cloud login (pkg/backend/httpstate/backend.go defaultLoginManager.Current,
+    sdk/go/common/workspace/creds.go getCredsFilePath): PULUMI_ACCESS_TOKEN, else the token stored for
+    the URL in credentials.json in the folder $PULUMI_CREDENTIALS_PATH, else in $PULUMI_HOME. No token in
+    a non-interactive run is MissingEnvVarForNonInteractiveError (pkg/backend/backenderr/backenderr.go)."""
+    if environ.get("PULUMI_ACCESS_TOKEN"):
+        return environ["PULUMI_ACCESS_TOKEN"]
+    folder = environ.get("PULUMI_CREDENTIALS_PATH") or environ.get("PULUMI_HOME") or str(Path.home() / ".pulumi")
+    try:
+        credentials = json.loads((Path(folder) / "credentials.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        credentials = {}
+    account = (credentials.get("accounts") or {}).get(url) or {}
+    token = account.get("accessToken") or (credentials.get("accessTokens") or {}).get(url)
+    if not token:
+        raise StandinError("PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions")
+    return token
+
+
 class Backend:
-    def __init__(self, root: Path, project: str) -> None:
+    def __init__(self, root: Path, project: str, *, diy: bool = True) -> None:
         self.root = root
         self.project = project
         self.meta = root / ".pulumi"
+        self.diy = diy  # diy backends report no update progress (pkg/backend/diy/backend.go SupportsProgress)
 
     # --- stacks ------------------------------------------------------------------------------
 
@@ -151,6 +190,8 @@ class Backend:
 
     def acquire_lock(self, stack: str) -> Path:
         held = self.locks(stack)
+        if held and not self.diy:
+            raise StandinError("[409] Conflict: Another update is currently in progress.")
         if held:
             details = []
             for path in held:
@@ -193,8 +234,10 @@ def passphrase(environ: dict[str, str]) -> str:
         return environ["PULUMI_CONFIG_PASSPHRASE"]
     path = environ.get("PULUMI_CONFIG_PASSPHRASE_FILE")
     if path:
+        # pkg/secrets/passphrase/manager.go readPassphrase: filepath.Abs (against the CLI's own cwd, the
+        # Automation API's work dir) and no `~` expansion; the content is whitespace-trimmed
         try:
-            return Path(path).read_text(encoding="utf-8").rstrip("\n")
+            return Path(os.path.abspath(path)).read_text(encoding="utf-8").strip()
         except OSError as err:
             raise StandinError(f"unable to read PULUMI_CONFIG_PASSPHRASE_FILE: {err}") from None
     raise StandinError(

@@ -64,7 +64,11 @@ def _log(environ: dict[str, str], argv: list[str], supported: bool) -> None:
     if path:
         seconds = round(time.monotonic() - _STARTED, 3)
         with open(path, "a", encoding="utf-8") as log:
-            log.write(json.dumps({"argv": argv, "cwd": os.getcwd(), "supported": supported, "seconds": seconds}) + "\n")
+            # pkg/cmd/pulumi/pulumi.go: every command checks for a newer CLI (over the network) unless
+            # PULUMI_SKIP_UPDATE_CHECK is true; recorded so tests can tell
+            update_check = environ.get("PULUMI_SKIP_UPDATE_CHECK", "").lower() not in ("1", "true")
+            log.write(json.dumps({"argv": argv, "cwd": os.getcwd(), "supported": supported, "seconds": seconds,
+                                  "update_check": update_check}) + "\n")
 
 
 def _pulumi_home(environ: dict[str, str]) -> Path:
@@ -113,11 +117,17 @@ def stack_command(project: Project, words: list[str], flags: dict[str, Any], env
         for name in backend.stacks():
             checkpoint = backend.load(name)
             history = backend.history(name)
-            summary = {"name": name, "current": False, "updateInProgress": bool(backend.locks(name)),
-                       "resourceCount": len(checkpoint["checkpoint"]["latest"]["resources"]),
-                       "url": f"{project.backend_url}/{name}"}
-            if history:
+            summary: dict[str, Any] = {"name": name, "current": False,
+                                       "resourceCount": len(checkpoint["checkpoint"]["latest"]["resources"])}
+            # pkg/cmd/pulumi/stack/stack_list.go formatStackSummariesJSON: updateInProgress only from backends
+            # that SupportsProgress (never diy ones); while an update runs, lastUpdate is left out
+            locked = bool(backend.locks(name))
+            if history and not backend.diy:
+                summary["updateInProgress"] = locked
+            if history and (backend.diy or not locked):
                 summary["lastUpdate"] = history[0]["endTime"]
+            if not backend.diy:
+                summary["url"] = f"{project.backend_url}/organization/{project.name}/{name}"
             summaries.append(summary)
         _print_json(summaries)
     elif verb == "rm":
@@ -192,35 +202,57 @@ def config_command(project: Project, words: list[str], flags: dict[str, Any], re
     return 0
 
 
+def _installed(folder: Path) -> bool:
+    """HasPlugin (sdk/go/common/workspace/plugins.go): os.Stat follows links, and no `.partial` file."""
+    return folder.is_dir() and not folder.with_name(folder.name + ".partial").exists()
+
+
 def plugin_command(words: list[str], environ: dict[str, str]) -> int:
     plugins = _pulumi_home(environ) / "plugins"
     if words[:1] == ["install"] and len(words) == 4:
         kind, name, version = words[1], words[2], words[3].lstrip("v")
         folder = plugins / f"{kind}-{name}-v{version}"
-        partial = folder.with_name(folder.name + ".partial")  # Pulumi's marker of an unfinished install
-        if not folder.is_dir() or partial.exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            folder.mkdir(parents=True)
-            partial.unlink(missing_ok=True)
-            binary = folder / f"pulumi-{kind}-{name}"
-            binary.write_text("#!/bin/sh\necho 'pulumi stand-in: fake provider plugin' >&2\nexit 1\n")
-            binary.chmod(0o755)
-            downloads = environ.get("PULUMI_STANDIN_DOWNLOADS")
-            if downloads:  # lets tests count real "downloads"
-                with open(downloads, "a", encoding="utf-8") as log:
-                    log.write(f"{kind}-{name}-v{version} -> {folder}\n")
-            print(f"[{kind} plugin {name}-{version}] installing")
+        if _installed(folder):  # plugin_install.go: already there, nothing to download
+            return 0
+        _unpack(folder, f"pulumi-{kind}-{name}", environ)
+        print(f"[{kind} plugin {name}-{version}] installing")
         return 0
     if words[:1] == ["ls"]:
+        from .deploy import installed_plugins
+
         found = []
-        for folder in sorted(plugins.glob("*-v*")) if plugins.exists() else []:
-            if folder.is_dir():
-                kind, name, version = folder.name.split("-", 2)
-                found.append({"name": name, "kind": kind, "version": version.lstrip("v"), "size": 1,
-                              "installTime": now_text(), "lastUsedTime": now_text()})
+        for entry in sorted(installed_plugins(plugins)):
+            kind, name, version = entry.split("-", 2)
+            found.append({"name": name, "kind": kind, "version": version.lstrip("v"), "size": 1,
+                          "installTime": now_text(), "lastUsedTime": now_text()})
         _print_json(found)
         return 0
     raise Unsupported()
+
+
+def _unpack(folder: Path, binary_name: str, environ: dict[str, str]) -> None:
+    """pkg/pluginstorage/download.go UnpackContents: under a file lock `<dir>.lock` (created with MkdirAll
+    of the plugins folder, which follows a symlinked folder), mark `<dir>.partial`, extract straight into
+    the final folder, drop the marker on success."""
+    import fcntl
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    partial = folder.with_name(folder.name + ".partial")
+    with open(folder.with_name(folder.name + ".lock"), "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _installed(folder):
+            return  # another install finished while we waited for the lock
+        partial.write_text("")
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(mode=0o700)
+        binary = folder / binary_name
+        binary.write_text("#!/bin/sh\necho 'pulumi stand-in: fake provider plugin' >&2\nexit 1\n")
+        binary.chmod(0o755)
+        downloads = environ.get("PULUMI_STANDIN_DOWNLOADS")
+        if downloads:  # lets tests count real "downloads"
+            with open(downloads, "a", encoding="utf-8") as log:
+                log.write(f"{folder.name} -> {folder}\n")
+        partial.unlink()
 
 
 def main(argv: list[str]) -> int:

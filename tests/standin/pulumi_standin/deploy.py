@@ -10,11 +10,12 @@ import os
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import provider
-from .backend import Backend, StandinError
+from . import provider, schema
+from .backend import Backend
 from .events import EventSink, step_metadata
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -33,6 +34,29 @@ def normalize(value: Any) -> Any:
     if isinstance(value, list):
         return [normalize(v) for v in value]
     return value
+
+
+@dataclass(frozen=True)
+class Options:
+    """The resource options the stand-in honours (RegisterResourceRequest fields)."""
+
+    retain_on_delete: bool = False
+    protect: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    replace_on_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool | None = None  # None: the provider decides (the aws provider: create first)
+
+
+def installed_plugins(folder: Path) -> set[str]:
+    """Plugin folder names the engine can load, as sdk/go/common/workspace/plugins.go GetPluginsFromDir
+    finds them: os.ReadDir entries, and tryPlugin skips every entry that is not a directory itself
+    ("Only directories contain plugins": a symlink is not one), and any with a `.partial` file beside it."""
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return set()
+    return {entry.name for entry in entries
+            if entry.is_dir(follow_symlinks=False) and not (folder / f"{entry.name}.partial").exists()}
 
 
 class Knobs:
@@ -63,13 +87,23 @@ class Deployment:
         self.knobs = knobs
         self.pulumi_home = pulumi_home
         self.lock = threading.RLock()
-        self.old = {r["urn"]: r for r in checkpoint["checkpoint"]["latest"]["resources"]}
+        latest = checkpoint["checkpoint"]["latest"]
+        # resources a replacement of an earlier run condemned (`delete: true`) are deleted in this run's
+        # delete phase; they never match a registration
+        self.condemned = [r for r in latest["resources"] if r.get("delete")]
+        self.old = {r["urn"]: r for r in latest["resources"] if not r.get("delete")}
+        # pkg/backend/snapshot.go: a run's checkpoint keeps the base's pending CREATE operations (they need
+        # the user) plus its own unfinished ones; every other pending operation of the base is dropped
+        self.base_pending_creates = [op for op in latest["pending_operations"] if op["type"] == "creating"]
+        self.in_flight: list[dict[str, Any]] = []
+        self.replaced: list[dict[str, Any]] = []  # old resources to delete after the creates (create-before-delete)
         self.new: dict[str, dict[str, Any]] = {}  # completed steps, in order
         self.deleted: set[str] = set()
         self.changes: Counter[str] = Counter()
         self.failed = False
         self.cancelled = threading.Event()
         self.errors: list[tuple[str, str]] = []  # (urn, message) shown under Diagnostics
+        self.warnings: list[tuple[str, str]] = []
         self.default_providers: dict[str, str] = {}
         self.provider_regions: dict[str, str] = {}
         self.cloud = backend.cloud()
@@ -110,43 +144,48 @@ class Deployment:
         raise Aborted()
 
     def _require_plugin(self, package: str, version: str, urn: str) -> None:
-        if package == "pulumi":
+        if package == "pulumi" or not version:
             return
-        plugin = self.pulumi_home / "plugins" / f"resource-{package}-v{version}"
-        partial = plugin.with_name(plugin.name + ".partial")
-        if version and (not plugin.is_dir() or partial.exists()):
+        if f"resource-{package}-v{version}" not in installed_plugins(self.pulumi_home / "plugins"):
             self._fail(urn, f"no resource plugin 'pulumi-resource-{package}' found in the workspace at version "
                             f"v{version}")
 
     def _hang_if_asked(self, name: str, resource: dict[str, Any], op: str) -> None:
         if self.knobs.hang != name or self.dry_run:
             return
-        pending = self.checkpoint["checkpoint"]["latest"]["pending_operations"]
-        pending.append({"resource": resource, "type": {"create": "creating", "delete": "deleting"}.get(op, "updating")})
+        kind = {"create": "creating", "create-replacement": "creating", "delete": "deleting",
+                "delete-replaced": "deleting"}.get(op, "updating")
+        operation = {"resource": resource, "type": kind}
+        self.in_flight.append(operation)
         self.save_checkpoint(final=False)
         if self.knobs.ready_file:
             Path(self.knobs.ready_file).write_text(str(os.getpid()), encoding="utf-8")
         self.cancelled.wait()  # released by the first Ctrl-C; the operation then completes
         if self.knobs.hang_until == "kill":
             threading.Event().wait()  # never: the second Ctrl-C ends the process
-        pending.pop()
+        self.in_flight.remove(operation)
 
-    def _step(self, op: str, urn: str, type_: str, old: dict | None, new: dict | None, diffs: list[str]) -> None:
+    def _step(self, op: str, urn: str, type_: str, old: dict | None, new: dict | None, diffs: list[str],
+              keys: list[str] | None = None) -> None:
         name = urn.rsplit("::", 1)[-1]
-        metadata = step_metadata(op, urn, type_, old, new, diffs)
+        # pkg/resource/deploy/step.go: the create and delete halves of a replacement are not logical
+        # steps; pkg/engine/update.go counts only logical ones in the change summary
+        logical = op not in ("create-replacement", "delete-replaced")
+        metadata = step_metadata(op, urn, type_, old, new, diffs, keys, logical)
         self.sink.resource_pre(metadata, self.dry_run)
-        if self.knobs.fail == name and not self.dry_run:
+        if self.knobs.fail == name and not self.dry_run and op != "replace":
             self._fail(urn, f"{op} of {type_} {name} failed: InvalidParameterException: "
                             f"the pulumi stand-in was told to fail `{name}` (PULUMI_STANDIN_FAIL)", metadata)
-        self._hang_if_asked(name, new or old or {}, op)
-        self.changes[op] += 1
+        if op != "replace":
+            self._hang_if_asked(name, new or old or {}, op)
+        if logical:
+            self.changes[op] += 1
         self.sink.resource_outputs(metadata, self.dry_run)
 
     # --- ResourceMonitor operations -------------------------------------------------------------
 
     def register(self, type_: str, name: str, parent: str, custom: bool, inputs: dict[str, Any],
-                 provider_ref: str, version: str, dependencies: list[str], retain_on_delete: bool,
-                 protect: bool) -> tuple[str, str, dict[str, Any]]:
+                 provider_ref: str, version: str, dependencies: list[str], options: Options) -> tuple[str, str, dict]:
         inputs = normalize(inputs)
         with self.lock:
             self._check_open()
@@ -164,18 +203,21 @@ class Deployment:
                 self.new[urn] = old
                 self.changes["same"] += 1
                 return urn, old.get("id", ""), old.get("outputs", {})
-            resource = {"urn": urn, "type": type_, "custom": custom, "parent": parent, "provider": provider_ref,
-                        "inputs": inputs, "dependencies": dependencies, "retainOnDelete": retain_on_delete,
-                        "protect": protect}
+            keys: list[str] = []
             if old is None:
                 op, diffs = "create", []
             else:
+                inputs = schema.apply_ignore_changes(inputs, old["inputs"], options.ignore_changes)
                 diffs = sorted(k for k in set(inputs) | set(old["inputs"]) if inputs.get(k) != old["inputs"].get(k))
-                op = "update" if diffs else "same"
+                keys = schema.replace_keys(type_, set(diffs), inputs, old["inputs"], options.replace_on_changes)
+                op = "replace" if keys else "update" if diffs else "same"
+            resource = {"urn": urn, "type": type_, "custom": custom, "parent": parent, "provider": provider_ref,
+                        "inputs": inputs, "dependencies": dependencies, "retainOnDelete": options.retain_on_delete,
+                        "protect": options.protect}
             region = self.provider_regions.get(provider_ref, self.default_region())
-            if op == "create":
+            if op in ("create", "replace"):
                 resource_id, outputs = ("", inputs) if self.dry_run else provider.create_outputs(
-                    type_, urn, name, inputs, region)
+                    type_, urn, name, inputs, region, previous=old)
             elif op == "update":
                 resource_id, outputs = old["id"], provider.update_outputs(type_, old["outputs"], inputs)
             else:
@@ -184,11 +226,31 @@ class Deployment:
                 resource_id = resource_id if op != "create" else f"{abs(hash(urn)) % 10**12:012d}-provider"
                 self.provider_regions[f"{urn}::{resource_id}"] = str(inputs.get("region") or self.default_region())
             resource.update(id=resource_id, outputs=outputs if custom else {})
-            self._step(op, urn, type_, old, resource, diffs)
+            if op == "replace":
+                self._replace(old, resource, diffs, keys, options.delete_before_replace)
+            else:
+                self._step(op, urn, type_, old, resource, diffs)
             self.new[urn] = resource
-            if not self.dry_run and custom and op == "create":
-                self.cloud[urn] = {"type": type_, "id": resource_id, "retained": False}
+            if not self.dry_run and custom and op in ("create", "replace"):
+                self.cloud[urn] = {"type": type_, "id": resource_id, "arn": outputs.get("arn", ""), "retained": False}
             return urn, resource_id, outputs
+
+    def _replace(self, old: dict[str, Any], new: dict[str, Any], diffs: list[str], keys: list[str],
+                 delete_before_replace: bool | None) -> None:
+        """pkg/resource/deploy/step_generator.go: create-replacement then replace, the old one deleted
+        after all creates and updates (delete-replaced); deleteBeforeReplace deletes it first instead."""
+        urn, type_ = new["urn"], new["type"]
+        if delete_before_replace:  # the aws provider never asks for it itself; only the option does
+            self._step("delete-replaced", urn, type_, old, None, diffs, keys)
+            self._forget_in_cloud(old)
+            self._step("replace", urn, type_, old, new, diffs, keys)
+            self._step("create-replacement", urn, type_, old, new, diffs, keys)
+        else:
+            self._step("create-replacement", urn, type_, old, new, diffs, keys)
+            self._step("replace", urn, type_, old, new, diffs, keys)
+            self.replaced.append({**old, "delete": True})
+        if not self.dry_run:
+            self.save_checkpoint(final=False)
 
     def _register_stack(self, urn: str) -> tuple[str, str, dict[str, Any]]:
         old = self.old.get(urn)
@@ -203,7 +265,7 @@ class Deployment:
         if key not in self.default_providers:
             name = f"default_{version.replace('.', '_')}" if version else "default"
             urn, resource_id, _ = self.register(f"pulumi:providers:{package}", name, "", True,
-                                                {"version": version}, "", version, [], False, False)
+                                                {"version": version}, "", version, [], Options())
             self.default_providers[key] = f"{urn}::{resource_id}"
         return self.default_providers[key]
 
@@ -232,6 +294,8 @@ class Deployment:
         self.sink.diagnostic(message, severity, urn)
         if severity == "error":
             self.errors.append((urn or self.stack_urn(), message))
+        elif severity == "warning":
+            self.warnings.append((urn or self.stack_urn(), message))
 
     # --- finishing ------------------------------------------------------------------------------
 
@@ -244,23 +308,43 @@ class Deployment:
                     self.sink.diagnostic(message, "error", self.stack_urn())
 
     def delete_unregistered(self) -> None:
-        """After a complete run: old resources the program no longer declares are deleted (newest first)."""
+        """After a complete run: replaced resources, then old resources the program no longer declares,
+        are deleted (newest first)."""
+        for old in reversed(self.condemned + self.replaced):
+            if not self.targets or old["urn"] in self.targets:
+                self.delete(old, op="delete-replaced")
         for urn, old in reversed(list(self.old.items())):
             if urn in self.new or (self.targets and urn not in self.targets):
                 continue
             self.delete(old)
 
-    def delete(self, resource: dict[str, Any]) -> None:
+    def delete(self, resource: dict[str, Any], op: str = "delete") -> None:
         with self.lock:
-            self._step("delete", resource["urn"], resource["type"], resource, None, [])
-            self.deleted.add(resource["urn"])
-            if not self.dry_run and resource["urn"] in self.cloud:
-                if resource.get("retainOnDelete"):
-                    self.cloud[resource["urn"]]["retained"] = True
-                else:
-                    del self.cloud[resource["urn"]]
+            self._step(op, resource["urn"], resource["type"], resource, None, [])
+            if op == "delete":
+                self.deleted.add(resource["urn"])
+            else:
+                self._drop_condemned(resource)
+            self._forget_in_cloud(resource)
             if not self.dry_run:
                 self.save_checkpoint(final=False)
+
+    def _drop_condemned(self, resource: dict[str, Any]) -> None:
+        for group in (self.condemned, self.replaced):
+            for index, item in enumerate(group):
+                if item["urn"] == resource["urn"] and item.get("id") == resource.get("id"):
+                    del group[index]
+                    return
+
+    def _forget_in_cloud(self, resource: dict[str, Any]) -> None:
+        entry = self.cloud.get(resource["urn"])
+        identity = (resource.get("id"), (resource.get("outputs") or {}).get("arn", ""))
+        if self.dry_run or entry is None or (entry.get("id"), entry.get("arn", identity[1])) != identity:
+            return  # a replacement already took this URN's place in the cloud
+        if resource.get("retainOnDelete"):
+            entry["retained"] = True
+        else:
+            del self.cloud[resource["urn"]]
 
     def refresh(self) -> None:
         for resource in self.resources():
@@ -272,13 +356,15 @@ class Deployment:
 
     def resources(self) -> list[dict[str, Any]]:
         kept = [r for urn, r in self.old.items() if urn not in self.new and urn not in self.deleted]
-        return [r for r in self.new.values() if r["urn"] not in self.deleted] + kept
+        live = [r for r in self.new.values() if r["urn"] not in self.deleted] + kept
+        return live + self.condemned + self.replaced  # condemned ones stay, marked `delete`, until deleted
 
     def save_checkpoint(self, *, final: bool) -> None:
         if self.dry_run:
             return
         latest = self.checkpoint["checkpoint"]["latest"]
         latest["resources"] = self.resources()
+        latest["pending_operations"] = [*self.base_pending_creates, *self.in_flight]
         if final:
             latest["manifest"]["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.backend.save(self.stack, self.checkpoint)
@@ -296,16 +382,3 @@ def stack_outputs(checkpoint: dict[str, Any]) -> dict[str, Any]:
         if resource["type"] == STACK_TYPE:
             return resource.get("outputs", {})
     return {}
-
-
-def ensure_no_pending(checkpoint: dict[str, Any], clear: bool) -> None:
-    pending = checkpoint["checkpoint"]["latest"]["pending_operations"]
-    if pending and not clear:
-        urns = "\n".join(f"  * {op['resource'].get('urn', '?')}, interrupted while {op['type']}" for op in pending)
-        raise StandinError(
-            "the current deployment has pending operations:\n" + urns + "\n"
-            "These resources are in an unknown state because the Pulumi CLI was interrupted while waiting for "
-            "changes to these resources to complete. Run `pulumi refresh --clear-pending-creates` to clear them."
-        )
-    if clear:
-        pending.clear()

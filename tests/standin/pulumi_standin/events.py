@@ -16,7 +16,8 @@ _END = object()
 
 
 class EventSink:
-    def __init__(self, target: str | None) -> None:
+    def __init__(self, target: str | None, drop: set[str] | None = None) -> None:
+        self._drop = drop or set()  # payload kinds never sent (PULUMI_STANDIN_DROP_EVENTS): a lossy stream
         self._sequence = 0
         self._lock = threading.Lock()
         self._file = None
@@ -51,6 +52,8 @@ class EventSink:
                 pass  # the receiver went away; the CLI carries on like the real one
 
     def emit(self, **payload: Any) -> None:
+        if self._drop & set(payload):
+            return
         with self._lock:
             self._sequence += 1
             text = json.dumps({"sequence": self._sequence, "timestamp": int(time.time()), **payload})
@@ -100,17 +103,22 @@ def state_metadata(resource: dict[str, Any] | None) -> dict[str, Any] | None:
     return {
         "type": resource["type"], "urn": resource["urn"], "id": resource.get("id", ""),
         "parent": resource.get("parent", ""), "provider": resource.get("provider", ""),
-        "custom": resource.get("custom", False), "delete": False, "protect": resource.get("protect", False),
+        "custom": resource.get("custom", False), "delete": bool(resource.get("delete")),
+        "protect": resource.get("protect", False),
         "retainOnDelete": resource.get("retainOnDelete", False), "inputs": resource.get("inputs", {}),
         "outputs": resource.get("outputs", {}),
     }
 
 
 def step_metadata(op: str, urn: str, type_: str, old: dict | None, new: dict | None,
-                  diffs: list[str] | None = None) -> dict[str, Any]:
+                  diffs: list[str] | None = None, keys: list[str] | None = None,
+                  logical: bool = True) -> dict[str, Any]:
+    """`keys` are the properties that force a replacement (pkg/engine/events.go StepEventMetadata)."""
+    replacing = set(keys or [])
     return {
         "op": op, "urn": urn, "type": type_, "provider": (new or old or {}).get("provider", ""),
-        "old": state_metadata(old), "new": state_metadata(new), "diffs": diffs or [],
-        "detailedDiff": {key: {"diffKind": "update", "inputDiff": True} for key in diffs or []},
-        "logical": True,
+        "old": state_metadata(old), "new": state_metadata(new), "keys": keys or [], "diffs": diffs or [],
+        "detailedDiff": {key: {"diffKind": "update-replace" if key in replacing else "update", "inputDiff": True}
+                         for key in diffs or []},
+        "logical": logical,
     }

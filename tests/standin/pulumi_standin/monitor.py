@@ -9,7 +9,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, resource_pb2, resource_pb2_grpc
 
 from .backend import StandinError
-from .deploy import Aborted, Deployment
+from .deploy import Aborted, Deployment, Options
 
 _SEVERITY = {engine_pb2.DEBUG: "debug", engine_pb2.INFO: "info", engine_pb2.WARNING: "warning",
              engine_pb2.ERROR: "error"}
@@ -47,10 +47,14 @@ class ResourceMonitor(resource_pb2_grpc.ResourceMonitorServicer):
 
     def RegisterResource(self, request, context):
         try:
+            options = Options(
+                retain_on_delete=request.retainOnDelete, protect=request.protect,
+                ignore_changes=list(request.ignoreChanges), replace_on_changes=list(request.replaceOnChanges),
+                delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
+            )
             urn, resource_id, outputs = self.deployment.register(
                 request.type, request.name, request.parent, request.custom, _dict(request.object),
-                request.provider, request.version, list(request.dependencies), request.retainOnDelete,
-                request.protect,
+                request.provider, request.version, list(request.dependencies), options,
             )
         except Aborted:
             self._abort(context)

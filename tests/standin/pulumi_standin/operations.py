@@ -10,15 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from .backend import Project, StandinError, now_text, verify_passphrase
-from .deploy import Aborted, Deployment, Knobs, ensure_no_pending, stack_outputs
+from .deploy import Aborted, Deployment, Knobs, stack_outputs
 from .events import EventSink
 
 
 class Interrupts:
-    """Ctrl-C like the real CLI: the first cancels cleanly, the second terminates at once."""
+    """Ctrl-C like the real CLI (pkg/backend/cancellation_scope.go): the first cancels cleanly, the second
+    terminates the engine at once. Both messages are engine stdout events, so they go to stdout."""
 
     def __init__(self) -> None:
         self.deployment: Deployment | None = None
+        self.lock: Path | None = None
         self.count = 0
 
     def install(self) -> None:
@@ -27,14 +29,21 @@ class Interrupts:
     def _handle(self, signum, frame) -> None:  # noqa: ANN001 - signal handler signature
         self.count += 1
         if self.count == 1:
-            sys.stderr.write("^C received; cancelling. If you would like to terminate immediately, press ^C again.\n")
-            sys.stderr.flush()
+            print("^C received; cancelling. If you would like to terminate immediately, press ^C again.\n"
+                  "Note that terminating immediately may lead to orphaned resources and other inconsistencies.",
+                  flush=True)
             if self.deployment is not None:
                 self.deployment.cancelled.set()
-        else:
-            sys.stderr.write("^C received; terminating\n")
-            sys.stderr.flush()
-            os._exit(255)  # leaves the lock and any pending operations, as the real CLI does
+            return
+        print("^C received; terminating", flush=True)
+        if self.deployment is not None:
+            # the operations in flight stay pending in the checkpoint ...
+            self.deployment.save_checkpoint(final=False)
+            self.deployment.sink.close()
+        if self.lock is not None:
+            # ... but the diy backend's deferred Unlock still runs (pkg/backend/diy/backend.go Update/Destroy)
+            self.lock.unlink(missing_ok=True)
+        os._exit(255)
 
 
 def _run_program(deployment: Deployment, client: str, project: str, stack: str, parallel: int) -> None:
@@ -67,15 +76,29 @@ def _run_program(deployment: Deployment, client: str, project: str, stack: str, 
         deployment.program_failed(error)
 
 
+def display_name(type_: str) -> str:
+    """sdk/go/common/tokens/tokens.go Type.DisplayName: `aws:ecs/service:Service` -> `aws:ecs:Service`."""
+    parts = type_.split(":")
+    if len(parts) != 3 or "/" not in parts[1] or not parts[2]:
+        return type_
+    module, _, file = parts[1].rpartition("/")
+    return f"{parts[0]}:{module}:{parts[2]}" if file == parts[2][0].lower() + parts[2][1:] else type_
+
+
 def _print_report(verb: str, deployment: Deployment, stack: str, outputs: dict[str, Any] | None) -> None:
     lines = [f"{verb} (organization/{deployment.project}/{stack}):", ""]
-    if deployment.errors:
+    by_resource: dict[str, list[str]] = {}  # the display groups diagnostics per resource, URN-less under the stack
+    for severity, found in (("warning", deployment.warnings), ("error", deployment.errors)):
+        for urn, message in found:
+            by_resource.setdefault(urn, []).extend(f"    {severity}: {line}" for line in message.splitlines())
+    if by_resource:
         lines.append("Diagnostics:")
-        for urn, message in deployment.errors:
+        for urn, messages in by_resource.items():
             parts = urn.split("::")
-            lines.append(f"  {parts[2] if len(parts) > 3 else 'pulumi:pulumi:Stack'} ({parts[-1]}):")
-            lines.extend(f"    error: {line}" for line in message.splitlines())
-        lines.append("")
+            lines.append(f"  {display_name(parts[2].split('$')[-1]) if len(parts) > 3 else 'pulumi:pulumi:Stack'} "
+                         f"({parts[-1]}):")
+            lines.extend(messages)
+            lines.append("")
     if outputs:
         lines.append("Outputs:")
         lines.extend(f"    {key}: {value!r}" for key, value in outputs.items())
@@ -86,8 +109,7 @@ def _print_report(verb: str, deployment: Deployment, stack: str, outputs: dict[s
     print("\n".join(lines))
 
 
-def _execute(command: str, deployment: Deployment, project: Project, stack: str, flags: dict[str, Any],
-             checkpoint: dict[str, Any]) -> None:
+def _execute(command: str, deployment: Deployment, project: Project, stack: str, flags: dict[str, Any]) -> None:
     if command in ("up", "preview"):
         if not flags.get("client"):
             raise StandinError("the pulumi stand-in runs only inline programs (--client)")
@@ -99,10 +121,34 @@ def _execute(command: str, deployment: Deployment, project: Project, stack: str,
             if deployment.cancelled.is_set():
                 break
             if not deployment.targets or resource["urn"] in deployment.targets:
-                deployment.delete(resource)
-    else:  # refresh: the emulated cloud never drifts, so every resource reads back unchanged
-        ensure_no_pending(checkpoint, bool(flags.get("clear-pending-creates")))
+                deployment.delete(resource, op="delete-replaced" if resource.get("delete") else "delete")
+    else:  # refresh: the emulated cloud never drifts, so every resource reads back unchanged; a
+        # non-interactive refresh leaves pending creates alone (pkg/cmd/pulumi/operations/refresh.go)
         deployment.refresh()
+
+
+def pending_warning(checkpoint: dict[str, Any]) -> str | None:
+    """pkg/resource/deploy/deployment_executor.go printPendingOperationsWarning (up and destroy only)."""
+    pending = checkpoint["checkpoint"]["latest"]["pending_operations"]
+    if not pending:
+        return None
+    lines = "".join(f"  * {op['resource']['urn']}, interrupted while {op['type']}\n" for op in pending)
+    return (
+        f"Attempting to deploy or update resources with {len(pending)} pending operations from previous "
+        f"deployment.\n{lines}These resources are in an unknown state because the Pulumi CLI was interrupted "
+        "while waiting for changes to these resources to complete. You should confirm whether or not the "
+        "operations listed completed successfully by checking the state of the appropriate provider. For "
+        "example, if you are using AWS, you can confirm using the AWS Console.\n\nOnce you have confirmed the "
+        "status of the interrupted operations, you can repair your stack using `pulumi refresh` which will "
+        "refresh the state from the provider you are using and clear the pending operations if there are "
+        "any.\n\nNote that `pulumi refresh` will need to be run interactively to clear pending CREATE operations."
+    )
+
+
+def clear_pending_creates(checkpoint: dict[str, Any]) -> None:
+    """pkg/cmd/pulumi/operations/refresh.go --clear-pending-creates: drops pending CREATE operations only."""
+    latest = checkpoint["checkpoint"]["latest"]
+    latest["pending_operations"] = [op for op in latest["pending_operations"] if op["type"] != "creating"]
 
 
 def run(command: str, project: Project, stack: str, flags: dict[str, Any], environ: dict[str, str],
@@ -113,7 +159,11 @@ def run(command: str, project: Project, stack: str, flags: dict[str, Any], envir
     dry_run = command == "preview" or bool(flags.get("preview-only"))
     config = project.config(stack)
     lock = None if dry_run else backend.acquire_lock(stack)
-    sink = EventSink(flags.get("event-log"))
+    interrupts.lock = lock
+    if command == "refresh" and flags.get("clear-pending-creates") and not dry_run:
+        clear_pending_creates(checkpoint)  # a state edit saved before the refresh runs
+        backend.save(stack, checkpoint)
+    sink = EventSink(flags.get("event-log"), set(filter(None, environ.get("PULUMI_STANDIN_DROP_EVENTS", "").split(","))))
     deployment = Deployment(
         backend=backend, stack=stack, project=project.name, checkpoint=checkpoint, config=config, sink=sink,
         dry_run=dry_run, targets=flags.get("target", []), target_dependents=bool(flags.get("target-dependents")),
@@ -123,8 +173,11 @@ def run(command: str, project: Project, stack: str, flags: dict[str, Any], envir
     started = now_text()
     try:
         sink.prelude(config)
+        warning = pending_warning(checkpoint) if command in ("up", "destroy") and not dry_run else None
+        if warning:
+            deployment.log("warning", warning, "")
         try:
-            _execute(command, deployment, project, stack, flags, checkpoint)
+            _execute(command, deployment, project, stack, flags)
         except Aborted:
             pass  # a resource failed: `deployment.failed` says so, and the run ends like the CLI's
     except BaseException:
@@ -133,10 +186,11 @@ def run(command: str, project: Project, stack: str, flags: dict[str, Any], envir
             lock.unlink(missing_ok=True)
         raise
     failed = deployment.failed or deployment.cancelled.is_set()
-    changed = {op: n for op, n in deployment.summary().items() if op != "same"}
-    if flags.get("expect-no-changes") and changed and not failed:
-        deployment.errors.append((deployment.stack_urn(), "no changes were expected but changes occurred"))
-        failed = True
+    if failed:
+        # deployment_executor.go reportExecResult: a URN-less "update failed" (or "update canceled")
+        # error diagnostic ends a failed run; the CLI then bails without printing anything on stderr
+        kind = "preview" if dry_run else "update"
+        deployment.log("error", f"{kind} {'failed' if deployment.failed else 'canceled'}", "")
     if not dry_run:
         deployment.save_checkpoint(final=True)
         backend.append_history(stack, {
@@ -152,11 +206,10 @@ def run(command: str, project: Project, stack: str, flags: dict[str, Any], envir
         lock.unlink(missing_ok=True)
     verb = {"up": "Updating", "preview": "Previewing update", "destroy": "Destroying", "refresh": "Refreshing"}
     _print_report(verb[command], deployment, stack, None if failed else stack_outputs(checkpoint))
-    if deployment.cancelled.is_set():
-        print("error: update canceled", file=sys.stderr)
-        return 255
+    changed = {op: n for op, n in deployment.summary().items() if op != "same"}
     if failed:
-        reason = deployment.errors[-1][1].splitlines()[0] if deployment.errors else "update failed"
-        print(f"error: {reason}", file=sys.stderr)
+        return 255
+    if flags.get("expect-no-changes") and changed:
+        print("error: no changes were expected but changes were proposed", file=sys.stderr)  # backenderr.go
         return 255
     return 0

@@ -56,8 +56,18 @@ def _auto_name(logical: str, urn: str, prefix: str | None, bucket: bool) -> str:
     return name.lower().replace("_", "-") if bucket else name
 
 
-def create_outputs(type_: str, urn: str, logical: str, inputs: dict[str, Any], region: str) -> tuple[str, dict]:
-    """(id, outputs) for a newly created resource: its inputs plus what AWS would compute."""
+def create_outputs(type_: str, urn: str, logical: str, inputs: dict[str, Any], region: str,
+                   previous: dict[str, Any] | None = None) -> tuple[str, dict]:
+    """(id, outputs) for a newly created resource: its inputs plus what AWS would compute.
+
+    `previous` is the resource a replacement takes the place of: the new one gets other ids.
+    """
+    if previous is not None:
+        resource_id, outputs = create_outputs(type_, f"{urn}#{previous.get('id', '')}", logical, inputs, region)
+        if type_ == "aws:ecs/taskDefinition:TaskDefinition":  # a replacement is the family's next revision
+            outputs = update_outputs(type_, previous["outputs"], inputs)
+            resource_id = previous["id"]
+        return resource_id, outputs
     outputs = dict(inputs)
     name_property = _name_property(type_, inputs)
     if name_property and not inputs.get(name_property):

@@ -1,0 +1,88 @@
+"""Backends, logins and passphrases as the real CLI handles them (see tests/standin/README.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import pytest
+from engine_helpers import EU_WEST, Stand, make_stand, spec_copy
+
+STACK = "finetune-eu-west-1"
+
+
+def with_backend(tmp_path: Path, url: str, name: str = "team.yaml") -> Path:
+    return spec_copy(tmp_path, EU_WEST, name, {"region: eu-west-1": f"region: eu-west-1\nstate:\n  backend: {url}"})
+
+
+def stack_file(backend: Path) -> Path:
+    return backend / ".pulumi" / "stacks" / "ftcluster" / f"{STACK}.json"
+
+
+def test_the_specs_backend_wins_over_a_pulumi_backend_url_in_the_shell(stand: Stand, tmp_path: Path) -> None:
+    team, shell = tmp_path / "team-state", tmp_path / "shell-state"
+    result = stand.run("preview", str(with_backend(tmp_path, f"file://{team}")), "--json",
+                       extra_env={"PULUMI_BACKEND_URL": f"file://{shell}"})
+    assert result.exit_code == 0, result.output
+    assert stack_file(team).exists() and not shell.exists()
+
+
+def test_a_pulumi_cloud_login_in_the_users_pulumi_home_is_used(stand: Stand, tmp_path: Path) -> None:
+    spec = with_backend(tmp_path, "https://api.pulumi.com")
+    cloud = {"PULUMI_STANDIN_CLOUD_STATE": str(tmp_path / "cloud")}
+    logged_out = stand.run("preview", str(spec), "--json", extra_env=cloud)
+    assert logged_out.exit_code == 1
+    assert "PULUMI_ACCESS_TOKEN must be set" in logged_out.stderr and "pulumi login" in logged_out.stderr
+    # `pulumi login` wrote the token into the user's own Pulumi home, not into ftcluster's private one
+    credentials = {"current": "https://api.pulumi.com",
+                   "accounts": {"https://api.pulumi.com": {"accessToken": "pul-0123", "username": "me"}}}
+    (Path(stand.env["PULUMI_HOME"]) / "credentials.json").write_text(json.dumps(credentials))
+    logged_in = stand.run("preview", str(spec), "--json", extra_env=cloud)
+    assert logged_in.exit_code == 0, logged_in.output
+    assert stack_file(tmp_path / "cloud" / "api.pulumi.com").exists()
+
+
+@pytest.mark.parametrize("given", ["secrets/pass.txt", "~/pass.txt"])
+def test_a_relative_or_tilde_passphrase_file_reaches_pulumi_as_an_absolute_path(
+        stand: Stand, monkeypatch: pytest.MonkeyPatch, given: str) -> None:
+    (stand.root / "secrets").mkdir()
+    (stand.root / "secrets" / "pass.txt").write_text("correct horse\n")
+    (Path(stand.env["HOME"]) / "pass.txt").write_text("correct horse\n")
+    monkeypatch.chdir(stand.root)
+    result = stand.run("preview", str(EU_WEST), "--json", extra_env={"PULUMI_CONFIG_PASSPHRASE_FILE": given})
+    assert result.exit_code == 0, result.output
+    assert not (stand.home / "passphrase").exists()  # the user's passphrase, not a new one
+
+
+def test_a_new_machine_does_not_make_up_a_passphrase_for_a_stack_that_exists(tmp_path: Path, moto_server: str) -> None:
+    shared = tmp_path / "shared-state"
+    spec = with_backend(tmp_path, f"file://{shared}")
+    first = make_stand(tmp_path / "laptop", moto_server)
+    created = first.run("preview", str(spec), "--json")
+    assert created.exit_code == 0, created.output
+    assert "created" in created.stderr and (first.home / "passphrase").exists()
+
+    second = make_stand(tmp_path / "workstation", moto_server)
+    refused = second.run("up", str(spec), "--yes", "--skip-preflight")
+    assert refused.exit_code == 2, refused.output
+    assert "already exists in the state backend" in refused.stderr
+    assert "PULUMI_CONFIG_PASSPHRASE_FILE" in refused.stderr and "Traceback" not in refused.output
+    assert not (second.home / "passphrase").exists()
+    assert "up" not in second.state.commands()
+    teammate = {"PULUMI_CONFIG_PASSPHRASE_FILE": str(first.home / "passphrase")}
+    assert second.run("preview", str(spec), "--json", extra_env=teammate).exit_code == 0
+
+
+def test_list_tells_a_locked_cluster_from_the_lock_folder_of_a_file_backend(stand: Stand) -> None:
+    assert stand.run("preview", str(EU_WEST), "--json").exit_code == 0  # creates the stack
+    listed = json.loads(stand.run("list", "--json").stdout)["clusters"]
+    assert [c["update_in_progress"] for c in listed] == [False]
+    lock = stand.state.backend / "locks" / "organization" / "ftcluster" / STACK / "5b6c.json"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text(json.dumps({"pid": os.getpid(), "username": "alice", "hostname": socket.gethostname(),
+                                "timestamp": "2030-01-01T00:00:00Z"}))
+    # `pulumi stack ls` of a diy backend says nothing about it (the stand-in neither)
+    assert json.loads(stand.run("list", "--json").stdout)["clusters"][0]["update_in_progress"] is True
+    assert "locked" in stand.run("list").stdout
