@@ -27,8 +27,8 @@ def us_east_tree() -> str:
 
 
 def test_tree_groups_resources_by_concern_with_key_settings_and_dependencies(us_east_tree: str) -> None:
-    assert "llm-pretrain in us-east-1: 59 resources" in us_east_tree
-    for concern in ("network (29)", "iam (9)", "checkpoints (7)", "compute (4)", "scaling (3)", "fleet (2)", "fleet workers (2)"):
+    assert "llm-pretrain in us-east-1: 60 resources" in us_east_tree
+    for concern in ("network (29)", "iam (9)", "logs (2)", "checkpoints (7)", "compute (4)", "scaling (3)", "fleet (2)", "fleet workers (2)"):
         assert concern in us_east_tree
     lines = us_east_tree.splitlines()
     service = next(i for i, line in enumerate(lines) if "training-service  aws:ecs/service:Service" in line)
@@ -50,14 +50,14 @@ def test_count_by_type_closes_the_output(us_east_tree: str) -> None:
     table = us_east_tree[us_east_tree.index("Resources by type") :]
     rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in table.splitlines() if line.count("│") == 3}
     assert rows["aws:ec2/subnet:Subnet"] == "6" and rows["aws:ecs/service:Service"] == "2"
-    assert rows["total"] == "59"
+    assert rows["total"] == "60"
 
 
 def test_json_lists_every_resource_with_inputs_and_dependencies() -> None:
     result = runner.invoke(app, ["preview", str(EU_WEST), "--offline", "--json"])
     assert result.exit_code == 0, result.output
     resources = json.loads(result.stdout)["resources"]
-    assert len(resources) == 12
+    assert len(resources) == 13
     assert all({"type", "name", "inputs", "dependencies"} <= set(r) for r in resources)
     service = next(r for r in resources if r["name"] == "training-service")
     assert service["type"] == "aws:ecs/service:Service"
@@ -100,6 +100,6 @@ def test_works_on_a_bare_machine_without_noise(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     plan = json.loads(result.stdout)
-    assert len(plan["resources"]) == 59
+    assert len(plan["resources"]) == 60
     assert plan["cost"]["kind"] == "estimate" and plan["cost"]["uses_live_spot_prices"] is False
     assert not list(tmp_path.iterdir())  # no Pulumi workspace, no cache written

@@ -1,8 +1,10 @@
-"""Helpers shared by the program tests: example paths, a minimal spec and dict merging."""
+"""Helpers shared by the program tests: example paths, a minimal spec, dict merging, resource classes."""
 
 from __future__ import annotations
 
 import copy
+import importlib
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -34,3 +36,16 @@ def merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 
 def example(path: Path) -> dict[str, Any]:
     return yaml.safe_load(path.read_text())
+
+
+def resource_class(type_token: str) -> type:
+    """`aws:ec2/subnet:Subnet` -> pulumi_aws.ec2.Subnet."""
+    _, path, class_name = type_token.split(":")
+    module = path.split("/")[0]
+    package = importlib.import_module("pulumi_aws" if module == "index" else f"pulumi_aws.{module}")
+    return getattr(package, class_name)
+
+
+def taggable(type_token: str) -> bool:
+    """Takes `tags`, so the provider's default tags reach it."""
+    return "tags" in inspect.signature(resource_class(type_token)._internal_init).parameters

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from program_helpers import EU_WEST, US_EAST, example
+from program_helpers import EU_WEST, MINIMAL, US_EAST, example, merged
 
 from ftcluster.errors import UsageError
-from ftcluster.program import ProgramOptions, effective_counts, scale_targets
+from ftcluster.program import ProgramOptions, capacity_strategy_changed, effective_counts, scale_targets
 from ftcluster.spec import load_spec
 
 
@@ -96,3 +96,25 @@ def test_a_bad_override_fails_the_offline_run_before_any_resource(us_spec) -> No
 
     with pytest.raises(UsageError, match="outside the auto scaling limits"):
         run_offline(us_spec, ProgramOptions(tasks=100))
+
+
+def test_a_new_deployment_is_forced_only_for_a_changed_capacity_strategy(spec_from) -> None:
+    spec = spec_from(merged(MINIMAL, {"training": {"capacity": {"on_demand_base": 1, "spot_percent": 75}}}))
+    assert capacity_strategy_changed(None, spec) is False  # first deployment: the service is created
+    assert capacity_strategy_changed(spec, spec) is False
+    others = spec_from(merged(MINIMAL, {"training": {"tasks": 5, "image": "ghcr.io/example/train:2"}}))
+    assert capacity_strategy_changed(spec, others) is False  # other changes never restart every task
+    for capacity in ({"spot_percent": 50}, {"on_demand_base": 2}, {"spot_percent": 0}):
+        changed = spec_from(merged(MINIMAL, {"training": {"capacity": capacity}}))
+        assert capacity_strategy_changed(spec, changed) is True, capacity
+
+
+def test_the_capacity_check_needs_no_pulumi() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from ftcluster.program.options import capacity_strategy_changed; "
+        "assert 'pulumi' not in sys.modules and 'pulumi_aws' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

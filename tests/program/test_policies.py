@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import json
 from typing import Any
 
 import pytest
-from program_helpers import MINIMAL, merged
+from program_helpers import MINIMAL, merged, taggable
 
 from ftcluster.offline import OfflinePlan
 
@@ -33,18 +31,6 @@ def plan(request: pytest.FixtureRequest, us_east: OfflinePlan, eu_west: OfflineP
     if request.param == "eu-west-1":
         return eu_west
     return plan_for(VARIANTS[request.param])
-
-
-def resource_class(type_token: str) -> type:
-    """`aws:ec2/subnet:Subnet` -> pulumi_aws.ec2.Subnet."""
-    _, path, class_name = type_token.split(":")
-    module = path.split("/")[0]
-    package = importlib.import_module("pulumi_aws" if module == "index" else f"pulumi_aws.{module}")
-    return getattr(package, class_name)
-
-
-def taggable(type_token: str) -> bool:
-    return "tags" in inspect.signature(resource_class(type_token)._internal_init).parameters
 
 
 def test_every_taggable_resource_is_tagged_through_the_provider(plan: OfflinePlan) -> None:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from ftcluster.offline import OfflinePlan, placeholder
+from ftcluster.program import ProgramOptions
 from ftcluster.spec import load_spec
 
 from program_helpers import MINIMAL, US_EAST, example, merged
@@ -124,17 +125,18 @@ def test_existing_vpc_creates_no_network_and_uses_the_given_subnets(eu_west: Off
 # --- security group and IAM ---------------------------------------------------------------------
 
 
-def test_security_group_opens_the_training_port_only_to_itself(us_east: OfflinePlan) -> None:
-    group = us_east.by_name("tasks-security-group").inputs
-    (rule,) = group["ingress"]
-    assert rule["self"] is True and rule["fromPort"] == rule["toPort"] == 29500 and rule["protocol"] == "tcp"
-    assert "cidrBlocks" not in rule and "ipv6CidrBlocks" not in rule
-    (egress,) = group["egress"]
-    assert egress["protocol"] == "-1" and egress["cidrBlocks"] == ["0.0.0.0/0"]
-
-
-def test_without_a_port_nothing_may_connect_in(eu_west: OfflinePlan) -> None:
-    assert eu_west.by_name("tasks-security-group").inputs.get("ingress", []) == []
+def test_members_of_the_group_may_reach_each_other_on_every_port(us_east: OfflinePlan, eu_west: OfflinePlan) -> None:
+    # NCCL/Gloo open ephemeral ports between ranks (NVIDIA/nccl#680): all traffic, but only from
+    # the group itself, with or without training.port (us-east-1 sets it, eu-west-1 does not).
+    for plan in (us_east, eu_west):
+        group = plan.by_name("tasks-security-group").inputs
+        (rule,) = group["ingress"]
+        assert rule["self"] is True and rule["protocol"] == "-1" and rule["fromPort"] == rule["toPort"] == 0
+        assert "cidrBlocks" not in rule and "ipv6CidrBlocks" not in rule and "securityGroups" not in rule
+        (egress,) = group["egress"]
+        assert egress["protocol"] == "-1" and egress["cidrBlocks"] == ["0.0.0.0/0"]
+    (container,) = containers(us_east, "training-task")
+    assert container["portMappings"] == [{"containerPort": 29500, "protocol": "tcp"}]  # still mapped
 
 
 def test_roles_trust_the_right_services_and_attach_the_aws_managed_policies(us_east: OfflinePlan) -> None:
@@ -156,22 +158,28 @@ def test_roles_trust_the_right_services_and_attach_the_aws_managed_policies(us_e
     assert us_east.by_name("instance-profile").inputs["role"] == "llm-pretrain-us-east-1-instance"
 
 
-def test_task_role_may_touch_only_the_checkpoint_prefix(us_east: OfflinePlan) -> None:
+def statements(plan: OfflinePlan) -> dict[str, dict[str, Any]]:
+    return {s["Sid"]: s for s in json.loads(plan.by_name("task-role-checkpoints").inputs["policy"])["Statement"]}
+
+
+def test_task_role_writes_only_the_prefix_and_may_list_its_own_bucket_whole(us_east: OfflinePlan) -> None:
     bucket = us_east.exports["checkpoint_bucket"]
-    policy = json.loads(us_east.by_name("task-role-checkpoints").inputs["policy"])
-    resources = {s["Sid"]: s["Resource"] for s in policy["Statement"]}
-    assert resources["ReadWriteCheckpoints"] == f"arn:aws:s3:::{bucket}/llm-pretrain/*"
-    assert resources["ListCheckpoints"] == f"arn:aws:s3:::{bucket}"
-    listing = next(s for s in policy["Statement"] if s["Sid"] == "ListCheckpoints")
-    assert listing["Condition"]["StringLike"]["s3:prefix"] == ["llm-pretrain/", "llm-pretrain/*"]
+    policy = statements(us_east)
+    assert policy["ReadWriteCheckpoints"]["Resource"] == f"arn:aws:s3:::{bucket}/llm-pretrain/*"
+    listing = policy["ListCheckpoints"]
+    assert listing["Resource"] == f"arn:aws:s3:::{bucket}"
+    assert set(listing["Action"]) == {"s3:ListBucket", "s3:ListBucketVersions"}
+    # No prefix condition: only an unconditional s3:ListBucket turns a missing checkpoint into a
+    # 404 (not a 403) and allows HeadBucket, so resume-if-exists works on the first run.
+    assert "Condition" not in listing
     assert us_east.by_name("task-role-checkpoints").inputs["role"] == "llm-pretrain-us-east-1-task"
 
 
-def test_an_existing_bucket_is_only_referenced_and_still_scopes_the_policy(eu_west: OfflinePlan) -> None:
+def test_an_existing_bucket_is_only_referenced_and_listed_under_the_prefix_only(eu_west: OfflinePlan) -> None:
     assert not [r for r in eu_west.resources if r.type.startswith("aws:s3/")]
-    policy = json.loads(eu_west.by_name("task-role-checkpoints").inputs["policy"])
-    objects = next(s for s in policy["Statement"] if s["Sid"] == "ReadWriteCheckpoints")
-    assert objects["Resource"] == "arn:aws:s3:::example-finetune-checkpoints/checkpoints/*"
+    policy = statements(eu_west)
+    assert policy["ReadWriteCheckpoints"]["Resource"] == "arn:aws:s3:::example-finetune-checkpoints/checkpoints/*"
+    assert policy["ListCheckpoints"]["Condition"] == {"StringLike": {"s3:prefix": ["checkpoints/", "checkpoints/*"]}}
     assert eu_west.exports["checkpoint_uri"] == "s3://example-finetune-checkpoints/checkpoints/"
 
 
@@ -181,6 +189,16 @@ def test_an_existing_bucket_is_only_referenced_and_still_scopes_the_policy(eu_we
 def test_log_group_keeps_logs_as_long_as_the_spec_says(us_east: OfflinePlan) -> None:
     group = us_east.by_name("log-group").inputs
     assert group == {"name": "/ftcluster/llm-pretrain", "retentionInDays": 30}
+
+
+def test_the_stack_owns_the_container_insights_log_group_and_the_cluster_waits_for_it(plan_for) -> None:
+    plan = plan_for(merged(MINIMAL, {"name": "exp-7", "logs": {"retention_days": 14}}))
+    group = plan.by_name("container-insights-log-group").inputs
+    # The name Container Insights writes to; else ECS creates it untagged and destroy leaves it.
+    assert group == {"name": "/aws/ecs/containerinsights/exp-7/performance", "retentionInDays": 14}
+    cluster = plan.by_name("cluster")
+    assert cluster.inputs["settings"] == [{"name": "containerInsights", "value": "enabled"}]
+    assert "container-insights-log-group" in cluster.dependencies
 
 
 def test_checkpoint_bucket_and_its_settings_all_point_at_the_bucket(us_east: OfflinePlan) -> None:
@@ -250,13 +268,25 @@ def test_service_runs_the_task_definition_in_the_cluster_over_every_private_subn
         {"base": 2, "capacityProvider": "FARGATE", "weight": 1},
         {"base": 0, "capacityProvider": "FARGATE_SPOT", "weight": 3},
     ]
-    assert inputs["forceNewDeployment"] is True  # required by AWS to change the strategy
     assert inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
-    assert inputs["availabilityZoneRebalancing"] == "ENABLED"
     assert inputs["propagateTags"] == "SERVICE" and inputs["enableEcsManagedTags"] is True
+    # A job of `desired` ranks: never more tasks than that during a deployment, and ECS may stop
+    # old tasks first so a deployment can proceed at all; no rebalancing that stops running ranks.
+    assert (inputs["deploymentMaximumPercent"], inputs["deploymentMinimumHealthyPercent"]) == (100, 0)
+    assert inputs["availabilityZoneRebalancing"] == "DISABLED"
+    # Off unless the engine asks: the provider sends it on every UpdateService (restarting all tasks).
+    assert inputs["forceNewDeployment"] is False
     assert "launchType" not in inputs  # conflicts with a capacity provider strategy
     assert "cluster-capacity-providers" in service.dependencies
     assert service.options["ignoreChanges"] == ["desiredCount"]
+
+
+def test_a_new_deployment_is_forced_only_when_the_run_asks(plan_for) -> None:
+    forced = plan_for(example(US_EAST), ProgramOptions(force_new_deployment=True)).by_name("training-service")
+    assert forced.inputs["forceNewDeployment"] is True
+    assert "forceNewDeployment" not in plan_for(example(US_EAST), ProgramOptions(force_new_deployment=True)).by_name(
+        "workers-service"
+    ).inputs
 
 
 def test_all_spot_strategy_keeps_fargate_at_weight_zero(eu_west: OfflinePlan) -> None:
@@ -314,7 +344,13 @@ def test_launch_template_makes_instances_join_the_cluster(us_east: OfflinePlan) 
     )
     assert inputs["iamInstanceProfile"] == {"arn": ref("ARN", "instance-profile")}
     assert inputs["vpcSecurityGroupIds"] == [ref("id", "tasks-security-group")]
-    assert inputs["metadataOptions"]["httpTokens"] == "required"
+    # IMDSv2 only, one hop: the host and the ECS agent (host network) reach IMDS, containers do not.
+    assert inputs["metadataOptions"] == {
+        "httpEndpoint": "enabled",
+        "httpPutResponseHopLimit": 1,
+        "httpTokens": "required",
+        "instanceMetadataTags": "disabled",
+    }
     (disk,) = inputs["blockDeviceMappings"]
     assert disk["ebs"] == {"deleteOnTermination": "true", "encrypted": "true", "volumeSize": 200, "volumeType": "gp3"}
     tagged = {spec["resourceType"]: spec["tags"] for spec in inputs["tagSpecifications"]}
@@ -339,7 +375,8 @@ def test_fleet_covers_every_instance_type_in_every_private_subnet(us_east: Offli
     assert (fleet["targetCapacity"], fleet["onDemandTargetCapacity"]) == (4, 1)
     assert fleet["replaceUnhealthyInstances"] is True
     assert fleet["terminateInstancesOnDelete"] == "true"
-    assert fleet["spotMaintenanceStrategies"] == {"capacityRebalance": {"replacementStrategy": "launch"}}
+    # Capacity rebalancing `launch` never terminates the at-risk instance: GPU instances pile up.
+    assert "spotMaintenanceStrategies" not in fleet
     assert "spotPrice" not in fleet and all("spotPrice" not in o for o in config["overrides"])
 
 
@@ -363,6 +400,9 @@ def test_workers_run_on_the_fleet_with_gpus_spread_over_azs(us_east: OfflinePlan
     (container,) = containers(us_east, "workers-task")
     assert container["resourceRequirements"] == [{"type": "GPU", "value": "1"}]
     assert container["memory"] == 14336
+    # /dev/shm for NCCL and DataLoader workers: half the task's memory unless the spec says.
+    assert container["linuxParameters"] == {"sharedMemorySize": 7168}
+    assert "linuxParameters" not in containers(us_east, "training-task")[0]  # Fargate rejects it
     assert container["image"] == containers(us_east, "training-task")[0]["image"]  # defaults to training
     service = us_east.by_name("workers-service")
     assert service.inputs["launchType"] == "EC2" and service.inputs["desiredCount"] == 4
@@ -374,6 +414,12 @@ def test_workers_run_on_the_fleet_with_gpus_spread_over_azs(us_east: OfflinePlan
     ]
     assert "capacityProviderStrategies" not in service.inputs
     assert "spot-fleet" in service.dependencies  # removed before the instances go
+
+
+def test_shared_memory_follows_the_spec(plan_for) -> None:
+    data = merged(example(US_EAST), {"spot_fleet": {"workers": {"shared_memory_mib": 12288}}})
+    (container,) = containers(plan_for(data), "workers-task")
+    assert container["linuxParameters"] == {"sharedMemorySize": 12288}
 
 
 def test_a_disabled_fleet_deploys_no_fleet_resources(plan_for) -> None:

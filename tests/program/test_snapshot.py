@@ -7,7 +7,7 @@ from collections import Counter
 from program_helpers import US_EAST
 
 from ftcluster.offline import OfflinePlan, run_offline
-from ftcluster.program.cluster import capacity_strategy
+from ftcluster.program.options import capacity_strategy
 from ftcluster.spec import Capacity, load_spec
 
 US_EAST_TYPES = {
@@ -28,7 +28,7 @@ US_EAST_TYPES = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
     "aws:iam/rolePolicy:RolePolicy": 1,
     "aws:iam/instanceProfile:InstanceProfile": 1,
-    "aws:cloudwatch/logGroup:LogGroup": 1,
+    "aws:cloudwatch/logGroup:LogGroup": 2,  # containers + Container Insights
     "aws:s3/bucket:Bucket": 1,
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
@@ -52,7 +52,7 @@ EU_WEST_TYPES = {  # existing VPC and bucket, no fleet, no auto scaling policies
     "aws:iam/role:Role": 2,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
     "aws:iam/rolePolicy:RolePolicy": 1,
-    "aws:cloudwatch/logGroup:LogGroup": 1,
+    "aws:cloudwatch/logGroup:LogGroup": 2,
     "aws:ecs/cluster:Cluster": 1,
     "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": 1,
     "aws:ecs/taskDefinition:TaskDefinition": 1,

@@ -10,12 +10,20 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .names import SCALING_TARGET, SPOT_FLEET, TRAINING_SERVICE
-from .options import Counts, ProgramOptions, effective_counts
+from .options import Counts, ProgramOptions, capacity_strategy_changed, effective_counts
 
 if TYPE_CHECKING:
     from ..spec import Spec
 
-__all__ = ["Counts", "ProgramOptions", "build", "effective_counts", "pulumi_program", "scale_targets"]
+__all__ = [
+    "Counts",
+    "ProgramOptions",
+    "build",
+    "capacity_strategy_changed",
+    "effective_counts",
+    "pulumi_program",
+    "scale_targets",
+]
 
 
 def build(spec: Spec, options: ProgramOptions = ProgramOptions()) -> dict[str, Any]:

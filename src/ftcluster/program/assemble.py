@@ -17,7 +17,7 @@ from .context import Context
 from .exports import collect_exports
 from .fleet import build_fleet
 from .iam import build_roles
-from .logs import build_log_group
+from .logs import build_log_groups
 from .names import names_for
 from .network import build_network
 from .options import ProgramOptions, effective_counts
@@ -49,10 +49,11 @@ def build(spec: Spec, options: ProgramOptions = ProgramOptions()) -> dict[str, A
     )
     network = build_network(ctx)
     security_group = build_security_group(ctx, network)
-    log_group = build_log_group(ctx)
+    log_groups = build_log_groups(ctx)
+    log_group = log_groups.containers
     checkpoints = build_checkpoints(ctx)
-    roles = build_roles(ctx, checkpoints.bucket)
-    cluster = build_cluster(ctx)
+    roles = build_roles(ctx, checkpoints)
+    cluster = build_cluster(ctx, log_groups)
     training = build_training_service(ctx, cluster, network, security_group, roles, log_group, checkpoints)
     build_scaling(ctx, cluster, training)
     fleet = build_fleet(ctx, cluster, network, security_group, roles)

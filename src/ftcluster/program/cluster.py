@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import gcd
 
 import pulumi_aws as aws
 
-from ..spec import Capacity
+from . import names as logical
 from .context import Context
-
-
-def capacity_strategy(capacity: Capacity) -> list[dict[str, object]]:
-    """On-demand base on FARGATE, then tasks split FARGATE : FARGATE_SPOT = (100 - spot) : spot.
-
-    Weights are reduced (75 % -> 1 : 3). FARGATE_SPOT is left out at 0 %; at 100 % FARGATE keeps
-    only its base (weight 0).
-    """
-    spot = capacity.spot_percent
-    on_demand = 100 - spot
-    if spot == 0:
-        return [{"capacity_provider": "FARGATE", "base": capacity.on_demand_base, "weight": 1}]
-    divisor = gcd(on_demand, spot)
-    return [
-        {"capacity_provider": "FARGATE", "base": capacity.on_demand_base, "weight": on_demand // divisor},
-        {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": spot // divisor},
-    ]
+from .logs import LogGroups
+from .options import capacity_strategy
 
 
 @dataclass(frozen=True)
@@ -34,15 +18,17 @@ class Cluster:
     capacity_providers: aws.ecs.ClusterCapacityProviders
 
 
-def build_cluster(ctx: Context) -> Cluster:
+def build_cluster(ctx: Context, log_groups: LogGroups) -> Cluster:
     cluster = aws.ecs.Cluster(
-        "cluster",
+        logical.CLUSTER,
         name=ctx.names.cluster,
         settings=[{"name": "containerInsights", "value": "enabled"}],
-        opts=ctx.opts(),
+        # The Insights log group must exist before ECS first writes to it (else ECS creates its
+        # own, which the stack does not own), and outlive the cluster on destroy.
+        opts=ctx.opts(depends_on=[log_groups.insights]),
     )
     providers = aws.ecs.ClusterCapacityProviders(
-        "cluster-capacity-providers",
+        logical.CLUSTER_CAPACITY_PROVIDERS,
         cluster_name=cluster.name,
         capacity_providers=["FARGATE", "FARGATE_SPOT"],
         default_capacity_provider_strategies=capacity_strategy(ctx.spec.training.capacity),

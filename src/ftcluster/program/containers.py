@@ -68,4 +68,7 @@ def worker_container(spec: Spec, *, log_group: str, checkpoint_uri: str) -> dict
         container["portMappings"] = [{"containerPort": training.port, "protocol": "tcp"}]
     if workers.gpus > 0:
         container["resourceRequirements"] = [{"type": "GPU", "value": str(workers.gpus)}]
+    # NCCL and PyTorch DataLoader workers exchange data through /dev/shm; Docker gives 64 MiB.
+    # EC2 launch type only: Fargate rejects sharedMemorySize (ECS LinuxParameters API).
+    container["linuxParameters"] = {"sharedMemorySize": workers.shared_memory()}
     return container

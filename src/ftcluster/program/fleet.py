@@ -84,7 +84,7 @@ def build_fleet(
     )
     tags = ctx.cluster_tags(Name=f"{ctx.spec.name}-fleet")
     launch_template = aws.ec2.LaunchTemplate(
-        "fleet-launch-template",
+        logical.LAUNCH_TEMPLATE,
         name=ctx.names.launch_template,
         description=f"ftcluster {ctx.spec.name}: ECS container instances of the Spot Fleet",
         image_id=ami.insecure_value,  # `value` is marked secret by the provider; an AMI id is not
@@ -94,7 +94,10 @@ def build_fleet(
         metadata_options={
             "http_endpoint": "enabled",
             "http_tokens": "required",  # IMDSv2 only
-            "http_put_response_hop_limit": 2,  # the ECS agent runs in a container
+            # One hop: the host and the ECS agent (host network namespace, AWS knowledge center
+            # "ecs-container-ec2-metadata") reach IMDS; a container behind a bridge never gets a
+            # token. awsvpc tasks are blocked by ECS_AWSVPC_BLOCK_IMDS as well.
+            "http_put_response_hop_limit": 1,
             "instance_metadata_tags": "disabled",
         },
         block_device_mappings=[
@@ -118,6 +121,7 @@ def build_fleet(
             # AWS publishes a new AMI every few weeks; following it on every `up` would replace
             # the fleet and all its instances. A newer AMI is taken when the template is replaced.
             ignore_changes=["image_id"],
+            depends_on=network.paths,  # instances boot only once they can reach ECS (network.py)
         ),
     )
     overrides = fleet_overrides(list(fleet.instance_types), network.subnet_ids)
@@ -133,7 +137,9 @@ def build_fleet(
         on_demand_target_capacity=ctx.counts.fleet_on_demand,
         allocation_strategy=fleet.allocation_strategy,
         replace_unhealthy_instances=True,
-        spot_maintenance_strategies={"capacity_rebalance": {"replacement_strategy": "launch"}},
+        # No spot_maintenance_strategies: capacity rebalancing with `launch` starts a replacement
+        # but never terminates the at-risk instance (EC2 API SpotCapacityRebalance), so GPU
+        # instances pile up and bill. Interrupted instances are still replaced (`maintain`).
         instance_interruption_behaviour="terminate",  # Spot draining does not work with hibernate
         terminate_instances_on_delete="true",  # a string in pulumi_aws 7
         wait_for_fulfillment=False,
@@ -148,6 +154,6 @@ def build_fleet(
             }
         ],
         **request_args,
-        opts=ctx.opts(depends_on=[roles.fleet_policy, roles.instance_policy]),
+        opts=ctx.opts(depends_on=[roles.fleet_policy, roles.instance_policy, *network.paths]),
     )
     return Fleet(launch_template, request)

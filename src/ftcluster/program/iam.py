@@ -10,7 +10,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from . import names as logical
 from .context import Context
+from .storage import Checkpoints
 
 ROLE_PATH = "/ftcluster/"
 
@@ -33,20 +35,31 @@ def trust(service: str, condition: dict[str, Any] | None = None) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
-def checkpoint_policy(partition: str, bucket: str, prefix: str) -> str:
-    """Read, write and list under the checkpoint prefix only: no `*` action, no other bucket."""
+def checkpoint_policy(partition: str, bucket: str, prefix: str, *, own_bucket: bool) -> str:
+    """Read and write under the checkpoint prefix only: no `*` action, no other bucket.
+
+    Listing: S3 answers a GET/HEAD of a missing key with 404 only to a caller that may
+    s3:ListBucket, else with 403 (S3 API reference, GetObject/HeadObject permissions), and
+    HeadBucket needs s3:ListBucket too. A listing limited by an s3:prefix condition covers
+    neither, so "resume if a checkpoint exists" would crash on the first run. The bucket
+    ftcluster creates holds checkpoints only: listing it whole is granted. A bucket named in the
+    spec may hold other data: there listing stays limited to the prefix (README says what that
+    means for a missing checkpoint).
+    """
     bucket_arn = f"arn:{partition}:s3:::{bucket}"
+    listing: dict[str, Any] = {
+        "Sid": "ListCheckpoints",
+        "Effect": "Allow",
+        "Action": ["s3:ListBucket", "s3:ListBucketVersions"],
+        "Resource": bucket_arn,
+    }
+    if not own_bucket:
+        listing["Condition"] = {"StringLike": {"s3:prefix": [prefix, f"{prefix}*"]}}
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": "ListCheckpoints",
-                    "Effect": "Allow",
-                    "Action": ["s3:ListBucket", "s3:ListBucketVersions"],
-                    "Resource": bucket_arn,
-                    "Condition": {"StringLike": {"s3:prefix": [prefix, f"{prefix}*"]}},
-                },
+                listing,
                 {
                     "Sid": "FindBucket",
                     "Effect": "Allow",
@@ -72,11 +85,11 @@ def checkpoint_policy(partition: str, bucket: str, prefix: str) -> str:
 
 
 def service_role(
-    ctx: Context, logical: str, *, name: str, purpose: str, service: str, managed_policy: str
+    ctx: Context, resource_name: str, *, name: str, purpose: str, service: str, managed_policy: str
 ) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
-    """A role `service` may assume, with one AWS managed policy attached (`<logical>-policy`)."""
+    """A role `service` may assume, with one AWS managed policy attached."""
     role = aws.iam.Role(
-        logical,
+        resource_name,
         name=name,
         path=ROLE_PATH,
         description=f"ftcluster {ctx.spec.name}: {purpose}",
@@ -84,19 +97,22 @@ def service_role(
         opts=ctx.opts(),
     )
     attachment = aws.iam.RolePolicyAttachment(
-        f"{logical}-policy", role=role.name, policy_arn=ctx.managed_policy(managed_policy), opts=ctx.opts()
+        logical.managed_policy_attachment(resource_name),
+        role=role.name,
+        policy_arn=ctx.managed_policy(managed_policy),
+        opts=ctx.opts(),
     )
     return role, attachment
 
 
-def build_roles(ctx: Context, bucket_name: pulumi.Input[str]) -> Roles:
+def build_roles(ctx: Context, checkpoints: Checkpoints) -> Roles:
     names, spec = ctx.names, ctx.spec
     execution, _ = service_role(
-        ctx, "execution-role", name=names.execution_role, purpose="ECS pulls images and writes logs",
+        ctx, logical.EXECUTION_ROLE, name=names.execution_role, purpose="ECS pulls images and writes logs",
         service="ecs-tasks.amazonaws.com", managed_policy="service-role/AmazonECSTaskExecutionRolePolicy",
     )
     task = aws.iam.Role(
-        "task-role",
+        logical.TASK_ROLE,
         name=names.task_role,
         path=ROLE_PATH,
         description=f"ftcluster {spec.name}: training containers read and write checkpoints",
@@ -113,10 +129,12 @@ def build_roles(ctx: Context, bucket_name: pulumi.Input[str]) -> Roles:
     )
     prefix = spec.training.checkpoints.prefix
     task_policy = aws.iam.RolePolicy(
-        "task-role-checkpoints",
+        logical.TASK_ROLE_POLICY,
         name=names.checkpoint_policy,
         role=task.name,
-        policy=pulumi.Output.from_input(bucket_name).apply(lambda bucket: checkpoint_policy(ctx.partition, bucket, prefix)),
+        policy=pulumi.Output.from_input(checkpoints.bucket).apply(
+            lambda bucket: checkpoint_policy(ctx.partition, bucket, prefix, own_bucket=checkpoints.created)
+        ),
         opts=ctx.opts(),
     )
 
@@ -125,15 +143,15 @@ def build_roles(ctx: Context, bucket_name: pulumi.Input[str]) -> Roles:
         return Roles(execution, task, task_policy, None, None, None, None)
 
     instance_role, instance_policy = service_role(
-        ctx, "instance-role", name=names.instance_role,
+        ctx, logical.INSTANCE_ROLE, name=names.instance_role,
         purpose="Spot Fleet instances register with the ECS cluster",
         service="ec2.amazonaws.com", managed_policy="service-role/AmazonEC2ContainerServiceforEC2Role",
     )
     profile = aws.iam.InstanceProfile(
-        "instance-profile", name=names.instance_profile, path=ROLE_PATH, role=instance_role.name, opts=ctx.opts()
+        logical.INSTANCE_PROFILE, name=names.instance_profile, path=ROLE_PATH, role=instance_role.name, opts=ctx.opts()
     )
     fleet_role, fleet_policy = service_role(
-        ctx, "spot-fleet-role", name=names.fleet_role,
+        ctx, logical.FLEET_ROLE, name=names.fleet_role,
         purpose="Spot Fleet launches, tags and replaces instances",
         service="spotfleet.amazonaws.com", managed_policy="service-role/AmazonEC2SpotFleetTaggingRole",
     )

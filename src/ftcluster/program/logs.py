@@ -1,16 +1,30 @@
-"""Container logs: one CloudWatch log group per cluster, retention from the spec."""
+"""CloudWatch log groups: the containers' own, and the one Container Insights writes to."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi_aws as aws
 
+from . import names as logical
 from .context import Context
 
 
-def build_log_group(ctx: Context) -> aws.cloudwatch.LogGroup:
-    return aws.cloudwatch.LogGroup(
-        "log-group",
-        name=ctx.names.log_group,
-        retention_in_days=ctx.spec.logs.retention_days,
-        opts=ctx.opts(),
+@dataclass(frozen=True)
+class LogGroups:
+    containers: aws.cloudwatch.LogGroup  # awslogs driver of every task
+    insights: aws.cloudwatch.LogGroup  # Container Insights performance events
+
+
+def build_log_groups(ctx: Context) -> LogGroups:
+    retention = ctx.spec.logs.retention_days
+    containers = aws.cloudwatch.LogGroup(
+        logical.LOG_GROUP, name=ctx.names.log_group, retention_in_days=retention, opts=ctx.opts()
     )
+    # Container Insights writes to /aws/ecs/containerinsights/<cluster>/performance and creates
+    # that group itself when missing: untagged, never expiring, and left behind by `destroy`.
+    # Created here, it carries the cluster's tags and retention and goes with the stack.
+    insights = aws.cloudwatch.LogGroup(
+        logical.INSIGHTS_LOG_GROUP, name=ctx.names.insights_log_group, retention_in_days=retention, opts=ctx.opts()
+    )
+    return LogGroups(containers, insights)

@@ -27,11 +27,93 @@ LIMITS = {
     "tag_value": 256,
 }
 
-# Logical (Pulumi) names that other layers address, e.g. `--target` of a scale update.
+# --- logical (Pulumi) names ----------------------------------------------------------------------
+# Every logical name the program registers, in one place. Pulumi keys state by these names, so
+# renaming one replaces that resource on every deployed cluster: never change a value here
+# (tests/program/test_names.py pins the full list of the us-east-1 example).
+
+# Addressed by other layers too, e.g. `--target` of a scale update.
 SCALING_TARGET = "training-scaling"
 TRAINING_SERVICE = "training-service"
 SPOT_FLEET = "spot-fleet"
 CHECKPOINT_BUCKET = "checkpoint-bucket"
+
+# network
+VPC = "vpc"
+INTERNET_GATEWAY = "internet-gateway"
+PUBLIC_ROUTES = "public-routes"
+PUBLIC_DEFAULT_ROUTE = "public-default-route"
+S3_ENDPOINT = "s3-endpoint"
+# security, logs
+SECURITY_GROUP = "tasks-security-group"
+LOG_GROUP = "log-group"
+INSIGHTS_LOG_GROUP = "container-insights-log-group"
+# checkpoints
+CHECKPOINT_OWNERSHIP = "checkpoint-bucket-ownership"
+CHECKPOINT_PUBLIC_ACCESS = "checkpoint-bucket-public-access"
+CHECKPOINT_ENCRYPTION = "checkpoint-bucket-encryption"
+CHECKPOINT_VERSIONING = "checkpoint-bucket-versioning"
+CHECKPOINT_LIFECYCLE = "checkpoint-bucket-lifecycle"
+CHECKPOINT_POLICY = "checkpoint-bucket-policy"
+# iam
+EXECUTION_ROLE = "execution-role"
+TASK_ROLE = "task-role"
+TASK_ROLE_POLICY = "task-role-checkpoints"
+INSTANCE_ROLE = "instance-role"
+INSTANCE_PROFILE = "instance-profile"
+FLEET_ROLE = "spot-fleet-role"
+# compute, fleet
+CLUSTER = "cluster"
+CLUSTER_CAPACITY_PROVIDERS = "cluster-capacity-providers"
+TRAINING_TASK = "training-task"
+LAUNCH_TEMPLATE = "fleet-launch-template"
+WORKERS_TASK = "workers-task"
+WORKERS_SERVICE = "workers-service"
+
+
+def provider(region: str) -> str:
+    return f"aws-{region}"
+
+
+def managed_policy_attachment(role: str) -> str:
+    """The attachment of a role's AWS managed policy, named after the role's logical name."""
+    return f"{role}-policy"
+
+
+def scaling_policy(metric: str) -> str:
+    """Target-tracking policy on `metric` ("cpu", "memory")."""
+    return f"{SCALING_TARGET}-{metric}"
+
+
+# Indexed network resources: index is the AZ's position, starting at 1.
+def public_subnet(index: int) -> str:
+    return f"public-subnet-{index}"
+
+
+def private_subnet(index: int) -> str:
+    return f"private-subnet-{index}"
+
+
+def subnet_routes(subnet: str) -> str:
+    """The route table association of a subnet, named after the subnet's logical name."""
+    return f"{subnet}-routes"
+
+
+def private_routes(index: int) -> str:
+    return f"private-routes-{index}"
+
+
+def private_default_route(index: int) -> str:
+    return f"private-default-route-{index}"
+
+
+def nat_address(index: int) -> str:
+    return f"nat-address-{index}"
+
+
+def nat_gateway(index: int) -> str:
+    return f"nat-gateway-{index}"
+
 
 ACCOUNT_ID_EXAMPLE = "123456789012"  # AWS account ids are always 12 digits
 
@@ -44,6 +126,7 @@ class Names:
     workers_service: str
     workers_family: str
     log_group: str
+    insights_log_group: str  # the name Container Insights writes to; we create it to own it
     security_group: str
     launch_template: str
     execution_role: str
@@ -69,6 +152,7 @@ class Names:
             "workers_service": (self.workers_service, LIMITS["service"]),
             "workers_family": (self.workers_family, LIMITS["family"]),
             "log_group": (self.log_group, LIMITS["log_group"]),
+            "insights_log_group": (self.insights_log_group, LIMITS["log_group"]),
             "security_group": (self.security_group, LIMITS["security_group"]),
             "launch_template": (self.launch_template, LIMITS["launch_template"]),
             "execution_role": (self.execution_role, LIMITS["iam_role"]),
@@ -93,6 +177,8 @@ def names_for(spec: Spec) -> Names:
         workers_service=f"{name}-fleet-workers",
         workers_family=f"{name}-fleet-workers",
         log_group=f"/ftcluster/{name}",
+        # Fixed by AWS (CloudWatch User Guide, "Container Insights structured logs for Amazon ECS").
+        insights_log_group=f"/aws/ecs/containerinsights/{name}/performance",
         security_group=f"{name}-tasks",
         launch_template=f"{name}-fleet",
         execution_role=f"{account_wide}-execution",

@@ -1,4 +1,5 @@
-"""What a run may override in the spec (set by `scale` and `destroy`), and the counts that result.
+"""What a run may override in the spec (set by `scale`, `destroy` and `up`), and what results:
+the counts, and the training service's capacity provider strategy.
 
 Pure Python (no pulumi import), so the engine and the CLI can check a request before any run.
 """
@@ -6,9 +7,10 @@ Pure Python (no pulumi import), so the engine and the CLI can check a request be
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import gcd
 
 from ..errors import UsageError
-from ..spec import Spec
+from ..spec import Capacity, Spec
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,9 @@ class ProgramOptions:
     min_tasks: int | None = None  # replaces spec.autoscaling.min_tasks (`scale --adjust-limits`)
     max_tasks: int | None = None  # replaces spec.autoscaling.max_tasks
     delete_checkpoints: bool = False  # True: the created checkpoint bucket goes with `destroy`
+    # True: this run's UpdateService of the training service starts a new deployment (every task
+    # restarts). The engine sets it only when `capacity_strategy_changed` says so; see there.
+    force_new_deployment: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,3 +92,36 @@ def effective_counts(spec: Spec, options: ProgramOptions = ProgramOptions()) -> 
 def _check_range(what: str, value: int, low: int, high: int) -> None:
     if not low <= value <= high:
         raise UsageError(f"{what} must be between {low} and {high}; got {value}")
+
+
+def capacity_strategy(capacity: Capacity) -> list[dict[str, object]]:
+    """On-demand base on FARGATE, then tasks split FARGATE : FARGATE_SPOT = (100 - spot) : spot.
+
+    Weights are reduced (75 % -> 1 : 3). FARGATE_SPOT is left out at 0 %; at 100 % FARGATE keeps
+    only its base (weight 0).
+    """
+    spot = capacity.spot_percent
+    on_demand = 100 - spot
+    if spot == 0:
+        return [{"capacity_provider": "FARGATE", "base": capacity.on_demand_base, "weight": 1}]
+    divisor = gcd(on_demand, spot)
+    return [
+        {"capacity_provider": "FARGATE", "base": capacity.on_demand_base, "weight": on_demand // divisor},
+        {"capacity_provider": "FARGATE_SPOT", "base": 0, "weight": spot // divisor},
+    ]
+
+
+def capacity_strategy_changed(applied: Spec | None, spec: Spec) -> bool:
+    """Does deploying `spec` change the training service's capacity provider strategy?
+
+    `applied` is the spec recorded at the last `up` (None before the first one). The answer is
+    what `ProgramOptions.force_new_deployment` should be. terraform-provider-aws
+    (internal/service/ecs/service.go) sends ForceNewDeployment=force_new_deployment on *every*
+    UpdateService, so leaving it on restarts all training tasks on any change to the service;
+    but a changed strategy without it is refused (capacityProviderStrategyCustomizeDiff: a
+    replacement of the whole service in older releases, an error in newer ones). So: on only
+    for the run that changes the strategy. A first deployment creates the service: no force.
+    """
+    if applied is None:
+        return False
+    return capacity_strategy(applied.training.capacity) != capacity_strategy(spec.training.capacity)

@@ -7,6 +7,7 @@ from typing import Any
 import pulumi_aws as aws
 
 from ..spec import Spec
+from . import names as logical
 
 # Provider `endpoints` keys (canonical names, pulumi_aws 7 / Terraform AWS provider 6) of every
 # service the program calls, resources and lookups alike.
@@ -34,4 +35,4 @@ def provider_args(spec: Spec) -> dict[str, Any]:
 
 
 def make_provider(spec: Spec) -> aws.Provider:
-    return aws.Provider(f"aws-{spec.region}", **provider_args(spec))
+    return aws.Provider(logical.provider(spec.region), **provider_args(spec))

@@ -45,7 +45,7 @@ def build_scaling(ctx: Context, cluster: Cluster, training: TrainingService) -> 
         )
     policies = [
         aws.appautoscaling.Policy(
-            f"training-scaling-{metric}",
+            logical.scaling_policy(metric),
             name=name,
             policy_type="TargetTrackingScaling",
             # Taken from the target, so each policy waits for it and always names the same service.

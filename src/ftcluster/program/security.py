@@ -4,34 +4,39 @@ from __future__ import annotations
 
 import pulumi_aws as aws
 
+from . import names as logical
 from .context import Context
 from .network import Network
 
+# EC2 accepts only a-zA-Z0-9, spaces and ._-:/()#,@[]+=&;{}!$* in rule descriptions (API
+# IpRange/UserIdGroupPair; terraform-provider-aws internal/service/ec2/validate.go
+# validSecurityGroupRuleDescription): no apostrophes. tests/program/test_aws_names.py checks them.
+PEER_RULE = "all traffic between members of this group (NCCL and Gloo use ephemeral ports)"
+EGRESS_RULE = "all outbound traffic"
+
 
 def build_security_group(ctx: Context, network: Network) -> aws.ec2.SecurityGroup:
-    port = ctx.spec.training.port
-    ingress = []
-    if port is not None:
-        # Workers talk to each other on this port; nothing outside the group may connect.
-        ingress.append(
-            {
-                "description": "training traffic between the cluster's tasks",
-                "protocol": "tcp",
-                "from_port": port,
-                "to_port": port,
-                "self": True,
-            }
-        )
     return aws.ec2.SecurityGroup(
-        "tasks-security-group",
+        logical.SECURITY_GROUP,
         name=ctx.names.security_group,
         description=f"ftcluster {ctx.spec.name}: training tasks and Spot Fleet instances",
         vpc_id=network.vpc_id,
-        ingress=ingress,
+        ingress=[
+            {
+                # Every protocol and port, but only from the group itself. training.port alone is
+                # not enough: NCCL and Gloo open further connections between ranks on ephemeral
+                # ports (NVIDIA/nccl#680), which a single-port rule silently drops.
+                "description": PEER_RULE,
+                "protocol": "-1",
+                "from_port": 0,
+                "to_port": 0,
+                "self": True,
+            }
+        ],
         egress=[
             {
                 # Image pulls, ECS and S3 APIs, package downloads.
-                "description": "all outbound traffic",
+                "description": EGRESS_RULE,
                 "protocol": "-1",
                 "from_port": 0,
                 "to_port": 0,

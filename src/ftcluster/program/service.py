@@ -12,11 +12,12 @@ import pulumi_aws as aws
 
 from ..spec import Spec
 from . import names as logical
-from .cluster import Cluster, capacity_strategy
+from .cluster import Cluster
 from .containers import training_container
 from .context import Context
 from .iam import Roles
 from .network import Network
+from .options import capacity_strategy
 from .storage import Checkpoints
 
 
@@ -50,7 +51,7 @@ def build_training_service(
     training = ctx.spec.training
     containers = container_definitions(ctx.spec, training_container, log_group, checkpoints)
     task_definition = aws.ecs.TaskDefinition(
-        "training-task",
+        logical.TRAINING_TASK,
         family=ctx.names.training_family,
         requires_compatibilities=["FARGATE"],
         network_mode="awsvpc",
@@ -71,24 +72,33 @@ def build_training_service(
         # Only the starting count: from then on the scaling target owns it (see scaling.py).
         desired_count=ctx.counts.tasks,
         capacity_provider_strategies=capacity_strategy(training.capacity),
-        # AWS accepts a changed capacity provider strategy only together with a new deployment.
-        force_new_deployment=True,
+        # Only for the run that changes the strategy (AWS takes a new strategy only with a new
+        # deployment); on any other update it would restart every task. See options.py.
+        force_new_deployment=ctx.options.force_new_deployment,
         network_configuration={
             "subnets": network.subnet_ids,
             "security_groups": [security_group.id],
             "assign_public_ip": network.assign_public_ip,
         },
+        # The ranks form one job of `desired` members: a deployment must never run more (the
+        # default 200 % would start a second full set beside the first). Maximum 100 % leaves
+        # ECS no room to start a new task first, so it may stop old ones first (minimum 0 %):
+        # the whole job restarts, each task with its stop timeout to checkpoint.
+        deployment_maximum_percent=100,
+        deployment_minimum_healthy_percent=0,
         deployment_circuit_breaker={"enable": True, "rollback": True},
-        availability_zone_rebalancing="ENABLED",
+        # Rebalancing stops running tasks in an over-full AZ to start them elsewhere: a running
+        # rank killed for placement's sake. Spreading happens at placement time anyway.
+        availability_zone_rebalancing="DISABLED",
         propagate_tags="SERVICE",
         enable_ecs_managed_tags=True,
         wait_for_steady_state=False,
         opts=ctx.opts(
-            # FARGATE_SPOT must be attached to the cluster before a service can use it.
-            depends_on=[cluster.capacity_providers],
-            # Application Auto Scaling sets the live count; `up` must not undo it. This also means
-            # a count change never goes through UpdateService, where force_new_deployment would
-            # restart every running task.
+            # FARGATE_SPOT must be attached to the cluster before a service can use it; the
+            # network paths must exist before tasks pull images and outlive them on destroy.
+            depends_on=[cluster.capacity_providers, *network.paths],
+            # Application Auto Scaling sets the live count; `up` must not undo it. A count change
+            # thus never goes through UpdateService (no deployment, no restarted task).
             ignore_changes=["desired_count"],
         ),
     )

@@ -61,13 +61,13 @@ def build_checkpoints(ctx: Context) -> Checkpoints:
         opts=kept(),
     )
     ownership = aws.s3.BucketOwnershipControls(
-        "checkpoint-bucket-ownership",
+        logical.CHECKPOINT_OWNERSHIP,
         bucket=bucket.id,
         rule={"object_ownership": "BucketOwnerEnforced"},  # no ACLs: the policy decides access
         opts=kept(),
     )
     public_block = aws.s3.BucketPublicAccessBlock(
-        "checkpoint-bucket-public-access",
+        logical.CHECKPOINT_PUBLIC_ACCESS,
         bucket=bucket.id,
         block_public_acls=True,
         block_public_policy=True,
@@ -76,20 +76,20 @@ def build_checkpoints(ctx: Context) -> Checkpoints:
         opts=kept(),
     )
     aws.s3.BucketServerSideEncryptionConfiguration(
-        "checkpoint-bucket-encryption",
+        logical.CHECKPOINT_ENCRYPTION,
         bucket=bucket.id,
         rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
         opts=kept(),
     )
     versioning = aws.s3.BucketVersioning(
-        "checkpoint-bucket-versioning",
+        logical.CHECKPOINT_VERSIONING,
         bucket=bucket.id,
         # An overwritten or deleted checkpoint can be restored until its version expires.
         versioning_configuration={"status": "Enabled"},
         opts=kept(),
     )
     aws.s3.BucketLifecycleConfiguration(
-        "checkpoint-bucket-lifecycle",
+        logical.CHECKPOINT_LIFECYCLE,
         bucket=bucket.id,
         rules=[
             {
@@ -104,7 +104,7 @@ def build_checkpoints(ctx: Context) -> Checkpoints:
         opts=kept(depends_on=[versioning]),  # noncurrent-version rules need versioning first
     )
     aws.s3.BucketPolicy(
-        "checkpoint-bucket-policy",
+        logical.CHECKPOINT_POLICY,
         bucket=bucket.id,
         policy=bucket.bucket.apply(lambda name: tls_only_policy(ctx.partition, name)),
         opts=kept(depends_on=[public_block, ownership]),

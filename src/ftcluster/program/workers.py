@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pulumi_aws as aws
 
+from . import names as logical
 from .cluster import Cluster
 from .containers import worker_container
 from .context import Context
@@ -39,7 +40,7 @@ def build_workers(
         return None
     containers = container_definitions(ctx.spec, worker_container, log_group, checkpoints)
     task_definition = aws.ecs.TaskDefinition(
-        "workers-task",
+        logical.WORKERS_TASK,
         family=ctx.names.workers_family,
         requires_compatibilities=["EC2"],
         network_mode="awsvpc",
@@ -49,7 +50,7 @@ def build_workers(
         opts=ctx.opts(),
     )
     return aws.ecs.Service(
-        "workers-service",
+        logical.WORKERS_SERVICE,
         name=ctx.names.workers_service,
         cluster=cluster.cluster.arn,
         task_definition=task_definition.arn,
@@ -65,6 +66,7 @@ def build_workers(
         propagate_tags="SERVICE",
         enable_ecs_managed_tags=True,
         wait_for_steady_state=False,
-        # Deleted before the fleet, so its tasks stop before their instances are terminated.
-        opts=ctx.opts(depends_on=[fleet.request]),
+        # Deleted before the fleet, so its tasks stop before their instances are terminated, and
+        # before the network paths, so the instances can still report to ECS while they drain.
+        opts=ctx.opts(depends_on=[fleet.request, *network.paths]),
     )

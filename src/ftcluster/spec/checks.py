@@ -75,8 +75,15 @@ def fleet_rules(spec: Spec) -> Found:
         )
     elif fleet.gpu and "ARM64" in architectures.values():
         yield "spot_fleet.gpu", "the GPU ECS-optimized AMI is x86_64 only; use x86_64 GPU instance types"
-    if fleet.workers is not None and fleet.workers.gpus > 0 and not fleet.gpu:
+    workers = fleet.workers
+    if workers is not None and workers.gpus > 0 and not fleet.gpu:
         yield "spot_fleet.workers.gpus", "GPU tasks need the GPU AMI: set spot_fleet.gpu: true"
+    if workers is not None and workers.shared_memory_mib is not None and workers.shared_memory_mib > workers.memory:
+        yield (
+            "spot_fleet.workers.shared_memory_mib",
+            f"must not exceed spot_fleet.workers.memory ({workers.shared_memory_mib} > {workers.memory}): "
+            "/dev/shm is part of the task's memory",
+        )
     subnets = (
         len(spec.network.subnet_ids)
         if isinstance(spec.network, ExistingVpc)

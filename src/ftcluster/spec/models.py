@@ -73,12 +73,20 @@ def _tag_key(key: str) -> str | None:
     return aws_rules.check_tag_key(key)
 
 
+# ftcluster's own tags on one resource: `ftcluster:cluster` (everywhere, provider default tags)
+# plus `Name` and `ftcluster:tier` (subnets, program/network.py). The provider sends default and
+# resource tags together, so the user's share of AWS's 50 per resource is what remains.
+OWN_TAGS = ("ftcluster:cluster", "Name", "ftcluster:tier")
+MAX_USER_TAGS = aws_rules.MAX_TAGS - len(OWN_TAGS)
+
+
 def _tag_count(tags: dict[str, str]) -> str | None:
-    if len(tags) <= aws_rules.MAX_TAGS - 1:
+    if len(tags) <= MAX_USER_TAGS:
         return None
+    own = ", ".join(f"`{tag}`" for tag in OWN_TAGS)
     return (
-        f"at most {aws_rules.MAX_TAGS - 1} tags (AWS allows {aws_rules.MAX_TAGS} per resource and "
-        f"ftcluster adds `ftcluster:cluster`); got {len(tags)}"
+        f"at most {MAX_USER_TAGS} tags (AWS allows {aws_rules.MAX_TAGS} per resource and "
+        f"ftcluster adds up to {len(OWN_TAGS)} of its own: {own}); got {len(tags)}"
     )
 
 
@@ -286,6 +294,19 @@ class FleetWorkers(Model):
     gpus: int = Field(0, ge=0, le=16, description="GPUs per task (needs `spot_fleet.gpu: true`).")
     cpu: int | None = Field(None, ge=128, le=196608, description="CPU units per task; unset: no reservation.")
     memory: int = Field(4096, ge=128, le=3_145_728, description="MiB per task (hard limit).")
+    shared_memory_mib: int | None = Field(
+        None,
+        ge=1,
+        le=3_145_728,
+        description="Size of /dev/shm per task in MiB (NCCL, PyTorch DataLoader workers); "
+        "at most `memory`. Unset: half of `memory`.",
+    )
+
+    def shared_memory(self) -> int:
+        """MiB of /dev/shm. Docker's own default (64 MiB) stalls NCCL and DataLoader workers;
+        half the task's memory leaves the other half to the process (tmpfs pages count
+        against the container's memory limit)."""
+        return self.shared_memory_mib if self.shared_memory_mib is not None else self.memory // 2
 
 
 class SpotFleet(Model):
