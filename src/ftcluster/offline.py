@@ -189,6 +189,7 @@ def _monitor_class() -> type:
                         "protect": bool(request.protect),
                         "ignoreChanges": list(request.ignoreChanges),
                         "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+                        "importId": request.importId or None,
                     }
                 )
             return response
@@ -252,6 +253,7 @@ def _planned(monitor: Any) -> list[PlannedResource]:
             "protect": record["protect"],
             "ignoreChanges": record["ignoreChanges"],
             "deleteBeforeReplace": record["deleteBeforeReplace"],
+            "importId": record["importId"],
         }
         state = registered[record["urn"]].state
         resources.append(

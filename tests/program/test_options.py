@@ -118,3 +118,16 @@ def test_the_capacity_check_needs_no_pulumi() -> None:
         "assert 'pulumi' not in sys.modules and 'pulumi_aws' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_an_existing_container_insights_log_group_is_imported_for_one_run(plan_for) -> None:
+    from program_helpers import MINIMAL
+
+    from ftcluster.program import ProgramOptions
+
+    usual = plan_for(MINIMAL).by_name("container-insights-log-group")
+    adopted = plan_for(MINIMAL, ProgramOptions(adopt_insights_log_group=True)).by_name("container-insights-log-group")
+    assert usual.options["importId"] is None and "retentionInDays" not in usual.options["ignoreChanges"]
+    assert adopted.options["importId"] == "/aws/ecs/containerinsights/demo/performance"
+    # an import must match what ECS made (never expiring, untagged); the next run sets them
+    assert set(adopted.options["ignoreChanges"]) == {"retentionInDays", "tags"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import FtclusterError
@@ -16,6 +16,7 @@ from ..spec import Spec
 from .failures import ACTIONS, Diagnostics
 from .interrupts import run_interruptible
 from .pending import check_after_refresh, hard_stop_advice, show_run_warnings
+from ..program.options import ProgramOptions
 from .scale import SPEC_KEY, Overrides, UpPlan, deployed_values, plan_scale, plan_up, recorded_spec, spec_config
 from .session import Session
 from .urns import type_and_name
@@ -39,6 +40,7 @@ def _run(session: Session, operation: str, retry: str, call: Callable[[Callable[
     warnings.filterwarnings("ignore", message="Error in event stream", category=UserWarning)
     diagnostics = Diagnostics()
     what = f"{ACTIONS.get(operation, operation)} of {session.label}"
+    session.forget_state()  # the run changes it; checks after it read it again
     try:
         with session.translated(operation, retry, diagnostics):
             return run_interruptible(
@@ -49,13 +51,14 @@ def _run(session: Session, operation: str, retry: str, call: Callable[[Callable[
                     "(press Ctrl-C again to stop at once)"),
             )
     finally:
+        session.forget_state()
         show_run_warnings(diagnostics.warnings, notify)
 
 
-def _program(spec: Spec, overrides: Overrides, *, delete_checkpoints: bool = False) -> Callable[[], None]:
+def _program(spec: Spec, options: ProgramOptions) -> Callable[[], None]:
     from ..program import pulumi_program
 
-    return pulumi_program(spec, overrides.options(delete_checkpoints=delete_checkpoints))
+    return pulumi_program(spec, options)
 
 
 def _no_program() -> None:
@@ -89,13 +92,41 @@ def _save_config(session: Session, spec: Spec, overrides: Overrides) -> None:
 
 
 def plan(session: Session, spec: Spec) -> UpPlan:
-    return plan_up(spec, applied_spec(session), Overrides.from_config(session.config))
+    """Which scale values stay, whether the training service must redeploy, and what to adopt."""
+    from ..program import capacity_strategy_changed
+
+    applied = applied_spec(session)
+    return replace(plan_up(spec, applied, Overrides.from_config(session.config)),
+                   force_new_deployment=capacity_strategy_changed(applied, spec),
+                   adopt_insights_log_group=_insights_log_group_to_adopt(session, spec))
+
+
+def _insights_log_group_to_adopt(session: Session, spec: Spec) -> bool:
+    """Container Insights creates its log group itself when the stack does not (clusters deployed before
+    the stack owned it): then the stack takes it over (a Pulumi import) instead of failing to create it."""
+    from ..aws import AwsError, AwsSession, aws_call
+    from ..program.names import INSIGHTS_LOG_GROUP, names_for
+
+    if _urns(session, lambda r: type_and_name(r["urn"])[1] == INSIGHTS_LOG_GROUP):
+        return False
+    name = names_for(spec).insights_log_group
+    try:
+        with aws_call(f"looking for log group {name}"):
+            found = AwsSession(spec.region, spec.endpoint_url).client("logs").describe_log_groups(
+                logGroupNamePrefix=name).get("logGroups", [])
+    except AwsError as err:
+        if err.kind in ("credentials", "unreachable"):
+            raise
+        session.notify(f"could not check whether {name} exists ({err.message}); if it does, `up` fails to "
+                       "create it: delete it or give the identity logs:DescribeLogGroups")
+        return False
+    return any(group.get("logGroupName") == name for group in found)
 
 
 def preview(session: Session, spec: Spec, up_plan: UpPlan, *, on_event: OnEvent, notify: Notify) -> dict[str, int]:
     """Change counts by operation ("create", "update", "same", ...)."""
     result = _run(session, "preview", "ftcluster preview SPEC",
-                  lambda handle: session.stack.preview(program=_program(spec, up_plan.overrides), on_event=handle,
+                  lambda handle: session.stack.preview(program=_program(spec, up_plan.options()), on_event=handle,
                                                        color="never"),
                   on_event, notify)
     return {getattr(op, "value", op): count for op, count in result.change_summary.items()}
@@ -108,7 +139,7 @@ def up(session: Session, spec: Spec, up_plan: UpPlan, *, on_event: OnEvent, noti
     Returns the stack outputs and what the update did (counts by operation)."""
     _save_config(session, spec, up_plan.overrides)
     result = _run(session, "update", retry,
-                  lambda handle: session.stack.up(program=_program(spec, up_plan.overrides), on_event=handle,
+                  lambda handle: session.stack.up(program=_program(spec, up_plan.options()), on_event=handle,
                                                   color="never", suppress_progress=True),
                   on_event, notify)
     return plain_outputs(result.outputs), dict(result.summary.resource_changes or {})
@@ -156,9 +187,7 @@ def _require_applied(session: Session) -> Spec:
 
 
 def _urns(session: Session, wanted: Callable[[dict[str, Any]], bool]) -> list[str]:
-    with session.translated("read", "ftcluster outputs"):
-        deployment = session.stack.export_stack().deployment or {}
-    return [r["urn"] for r in deployment.get("resources", []) if wanted(r)]
+    return [r["urn"] for r in session.deployment().get("resources", []) if wanted(r)]
 
 
 def plan_scale_change(session: Session, *, tasks: int | None, instances: int | None, adjust_limits: bool,
@@ -182,7 +211,7 @@ def apply_scale(session: Session, change: ScaleChange, *, on_event: OnEvent, not
     _save_config(session, change.spec, change.overrides)
 
     def apply(handle: Callable[[Any], None]) -> Any:
-        return session.stack.up(program=_program(change.spec, change.overrides), target=change.targets,
+        return session.stack.up(program=_program(change.spec, change.overrides.options()), target=change.targets,
                                 on_event=handle, color="never", suppress_progress=True)
 
     result = _run(session, "scale", f"ftcluster scale --cluster {session.stack_name} ...", apply, on_event, notify)
@@ -213,10 +242,10 @@ def destroy(session: Session, *, delete_checkpoints: bool, keep_stack: bool, on_
                                      hint="delete the bucket in the S3 console after destroy")
             notify(f"letting go of the checkpoint bucket: {len(kept)} resource(s) lose their keep-on-destroy flag")
             _run(session, "update", retry,
-                 lambda handle: session.stack.up(program=_program(spec, overrides, delete_checkpoints=True),
+                 lambda handle: session.stack.up(program=_program(spec, overrides.options(delete_checkpoints=True)),
                                                  target=kept, on_event=handle, color="never", suppress_progress=True),
                  on_event, notify)
-    program = _program(spec, overrides) if spec is not None else _no_program
+    program = _program(spec, overrides.options()) if spec is not None else _no_program
     result = _run(session, "destroy", retry,
                   lambda handle: session.stack.destroy(program=program, on_event=handle, color="never",
                                                        suppress_progress=True),
@@ -231,7 +260,7 @@ def destroy(session: Session, *, delete_checkpoints: bool, keep_stack: bool, on_
 
 def refresh(session: Session, *, clear_pending_creates: bool, on_event: OnEvent, notify: Notify) -> dict[str, int]:
     spec = applied_spec(session)
-    program = _program(spec, Overrides.from_config(session.config)) if spec is not None else _no_program
+    program = _program(spec, Overrides.from_config(session.config).options()) if spec is not None else _no_program
     result = _run(session, "refresh", f"ftcluster refresh --cluster {session.stack_name}",
                   lambda handle: session.stack.refresh(program=program, on_event=handle, color="never",
                                                        clear_pending_creates=clear_pending_creates or None,

@@ -32,10 +32,8 @@ class PendingOperation:
 
 def pending_operations(session: Any) -> list[PendingOperation]:
     """From the exported stack (`pulumi stack export`), which needs no lock."""
-    with session.translated("read", "ftcluster outputs"):
-        deployment = session.stack.export_stack().deployment or {}
     found = []
-    for operation in deployment.get("pending_operations") or []:
+    for operation in session.deployment().get("pending_operations") or []:
         resource = operation.get("resource") or {}
         type_, name = type_and_name(str(resource.get("urn", "")))
         found.append(PendingOperation(str(resource.get("type") or type_), name, str(operation.get("type", "?"))))
@@ -82,6 +80,7 @@ def check_after_refresh(session: Any) -> None:
 def hard_stop_advice(session: Any) -> str:
     """What to do after a second Ctrl-C: Pulumi normally still released the lock (its deferred unlock
     runs, pkg/backend/cancellation_scope.go), but the operations in flight stay pending."""
+    session.forget_state()
     folder = session.lock_folder()
     locked = folder is not None and folder.is_dir() and any(folder.glob("*.json"))
     release = (f"release the stack lock with `ftcluster cancel --cluster {session.stack_name}` "

@@ -111,6 +111,12 @@ def scale_view(spec: Spec | None, outputs: Mapping[str, Any]) -> dict[str, dict[
 class UpPlan:
     overrides: Overrides  # what stays in force for this `up`
     notes: tuple[str, ...]
+    force_new_deployment: bool = False  # the training service's capacity strategy changes: redeploy it
+    adopt_insights_log_group: bool = False  # Container Insights' own log group exists: import it
+
+    def options(self) -> ProgramOptions:
+        return ProgramOptions(**self.overrides.items(), force_new_deployment=self.force_new_deployment,
+                              adopt_insights_log_group=self.adopt_insights_log_group)
 
 
 def plan_up(spec: Spec, applied: Spec | None, overrides: Overrides) -> UpPlan:

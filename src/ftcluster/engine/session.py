@@ -34,6 +34,7 @@ class Session:
     config: dict[str, str] = field(default_factory=dict)
     stack: Any = None  # pulumi.automation.Stack, once selected
     notify: Notify = field(default=lambda message: None)
+    _exported: dict[str, Any] | None = field(default=None, repr=False)  # the state, until the next run changes it
 
     @property
     def stack_name(self) -> str:
@@ -46,6 +47,17 @@ class Session:
 
     def lock_folder(self) -> Path | None:
         return lock_folder(self.settings.backend_url, self.stack_name)
+
+    def deployment(self) -> dict[str, Any]:
+        """The stack's state as `pulumi stack export` gives it (resources, pending operations), read once per
+        state: every check before a run shares one export; `forget_state` after a run."""
+        if self._exported is None:
+            with self.translated("read", "ftcluster outputs"):
+                self._exported = self.stack.export_stack().deployment or {}
+        return self._exported
+
+    def forget_state(self) -> None:
+        self._exported = None
 
     def context(self, operation: str, retry: str) -> StackContext:
         return StackContext(self.label, self.stack_name, operation, self.lock_folder(), retry)

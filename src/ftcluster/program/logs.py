@@ -24,7 +24,13 @@ def build_log_groups(ctx: Context) -> LogGroups:
     # Container Insights writes to /aws/ecs/containerinsights/<cluster>/performance and creates
     # that group itself when missing: untagged, never expiring, and left behind by `destroy`.
     # Created here, it carries the cluster's tags and retention and goes with the stack.
+    adopt = {}
+    if ctx.options.adopt_insights_log_group:
+        # An import must match what exists (never-expiring, untagged): ignored for this one run, the
+        # next `up` then sets the retention and tags.
+        adopt = {"import_": ctx.names.insights_log_group, "ignore_changes": ["retentionInDays", "tags"]}
     insights = aws.cloudwatch.LogGroup(
-        logical.INSIGHTS_LOG_GROUP, name=ctx.names.insights_log_group, retention_in_days=retention, opts=ctx.opts()
+        logical.INSIGHTS_LOG_GROUP, name=ctx.names.insights_log_group, retention_in_days=retention,
+        opts=ctx.opts(**adopt),
     )
     return LogGroups(containers, insights)

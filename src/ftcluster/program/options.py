@@ -25,6 +25,9 @@ class ProgramOptions:
     # True: this run's UpdateService of the training service starts a new deployment (every task
     # restarts). The engine sets it only when `capacity_strategy_changed` says so; see there.
     force_new_deployment: bool = False
+    # True: Container Insights already made its log group (a cluster deployed before the stack owned it):
+    # this run imports it instead of creating it
+    adopt_insights_log_group: bool = False
 
 
 @dataclass(frozen=True)

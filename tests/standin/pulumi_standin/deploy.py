@@ -45,6 +45,7 @@ class Options:
     ignore_changes: list[str] = field(default_factory=list)
     replace_on_changes: list[str] = field(default_factory=list)
     delete_before_replace: bool | None = None  # None: the provider decides (the aws provider: create first)
+    import_id: str = ""  # the `import` option: adopt the existing resource with this id instead of creating it
 
 
 def installed_plugins(folder: Path) -> set[str]:
@@ -205,7 +206,8 @@ class Deployment:
                 return urn, old.get("id", ""), old.get("outputs", {})
             keys: list[str] = []
             if old is None:
-                op, diffs = "create", []
+                # pkg/resource/deploy/step_generator.go: a new resource with an import id is an ImportStep
+                op, diffs = ("import" if options.import_id else "create"), []
             else:
                 inputs = schema.apply_ignore_changes(inputs, old["inputs"], options.ignore_changes)
                 diffs = sorted(k for k in set(inputs) | set(old["inputs"]) if inputs.get(k) != old["inputs"].get(k))
@@ -215,9 +217,11 @@ class Deployment:
                         "inputs": inputs, "dependencies": dependencies, "retainOnDelete": options.retain_on_delete,
                         "protect": options.protect}
             region = self.provider_regions.get(provider_ref, self.default_region())
-            if op in ("create", "replace"):
+            if op in ("create", "replace", "import"):
                 resource_id, outputs = ("", inputs) if self.dry_run else provider.create_outputs(
                     type_, urn, name, inputs, region, previous=old)
+                if op == "import":
+                    resource_id = outputs["id"] = options.import_id
             elif op == "update":
                 resource_id, outputs = old["id"], provider.update_outputs(type_, old["outputs"], inputs)
             else:
@@ -231,7 +235,7 @@ class Deployment:
             else:
                 self._step(op, urn, type_, old, resource, diffs)
             self.new[urn] = resource
-            if not self.dry_run and custom and op in ("create", "replace"):
+            if not self.dry_run and custom and op in ("create", "replace", "import"):
                 self.cloud[urn] = {"type": type_, "id": resource_id, "arn": outputs.get("arn", ""), "retained": False}
             return urn, resource_id, outputs
 

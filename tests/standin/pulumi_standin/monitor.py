@@ -51,6 +51,7 @@ class ResourceMonitor(resource_pb2_grpc.ResourceMonitorServicer):
                 retain_on_delete=request.retainOnDelete, protect=request.protect,
                 ignore_changes=list(request.ignoreChanges), replace_on_changes=list(request.replaceOnChanges),
                 delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
+                import_id=request.importId,
             )
             urn, resource_id, outputs = self.deployment.register(
                 request.type, request.name, request.parent, request.custom, _dict(request.object),
