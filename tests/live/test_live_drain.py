@@ -67,3 +67,20 @@ def test_drain_and_terminate_exactly_the_chosen_instances(live_aws: str) -> None
     found = ec2.describe_instances(InstanceIds=instances)["Reservations"]
     state = {i["InstanceId"]: i["State"]["Name"] for r in found for i in r["Instances"]}
     assert {i for i, s in state.items() if s != "running"} == {m.instance_id for m in leavers}
+
+
+def test_a_smaller_fleet_drains_exactly_the_surplus(live_aws: str) -> None:
+    from ftcluster.engine.drain import drain_for_smaller_fleet
+
+    seeder = Seeder("shrink").network().cluster()
+    instances = seeder.fleet(3)
+    seeder.join(instances)
+    aws = AwsSession("us-east-1")
+    leaving, left = drain_for_smaller_fleet(aws, "shrink", seeder.fleet_id, 1, 0)
+    assert len(leaving) == 2 and left == 0
+    ecs = boto3.client("ecs", region_name="us-east-1")
+    arns = ecs.list_container_instances(cluster="shrink")["containerInstanceArns"]
+    statuses = sorted(i["status"] for i in
+                      ecs.describe_container_instances(cluster="shrink", containerInstances=arns)["containerInstances"])
+    assert statuses == ["ACTIVE", "DRAINING", "DRAINING"]
+    assert drain_for_smaller_fleet(aws, "shrink", seeder.fleet_id, 3, 0) == ([], 0)  # nothing to drain

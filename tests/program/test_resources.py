@@ -445,3 +445,9 @@ def test_every_contract_export_is_present(us_east: OfflinePlan, eu_west: Offline
     assert (us_east.exports["desired_tasks"], us_east.exports["fleet_target_capacity"]) == (6, 4)
     assert us_east.exports["log_group"] == "/ftcluster/llm-pretrain"
     assert eu_west.exports["workers_service_name"] is None and eu_west.exports["autoscaling_min"] is None
+
+
+def test_a_lower_fleet_target_terminates_nothing_by_itself(us_east: OfflinePlan) -> None:
+    # `scale` drains and terminates the instances it chose (engine/drain.py); the fleet must not pick its own
+    (fleet,) = us_east.of_type("aws:ec2/spotFleetRequest:SpotFleetRequest")
+    assert fleet.inputs["excessCapacityTerminationPolicy"] == "NoTermination"

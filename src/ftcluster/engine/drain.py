@@ -100,3 +100,16 @@ def terminate(aws: AwsSession, leavers: Sequence[FleetMember]) -> None:
     with aws_call("terminating the drained fleet instances"):
         for batch in chunks(ids, 1000):
             aws.client("ec2").terminate_instances(InstanceIds=batch)
+
+
+def drain_for_smaller_fleet(aws: AwsSession, cluster: str, fleet_id: str, capacity: int, on_demand_target: int, *,
+                            on_progress: Callable[[int], None] = lambda left: None,
+                            timeout: float = DRAIN_TIMEOUT_SECONDS) -> tuple[list[FleetMember], int]:
+    """Drain as many instances as a target of `capacity` leaves over; (those instances, tasks still on them)."""
+    members = fleet_members(aws, cluster, fleet_id)
+    leaving = choose_leavers(members, len(members) - capacity, on_demand_target)
+    if not leaving:
+        return [], 0
+    start_draining(aws, cluster, leaving)
+    left = wait_until_idle(lambda: tasks_left(aws, cluster, leaving), on_progress=on_progress, timeout=timeout)
+    return leaving, left

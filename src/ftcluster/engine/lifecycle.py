@@ -227,10 +227,46 @@ def scale(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str
             "scale", session.label, f"scale {session.label} down ({lower})?",
             warning="tasks that stop get their stop timeout to save a checkpoint; work since then is lost",
         ))
+    leavers = _drain_leaving_instances(session, change, hooks)
     with hooks.progress(f"scaling {session.label}") as on_event:
         changes = ops.apply_scale(session, change, on_event=on_event, notify=hooks.notify)
+    if leavers:
+        from .drain import terminate
+
+        terminate(leavers.aws, leavers.members)
+        hooks.notify(f"terminated the drained instances {', '.join(m.instance_id for m in leavers.members)}")
     pinned = change.spec.autoscaling is not None and change.overrides.tasks is not None
     return Scaled(session.label, session.stack_name, change.before, change.after, changes, pinned)
+
+
+@dataclass(frozen=True)
+class _Leavers:
+    aws: Any  # ftcluster.aws.AwsSession
+    members: list[Any]  # engine.drain.FleetMember
+
+
+def _drain_leaving_instances(session: Session, change: ops.ScaleChange, hooks: Hooks) -> _Leavers | None:
+    """A smaller Spot Fleet: drain the instances that go before the target drops (see engine/drain.py)."""
+    before, after = change.before["fleet_capacity"], change.after["fleet_capacity"]
+    fleet = change.spec.spot_fleet
+    if before is None or after is None or after >= before or fleet is None:
+        return None
+    from ..aws import AwsSession
+    from . import drain
+
+    outputs = ops.outputs(session)
+    cluster, fleet_id = str(outputs.get("cluster_name") or ""), str(outputs.get("spot_fleet_request_id") or "")
+    aws = AwsSession(change.spec.region, change.spec.endpoint_url)
+    with hooks.stage(f"draining the instances {session.label} loses") as update:
+        leaving, left = drain.drain_for_smaller_fleet(
+            aws, cluster, fleet_id, after, fleet.on_demand_capacity,
+            on_progress=lambda n: update(f"draining the instances {session.label} loses: {n} task(s) still on them"))
+    if not leaving:
+        return None
+    if left:
+        hooks.notify(f"{left} task(s) were still on the draining instances after {drain.DRAIN_TIMEOUT_SECONDS // 60} "
+                     "minutes; they stop with the instances")
+    return _Leavers(aws, leaving)
 
 
 # --- destroy -------------------------------------------------------------------------------------------

@@ -142,6 +142,9 @@ def build_fleet(
         # instances pile up and bill. Interrupted instances are still replaced (`maintain`).
         instance_interruption_behaviour="terminate",  # Spot draining does not work with hibernate
         terminate_instances_on_delete="true",  # a string in pulumi_aws 7
+        # A lower target terminates nothing by itself: `ftcluster scale` drains the instances it picks
+        # and terminates exactly those (engine/drain.py), instead of the fleet killing busy ones.
+        excess_capacity_termination_policy="NoTermination",
         wait_for_fulfillment=False,
         launch_template_configs=[
             {
