@@ -127,6 +127,15 @@ class StackNotFound(StackError):
         )
 
 
+class PendingOperations(StackError):
+    """An interrupted run left creations unfinished; `operations` describe them (type, name, what was done)."""
+
+    def __init__(self, message: str, *, cluster: str, stack: str, operation: str, operations: Sequence[str],
+                 hint: str) -> None:
+        super().__init__(message, cluster=cluster, stack=stack, operation=operation, hint=hint)
+        self.operations = tuple(operations)
+
+
 class PreflightFailed(FtclusterError):
     """Preflight checks failed; `checks` are their titles."""
 

@@ -9,7 +9,7 @@ import socket
 from pathlib import Path
 
 from pulumi.automation import EngineEvent
-from pulumi.automation.errors import CommandError, ConcurrentUpdateError
+from pulumi.automation.errors import CommandError, ConcurrentUpdateError, StackNotFoundError
 from pulumi.automation._cmd import CommandResult
 from rich.console import Console
 
@@ -146,3 +146,22 @@ def test_without_diagnostic_events_the_errors_come_from_the_diagnostics_on_stdou
     assert translate(err, context, Diagnostics()).message == (
         "the update of cluster x (eu-west-1) failed:\n  aws:ecs:Service training-service: 1 error occurred:\n"
         "    * creating ECS Service (x): InvalidParameterException: no capacity provider")
+
+
+def test_stack_errors_carry_the_stack_and_the_failed_resources(tmp_path: Path) -> None:
+    from ftcluster.errors import ResourceFailure, StackError, StackLocked, StackNotFound
+
+    context = StackContext("x (eu-west-1)", "x-eu-west-1", "update", tmp_path, "ftcluster up x.yaml")
+    (tmp_path / "a.json").write_text(json.dumps({"pid": 1, "username": "bob", "hostname": "elsewhere",
+                                                 "timestamp": "T"}))
+    locked = translate(command_error("error: the stack is currently locked by 1 lock(s)", ConcurrentUpdateError),
+                       context, None)
+    assert isinstance(locked, StackLocked) and locked.stack == "x-eu-west-1" and locked.holder.startswith("bob@")
+    missing = translate(command_error("error: no stack named 'x-eu-west-1' found", StackNotFoundError), context, None)
+    assert isinstance(missing, StackNotFound) and (missing.cluster, missing.operation) == ("x (eu-west-1)", "update")
+    diagnostics = Diagnostics()
+    for item in run_of_events():
+        diagnostics(item)
+    failed = translate(command_error("error: update failed"), context, diagnostics)
+    assert isinstance(failed, StackError) and failed.failures == (
+        ResourceFailure("aws:ecs/service:Service", "training-service", ("InvalidParameterException: bad\nmore",)),)

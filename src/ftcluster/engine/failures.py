@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import FtclusterError
+from ..errors import FtclusterError, ResourceFailure, StackError, StackLocked, StackNotFound
 from .urns import type_and_name
 
 MAX_MESSAGE_LINES = 6
@@ -40,6 +40,12 @@ class Diagnostics:
                 urn = event.res_op_failed_event.metadata.urn
                 if urn not in self.failed:
                     self.failed.append(urn)
+
+    def failures(self) -> list[ResourceFailure]:
+        """The failed resources with their messages, as data for StackError."""
+        with self._lock:
+            found = [(urn, tuple(self.errors.get(urn) or ())) for urn in self.failed]
+        return [ResourceFailure(*type_and_name(urn), messages) for urn, messages in found]
 
     def describe(self) -> list[str]:
         """One readable line (or a few) per failing resource, then errors of the run itself."""
@@ -159,24 +165,16 @@ def _details(err: Exception, diagnostics: Diagnostics | None) -> list[str]:
 def translate(err: Exception, context: StackContext, diagnostics: Diagnostics | None) -> FtclusterError:
     from pulumi.automation import errors as auto_errors
 
+    where = {"cluster": context.cluster, "stack": context.stack, "operation": context.operation}
     if isinstance(err, auto_errors.ConcurrentUpdateError):
-        holder = lock_holder(context.lock_folder)
-        who = f" (lock held by {holder})" if holder else ""
-        return FtclusterError(
-            f"cluster {context.cluster} is being changed by another ftcluster or pulumi run{who}",
-            hint=f"wait for it to finish; if that run is gone, release its lock with "
-                 f"`ftcluster cancel --cluster {context.stack}`, then `ftcluster refresh --cluster {context.stack}`",
-        )
+        return StackLocked(**where, holder=lock_holder(context.lock_folder))
     if isinstance(err, auto_errors.StackNotFoundError):
-        return FtclusterError(
-            f"no cluster {context.cluster} in the state backend (looked for stack {context.stack})",
-            hint="create it with `ftcluster up SPEC`, or see what exists with `ftcluster list`",
-        )
+        return StackNotFound(**where)
     if isinstance(err, auto_errors.InlineSourceRuntimeError):
         detail = _details(err, diagnostics)
-        return FtclusterError(
+        return StackError(
             "the ftcluster program failed while declaring resources:\n  " + "\n  ".join(
-                detail or [command_error_message(err)]),
+                detail or [command_error_message(err)]), **where,
             hint="this is a bug in ftcluster unless the message names your spec; run with --debug and report it",
         )
     if isinstance(err, auto_errors.CommandError):
@@ -193,7 +191,7 @@ def translate(err: Exception, context: StackContext, diagnostics: Diagnostics | 
                     "or set PULUMI_ACCESS_TOKEN")
         elif context.operation in ("update", "scale", "destroy", "refresh"):
             hint = f"resources that finished are recorded in the state; fix the cause and run `{context.retry}` again"
-        return FtclusterError(message, hint=hint)
+        return StackError(message, **where, failures=diagnostics.failures() if diagnostics else (), hint=hint)
     if isinstance(err, auto_errors.InvalidVersionError):
         return FtclusterError(str(err), hint="run `ftcluster install-pulumi` to get a matching Pulumi CLI")
     raise err

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import FtclusterError
+from ..errors import FtclusterError, PendingOperations
 from .urns import type_and_name
 
 Notify = Callable[[str], None]
@@ -54,11 +54,12 @@ def stop_on_pending_creates(session: Any, notify: Notify) -> None:
     pending = pending_operations(session)
     creates = [op for op in pending if op.kind == "creating"]
     if creates:
-        raise FtclusterError(
+        raise PendingOperations(
             f"cluster {session.label}: an interrupted run left {len(creates)} creation(s) unfinished; these "
             "resources may exist in AWS without being in the state (an update would create them again, a "
             f"destroy would leave them behind):\n  {_listed(creates)}",
-            hint=recovery_hint(session),
+            cluster=session.label, stack=session.stack_name, operation="check",
+            operations=[op.describe() for op in creates], hint=recovery_hint(session),
         )
     if pending:
         notify(f"an interrupted run left {len(pending)} operation(s) unfinished: {_listed(pending)}; Pulumi "
@@ -70,10 +71,11 @@ def check_after_refresh(session: Any) -> None:
     """A refresh (without --clear-pending-creates) keeps pending creates: say so instead of `refreshed`."""
     creates = [op for op in pending_operations(session) if op.kind == "creating"]
     if creates:
-        raise FtclusterError(
+        raise PendingOperations(
             f"refreshed cluster {session.label}, but {len(creates)} creation(s) an interrupted run left "
             f"unfinished are still pending:\n  {_listed(creates)}",
-            hint=recovery_hint(session),
+            cluster=session.label, stack=session.stack_name, operation="refresh",
+            operations=[op.describe() for op in creates], hint=recovery_hint(session),
         )
 
 
