@@ -54,7 +54,7 @@ def test_table_shows_ranges_totals_the_comparison_and_what_was_left_out(table: P
     assert "Same capacity all on-demand" in text and "0% – 59%" in text
     assert "Auto scaling keeps 4–12 tasks" in text
 
-    spec = variant(tmp_path, "us-east-1.yaml", spot_fleet__instance_types=["g5.xlarge", "z1d.large"])
+    spec = variant(tmp_path, "us-east-1.yaml", fleet__instance_types=["g5.xlarge", "z1d.large"])
     text = rendered(estimate(spec, table))
     assert "not estimated: instance types not in the price table for us-east-1: z1d.large" in text
 

@@ -77,7 +77,7 @@ def test_eu_west_1_example_by_hand(table: PriceTable) -> None:
 
 
 def test_no_spot_anywhere_is_an_exact_estimate(table: PriceTable, tmp_path: Path) -> None:
-    spec = variant(tmp_path, "us-east-1.yaml", spot_fleet=None, autoscaling=None, training__capacity__spot_percent=0)
+    spec = variant(tmp_path, "us-east-1.yaml", fleet=None, autoscaling=None, training__capacity__spot_percent=0)
     est = estimate(spec, table)
     # 6 on-demand tasks × 0.23304 + 3 NAT × 0.045 = 1.39824 + 0.135
     assert est.exact
@@ -131,7 +131,7 @@ LIVE = [
 def test_live_prices_placed_as_the_strategy_would(
     table: PriceTable, tmp_path: Path, strategy, spot_hourly, on_demand_hourly
 ) -> None:
-    spec = variant(tmp_path, "us-east-1.yaml", spot_fleet__allocation_strategy=strategy)
+    spec = variant(tmp_path, "us-east-1.yaml", fleet__allocation_strategy=strategy, fleet__type="spot_fleet")
     est = estimate(spec, table, live_spot=LIVE)
     spot = lines_by_component(est)["fleet_spot"]
     assert spot.basis == "live"
@@ -145,7 +145,7 @@ def test_live_prices_placed_as_the_strategy_would(
 
 
 def test_live_pools_above_the_price_cap_are_excluded(table: PriceTable, tmp_path: Path) -> None:
-    spec = variant(tmp_path, "us-east-1.yaml", spot_fleet__max_price=0.45)
+    spec = variant(tmp_path, "us-east-1.yaml", fleet__max_price=0.45)
     est = estimate(spec, table, live_spot=LIVE)
     spot = lines_by_component(est)["fleet_spot"]
     # Left: g5.xlarge 0.40, g4dn.xlarge 0.20/0.30 → 0.25, g4dn.2xlarge 0.35 → mean 1.0 / 3 × 3 = 1.0
@@ -156,7 +156,7 @@ def test_live_pools_above_the_price_cap_are_excluded(table: PriceTable, tmp_path
 
 
 def test_every_live_pool_above_the_cap_means_no_spot_instances(table: PriceTable, tmp_path: Path) -> None:
-    spec = variant(tmp_path, "us-east-1.yaml", spot_fleet__max_price=0.1)
+    spec = variant(tmp_path, "us-east-1.yaml", fleet__max_price=0.1)
     est = estimate(spec, table, live_spot=LIVE)
     parts = lines_by_component(est)
     assert parts["fleet_spot"].hourly.high == 0.0
@@ -168,7 +168,7 @@ def test_every_live_pool_above_the_cap_means_no_spot_instances(table: PriceTable
 def test_offline_cap_excludes_types_the_largest_discount_cannot_bring_under_it(
     table: PriceTable, tmp_path: Path
 ) -> None:
-    spec = variant(tmp_path, "us-east-1.yaml", spot_fleet__max_price=0.09)
+    spec = variant(tmp_path, "us-east-1.yaml", fleet__max_price=0.09)
     spot = lines_by_component(estimate(spec, table))["fleet_spot"]
     # 10 % of on-demand: g5.xlarge 0.1006 and g5.2xlarge 0.1212 stay above 0.09 → excluded.
     # Left: g4dn.xlarge 0.0526, g4dn.2xlarge 0.0752, g6.xlarge 0.08048; ceiling = the cap 0.09.
@@ -187,7 +187,7 @@ def test_no_live_price_for_any_type_falls_back_to_the_range(table: PriceTable) -
 
 
 def test_unknown_instance_type_is_named_and_left_out_of_the_model(table: PriceTable, tmp_path: Path) -> None:
-    spec = variant(tmp_path, "us-east-1.yaml", spot_fleet__instance_types=["g5.xlarge", "z1d.large"])
+    spec = variant(tmp_path, "us-east-1.yaml", fleet__instance_types=["g5.xlarge", "z1d.large"])
     est = estimate(spec, table)
     assert est.not_estimated == ("instance types not in the price table for us-east-1: z1d.large",)
     spot = lines_by_component(est)["fleet_spot"]
@@ -208,7 +208,7 @@ def test_partly_priced_region_estimates_what_it_can(table: PriceTable, tmp_path:
         tmp_path,
         "us-east-1.yaml",
         region="eu-west-1",
-        spot_fleet__instance_types=["g5.xlarge", "g4dn.xlarge"],
+        fleet__instance_types=["g5.xlarge", "g4dn.xlarge"],
         training__image="ghcr.io/example/trainer:1",
     )
     est = estimate(spec, table)

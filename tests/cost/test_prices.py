@@ -37,8 +37,8 @@ def test_every_instance_type_of_the_example_configs_is_priced_in_its_region() ->
     table = PriceTable.shipped()
     for name in ("us-east-1.yaml", "eu-west-1.yaml"):
         spec = example(name)
-        if spec.spot_fleet:
-            for instance_type in spec.spot_fleet.instance_types:
+        if spec.fleet:
+            for instance_type in spec.fleet.instance_types:
                 assert table.on_demand(spec.region, instance_type) is not None, instance_type
         assert not estimate(spec, table).not_estimated, name
 

@@ -43,7 +43,7 @@ def test_no_types_asks_nothing() -> None:
 
 def test_live_prices_replace_the_offline_range_in_the_estimate(aws: str) -> None:
     spec = example("us-east-1.yaml")
-    live = live_spot_prices("us-east-1", spec.spot_fleet.instance_types, ["us-east-1a", "us-east-1b", "us-east-1c"])
+    live = live_spot_prices("us-east-1", spec.fleet.instance_types, ["us-east-1a", "us-east-1b", "us-east-1c"])
     est = estimate(spec, live_spot=live)
     spot = next(line for line in est.lines if line.component == "fleet_spot")
     assert spot.basis == "live"

@@ -40,7 +40,7 @@ def test_a_changed_spec_value_replaces_the_override() -> None:
 
 
 def test_an_override_for_a_setting_the_spec_dropped_goes_too() -> None:
-    no_fleet = AUTOSCALED.model_copy(update={"spot_fleet": None})
+    no_fleet = AUTOSCALED.model_copy(update={"fleet": None})
     plan = plan_up(no_fleet, AUTOSCALED, Overrides(fleet_capacity=6))
     assert plan.overrides == Overrides() and "no longer has that setting" in plan.notes[0]
 
@@ -80,3 +80,17 @@ def test_scale_requests_the_cluster_cannot_take_are_usage_errors(spec: Spec, kwa
 def test_the_applied_spec_is_recorded_losslessly() -> None:
     assert recorded_spec({"ftcluster:spec": spec_config(AUTOSCALED)}) == AUTOSCALED
     assert recorded_spec({"ftcluster:spec": "{broken"}) is None and recorded_spec({}) is None
+
+
+def test_a_spec_recorded_by_an_older_ftcluster_is_read_in_todays_shape() -> None:
+    import json
+
+    old = json.loads(spec_config(AUTOSCALED))
+    fleet = old.pop("fleet")
+    fleet.pop("type")
+    old["spot_fleet"] = {**{k: v for k, v in fleet.items() if k != "instances"}, "target_capacity": 5}
+    migrated = recorded_spec({"ftcluster:spec": json.dumps(old)})
+    assert migrated is not None and migrated.fleet is not None
+    assert (migrated.fleet.type, migrated.fleet.instances) == ("spot_fleet", 5)
+    assert migrated.training == AUTOSCALED.training
+    assert recorded_spec({"ftcluster:spec": spec_config(AUTOSCALED)}) == AUTOSCALED  # today's shape round-trips

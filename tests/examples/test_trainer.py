@@ -218,4 +218,4 @@ def test_the_example_specs_validate_and_run_what_the_image_runs(tmp_path: Path) 
     specs = [load_spec(folder / "ftcluster.yaml")] + [load_spec(tmp_path / f"readme-{i}.yaml") for i in range(2)]
     image_command = json.loads(re.search(r"^CMD (.+)$", (folder / "Dockerfile").read_text(), re.M).group(1))
     assert specs[0].training.command == specs[1].training.command == image_command == ["python", "train.py"]
-    assert specs[2].spot_fleet.workers.command == ["torchrun", "train.py"]
+    assert specs[2].fleet.workers.command == ["torchrun", "train.py"]

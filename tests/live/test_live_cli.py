@@ -23,8 +23,8 @@ name: demo
 region: {region}
 training:
   image: trainer:1
-spot_fleet:
-  target_capacity: 2
+fleet:
+  instances: 2
   instance_types: [{types}]
 """
 
@@ -181,7 +181,7 @@ def test_preflight_without_credentials(live_aws: str, tmp_path: Path, monkeypatc
 def test_preflight_bad_spec_is_exit_2(tmp_path: Path) -> None:
     result = run("preflight", str(spec_file(tmp_path, types="not-a-type")))
     assert result.exit_code == 2
-    assert "spot_fleet.instance_types" in result.stderr
+    assert "fleet.instance_types" in result.stderr
     assert "Traceback" not in result.output
 
 

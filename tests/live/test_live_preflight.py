@@ -20,7 +20,7 @@ def make_spec(**changes: Any) -> Spec:
         "name": "demo",
         "region": "us-east-1",
         "training": {"image": "trainer:1"},
-        "spot_fleet": {"target_capacity": 3, "on_demand_capacity": 1, "instance_types": ["g5.xlarge", "g4dn.xlarge"]},
+        "fleet": {"instances": 3, "on_demand_capacity": 1, "instance_types": ["g5.xlarge", "g4dn.xlarge"]},
     }
     for key, value in changes.items():
         if value is None:
@@ -90,7 +90,7 @@ def test_missing_credentials_fail_and_skip_the_rest(live_aws: str, monkeypatch: 
 
 
 def test_region_not_enabled(live_aws: str) -> None:
-    report = run_preflight(make_spec(region="ap-east-1", spot_fleet=None))
+    report = run_preflight(make_spec(region="ap-east-1", fleet=None))
     region = by_id(report)["region"]
     assert region.level == "fail"
     assert region.summary == "ap-east-1 is not enabled for this account (not-opted-in)"
@@ -98,7 +98,7 @@ def test_region_not_enabled(live_aws: str) -> None:
 
 
 def test_too_few_availability_zones(live_aws: str) -> None:
-    report = run_preflight(make_spec(region="us-west-1", network={"availability_zones": 3}, spot_fleet=None))
+    report = run_preflight(make_spec(region="us-west-1", network={"availability_zones": 3}, fleet=None))
     zones = by_id(report)["availability_zones"]
     assert zones.level == "fail"
     assert "us-west-1 has 2 Availability Zones that run Fargate (us-west-1a, us-west-1b); the spec asks for 3" == zones.summary
@@ -122,11 +122,11 @@ def test_subnets_not_found_skip_the_fleet_checks(live_aws: str) -> None:
 
 
 def test_instance_type_offered_nowhere_fails(live_aws: str) -> None:
-    spec = make_spec(spot_fleet={"instance_types": ["g5.xlarge", "zz9.large"]})
+    spec = make_spec(fleet={"instance_types": ["g5.xlarge", "zz9.large"]})
     check = by_id(run_preflight(spec))["instance_types"]
     assert check.level == "fail"
     assert check.summary == "zz9.large is not offered anywhere in us-east-1"
-    assert "spot_fleet.instance_types" in (check.fix or "")
+    assert "fleet.instance_types" in (check.fix or "")
 
 
 def test_instance_type_missing_from_one_az_warns(live_aws: str) -> None:
@@ -169,20 +169,20 @@ def test_subnets_in_one_az(live_aws: str) -> None:
 
 
 def test_max_price_below_every_spot_price(live_aws: str) -> None:
-    check = by_id(run_preflight(make_spec(spot_fleet={"max_price": 0.000001})))["spot_prices"]
+    check = by_id(run_preflight(make_spec(fleet={"max_price": 0.000001})))["spot_prices"]
     assert check.level == "fail"
     assert check.summary == "max_price $0.000001 is below every current Spot price (lowest $0.000010)"
 
 
 def test_no_spot_fleet_skips_the_fleet_checks(live_aws: str) -> None:
-    report = run_preflight(make_spec(spot_fleet=None))
+    report = run_preflight(make_spec(fleet=None))
     assert [(c.id, c.level) for c in report.checks[-4:]] == [
         ("instance_types", "skip"), ("vcpu_quotas", "skip"), ("spot_roles", "skip"), ("spot_prices", "skip")]
     assert report.ok
 
 
 def test_json_shape(live_aws: str) -> None:
-    data = run_preflight(make_spec(spot_fleet={"instance_types": ["zz9.large"]})).to_dict()
+    data = run_preflight(make_spec(fleet={"instance_types": ["zz9.large"]})).to_dict()
     assert data["ok"] is False
     assert data["counts"]["fail"] == 1
     assert [c["id"] for c in data["checks"]] == [

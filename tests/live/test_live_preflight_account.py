@@ -43,9 +43,9 @@ def test_existing_spot_roles_pass(live_aws: str) -> None:
 
 
 def test_an_all_on_demand_fleet_needs_only_the_spot_fleet_role(live_aws: str) -> None:
-    check = by_id(run_preflight(make_spec(spot_fleet={"target_capacity": 1, "on_demand_capacity": 1})))["spot_roles"]
+    check = by_id(run_preflight(make_spec(fleet={"instances": 1, "on_demand_capacity": 1})))["spot_roles"]
     assert check.summary == "missing: AWSServiceRoleForEC2SpotFleet"
-    assert by_id(run_preflight(make_spec(spot_fleet=None)))["spot_roles"].level == "skip"
+    assert by_id(run_preflight(make_spec(fleet=None)))["spot_roles"].level == "skip"
 
 
 # --- vCPU quotas (Service Quotas through Stubber, vCPUs per type from moto) ------------------------
@@ -70,8 +70,8 @@ def quotas_session(values: dict[str, float | None]) -> tuple[AwsSession, Stubber
 
 def quota_check(values: dict[str, float | None], **fleet: Any) -> Any:
     session, stub = quotas_session(values)
-    fleet = {"target_capacity": 3, "on_demand_capacity": 1, "instance_types": ["g5.xlarge", "g4dn.2xlarge"], **fleet}
-    check = by_id(run_preflight(make_spec(spot_fleet=fleet), session=session))["vcpu_quotas"]
+    fleet = {"instances": 3, "on_demand_capacity": 1, "instance_types": ["g5.xlarge", "g4dn.2xlarge"], **fleet}
+    check = by_id(run_preflight(make_spec(fleet=fleet), session=session))["vcpu_quotas"]
     stub.assert_no_pending_responses()
     return check
 
@@ -126,7 +126,7 @@ def test_outside_us_east_1_the_deploy_would_fail_on_the_kept_bucket(live_aws: st
     name = "demo-ckpt-123456789012-eu-west-1"
     boto3.client("s3", region_name="eu-west-1").create_bucket(
         Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    check = by_id(run_preflight(make_spec(region="eu-west-1", spot_fleet=None)))["checkpoint_bucket"]
+    check = by_id(run_preflight(make_spec(region="eu-west-1", fleet=None)))["checkpoint_bucket"]
     assert check.level == "fail" and check.details[0] == "the deploy would fail with BucketAlreadyOwnedByYou"
 
 

@@ -11,9 +11,9 @@ from ftcluster.live import preflight_checks as checks
 from ftcluster.aws import AwsSession
 from ftcluster.live.preflight import run_preflight
 from ftcluster.live.preflight_checks import Zone
-from ftcluster.spec import NewVpc, Spec, SpotFleet
+from ftcluster.spec import NewVpc, Spec, Fleet
 
-FLEET = SpotFleet(target_capacity=4, on_demand_capacity=1, instance_types=["g5.xlarge", "g6.xlarge"])
+FLEET = Fleet(instances=4, on_demand_capacity=1, instance_types=["g5.xlarge", "g6.xlarge"])
 AZS = ["us-east-1a", "us-east-1b"]
 
 
@@ -32,7 +32,7 @@ def test_all_types_offered_everywhere_passes() -> None:
 
 
 def test_disabled_fleet_is_skipped() -> None:
-    fleet = SpotFleet(enabled=False, target_capacity=1, instance_types=["g5.xlarge"])
+    fleet = Fleet(enabled=False, instances=1, instance_types=["g5.xlarge"])
     assert checks.instance_types_check(fleet, "us-east-1", AZS, {}).level == "skip"
     assert checks.spot_prices_check(fleet, AZS, {}, None).level == "skip"
 

@@ -231,7 +231,7 @@ VARIANTS: dict[str, Callable[[], dict[str, Any]]] = {
         MINIMAL,
         {
             "network": {"nat": "none", "availability_zones": 2},
-            "spot_fleet": {"target_capacity": 1, "instance_types": ["c7g.large"], "workers": {"tasks": 1}},
+            "fleet": {"instances": 1, "instance_types": ["c7g.large"], "workers": {"tasks": 1}},
         },
     ),
 }

@@ -20,7 +20,7 @@ PATH_TYPES = (
     "aws:ec2/natGateway:NatGateway",
     "aws:ec2/vpcEndpoint:VpcEndpoint",
 )
-FLEET = {"spot_fleet": {"target_capacity": 1, "instance_types": ["m6i.large"], "workers": {"tasks": 1}}}
+FLEET = {"fleet": {"instances": 1, "instance_types": ["m6i.large"], "workers": {"tasks": 1}}}
 VARIANTS = {
     "per-az-nat": merged(MINIMAL, FLEET),
     "single-nat": merged(MINIMAL, {**FLEET, "network": {"nat": "single", "availability_zones": 2}}),

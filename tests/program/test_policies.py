@@ -18,7 +18,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
         {
             "network": {"nat": "none"},
             "training": {"port": 8000},
-            "spot_fleet": {"target_capacity": 2, "instance_types": ["c7g.large"], "workers": {"tasks": 1}},
+            "fleet": {"instances": 2, "instance_types": ["c7g.large"], "workers": {"tasks": 1}},
         },
     ),
 }

@@ -100,7 +100,7 @@ def test_single_nat_serves_every_az(plan_for) -> None:
 
 def test_without_nat_work_runs_in_public_subnets_with_public_ips(plan_for) -> None:
     data = merged(MINIMAL, {"network": {"nat": "none"}})
-    data["spot_fleet"] = {"target_capacity": 1, "instance_types": ["m6i.large"], "workers": {"tasks": 1}}
+    data["fleet"] = {"instances": 1, "instance_types": ["m6i.large"], "workers": {"tasks": 1}}
     plan = plan_for(data)
     assert not plan.of_type("aws:ec2/natGateway:NatGateway")
     assert not [r for r in plan.of_type("aws:ec2/route:Route") if r.name.startswith("private-")]
@@ -381,13 +381,13 @@ def test_fleet_covers_every_instance_type_in_every_private_subnet(us_east: Offli
 
 
 def test_a_price_cap_is_set_only_when_the_spec_asks(plan_for) -> None:
-    data = merged(example(US_EAST), {"spot_fleet": {"max_price": 0.75}})
+    data = merged(example(US_EAST), {"fleet": {"max_price": 0.75}})
     assert plan_for(data).by_name("spot-fleet").inputs["spotPrice"] == "0.75"
 
 
 def test_ami_follows_architecture_and_gpu(plan_for) -> None:
-    arm = merged(MINIMAL, {"spot_fleet": {"target_capacity": 2, "instance_types": ["c7g.xlarge", "m7g.xlarge"]}})
-    x86 = merged(MINIMAL, {"spot_fleet": {"target_capacity": 2, "instance_types": ["c6i.xlarge"]}})
+    arm = merged(MINIMAL, {"fleet": {"instances": 2, "instance_types": ["c7g.xlarge", "m7g.xlarge"]}})
+    x86 = merged(MINIMAL, {"fleet": {"instances": 2, "instance_types": ["c6i.xlarge"]}})
     image = lambda data: plan_for(data).by_name("fleet-launch-template").inputs["imageId"]  # noqa: E731
     assert "/amazon-linux-2023/arm64/recommended/image_id" in image(arm)
     assert "/amazon-linux-2023/recommended/image_id" in image(x86)
@@ -417,13 +417,13 @@ def test_workers_run_on_the_fleet_with_gpus_spread_over_azs(us_east: OfflinePlan
 
 
 def test_shared_memory_follows_the_spec(plan_for) -> None:
-    data = merged(example(US_EAST), {"spot_fleet": {"workers": {"shared_memory_mib": 12288}}})
+    data = merged(example(US_EAST), {"fleet": {"workers": {"shared_memory_mib": 12288}}})
     (container,) = containers(plan_for(data), "workers-task")
     assert container["linuxParameters"] == {"sharedMemorySize": 12288}
 
 
 def test_a_disabled_fleet_deploys_no_fleet_resources(plan_for) -> None:
-    plan = plan_for(merged(example(US_EAST), {"spot_fleet": {"enabled": False}}))
+    plan = plan_for(merged(example(US_EAST), {"fleet": {"enabled": False}}))
     names = {r.name for r in plan.resources}
     gone = {"fleet-launch-template", "spot-fleet", "workers-task", "workers-service", "instance-role", "spot-fleet-role"}
     assert not names & gone

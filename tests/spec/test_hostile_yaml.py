@@ -79,10 +79,10 @@ def test_an_alias_bomb_behind_a_merge_key_is_refused(tmp_path: Path, hang_guard:
 def test_ordinary_aliases_still_work(tmp_path: Path) -> None:
     path = tmp_path / "aliases.yaml"
     path.write_text(HEAD + "  command: &cmd [python, train.py]\n"
-                    "spot_fleet:\n  target_capacity: 2\n  instance_types: [g5.xlarge, g4dn.xlarge]\n"
+                    "fleet:\n  instances: 2\n  instance_types: [g5.xlarge, g4dn.xlarge]\n"
                     "  workers:\n    command: *cmd\n")
     spec = load_spec(path)
-    assert spec.spot_fleet is not None and spec.spot_fleet.workers.command == ["python", "train.py"]
+    assert spec.fleet is not None and spec.fleet.workers.command == ["python", "train.py"]
 
 
 def test_a_huge_file_is_refused_before_it_is_parsed(tmp_path: Path, hang_guard: None) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..spec.models import ExistingVpc, Spec, SpotFleet
+from ..spec.models import ExistingVpc, Spec, Fleet
 from .lines import UNPRICED_EXTRAS, Found, add_found, ebs_lines, fargate_lines, nat_gateway_count, nat_lines
 from .model import Cost, Estimate, Line, LivePrice, TaskRange
 from .prices import PriceTable
@@ -68,8 +68,8 @@ def estimate(
     add_found(lines, missing, nat_lines(prices, region, count, how))
     if isinstance(spec.network, ExistingVpc):
         notes.append("existing VPC: its NAT gateways (if any) are shared and not counted here")
-    if spec.spot_fleet is not None and instances:
-        add_found(lines, missing, ebs_lines(prices, region, instances, spec.spot_fleet.root_volume_gib))
+    if spec.fleet is not None and instances:
+        add_found(lines, missing, ebs_lines(prices, region, instances, spec.fleet.root_volume_gib))
 
     if live_unavailable:
         notes.append(f"live Spot prices unavailable ({live_unavailable}); Spot is shown as a range")
@@ -120,7 +120,7 @@ def _task_range(spec: Spec, prices: PriceTable) -> TaskRange | None:
 
 
 def _in_fleet(spec: Spec, price: LivePrice) -> bool:
-    return spec.spot_fleet is not None and price.instance_type in spec.spot_fleet.instance_types
+    return spec.fleet is not None and price.instance_type in spec.fleet.instance_types
 
 
 # --- the Spot Fleet ------------------------------------------------------------------------------
@@ -138,10 +138,10 @@ def _fleet(
     spec: Spec, prices: PriceTable, capacity: int | None, live_spot: Sequence[LivePrice] | None
 ) -> tuple[list[Line], list[str], list[str], int]:
     """Lines for the fleet, what was not estimated, notes, and how many instances would run."""
-    fleet = spec.spot_fleet
+    fleet = spec.fleet
     if fleet is None or not fleet.enabled:
         return [], [], [], 0
-    target = fleet.target_capacity if capacity is None else capacity
+    target = fleet.instances if capacity is None else capacity
     if target <= 0:
         return [], [], [], 0
     region = spec.region
@@ -187,7 +187,7 @@ def _fleet_on_demand(known: dict[str, float], count: int) -> Line:
     )
 
 
-def _fleet_spot_line(fleet: SpotFleet, model: _SpotModel | None, count: int, known: dict[str, float]) -> Line:
+def _fleet_spot_line(fleet: Fleet, model: _SpotModel | None, count: int, known: dict[str, float]) -> Line:
     quantity = f"{count} over {', '.join(known) or ', '.join(fleet.instance_types)}"
     if model is None:
         return Line("fleet_spot", "Spot Fleet, Spot instances", quantity, "not_estimated", None, None)
@@ -203,7 +203,7 @@ def _fleet_spot_line(fleet: SpotFleet, model: _SpotModel | None, count: int, kno
 
 
 def _spot_model(
-    fleet: SpotFleet,
+    fleet: Fleet,
     prices: PriceTable,
     known: dict[str, float],
     live_spot: Sequence[LivePrice] | None,
@@ -219,7 +219,7 @@ def _spot_model(
     return _offline_model(fleet, prices, known, notes)
 
 
-def _live_model(fleet: SpotFleet, known: dict[str, float], pools: list[LivePrice], notes: list[str]) -> _SpotModel:
+def _live_model(fleet: Fleet, known: dict[str, float], pools: list[LivePrice], notes: list[str]) -> _SpotModel:
     without_price = [t for t in known if not any(p.instance_type == t for p in pools)]
     if without_price:
         notes.append(
@@ -252,7 +252,7 @@ def _live_model(fleet: SpotFleet, known: dict[str, float], pools: list[LivePrice
     return _SpotModel(Cost.exact(price), on_demand, "live", f"live Spot prices; {how}")
 
 
-def _offline_model(fleet: SpotFleet, prices: PriceTable, known: dict[str, float], notes: list[str]) -> _SpotModel:
+def _offline_model(fleet: Fleet, prices: PriceTable, known: dict[str, float], notes: list[str]) -> _SpotModel:
     discount = prices.ec2_spot_max_discount
     cap = fleet.max_price
     bounds = {t: (od * (1 - discount), cap if cap is not None else od) for t, od in known.items()}

@@ -53,7 +53,7 @@ class RunningSnapshot:
     tasks: tuple[RunningTasks, ...] = ()
     instances: tuple[RunningInstances, ...] = ()
     nat_gateways: int = 0
-    root_volume_gib: int = 0  # per instance (spot_fleet.root_volume_gib); 0 leaves EBS out
+    root_volume_gib: int = 0  # per instance (fleet.root_volume_gib); 0 leaves EBS out
 
 
 def run_rate(
@@ -166,7 +166,7 @@ def snapshot_from_status(status: Any, spec: Spec | None = None) -> RunningSnapsh
             for (itype, lifecycle, zone), count in sorted(instance_groups.items(), key=lambda kv: str(kv[0]))
         ),
         nat_gateways=nat_gateway_count(spec)[0] if spec else 0,
-        root_volume_gib=spec.spot_fleet.root_volume_gib if spec and spec.spot_fleet else 0,
+        root_volume_gib=spec.fleet.root_volume_gib if spec and spec.fleet else 0,
     )
 
 
@@ -196,5 +196,5 @@ def cluster_run_rate(status: Any, spec: Spec | None, *, endpoint_url: str | None
             )
         except LivePricesUnavailable as err:
             why_not = err.message
-    max_price = spec.spot_fleet.max_price if spec and spec.spot_fleet else None
+    max_price = spec.fleet.max_price if spec and spec.fleet else None
     return run_rate(snapshot, live_spot=live, spot_max_price=max_price, live_unavailable=why_not)

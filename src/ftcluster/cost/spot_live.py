@@ -96,7 +96,7 @@ def spot_prices_for_spec(
     AZs: `azs` when the caller knows them; for an existing VPC, those of its subnets; for a new VPC,
     every standard AZ of the region (the cluster uses the first `availability_zones` of them).
     """
-    fleet = spec.spot_fleet
+    fleet = spec.fleet
     if fleet is None or not fleet.enabled:
         return None, None
     endpoint_url = endpoint_url or spec.endpoint_url

@@ -248,7 +248,7 @@ class _Leavers:
 def _drain_leaving_instances(session: Session, change: ops.ScaleChange, hooks: Hooks) -> _Leavers | None:
     """A smaller Spot Fleet: drain the instances that go before the target drops (see engine/drain.py)."""
     before, after = change.before["fleet_capacity"], change.after["fleet_capacity"]
-    fleet = change.spec.spot_fleet
+    fleet = change.spec.fleet
     if before is None or after is None or after >= before or fleet is None:
         return None
     from ..aws import AwsSession

@@ -23,7 +23,7 @@ SPEC_KEY = "ftcluster:spec"
 
 
 def _fleet(spec: Spec) -> Any:
-    return spec.spot_fleet if spec.spot_fleet is not None and spec.spot_fleet.enabled else None
+    return spec.fleet if spec.fleet is not None and spec.fleet.enabled else None
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,8 @@ class ScaleSetting:
 SCALE_SETTINGS: tuple[ScaleSetting, ...] = (
     ScaleSetting("tasks", "training.tasks", "ftcluster:tasks", "desired_tasks",
                  lambda spec: spec.training.tasks, lambda counts: counts.tasks),
-    ScaleSetting("fleet_capacity", "spot_fleet.target_capacity", "ftcluster:fleetCapacity", "fleet_target_capacity",
-                 lambda spec: fleet.target_capacity if (fleet := _fleet(spec)) else None,
+    ScaleSetting("fleet_capacity", "fleet.instances", "ftcluster:fleetCapacity", "fleet_target_capacity",
+                 lambda spec: fleet.instances if (fleet := _fleet(spec)) else None,
                  lambda counts: counts.fleet_capacity),
     ScaleSetting("min_tasks", "autoscaling.min_tasks", "ftcluster:minTasks", "autoscaling_min",
                  lambda spec: spec.autoscaling.min_tasks if spec.autoscaling else None,
@@ -174,13 +174,27 @@ def plan_scale(spec: Spec, overrides: Overrides, *, tasks: int | None, instances
 
 def recorded_spec(config: Mapping[str, str]) -> Spec | None:
     """The spec as last applied, from stack config; None when absent or unreadable."""
+    import json
+
     text = config.get(SPEC_KEY)
     if not text:
         return None
     try:
-        return Spec.model_validate_json(text)
+        return Spec.model_validate(_migrated(json.loads(text)))
     except ValueError:
         return None
+
+
+def _migrated(data: Any) -> Any:
+    """A spec recorded by an earlier ftcluster, in today's shape: `spot_fleet` (a Spot Fleet, with
+    `target_capacity`) became `fleet` with `type: spot_fleet` and `instances`."""
+    if isinstance(data, dict) and isinstance(data.get("spot_fleet"), dict):
+        fleet = dict(data.pop("spot_fleet"))
+        fleet["instances"] = fleet.pop("target_capacity", 0)
+        data = {**data, "fleet": {"type": "spot_fleet", **fleet}}
+    elif isinstance(data, dict) and "spot_fleet" in data:
+        data = {key: value for key, value in data.items() if key != "spot_fleet"}
+    return data
 
 
 def spec_config(spec: Spec) -> str:

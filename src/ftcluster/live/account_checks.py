@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..spec.models import ExistingVpc, NewVpc, SpotFleet
+from ..spec.models import ExistingVpc, NewVpc, Fleet
 from .preflight_checks import Check
 
 # The service-linked roles EC2 uses for Spot (EC2 User Guide, "Spot Fleet permissions" and
@@ -41,17 +41,17 @@ QUOTA_FAMILIES = (
 )
 
 
-def spot_roles_needed(fleet: SpotFleet | None) -> list[tuple[str, str]]:
+def spot_roles_needed(fleet: Fleet | None) -> list[tuple[str, str]]:
     """(role name, AWS service name) of each service-linked role the fleet needs."""
     if fleet is None or not fleet.enabled:
         return []
     needed = [SPOT_FLEET_ROLE]
-    if fleet.target_capacity > fleet.on_demand_capacity:
+    if fleet.instances > fleet.on_demand_capacity:
         needed.insert(0, SPOT_ROLE)
     return needed
 
 
-def spot_roles_check(fleet: SpotFleet | None, existing: dict[str, bool]) -> Check:
+def spot_roles_check(fleet: Fleet | None, existing: dict[str, bool]) -> Check:
     """`existing` maps each needed role name to whether iam:GetRole found it."""
     title = "Spot service-linked roles"
     needed = spot_roles_needed(fleet)
@@ -72,7 +72,7 @@ def spot_roles_check(fleet: SpotFleet | None, existing: dict[str, bool]) -> Chec
 
 
 def vcpu_quotas_check(
-    fleet: SpotFleet | None, vcpus: dict[str, int], quotas: dict[str, float], unread: dict[str, str] | None = None
+    fleet: Fleet | None, vcpus: dict[str, int], quotas: dict[str, float], unread: dict[str, str] | None = None
 ) -> Check:
     """`vcpus`: instance type -> vCPUs (DescribeInstanceTypes); `quotas`: quota code -> vCPUs;
     `unread`: quota code -> why it could not be read.
@@ -93,7 +93,7 @@ def vcpu_quotas_check(
         else:
             details.append(f"not checked: {t} ({'no quota family known' if family is None else 'no vCPU count'})")
     fails, warns, fits, data = [], [], [], {}
-    for label, count, code_field in (("Spot", fleet.target_capacity - fleet.on_demand_capacity, "spot_code"),
+    for label, count, code_field in (("Spot", fleet.instances - fleet.on_demand_capacity, "spot_code"),
                                      ("on-demand", fleet.on_demand_capacity, "on_demand_code")):
         if count <= 0 or not by_family:
             continue
@@ -123,7 +123,7 @@ def vcpu_quotas_check(
             fits.append(f"{count} {label}")
     details.append("the account's other running instances count against the same quotas")
     fix = ("ask for more in Service Quotas (console, or `aws service-quotas request-service-quota-increase "
-           "--service-code ec2 --quota-code CODE --desired-value VCPUS`), or lower spot_fleet.target_capacity")
+           "--service-code ec2 --quota-code CODE --desired-value VCPUS`), or lower fleet.instances")
     missing = [code for code, entry in data.items() if entry["quota_vcpus"] is None]
     if fails:
         return Check("vcpu_quotas", title, "fail", fails[0], fails[1:] + warns + details, fix=fix, data=data)

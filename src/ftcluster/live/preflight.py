@@ -153,7 +153,7 @@ class _Run:
         return checks.network_check(network, vpcs[0] if vpcs else None, self._read_subnets())
 
     def instance_types(self) -> Check:
-        fleet = self.spec.spot_fleet
+        fleet = self.spec.fleet
         if fleet is None or not fleet.enabled:
             return checks.instance_types_check(fleet, self.spec.region, [], {})
         if not self._chosen():  # the zones check already says why; every type would fail for it
@@ -167,7 +167,7 @@ class _Run:
         return checks.instance_types_check(fleet, self.spec.region, self._chosen(), offered)
 
     def spot_prices(self, on_demand: dict[str, float] | None) -> Check:
-        fleet = self.spec.spot_fleet
+        fleet = self.spec.fleet
         if fleet is None or not fleet.enabled:
             return checks.spot_prices_check(fleet, [], {}, on_demand)
         chosen = self._chosen()
@@ -220,7 +220,7 @@ class _Run:
         return account_checks.checkpoint_bucket_check(None, name, self.spec.region, status, deployed)
 
     def vcpu_quotas(self) -> Check:
-        fleet = self.spec.spot_fleet
+        fleet = self.spec.fleet
         if fleet is None or not fleet.enabled:
             return account_checks.vcpu_quotas_check(fleet, {}, {})
         types = _call("describing the fleet's instance types", lambda: pages(
@@ -256,7 +256,7 @@ class _Run:
     def spot_roles(self) -> Check:
         iam = self.aws.client("iam")
         existing = {}
-        for name, _ in account_checks.spot_roles_needed(self.spec.spot_fleet):
+        for name, _ in account_checks.spot_roles_needed(self.spec.fleet):
             try:
                 with aws_call(f"looking up IAM role {name}"):
                     iam.get_role(RoleName=name)
@@ -265,7 +265,7 @@ class _Run:
                 if err.kind != "not_found":
                     raise
                 existing[name] = False
-        return account_checks.spot_roles_check(self.spec.spot_fleet, existing)
+        return account_checks.spot_roles_check(self.spec.fleet, existing)
 
     # --- facts shared by several checks ------------------------------------------------------------
 
@@ -337,7 +337,7 @@ def _safe(read: Callable[[], Any]) -> Any:
 
 def _price_table(spec: Spec) -> dict[str, float] | None:
     """On-demand prices of the fleet's types from the package's price table (None: no usable table)."""
-    if spec.spot_fleet is None:
+    if spec.fleet is None:
         return None
     from ..cost.prices import PriceTable
 
@@ -345,5 +345,5 @@ def _price_table(spec: Spec) -> dict[str, float] | None:
         table = PriceTable.shipped()
     except FtclusterError:
         return None
-    found = {t: table.on_demand(spec.region, t) for t in spec.spot_fleet.instance_types}
+    found = {t: table.on_demand(spec.region, t) for t in spec.fleet.instance_types}
     return {t: p for t, p in found.items() if p is not None}

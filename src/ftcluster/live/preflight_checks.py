@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..spec.models import ExistingVpc, NewVpc, SpotFleet
+from ..spec.models import ExistingVpc, NewVpc, Fleet
 
 LEVELS = ("pass", "warn", "fail", "skip")
 
@@ -120,7 +120,7 @@ def network_check(network: NewVpc | ExistingVpc, vpc: dict[str, Any] | None, sub
 
 
 def instance_types_check(
-    fleet: SpotFleet | None, region: str, chosen: list[str], offered: dict[str, set[str]]
+    fleet: Fleet | None, region: str, chosen: list[str], offered: dict[str, set[str]]
 ) -> Check:
     """`offered` maps each fleet instance type to every AZ of the region that offers it."""
     if fleet is None or not fleet.enabled:
@@ -141,7 +141,7 @@ def instance_types_check(
         ]
         return Check(
             "instance_types", "Fleet instance types", "fail", problems[0], problems[1:] + details,
-            fix="remove these from spot_fleet.instance_types or replace them with types offered in these AZs "
+            fix="remove these from fleet.instance_types or replace them with types offered in these AZs "
             "(`aws ec2 describe-instance-type-offerings --location-type availability-zone`)",
             data=data,
         )
@@ -157,7 +157,7 @@ def instance_types_check(
 
 
 def spot_prices_check(
-    fleet: SpotFleet | None,
+    fleet: Fleet | None,
     chosen: list[str],
     spot: dict[str, dict[str, float]],
     on_demand: dict[str, float] | None,
@@ -171,7 +171,7 @@ def spot_prices_check(
         for az, p in by_az.items()
         if az in chosen and t in fleet.instance_types
     }
-    spot_count = max(fleet.target_capacity - fleet.on_demand_capacity, 0)
+    spot_count = max(fleet.instances - fleet.on_demand_capacity, 0)
     data: dict[str, Any] = {
         "spot": {t: {az: spot.get(t, {}).get(az) for az in chosen} for t in fleet.instance_types},
         "on_demand": {t: (on_demand or {}).get(t) for t in fleet.instance_types} if on_demand is not None else None,
@@ -191,7 +191,7 @@ def spot_prices_check(
     if known_od:
         cheapest_od = min(known_od.values())
         estimate["on_demand_part"] = round(fleet.on_demand_capacity * cheapest_od, 6)
-        estimate["all_on_demand"] = round(fleet.target_capacity * cheapest_od, 6)
+        estimate["all_on_demand"] = round(fleet.instances * cheapest_od, 6)
         summary += (f" + {fleet.on_demand_capacity} on-demand: {usd(estimate['on_demand_part'])}"
                     f" (all on-demand: {usd(estimate['all_on_demand'])})")
     else:
@@ -203,11 +203,11 @@ def spot_prices_check(
             return Check("spot_prices", "Spot prices", "fail",
                          f"max_price {usd(fleet.max_price)} is below every current Spot price (lowest {usd(low)})",
                          details,
-                         fix="raise spot_fleet.max_price or remove it (recommended: pay the Spot price)", data=data)
+                         fix="raise fleet.max_price or remove it (recommended: pay the Spot price)", data=data)
         if above:
             details.append(f"above max_price {usd(fleet.max_price)}: {', '.join(above)}")
             return Check("spot_prices", "Spot prices", "warn", summary, details,
-                         fix="pools above max_price are skipped; raise or remove spot_fleet.max_price", data=data)
+                         fix="pools above max_price are skipped; raise or remove fleet.max_price", data=data)
     if unpriced:
         return Check("spot_prices", "Spot prices", "warn", summary, details,
                      fix="those pools have no Spot market now; the fleet uses the others", data=data)

@@ -51,6 +51,6 @@ def scale_targets(spec: Spec) -> list[tuple[str, str]]:
         ("aws:appautoscaling/target:Target", SCALING_TARGET),
         ("aws:ecs/service:Service", TRAINING_SERVICE),
     ]
-    if spec.spot_fleet is not None and spec.spot_fleet.enabled:
+    if spec.fleet is not None and spec.fleet.enabled:
         targets.append(("aws:ec2/spotFleetRequest:SpotFleetRequest", SPOT_FLEET))
     return targets

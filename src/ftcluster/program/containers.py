@@ -47,7 +47,7 @@ def training_container(spec: Spec, *, log_group: str, checkpoint_uri: str) -> di
 
 def worker_container(spec: Spec, *, log_group: str, checkpoint_uri: str) -> dict[str, Any]:
     """The container the fleet workers run: the training job unless the spec says otherwise."""
-    training, fleet = spec.training, spec.spot_fleet
+    training, fleet = spec.training, spec.fleet
     assert fleet is not None and fleet.workers is not None
     workers = fleet.workers
     command = workers.command if workers.command is not None else training.command

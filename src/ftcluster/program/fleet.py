@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from ..spec import SpotFleet
+from ..spec import Fleet
 from ..spec.aws_rules import instance_architecture
 from . import names as logical
 from .cluster import Cluster
@@ -31,7 +31,7 @@ class Fleet:
     request: aws.ec2.SpotFleetRequest
 
 
-def ami_parameter(fleet: SpotFleet) -> str:
+def ami_parameter(fleet: Fleet) -> str:
     """The public SSM parameter holding the recommended ECS-optimized AMI for these instances."""
     if fleet.gpu:
         return f"{AMI_PARAMETER_ROOT}/gpu/recommended/image_id"  # x86_64 only (checked by the spec)
@@ -74,7 +74,7 @@ def build_fleet(
     security_group: aws.ec2.SecurityGroup,
     roles: Roles,
 ) -> Fleet | None:
-    fleet = ctx.spec.spot_fleet
+    fleet = ctx.spec.fleet
     if fleet is None or not fleet.enabled:
         return None
     assert roles.instance_profile is not None and roles.fleet is not None

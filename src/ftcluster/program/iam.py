@@ -138,7 +138,7 @@ def build_roles(ctx: Context, checkpoints: Checkpoints) -> Roles:
         opts=ctx.opts(),
     )
 
-    fleet = spec.spot_fleet
+    fleet = spec.fleet
     if fleet is None or not fleet.enabled:
         return Roles(execution, task, task_policy, None, None, None, None)
 

@@ -18,7 +18,7 @@ class ProgramOptions:
     """Per-run overrides of the spec; the defaults change nothing."""
 
     tasks: int | None = None  # replaces spec.training.tasks (`ftcluster scale --tasks`)
-    fleet_capacity: int | None = None  # replaces spec.spot_fleet.target_capacity
+    fleet_capacity: int | None = None  # replaces spec.fleet.instances
     min_tasks: int | None = None  # replaces spec.autoscaling.min_tasks (`scale --adjust-limits`)
     max_tasks: int | None = None  # replaces spec.autoscaling.max_tasks
     delete_checkpoints: bool = False  # True: the created checkpoint bucket goes with `destroy`
@@ -77,17 +77,17 @@ def effective_counts(spec: Spec, options: ProgramOptions = ProgramOptions()) -> 
                     hint="adjust the limits first (min_tasks/max_tasks), or pick a count inside them",
                 )
             low = high = tasks  # pin: Application Auto Scaling moves the count to exactly `tasks`
-    fleet = spec.spot_fleet
+    fleet = spec.fleet
     if fleet is None or not fleet.enabled:
         if options.fleet_capacity is not None:
             raise UsageError(f"cluster {spec.name} has no Spot Fleet, so its capacity cannot be changed")
         return Counts(tasks, low, high, scaling is not None, None, 0)
-    capacity = fleet.target_capacity if options.fleet_capacity is None else options.fleet_capacity
+    capacity = fleet.instances if options.fleet_capacity is None else options.fleet_capacity
     _check_range("the fleet capacity", capacity, 0, 10000)
     if fleet.on_demand_capacity > capacity:
         raise UsageError(
             f"the fleet capacity ({capacity}) is below its on-demand part ({fleet.on_demand_capacity})",
-            hint="lower spot_fleet.on_demand_capacity in the spec first",
+            hint="lower fleet.on_demand_capacity in the spec first",
         )
     return Counts(tasks, low, high, scaling is not None, capacity, fleet.on_demand_capacity)
 

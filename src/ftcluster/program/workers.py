@@ -35,8 +35,8 @@ def build_workers(
     checkpoints: Checkpoints,
     fleet: Fleet | None,
 ) -> aws.ecs.Service | None:
-    spot_fleet = ctx.spec.spot_fleet
-    if fleet is None or spot_fleet is None or spot_fleet.workers is None:
+    fleet_spec = ctx.spec.fleet
+    if fleet is None or fleet_spec is None or fleet_spec.workers is None:
         return None
     containers = container_definitions(ctx.spec, worker_container, log_group, checkpoints)
     task_definition = aws.ecs.TaskDefinition(
@@ -54,7 +54,7 @@ def build_workers(
         name=ctx.names.workers_service,
         cluster=cluster.cluster.arn,
         task_definition=task_definition.arn,
-        desired_count=spot_fleet.workers.tasks,
+        desired_count=fleet_spec.workers.tasks,
         launch_type="EC2",
         network_configuration={"subnets": network.subnet_ids, "security_groups": [security_group.id]},
         ordered_placement_strategies=PLACEMENT,

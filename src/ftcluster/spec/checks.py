@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from . import aws_rules
-from .models import MAX_FLEET_OVERRIDES, ExistingVpc, NewVpc, Spec
+from .models import MAX_FLEET_OVERRIDES, MAX_GROUP_INSTANCE_TYPES, TORCHRUN_PREFIX, ExistingVpc, NewVpc, Spec
 
 Found = Iterator[tuple[str, str]]
 
@@ -58,32 +58,40 @@ def subnets_fit_in_vpc(spec: Spec) -> Found:
 
 
 def fleet_rules(spec: Spec) -> Found:
-    fleet = spec.spot_fleet
+    fleet = spec.fleet
     if fleet is None:
         return
-    if fleet.on_demand_capacity > fleet.target_capacity:
+    if fleet.on_demand_capacity > fleet.instances:
         yield (
-            "spot_fleet.on_demand_capacity",
-            f"must not exceed target_capacity ({fleet.on_demand_capacity} > {fleet.target_capacity})",
+            "fleet.on_demand_capacity",
+            f"must not exceed instances ({fleet.on_demand_capacity} > {fleet.instances})",
         )
     architectures = {t: aws_rules.instance_architecture(t) for t in fleet.instance_types}
     if len(set(architectures.values())) > 1:
         arm = sorted(t for t, arch in architectures.items() if arch == "ARM64")
         yield (
-            "spot_fleet.instance_types",
+            "fleet.instance_types",
             f"mixes Graviton (ARM64: {', '.join(arm)}) and x86_64 types; one fleet uses one AMI, so pick one architecture",
         )
     elif fleet.gpu and "ARM64" in architectures.values():
-        yield "spot_fleet.gpu", "the GPU ECS-optimized AMI is x86_64 only; use x86_64 GPU instance types"
+        yield "fleet.gpu", "the GPU ECS-optimized AMI is x86_64 only; use x86_64 GPU instance types"
     workers = fleet.workers
     if workers is not None and workers.gpus > 0 and not fleet.gpu:
-        yield "spot_fleet.workers.gpus", "GPU tasks need the GPU AMI: set spot_fleet.gpu: true"
+        yield "fleet.workers.gpus", "GPU tasks need the GPU AMI: set fleet.gpu: true"
     if workers is not None and workers.shared_memory_mib is not None and workers.shared_memory_mib > workers.memory:
         yield (
-            "spot_fleet.workers.shared_memory_mib",
-            f"must not exceed spot_fleet.workers.memory ({workers.shared_memory_mib} > {workers.memory}): "
+            "fleet.workers.shared_memory_mib",
+            f"must not exceed fleet.workers.memory ({workers.shared_memory_mib} > {workers.memory}): "
             "/dev/shm is part of the task's memory",
         )
+    if fleet.type == "auto_scaling_group":
+        if fleet.allocation_strategy == "diversified":
+            yield ("fleet.allocation_strategy", "`diversified` is a Spot Fleet strategy; an Auto Scaling group "
+                   "takes priceCapacityOptimized, capacityOptimized, capacityOptimizedPrioritized or lowestPrice")
+        if len(fleet.instance_types) > MAX_GROUP_INSTANCE_TYPES:
+            yield ("fleet.instance_types", f"an Auto Scaling group's mixed instances policy takes at most "
+                   f"{MAX_GROUP_INSTANCE_TYPES} instance types; got {len(fleet.instance_types)}")
+        return
     subnets = (
         len(spec.network.subnet_ids)
         if isinstance(spec.network, ExistingVpc)
@@ -92,10 +100,36 @@ def fleet_rules(spec: Spec) -> Found:
     overrides = len(fleet.instance_types) * subnets
     if overrides > MAX_FLEET_OVERRIDES:
         yield (
-            "spot_fleet.instance_types",
+            "fleet.instance_types",
             f"{len(fleet.instance_types)} types x {subnets} subnets = {overrides} launch template overrides; "
             f"a Spot Fleet takes at most {MAX_FLEET_OVERRIDES}",
         )
+
+
+def elastic_job_rules(spec: Spec) -> Found:
+    """An elastic torchrun job restarts every rank whenever its membership changes."""
+    fleet = spec.fleet
+    workers = fleet.workers if fleet is not None else None
+    distributed = workers.distributed if workers is not None else None
+    if fleet is None or workers is None or distributed is None:
+        return
+    if distributed.min_nodes > distributed.max_nodes:
+        yield ("fleet.workers.distributed.min_nodes",
+               f"must not exceed max_nodes ({distributed.min_nodes} > {distributed.max_nodes})")
+    elif not distributed.min_nodes <= workers.tasks <= distributed.max_nodes:
+        yield ("fleet.workers.tasks", f"an elastic job runs {distributed.min_nodes}..{distributed.max_nodes} "
+               f"workers (distributed.min_nodes..max_nodes); got {workers.tasks}")
+    if fleet.type == "auto_scaling_group" and distributed.max_nodes > fleet.instances:
+        yield ("fleet.workers.distributed.max_nodes",
+               f"must not exceed fleet.instances ({distributed.max_nodes} > {fleet.instances}): each worker may need "
+               "an instance of its own")
+    if spec.autoscaling is not None:
+        yield ("autoscaling", "CPU/memory auto scaling does not go with an elastic job: every scale restarts all "
+               "its ranks; remove `autoscaling:` (scale with `ftcluster scale --workers N`)")
+    reserved = sorted(name for name in spec.training.environment if name.startswith(TORCHRUN_PREFIX))
+    if reserved:
+        yield ("training.environment", f"{', '.join(reserved)}: ftcluster sets torchrun's PET_* settings for an "
+               "elastic job (fleet.workers.distributed); remove them")
 
 
 def cluster_name_can_start_a_bucket(spec: Spec) -> Found:
@@ -115,6 +149,7 @@ CHECKS: tuple[Callable[[Spec], Found], ...] = (
     task_count_within_autoscaling,
     subnets_fit_in_vpc,
     fleet_rules,
+    elastic_job_rules,
 )
 
 

@@ -317,8 +317,19 @@ def _problem_from_pydantic(error: dict[str, Any], document: Document) -> Problem
     return Problem(dotted, message, *line_col)
 
 
+# Keys that an earlier ftcluster took: say what they became rather than "unknown".
+RENAMED_KEYS = {
+    ("spot_fleet",): "`spot_fleet:` is now `fleet:`; add `type: spot_fleet` to keep a Spot Fleet (the new default "
+                     "is an Auto Scaling group capacity provider), and `target_capacity` is now `instances`",
+    ("fleet", "target_capacity"): "`target_capacity` is now `instances`",
+}
+
+
 def _unknown_key_message(loc: tuple[Any, ...]) -> str:
     key = str(loc[-1])
+    renamed = RENAMED_KEYS.get(tuple(str(part) for part in loc if isinstance(part, str)))
+    if renamed:
+        return renamed
     variant, valid = _keys_at(loc[:-1])
     if variant and any(key in model.model_fields for model in NETWORK_VARIANTS.values()):
         article = "an" if variant[0] in "aeiou" else "a"

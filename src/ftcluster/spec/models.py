@@ -27,6 +27,8 @@ from . import aws_rules
 
 NAME_MAX_LENGTH = 20  # keeps every derived AWS name in bounds (the checkpoint bucket is the longest)
 MAX_FLEET_OVERRIDES = 300  # Spot Fleet: launch template overrides across all templates
+MAX_GROUP_INSTANCE_TYPES = 40  # "The maximum number of instance types ... associated with an Auto Scaling group is 40" (CDK MixedInstancesPolicy docs)
+TORCHRUN_PREFIX = "PET_"  # torchrun reads every option from PET_<OPTION> (torch/distributed/argparse_util.py)
 CHECKPOINT_URI_VARIABLE = "CHECKPOINT_URI"  # set by ftcluster in every training container
 
 
@@ -285,13 +287,25 @@ class Autoscaling(Model):
     scale_out_cooldown: Cooldown = Field(60, description="Seconds to wait after scaling out.")
 
 
+class Distributed(Model):
+    """Elastic distributed training under torchrun: the workers find each other through a rendezvous."""
+
+    min_nodes: int = Field(ge=1, le=5000, description="Fewest workers the job runs with (PET_NNODES=MIN:MAX).")
+    max_nodes: int = Field(ge=1, le=5000, description="Most workers the job takes (PET_NNODES=MIN:MAX).")
+    procs_per_node: int | None = Field(
+        None, ge=1, le=64, description="Processes per worker (PET_NPROC_PER_NODE); unset: `gpus`, else 1."
+    )
+    max_restarts: int = Field(3, ge=0, le=1000, description="Times torchrun restarts the workers after a failure.")
+    rendezvous_port: int = Field(29400, ge=1024, le=65535, description="Port of the c10d rendezvous store.")
+
+
 class FleetWorkers(Model):
-    """Tasks placed on the Spot Fleet's instances so the fleet does real work."""
+    """Tasks placed on the fleet's instances so the fleet does real work."""
 
     image: ImageRef | None = Field(None, description="Image; unset: the training image.")
     command: Command | None = Field(None, description="Command; unset: the training command.")
     tasks: int = Field(1, ge=0, le=5000, description="How many worker tasks to run on the fleet.")
-    gpus: int = Field(0, ge=0, le=16, description="GPUs per task (needs `spot_fleet.gpu: true`).")
+    gpus: int = Field(0, ge=0, le=16, description="GPUs per task (needs `fleet.gpu: true`).")
     cpu: int | None = Field(None, ge=128, le=196608, description="CPU units per task; unset: no reservation.")
     memory: int = Field(4096, ge=128, le=3_145_728, description="MiB per task (hard limit).")
     shared_memory_mib: int | None = Field(
@@ -301,6 +315,9 @@ class FleetWorkers(Model):
         description="Size of /dev/shm per task in MiB (NCCL, PyTorch DataLoader workers); "
         "at most `memory`. Unset: half of `memory`.",
     )
+    distributed: Distributed | None = Field(
+        None, description="Run the workers as one elastic torchrun job (rendezvous, PET_* environment)."
+    )
 
     def shared_memory(self) -> int:
         """MiB of /dev/shm. Docker's own default (64 MiB) stalls NCCL and DataLoader workers;
@@ -308,25 +325,45 @@ class FleetWorkers(Model):
         against the container's memory limit)."""
         return self.shared_memory_mib if self.shared_memory_mib is not None else self.memory // 2
 
+    def procs_per_node(self) -> int:
+        distributed = self.distributed
+        if distributed is not None and distributed.procs_per_node is not None:
+            return distributed.procs_per_node
+        return self.gpus or 1
 
-class SpotFleet(Model):
+
+FleetType = Literal["auto_scaling_group", "spot_fleet"]
+
+
+class Fleet(Model):
+    """EC2 instances (usually GPU) that join the cluster, and the worker tasks they run."""
+
+    type: FleetType = Field(
+        "auto_scaling_group",
+        description="auto_scaling_group: an ECS capacity provider whose instances the worker tasks drive; "
+        "spot_fleet: an EC2 Spot Fleet (a legacy API AWS discourages).",
+    )
     enabled: bool = Field(True, description="Set false to keep the section but deploy no fleet.")
-    target_capacity: int = Field(ge=0, le=10000, description="Instances the fleet keeps running.")
+    instances: int = Field(
+        ge=0, le=10000,
+        description="spot_fleet: instances the fleet keeps running; auto_scaling_group: the most instances "
+        "ECS managed scaling may start (the worker tasks decide how many run).",
+    )
     instance_types: Annotated[list[InstanceType], Field(min_length=1, max_length=50), _rule(_unique)] = Field(
         description="Instance types to diversify over (more types, fewer interruptions)."
     )
     allocation_strategy: Literal[
         "priceCapacityOptimized", "capacityOptimized", "capacityOptimizedPrioritized", "diversified", "lowestPrice"
-    ] = Field("priceCapacityOptimized", description="How the fleet picks Spot pools.")
-    on_demand_capacity: int = Field(0, ge=0, description="Part of target_capacity bought on demand.")
+    ] = Field("priceCapacityOptimized", description="How Spot pools are picked.")
+    on_demand_capacity: int = Field(
+        0, ge=0, description="Instances bought on demand (never interrupted); the rest is Spot."
+    )
     max_price: float | None = Field(
         None, gt=0, description="Price cap in USD per instance-hour. Unset (recommended): pay the Spot price."
     )
     gpu: bool = Field(False, description="Use the GPU ECS-optimized AMI.")
     root_volume_gib: int = Field(100, ge=30, le=16384, description="Encrypted gp3 root volume per instance.")
     workers: FleetWorkers | None = Field(None, description="Tasks to run on the fleet's instances.")
-
-
 
 
 class Spec(Model):
@@ -342,5 +379,5 @@ class Spec(Model):
     training: Training = Field(description="The training service on Fargate and Fargate Spot.")
     logs: Logs = Field(default_factory=Logs, description="Container logs.")
     autoscaling: Autoscaling | None = Field(None, description="Target-tracking auto scaling of the training service.")
-    spot_fleet: SpotFleet | None = Field(None, description="An EC2 Spot Fleet whose instances join the cluster.")
+    fleet: Fleet | None = Field(None, description="EC2 (GPU) instances that join the cluster, and their worker tasks.")
     tags: Tags = Field(default_factory=dict, description="Tags on every taggable resource.")
