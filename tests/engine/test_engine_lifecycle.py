@@ -145,11 +145,12 @@ def test_scale_touches_only_what_scaling_changes_and_survives_up(deployed, tmp_p
     assert scaled.exit_code == 0, scaled.output
     report = json.loads(scaled.stdout)
     assert report["before"]["tasks"] == 6 and report["after"] == {
-        "tasks": 8, "min_tasks": 8, "max_tasks": 8, "fleet_capacity": 6}  # an explicit count pins auto scaling
+        "tasks": 8, "min_tasks": 8, "max_tasks": 8, "fleet_capacity": 6, "workers": 4}  # a count pins auto scaling
     after = stand.state.resources(STACK)
     changed = {name for name in after if after[name]["inputs"] != before[name]["inputs"]}
-    # the service ignores its desired_count (ignoreChanges): the scaling target and the fleet change
-    assert changed == {name for _, name in scale_targets(load_spec(US_EAST))} - {"training-service"}
+    # the service ignores its desired_count (ignoreChanges): the scaling target and the fleet change;
+    # the worker service is targeted too (its count is a scale setting) but keeps its 4 tasks here
+    assert changed == {name for _, name in scale_targets(load_spec(US_EAST))} - {"training-service", "workers-service"}
     assert report["changes"]["update"] == 2
     scale_call = [c for c in stand.state.calls() if "up" in c["argv"]][-1]["argv"]
     assert sorted(a.split("::")[-1] for a in scale_call[scale_call.index("--target") + 1::2] if "::" in a) == \

@@ -66,7 +66,7 @@ def test_scale_within_the_limits_and_with_adjusted_limits() -> None:
     ("spec", "kwargs", "message"),
     [
         (PLAIN, {"tasks": 3, "instances": None, "adjust_limits": True}, "no auto scaling"),
-        (PLAIN, {"tasks": None, "instances": 3, "adjust_limits": False}, "no Spot Fleet"),
+        (PLAIN, {"tasks": None, "instances": 3, "adjust_limits": False}, "no fleet"),
         (AUTOSCALED, {"tasks": None, "instances": 0, "adjust_limits": False}, "below its on-demand part"),
         (AUTOSCALED, {"tasks": None, "instances": None, "adjust_limits": False}, "nothing to scale"),
         (AUTOSCALED, {"tasks": None, "instances": 3, "adjust_limits": True}, "give --tasks too"),

@@ -41,7 +41,40 @@ def test_one_table_names_every_scale_setting_everywhere() -> None:
     assert {s.output for s in SCALE_SETTINGS} <= set(EXPORT_NAMES)
     assert len({s.config_key for s in SCALE_SETTINGS}) == len(SCALE_SETTINGS)
     spec = load_spec(Path(__file__).parents[2] / "configs" / "us-east-1.yaml")
-    assert deployed_values(spec, Overrides(tasks=8)) == {"tasks": 8, "fleet_capacity": 4, "min_tasks": 8,
-                                                         "max_tasks": 8}
+    assert deployed_values(spec, Overrides(tasks=8, workers=2)) == {"tasks": 8, "fleet_capacity": 4, "workers": 2,
+                                                                    "min_tasks": 8, "max_tasks": 8}
     view = scale_view(spec, {"desired_tasks": 8, "fleet_target_capacity": 4, "autoscaling_min": 8})
     assert view["tasks"] == {"spec": 6, "effective": 8} and view["max_tasks"] == {"spec": 12, "effective": None}
+
+
+FLEET = """
+fleet:
+  instances: 4
+  gpu: true
+  instance_types: [g5.xlarge]
+  workers:
+    tasks: 2
+    gpus: 1
+    distributed:
+      min_nodes: 1
+      max_nodes: 4
+"""
+
+
+def test_scale_workers_changes_the_worker_service_within_the_elastic_bounds(tmp_path: Path, moto_server: str) -> None:
+    spec = tmp_path / "workers.yaml"
+    spec.write_text(EU_WEST.read_text() + FLEET)
+    stand = make_stand(tmp_path, moto_server)
+    assert stand.run("up", str(spec), "--yes", "--skip-preflight").exit_code == 0
+
+    more = stand.run("scale", "--workers", "3", "--json")
+    assert more.exit_code == 0, more.output
+    assert (json.loads(more.stdout)["before"]["workers"], json.loads(more.stdout)["after"]["workers"]) == (2, 3)
+    assert stand.state.resources(STACK)["workers-service"]["inputs"]["desiredCount"] == 3
+
+    assert stand.run("scale", "--workers", "1").exit_code == 2  # fewer workers: asks first
+    beyond = stand.run("scale", "--workers", "5")
+    assert beyond.exit_code == 2 and "outside the elastic job's 1..4 nodes" in beyond.stderr
+    assert stand.state.resources(STACK)["workers-service"]["inputs"]["desiredCount"] == 3
+    shown = json.loads(stand.run("outputs", "--json").stdout)
+    assert shown["scale"]["workers"] == {"spec": 2, "effective": 3} and shown["overrides"] == {"workers": 3}

@@ -55,7 +55,7 @@ def test_impossible_overrides_are_usage_errors(us_spec, options: ProgramOptions,
 def test_overrides_the_cluster_has_no_place_for_are_usage_errors(eu_spec) -> None:
     with pytest.raises(UsageError, match="no auto scaling"):
         effective_counts(eu_spec, ProgramOptions(max_tasks=10))
-    with pytest.raises(UsageError, match="no Spot Fleet"):
+    with pytest.raises(UsageError, match="no fleet"):
         effective_counts(eu_spec, ProgramOptions(fleet_capacity=3))
 
 

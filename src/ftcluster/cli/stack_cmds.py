@@ -61,16 +61,18 @@ def scale(
     spec_path: Path = SPEC_OPTIONAL,
     cluster: str = CLUSTER_OPTION,
     tasks: int = typer.Option(None, "--tasks", "-t", min=0, help="Desired number of training tasks."),
-    instances: int = typer.Option(None, "--instances", "-i", min=0, help="Target capacity of the Spot Fleet."),
+    workers: int = typer.Option(None, "--workers", "-w", min=0, help="Worker tasks on the fleet's instances."),
+    instances: int = typer.Option(None, "--instances", "-i", min=0,
+                                  help="Fleet instances (Spot Fleet: its size; Auto Scaling group: its maximum)."),
     adjust_limits: bool = typer.Option(False, "--adjust-limits", help="Move the auto scaling limits to include --tasks."),
     reset: bool = typer.Option(False, "--reset", help="Drop earlier `scale` values: back to the spec's."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before scaling down."),
     quiet: bool = QUIET_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Resize a running cluster: training tasks and/or Spot Fleet instances (a targeted update).
+    """Resize a running cluster: training tasks, fleet worker tasks and/or fleet instances (a targeted update).
 
-    Only the training service, its scaling target and the fleet are updated. The new values are
+    Only the training service, its scaling target, the worker service and the fleet are updated. The new values are
     kept in the stack, so a later `up` does not undo them; changing the number in the spec
     (or `--reset`) hands control back to the spec. Scaling down asks first (tasks that stop lose
     their work since the last checkpoint), unless --yes.
@@ -80,7 +82,7 @@ def scale(
     from ..engine.lifecycle import scale as scale_cluster
 
     hooks = CliHooks(yes=yes, quiet=quiet or as_json)
-    result = scale_cluster(spec_path, cluster, os.environ, hooks, ScaleRequest(tasks, instances, adjust_limits, reset))
+    result = scale_cluster(spec_path, cluster, os.environ, hooks, ScaleRequest(tasks, instances, adjust_limits, reset, workers))
     if as_json:
         print_json({"cluster": result.cluster, "stack": result.stack, "before": result.before,
                     "after": result.after, "changes": result.changes})
@@ -260,7 +262,7 @@ def register(app: typer.Typer) -> None:
                                           "ftcluster up configs/us-east-1.yaml --wait-timeout 45"))(up)
     app.command(**deploy, epilog=examples("ftcluster scale --tasks 8", "ftcluster scale --instances 6 --cluster llm-pretrain",
                                           "ftcluster scale --tasks 20 --adjust-limits", "ftcluster scale --reset",
-                                          "ftcluster scale --tasks 2 --yes"))(scale)
+                                          "ftcluster scale --workers 6", "ftcluster scale --tasks 2 --yes"))(scale)
     app.command(**deploy, epilog=examples("ftcluster destroy", "ftcluster destroy configs/us-east-1.yaml --yes",
                                           "ftcluster destroy --verify-only --cluster llm-pretrain-us-east-1"))(destroy)
     app.command(**inspect, epilog=examples("ftcluster outputs", "ftcluster outputs --json | jq .outputs.checkpoint_uri"))(outputs)

@@ -194,13 +194,15 @@ class ScaleRequest:
     instances: int | None = None
     adjust_limits: bool = False
     reset: bool = False
+    workers: int | None = None
 
     def check(self) -> None:
         """Usage rules that need no stack (exit 2 before anything is opened)."""
-        if self.reset and (self.tasks is not None or self.instances is not None or self.adjust_limits):
+        counts = (self.tasks, self.instances, self.workers)
+        if self.reset and (any(n is not None for n in counts) or self.adjust_limits):
             raise UsageError("--reset goes back to the spec's values; it takes no other option")
-        if not self.reset and self.tasks is None and self.instances is None:
-            raise UsageError("nothing to scale", hint="pass --tasks N and/or --instances M, or --reset")
+        if not self.reset and all(n is None for n in counts):
+            raise UsageError("nothing to scale", hint="pass --tasks N, --workers W and/or --instances M, or --reset")
 
 
 @dataclass(frozen=True)
@@ -219,7 +221,7 @@ def scale(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str
     request.check()
     session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
     change = ops.plan_scale_change(session, tasks=request.tasks, instances=request.instances,
-                                   adjust_limits=request.adjust_limits, reset=request.reset)
+                                   adjust_limits=request.adjust_limits, reset=request.reset, workers=request.workers)
     stop_on_pending_creates(session, hooks.notify)
     if change.shrinks:
         lower = ", ".join(f"{name} {change.before[name]} -> {change.after[name]}" for name in change.shrinks)
@@ -249,8 +251,8 @@ def _drain_leaving_instances(session: Session, change: ops.ScaleChange, hooks: H
     """A smaller Spot Fleet: drain the instances that go before the target drops (see engine/drain.py)."""
     before, after = change.before["fleet_capacity"], change.after["fleet_capacity"]
     fleet = change.spec.fleet
-    if before is None or after is None or after >= before or fleet is None:
-        return None
+    if before is None or after is None or after >= before or fleet is None or fleet.type != "spot_fleet":
+        return None  # an Auto Scaling group's capacity provider drains instances itself (managed draining)
     from ..aws import AwsSession
     from . import drain
 

@@ -171,7 +171,7 @@ class ScaleChange:
     @property
     def shrinks(self) -> list[str]:
         """The counts that go down: fewer tasks or instances stop running work (limits alone stop nothing)."""
-        return [name for name in ("tasks", "fleet_capacity")
+        return [name for name in ("tasks", "workers", "fleet_capacity")
                 if self.after[name] is not None and self.before[name] is not None
                 and self.after[name] < self.before[name]]
 
@@ -191,13 +191,13 @@ def _urns(session: Session, wanted: Callable[[dict[str, Any]], bool]) -> list[st
 
 
 def plan_scale_change(session: Session, *, tasks: int | None, instances: int | None, adjust_limits: bool,
-                      reset: bool) -> ScaleChange:
+                      reset: bool, workers: int | None = None) -> ScaleChange:
     from ..program import scale_targets
 
     spec = _require_applied(session)
     current = Overrides.from_config(session.config)
     new = Overrides() if reset else plan_scale(spec, current, tasks=tasks, instances=instances,
-                                               adjust_limits=adjust_limits)
+                                               adjust_limits=adjust_limits, workers=workers)
     wanted = set(scale_targets(spec))
     targets = _urns(session, lambda r: type_and_name(r["urn"]) in wanted)
     if not targets:

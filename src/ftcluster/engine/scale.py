@@ -45,6 +45,9 @@ SCALE_SETTINGS: tuple[ScaleSetting, ...] = (
     ScaleSetting("fleet_capacity", "fleet.instances", "ftcluster:fleetCapacity", "fleet_target_capacity",
                  lambda spec: fleet.instances if (fleet := _fleet(spec)) else None,
                  lambda counts: counts.fleet_capacity),
+    ScaleSetting("workers", "fleet.workers.tasks", "ftcluster:workers", "workers_desired",
+                 lambda spec: fleet.workers.tasks if (fleet := _fleet(spec)) and fleet.workers else None,
+                 lambda counts: counts.workers),
     ScaleSetting("min_tasks", "autoscaling.min_tasks", "ftcluster:minTasks", "autoscaling_min",
                  lambda spec: spec.autoscaling.min_tasks if spec.autoscaling else None,
                  lambda counts: counts.scaling_min if counts.autoscaling else None),
@@ -59,6 +62,7 @@ SETTING = {setting.name: setting for setting in SCALE_SETTINGS}
 class Overrides:
     tasks: int | None = None
     fleet_capacity: int | None = None
+    workers: int | None = None
     min_tasks: int | None = None
     max_tasks: int | None = None
 
@@ -145,15 +149,17 @@ def plan_up(spec: Spec, applied: Spec | None, overrides: Overrides) -> UpPlan:
 
 
 def plan_scale(spec: Spec, overrides: Overrides, *, tasks: int | None, instances: int | None,
-               adjust_limits: bool) -> Overrides:
+               adjust_limits: bool, workers: int | None = None) -> Overrides:
     """The overrides after `ftcluster scale`; UsageError when the request cannot apply to `spec`."""
-    if tasks is None and instances is None:
-        raise UsageError("nothing to scale", hint="pass --tasks N and/or --instances M (or --reset)")
+    if tasks is None and instances is None and workers is None:
+        raise UsageError("nothing to scale", hint="pass --tasks N, --workers W and/or --instances M (or --reset)")
     if adjust_limits and tasks is None:
         raise UsageError("--adjust-limits moves the auto scaling limits to include --tasks; give --tasks too")
     result = overrides
     if instances is not None:
         result = replace(result, fleet_capacity=instances)
+    if workers is not None:
+        result = replace(result, workers=workers)
     if tasks is not None:
         result = replace(result, tasks=tasks)
         current = effective_values(spec, result)

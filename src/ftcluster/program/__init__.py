@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .names import SCALING_TARGET, SPOT_FLEET, TRAINING_SERVICE
+from .names import SCALING_TARGET, SPOT_FLEET, TRAINING_SERVICE, WORKERS_SERVICE
 from .options import Counts, ProgramOptions, capacity_strategy_changed, effective_counts
 
 if TYPE_CHECKING:
@@ -53,4 +53,6 @@ def scale_targets(spec: Spec) -> list[tuple[str, str]]:
     ]
     if spec.fleet is not None and spec.fleet.enabled:
         targets.append(("aws:ec2/spotFleetRequest:SpotFleetRequest", SPOT_FLEET))
+        if spec.fleet.workers is not None:
+            targets.append(("aws:ecs/service:Service", WORKERS_SERVICE))
     return targets

@@ -31,6 +31,7 @@ EXPORT_NAMES = (
     "autoscaling_max",
     "desired_tasks",
     "fleet_target_capacity",
+    "workers_desired",
 )
 
 
@@ -64,6 +65,7 @@ def collect_exports(
         "autoscaling_max": counts.scaling_max if counts.autoscaling else None,
         "desired_tasks": counts.tasks,
         "fleet_target_capacity": counts.fleet_capacity,
+        "workers_desired": counts.workers,
     }
     assert tuple(exports) == EXPORT_NAMES
     return exports

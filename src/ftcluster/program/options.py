@@ -21,6 +21,7 @@ class ProgramOptions:
     fleet_capacity: int | None = None  # replaces spec.fleet.instances
     min_tasks: int | None = None  # replaces spec.autoscaling.min_tasks (`scale --adjust-limits`)
     max_tasks: int | None = None  # replaces spec.autoscaling.max_tasks
+    workers: int | None = None  # replaces spec.fleet.workers.tasks (`scale --workers`)
     delete_checkpoints: bool = False  # True: the created checkpoint bucket goes with `destroy`
     # True: this run's UpdateService of the training service starts a new deployment (every task
     # restarts). The engine sets it only when `capacity_strategy_changed` says so; see there.
@@ -38,8 +39,9 @@ class Counts:
     scaling_min: int  # bounds of the Application Auto Scaling target that owns the count
     scaling_max: int
     autoscaling: bool  # target-tracking policies exist (spec.autoscaling is set)
-    fleet_capacity: int | None  # None: no Spot Fleet
+    fleet_capacity: int | None  # None: no fleet
     fleet_on_demand: int
+    workers: int | None = None  # the worker service's desired count; None: no workers
 
 
 MAX_TASKS = 5000  # the spec's own ceiling for training.tasks and autoscaling bounds
@@ -80,7 +82,9 @@ def effective_counts(spec: Spec, options: ProgramOptions = ProgramOptions()) -> 
     fleet = spec.fleet
     if fleet is None or not fleet.enabled:
         if options.fleet_capacity is not None:
-            raise UsageError(f"cluster {spec.name} has no Spot Fleet, so its capacity cannot be changed")
+            raise UsageError(f"cluster {spec.name} has no fleet, so its capacity cannot be changed")
+        if options.workers is not None:
+            raise UsageError(f"cluster {spec.name} has no fleet, so it runs no worker tasks")
         return Counts(tasks, low, high, scaling is not None, None, 0)
     capacity = fleet.instances if options.fleet_capacity is None else options.fleet_capacity
     _check_range("the fleet capacity", capacity, 0, 10000)
@@ -89,7 +93,26 @@ def effective_counts(spec: Spec, options: ProgramOptions = ProgramOptions()) -> 
             f"the fleet capacity ({capacity}) is below its on-demand part ({fleet.on_demand_capacity})",
             hint="lower fleet.on_demand_capacity in the spec first",
         )
-    return Counts(tasks, low, high, scaling is not None, capacity, fleet.on_demand_capacity)
+    return Counts(tasks, low, high, scaling is not None, capacity, fleet.on_demand_capacity,
+                  _worker_count(spec, options))
+
+
+def _worker_count(spec: Spec, options: ProgramOptions) -> int | None:
+    workers = spec.fleet.workers if spec.fleet is not None else None
+    if workers is None:
+        if options.workers is not None:
+            raise UsageError(f"cluster {spec.name} has no `fleet.workers`, so there is no worker count to change")
+        return None
+    count = workers.tasks if options.workers is None else options.workers
+    _check_range("the worker count", count, 0, MAX_TASKS)
+    distributed = workers.distributed
+    if distributed is not None and options.workers is not None and not (
+            distributed.min_nodes <= count <= distributed.max_nodes):
+        raise UsageError(
+            f"{count} workers is outside the elastic job's {distributed.min_nodes}..{distributed.max_nodes} nodes",
+            hint="change fleet.workers.distributed.min_nodes/max_nodes in the spec first",
+        )
+    return count
 
 
 def _check_range(what: str, value: int, low: int, high: int) -> None:

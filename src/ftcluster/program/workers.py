@@ -54,7 +54,7 @@ def build_workers(
         name=ctx.names.workers_service,
         cluster=cluster.cluster.arn,
         task_definition=task_definition.arn,
-        desired_count=fleet_spec.workers.tasks,
+        desired_count=ctx.counts.workers,
         launch_type="EC2",
         network_configuration={"subnets": network.subnet_ids, "security_groups": [security_group.id]},
         ordered_placement_strategies=PLACEMENT,
