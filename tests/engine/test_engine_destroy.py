@@ -40,3 +40,13 @@ def test_delete_checkpoints_lets_go_of_the_bucket_first_then_destroys_everything
     check = stand.run("destroy", "--verify-only", "--cluster", STACK, "--json")
     assert check.exit_code == 0, check.output
     assert json.loads(check.stdout)["clean"] is True
+
+
+def test_a_bucket_the_spec_named_is_not_reported_as_kept(stand: Stand) -> None:
+    from engine_helpers import EU_WEST
+
+    assert stand.run("up", str(EU_WEST), "--yes", "--skip-preflight", "--quiet").exit_code == 0
+    result = stand.run("destroy", "--yes")
+    assert result.exit_code == 0, result.output
+    # example-finetune-checkpoints is the user's: ftcluster never created it, so it keeps nothing of it
+    assert "destroyed finetune" in result.stderr and "kept the checkpoint bucket" not in result.stderr

@@ -294,6 +294,7 @@ def destroy(spec_path: Path | None, cluster: str | None, environ: Mapping[str, s
     """Confirm by name, destroy everything but the checkpoints (unless asked), remove the stack, look for leftovers."""
     session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
     stop_on_pending_creates(session, hooks.notify)  # a destroy would leave them behind in AWS
+    applied = ops.applied_spec(session)
     name = session.target.name
     hooks.confirm(Confirmation(
         "destroy", session.label, f"Type the cluster name ({name}) to destroy it", type_to_confirm=name,
@@ -304,6 +305,8 @@ def destroy(spec_path: Path | None, cluster: str | None, environ: Mapping[str, s
                              on_event=on_event, notify=hooks.notify)
     clear_active(session.settings.home, session.stack_name)
     bucket = result.outputs_before.get("checkpoint_bucket")
+    if applied is not None and applied.training.checkpoints.bucket is not None:
+        bucket = None  # the user's own bucket: never the stack's to keep or delete
     leftovers = _leftovers(session.target, hooks, result.outputs_before, checkpoints_kept=not delete_checkpoints)
     return Destroyed(session.label, session.stack_name, session.settings.backend_url, result.changes,
                      result.stack_removed, str(bucket) if bucket and not delete_checkpoints else None, leftovers)
