@@ -17,7 +17,18 @@ from ftcluster.cli import app  # noqa: E402
 
 ROOT = Path(__file__).parents[2]
 US_EAST = ROOT / "configs" / "us-east-1.yaml"  # 60 resources: VPC over 3 AZs, fleet, auto scaling
-EU_WEST = ROOT / "configs" / "eu-west-1.yaml"  # 13 resources: existing VPC, no fleet, no auto scaling
+EU_WEST = ROOT / "configs" / "eu-west-1.yaml"
+# the smallest cluster with a VPC of its own: 2 AZs, no NAT, no fleet, one task
+TINY = """\
+name: tiny
+region: eu-west-1
+network:
+  availability_zones: 2
+  nat: none
+training:
+  image: ghcr.io/example/trainer:1.0
+  tasks: 1
+"""  # 13 resources: existing VPC, no fleet, no auto scaling
 
 
 @dataclass

@@ -5,18 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine_helpers import Stand
+from engine_helpers import TINY, Stand
 
-TINY = """\
-name: tiny
-region: eu-west-1
-network:
-  availability_zones: 2
-  nat: none
-training:
-  image: ghcr.io/example/trainer:1.0
-  tasks: 1
-"""
 STACK = "tiny-eu-west-1"
 
 

@@ -13,19 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))
 
-from engine_helpers import make_stand  # noqa: E402
+from engine_helpers import TINY, make_stand  # noqa: E402
 from standin_harness import process_env  # noqa: E402
 
-TINY = """\
-name: tiny
-region: eu-west-1
-network:
-  availability_zones: 2
-  nat: none
-training:
-  image: ghcr.io/example/trainer:1.0
-  tasks: 1
-"""
 HANG_GUARD = 120  # seconds; far beyond what the commands may take, only so a regression cannot hang the suite
 
 
