@@ -262,3 +262,22 @@ def test_a_capacity_provider_without_managed_scaling_or_gone_degrades(live_aws: 
         "Auto Scaling group demo-gpu not found",
         "capacity provider demo-gpu not found: the worker tasks cannot be placed",
     ]
+
+
+def test_the_run_rate_prices_the_groups_instances_by_lifecycle_at_live_spot_prices(live_aws: str) -> None:
+    from pathlib import Path
+
+    from ftcluster.cost import cluster_run_rate
+    from ftcluster.spec import load_spec
+
+    seeder, _ = group_cluster()
+    spec = load_spec(Path(__file__).parents[2] / "configs" / "us-east-1.yaml")
+    rate = cluster_run_rate(status_report(seeder.outputs()).status, spec)
+    lines = {line.component: line for line in rate.lines}
+    assert lines["fleet_on_demand"].quantity == "1 × g5.xlarge"
+    assert (lines["fleet_spot"].quantity, lines["fleet_spot"].basis) == ("1 × g4dn.xlarge, 1 × g5.xlarge", "live")
+    assert lines["fleet_spot"].hourly.high == pytest.approx(2 * 0.00001)  # moto's Spot price, per pool
+    # the rendezvous runs on Fargate on-demand (next to one training task), the 3 workers on the group's
+    # capacity provider: paid through the instances
+    assert lines["fargate_on_demand"].quantity == "2 × 1 vCPU / 2 GB"
+    assert "3 task(s) run on EC2 instances: no charge beyond the instances" in rate.notes
