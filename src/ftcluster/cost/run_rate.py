@@ -13,6 +13,7 @@ from typing import Any
 
 from ..spec.models import Spec
 from .lines import UNPRICED_EXTRAS, add_found, counted_instance_lines, ebs_lines, fargate_lines, nat_gateway_count, nat_lines
+from .estimate import RENDEZVOUS_CPU, RENDEZVOUS_MEMORY
 from .model import Estimate, Line, LivePrice
 from .prices import PriceTable
 
@@ -148,9 +149,11 @@ def snapshot_from_status(status: Any, spec: Spec | None = None) -> RunningSnapsh
     group has it in service, with its lifecycle "unknown").
     The status holds no NAT gateways, root volume size or task architecture: they come from the
     cluster's spec (without one they are left out). A task without a readable size takes the spec's
-    when it belongs to the training service (`status.training.name`), else its size stays unknown.
+    when it belongs to the training service (`status.training.name`), the program's when it is the
+    rendezvous (`status.rendezvous.name`), else its size stays unknown.
     """
     training = status.training.name if spec is not None and status.training is not None else None
+    rendezvous = getattr(getattr(status, "rendezvous", None), "name", None)
     task_groups: Counter[tuple[str, int | None, int | None]] = Counter()
     for task in status.tasks:
         if task.last_status not in BILLED_TASK_STATES:
@@ -158,6 +161,8 @@ def snapshot_from_status(status: Any, spec: Spec | None = None) -> RunningSnapsh
         cpu, memory = _size(task.cpu), _size(task.memory)
         if (cpu is None or memory is None) and spec is not None and training and task.service == training:
             cpu, memory = spec.training.cpu, spec.training.memory
+        elif (cpu is None or memory is None) and rendezvous and task.service == rendezvous:
+            cpu, memory = RENDEZVOUS_CPU, RENDEZVOUS_MEMORY  # its size is the program's, not the spec's
         task_groups[(task.capacity_provider, cpu, memory)] += 1
     instance_groups: Counter[tuple[str, str, str | None]] = Counter()
     running = [i for i in status.fleet.instances if i.state == "running"] if status.fleet is not None else []
