@@ -27,9 +27,9 @@ def test_json_shape_carries_every_figure_hourly_and_monthly(table: PriceTable) -
         "price_table",
     }
     assert data["hours_per_month"] == 720
-    assert data["total"]["hourly"] == {"low": 1.916793, "high": 4.728609}
-    assert data["total"]["monthly"] == {"low": 1380.09, "high": 3404.6}
-    assert data["saving"]["percent"] == {"low": 0.0, "high": 59.5}
+    assert data["total"]["hourly"] == {"low": 2.396793, "high": 5.208609}
+    assert data["total"]["monthly"] == {"low": 1725.69, "high": 3750.2}
+    assert data["saving"]["percent"] == {"low": 0.0, "high": 54.0}
     lines = {line["component"]: line for line in data["lines"]}
     assert lines["fleet_spot"]["basis"] == "bound"
     assert lines["fargate_on_demand"]["cost"]["hourly"]["low"] == lines["fargate_on_demand"]["cost"]["hourly"]["high"]
@@ -50,8 +50,8 @@ def test_table_shows_ranges_totals_the_comparison_and_what_was_left_out(table: P
     text = rendered(estimate(example("us-east-1.yaml"), table))
     assert "Cost estimate — us-east-1" in text
     assert "$0.21 – $0.70" in text  # the Fargate Spot range
-    assert "$1,380.09 – $3,404.60" in text  # the monthly total
-    assert "Same capacity all on-demand" in text and "0% – 59%" in text
+    assert "$1,725.69 – $3,750.20" in text  # the monthly total
+    assert "Same capacity all on-demand" in text and "0% – 54%" in text
     assert "Auto scaling keeps 4–12 tasks" in text
 
     spec = variant(tmp_path, "us-east-1.yaml", fleet__instance_types=["g5.xlarge", "z1d.large"])

@@ -31,10 +31,12 @@ def test_us_east_1_example_by_hand(table: PriceTable) -> None:
     assert (spot.hourly.low, spot.hourly.high) == (approx(0.209736), approx(0.69912))
     assert spot.basis == "bound" and spot.on_demand_hourly == approx(0.69912)
 
-    # Fleet: 4 instances, 1 on demand → the cheapest type, g4dn.xlarge 0.526.
-    assert parts["fleet_on_demand"].hourly.low == approx(0.526)
-    assert "g4dn.xlarge" in parts["fleet_on_demand"].quantity
-    # 3 Spot, priceCapacityOptimized = equal weight per type:
+    # Fleet: an Auto Scaling group of at most 4 instances for 4 worker tasks (one per instance) → 4;
+    # 1 on demand → the first listed type (the group's on-demand allocation prioritized), g5.xlarge 1.006.
+    assert parts["fleet_on_demand"].hourly.low == approx(1.006)
+    assert parts["fleet_on_demand"].quantity == "1 × g5.xlarge"
+    assert parts["fleet_on_demand"].label == "Auto Scaling group, on-demand instances"
+    # 3 Spot, priceCapacityOptimized (price-capacity-optimized) = equal weight per type:
     # mean on-demand = (1.006 + 1.212 + 0.526 + 0.752 + 0.8048) / 5 = 4.3008 / 5 = 0.86016;
     # offline range per instance 0.086016 (90 % off) .. 0.86016 (on-demand) → × 3.
     fleet_spot = parts["fleet_spot"]
@@ -47,13 +49,14 @@ def test_us_east_1_example_by_hand(table: PriceTable) -> None:
     # EBS: 4 instances × 200 GiB × 0.08 $/GB-month = 64 $/month = 64 / 720 $/h.
     assert parts["ebs"].hourly.low * HOURS_PER_MONTH == approx(64.0)
 
-    # Total low  = 0.69912 + 0.209736 + 0.526 + 0.258048 + 0.135 + 0.0888… = 1.916793
-    # Total high = 0.69912 + 0.69912  + 0.526 + 2.58048  + 0.135 + 0.0888… = 4.728609
-    assert (est.total.low, est.total.high) == (approx(1.916793, abs=1e-6), approx(4.728609, abs=1e-6))
-    assert est.all_on_demand == approx(4.728609, abs=1e-6)
+    assert "price-capacity-optimized: equal weight per type (5 types)" in fleet_spot.note
+    # Total low  = 0.69912 + 0.209736 + 1.006 + 0.258048 + 0.135 + 0.0888… = 2.396793
+    # Total high = 0.69912 + 0.69912  + 1.006 + 2.58048  + 0.135 + 0.0888… = 5.208609
+    assert (est.total.low, est.total.high) == (approx(2.396793, abs=1e-6), approx(5.208609, abs=1e-6))
+    assert est.all_on_demand == approx(5.208609, abs=1e-6)
     # Saving: all on-demand minus the estimate → 0 (Spot at on-demand) .. 2.811816.
     assert (est.saving.low, est.saving.high) == (approx(0.0, abs=1e-9), approx(2.811816, abs=1e-6))
-    assert est.total.high * HOURS_PER_MONTH == approx(3404.60, abs=0.01)
+    assert est.total.high * HOURS_PER_MONTH == approx(3750.20, abs=0.01)
     assert not est.exact and not est.not_estimated
 
     # Auto scaling 4..12: at 4 tasks, base 2 + 2 × 75 % = 1.5 Spot, 2.5 on-demand:
@@ -62,6 +65,18 @@ def test_us_east_1_example_by_hand(table: PriceTable) -> None:
     assert (rng.min_tasks, rng.max_tasks) == (4, 12)
     assert (rng.at_min.low, rng.at_min.high) == (approx(0.687468), approx(0.93216))
     assert rng.at_max.high == approx(12 * 0.23304)
+
+
+def test_the_same_fleet_as_a_spot_fleet_buys_its_on_demand_part_at_the_cheapest_type(
+    table: PriceTable, tmp_path: Path
+) -> None:
+    spec = variant(tmp_path, "us-east-1.yaml", fleet__type="spot_fleet")
+    parts = lines_by_component(estimate(spec, table))
+    # Spot Fleet: `instances` run whatever the worker tasks need; on-demand allocation lowestPrice → g4dn.xlarge
+    assert (parts["fleet_on_demand"].quantity, parts["fleet_on_demand"].hourly.low) == ("1 × g4dn.xlarge", approx(0.526))
+    assert parts["fleet_spot"].label == "Spot Fleet, Spot instances"
+    assert "priceCapacityOptimized: equal weight per type" in parts["fleet_spot"].note
+    assert parts["ebs"].quantity == "4 × 200 GiB"
 
 
 def test_eu_west_1_example_by_hand(table: PriceTable) -> None:

@@ -4,7 +4,11 @@ moto quirks worked around here (test setup only, never in the product):
 - awsvpc tasks need a VPC with DNS hostnames on (moto's ENI otherwise lacks a DNS name and RunTask fails);
 - container definitions need a memory figure, or RunTask fails;
 - a new service reports runningCount 0 until UpdateService sets a desired count (then running = desired);
-- Spot Fleets are fulfilled at once; "diversified" spreads LaunchSpecifications round-robin.
+- Spot Fleets are fulfilled at once; "diversified" spreads LaunchSpecifications round-robin;
+- an Auto Scaling group launches its own instances without a type (the launch template has none, as
+  ftcluster's has none) and all in its first subnet, never Spot: `group` launches the instances itself,
+  with type, AZ and market, and attaches them, as the group's mixed instances policy would have;
+- DescribeCapacityProviders answers without updateStatus until UpdateCapacityProvider ran.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ class Seeder:
         self.ec2 = boto3.client("ec2", region_name=region)
         self.ecs = boto3.client("ecs", region_name=region)
         self.autoscaling = boto3.client("application-autoscaling", region_name=region)
+        self.asg = boto3.client("autoscaling", region_name=region)
         self.vpc_id = ""
         self.subnets: dict[str, str] = {}  # AZ -> subnet id
         self.security_group = ""
@@ -29,6 +34,10 @@ class Seeder:
         self.scaling: tuple[int, int] | None = None
         self.workers: str | None = None
         self.task_definitions: dict[str, str] = {}
+        self.group_name: str | None = None
+        self.provider_name: str | None = None
+        self.rendezvous: str | None = None
+        self.min_nodes: int | None = None
 
     @property
     def training(self) -> str:
@@ -89,6 +98,63 @@ class Seeder:
         active = self.ec2.describe_spot_fleet_instances(SpotFleetRequestId=self.fleet_id)["ActiveInstances"]
         return [a["InstanceId"] for a in active]
 
+    def group(self, instances: list[tuple[str, str, bool]], *, max_size: int = 4,
+              on_demand_base: int = 1) -> list[str]:
+        """The Auto Scaling group `<name>-gpu` and its capacity provider, as `up` makes them (names from
+        the program's contract), with `instances` (instance type, AZ, Spot?) in it; returns their ids."""
+        self.group_name = self.provider_name = f"{self.name}-gpu"
+        ours = {"Key": "ftcluster:cluster", "Value": self.name, "PropagateAtLaunch": True}
+        template = self.ec2.create_launch_template(
+            LaunchTemplateName=f"{self.name}-fleet", LaunchTemplateData={"ImageId": "ami-12c6146b"},
+            TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": ours["Key"], "Value": self.name}]}],
+        )["LaunchTemplate"]["LaunchTemplateId"]
+        types = list(dict.fromkeys(t for t, _, _ in instances)) or ["g5.xlarge"]
+        self.asg.create_auto_scaling_group(
+            AutoScalingGroupName=self.group_name, MinSize=0, MaxSize=max_size, DesiredCapacity=0,
+            VPCZoneIdentifier=",".join(self.subnets.values()), NewInstancesProtectedFromScaleIn=True,
+            CapacityRebalance=True,
+            MixedInstancesPolicy={
+                "LaunchTemplate": {"LaunchTemplateSpecification": {"LaunchTemplateId": template, "Version": "$Latest"},
+                                   "Overrides": [{"InstanceType": t} for t in types]},
+                "InstancesDistribution": {"OnDemandBaseCapacity": on_demand_base,
+                                          "OnDemandPercentageAboveBaseCapacity": 0,
+                                          "SpotAllocationStrategy": "price-capacity-optimized"}},
+            Tags=[ours, {"Key": "AmazonECSManaged", "Value": "", "PropagateAtLaunch": True}],
+        )
+        ids = []
+        for instance_type, az, spot in instances:
+            market = {"InstanceMarketOptions": {"MarketType": "spot"}} if spot else {}
+            ids += [i["InstanceId"] for i in self.ec2.run_instances(
+                ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType=instance_type,
+                SubnetId=self.subnets[az], **market)["Instances"]]
+        if ids:
+            self.asg.attach_instances(AutoScalingGroupName=self.group_name, InstanceIds=ids)
+        arn = self.asg.describe_auto_scaling_groups(AutoScalingGroupNames=[self.group_name])["AutoScalingGroups"][0][
+            "AutoScalingGroupARN"]
+        self.ecs.create_capacity_provider(name=self.provider_name, autoScalingGroupProvider={
+            "autoScalingGroupArn": arn, "managedScaling": {"status": "ENABLED", "targetCapacity": 100},
+            "managedTerminationProtection": "ENABLED", "managedDraining": "ENABLED"},
+            tags=[{"key": "ftcluster:cluster", "value": self.name}])
+        self.ecs.put_cluster_capacity_providers(
+            cluster=self.name, capacityProviders=["FARGATE", "FARGATE_SPOT", self.provider_name],
+            defaultCapacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1}])
+        return ids
+
+    def elastic_job(self, workers: int, min_nodes: int, *, workers_running: bool = True,
+                    rendezvous_running: bool = True) -> None:
+        """The worker service of an elastic job on the group's capacity provider (`workers` tasks on the
+        joined instances) and its rendezvous service (one Fargate task). Not running: the service
+        reports 0 running, as a new service does in moto."""
+        assert self.provider_name, "seed the group first"
+        self.workers, self.rendezvous, self.min_nodes = f"{self.name}-fleet-workers", f"{self.name}-rendezvous", min_nodes
+        first_az = next(iter(self.subnets))
+        self.service(self.workers, desired=workers, settle=workers_running)
+        self.service(self.rendezvous, desired=1, settle=rendezvous_running)
+        if rendezvous_running:
+            self.tasks(first_az, provider="FARGATE", service=self.rendezvous)
+        if workers and workers_running:
+            self.tasks(first_az, count=workers, provider=self.provider_name, service=self.workers)
+
     def join(self, instance_ids: list[str]) -> None:
         """Register instances with the cluster, as the ECS agent does on boot."""
         for instance_id in instance_ids:
@@ -121,7 +187,25 @@ class Seeder:
             "autoscaling_max": self.scaling[1] if self.scaling else None,
             "desired_tasks": 3,
             "fleet_target_capacity": None,
+            "fleet_type": "auto_scaling_group" if self.group_name else "spot_fleet" if self.fleet_id else None,
+            "auto_scaling_group_name": self.group_name,
+            "capacity_provider_name": self.provider_name,
+            "rendezvous_service_name": self.rendezvous,
+            "rendezvous_endpoint": f"rendezvous.{self.name}.ftcluster:29400" if self.rendezvous else None,
+            "distributed_min_nodes": self.min_nodes,
+            "workers_desired": None,
         }
+
+
+def group_cluster(workers: int = 3, min_nodes: int = 2, **job: bool) -> tuple[Seeder, list[str]]:
+    """healthy_cluster() with an Auto Scaling group of 3 joined GPU instances (1 on-demand, 2 Spot, one per
+    AZ) behind its capacity provider, running an elastic job of `workers` workers."""
+    seeder = healthy_cluster()
+    ids = seeder.group([("g5.xlarge", "us-east-1a", False), ("g4dn.xlarge", "us-east-1b", True),
+                        ("g5.xlarge", "us-east-1c", True)])
+    seeder.join(ids)
+    seeder.elastic_job(workers, min_nodes, **job)
+    return seeder, ids
 
 
 def healthy_cluster() -> Seeder:

@@ -116,6 +116,67 @@ def test_inactive_ecs_cluster_is_gone_but_an_active_one_is_left(live_aws: str) -
     assert find_leftovers("demo", REGION).items == []
 
 
+def fleet_leftovers(cluster: str = "demo", *, tagged: bool = True, services: bool = True) -> dict[str, Any]:
+    """An Auto Scaling group with one instance, its capacity provider and an elastic job's Cloud Map
+    namespace with two services, as a destroy that stopped half-way leaves them.
+
+    moto ignores ListServices' NAMESPACE_ID filter (it lists every service of the region), so a second
+    cluster gets no services of its own here: the filter itself is AWS's to prove."""
+    ec2, asg = boto3.client("ec2", region_name=REGION), boto3.client("autoscaling", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    template = ec2.create_launch_template(LaunchTemplateName=f"{cluster}-fleet",
+                                          LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "g5.xlarge"})
+    ours = [{"Key": "ftcluster:cluster", "Value": cluster, "PropagateAtLaunch": True}] if tagged else []
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName=f"{cluster}-gpu", MinSize=0, MaxSize=2, DesiredCapacity=1, VPCZoneIdentifier=subnet,
+        LaunchTemplate={"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"]}, Tags=ours)
+    arn = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[f"{cluster}-gpu"])["AutoScalingGroups"][0][
+        "AutoScalingGroupARN"]
+    boto3.client("ecs", region_name=REGION).create_capacity_provider(
+        name=f"{cluster}-gpu", autoScalingGroupProvider={"autoScalingGroupArn": arn})
+    cloud_map = boto3.client("servicediscovery", region_name=REGION)
+    cloud_map.create_private_dns_namespace(Name=f"{cluster}.ftcluster", Vpc=vpc)
+    namespace = next(n["Id"] for n in cloud_map.list_namespaces()["Namespaces"] if n["Name"] == f"{cluster}.ftcluster")
+    created = [cloud_map.create_service(Name=name, NamespaceId=namespace, DnsConfig={
+        "RoutingPolicy": "MULTIVALUE", "DnsRecords": [{"Type": "A", "TTL": 10}]})["Service"]["Id"]
+        for name in (("workers", "rendezvous") if services else ())]
+    instances = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[f"{cluster}-gpu"])["AutoScalingGroups"][0][
+        "Instances"]
+    return {"namespace": namespace, "services": created, "vpc": vpc, "instances": [i["InstanceId"] for i in instances]}
+
+
+def test_what_the_tagging_api_does_not_list_is_found_by_tag_and_name(live_aws: str) -> None:
+    seeded = fleet_leftovers()
+    fleet_leftovers("other", services=False)  # another cluster's: not ours
+    report = find_leftovers("demo", REGION)
+    found = {(i.kind, i.id): i for i in report.items}
+    assert set(found) == {
+        ("autoscaling auto-scaling-group", "demo-gpu"), ("ecs capacity-provider", "demo-gpu"),
+        ("ec2 instance", seeded["instances"][0]),  # the group propagates the cluster tag to its instances
+        ("servicediscovery namespace", seeded["namespace"]),
+        *(("servicediscovery service", s) for s in seeded["services"]),
+    }
+    group = found[("autoscaling auto-scaling-group", "demo-gpu")]
+    assert group.found_by == "tag, name" and "1 instance(s) still in it" in (group.note or "")
+    assert "demo.ftcluster" in (found[("servicediscovery namespace", seeded["namespace"])].note or "")
+    assert not report.clean and "LEFTOVER" in rendered(report)
+
+
+def test_an_untagged_group_with_the_programs_name_is_found_and_deleted_ones_are_not(live_aws: str) -> None:
+    seeded = fleet_leftovers(tagged=False)
+    found = {(i.kind, i.found_by) for i in find_leftovers("demo", REGION).items}
+    assert ("autoscaling auto-scaling-group", "name") in found
+    boto3.client("autoscaling", region_name=REGION).delete_auto_scaling_group(AutoScalingGroupName="demo-gpu",
+                                                                              ForceDelete=True)
+    boto3.client("ecs", region_name=REGION).delete_capacity_provider(capacityProvider="demo-gpu")
+    cloud_map = boto3.client("servicediscovery", region_name=REGION)
+    for service in seeded["services"]:
+        cloud_map.delete_service(Id=service)
+    cloud_map.delete_namespace(Id=seeded["namespace"])
+    assert [i.kind for i in find_leftovers("demo", REGION).items] == []
+
+
 def test_json_shape(live_aws: str) -> None:
     bucket("demo-checkpoints")
     data = json.loads(json.dumps(find_leftovers("demo", REGION).to_dict()))
@@ -175,14 +236,22 @@ def seed_300_tagged_resources() -> dict[str, int]:
     return {"ec2": 1 + 60 + 100 + 40, "logs": 20, "ecs": 1 + 30 + 30, "s3": 3}
 
 
+UNTAGGED_CALLS = 4  # DescribeAutoScalingGroups by tag and by name, DescribeCapacityProviders, ListNamespaces
+
+
 def test_state_look_ups_are_batched_by_kind(live_aws: str) -> None:
     seeded = seed_300_tagged_resources()
     session = AwsSession(REGION)
-    calls = count_calls(session, ("resourcegroupstaggingapi", "ec2", "ecs", "logs", "s3", "iam"))
+    calls = count_calls(session, ("resourcegroupstaggingapi", "ec2", "ecs", "logs", "s3", "iam", "autoscaling",
+                                  "servicediscovery"))
     report = find_leftovers("demo", REGION, session=session)  # no vpc_id: as `destroy --verify-only`
     found = Counter(item.kind.split()[0] for item in report.items if "tag" in item.found_by)
     assert found == seeded  # every survivor is still reported ...
-    assert sum(calls.values()) <= 45, calls  # ... with a few calls per kind, not one per resource (was 523 for 302)
+    # ... with a few calls per kind, not one per resource (was 523 for 302), plus a fixed few for what
+    # the tagging API does not list
+    assert sum(calls.values()) <= 45 + UNTAGGED_CALLS, calls
+    untagged = calls["autoscaling.DescribeAutoScalingGroups"] + calls["ecs.DescribeCapacityProviders"]
+    assert untagged + calls["servicediscovery.ListNamespaces"] == UNTAGGED_CALLS, calls
     assert calls["ec2.DescribeSecurityGroups"] <= 3 and calls["ecs.DescribeServices"] == 3  # 10 services per call
 
 
@@ -270,7 +339,13 @@ def test_resources_the_tagging_api_still_lists_after_deletion_are_checked(monkey
     ec2.add_response("describe_nat_gateways", {"NatGateways": [{"NatGatewayId": "nat-0000000000000000b", "State": "deleted"}]})
     logs.add_response("describe_log_groups", {"logGroups": [{"logGroupName": "/ftcluster/demo-old"}]})  # only a prefix match
     iam.add_client_error("list_roles", "AccessDenied", "not allowed")
-    with tagging, ec2, logs, iam:
+    groups, ecs, cloud_map = (Stubber(session.client(name)) for name in ("autoscaling", "ecs", "servicediscovery"))
+    groups.add_response("describe_auto_scaling_groups", {"AutoScalingGroups": []})  # by tag
+    groups.add_response("describe_auto_scaling_groups", {"AutoScalingGroups": []})  # by name
+    ecs.add_response("describe_capacity_providers", {"capacityProviders": [], "failures": [
+        {"arn": "arn:aws:ecs:us-east-1:1:capacity-provider/demo-gpu", "reason": "MISSING"}]})
+    cloud_map.add_response("list_namespaces", {"Namespaces": []})
+    with tagging, ec2, logs, iam, groups, ecs, cloud_map:
         report = find_leftovers("demo", REGION, session=session)
     assert [(i.kind, i.id) for i in report.items] == [("ec2 security-group", "sg-0000000000000000c")]
     assert any(note.startswith("IAM roles not checked: listing IAM roles: access denied") for note in report.notes)

@@ -47,11 +47,15 @@ def existing_network(azs: list[str], *, other_vpc_for: int | None = None) -> dic
     return {"vpc_id": vpc, "subnet_ids": subnets}
 
 
-def spot_service_linked_roles() -> None:
+SERVICE_LINKED_ROLES = (("AWSServiceRoleForEC2Spot", "spot"), ("AWSServiceRoleForEC2SpotFleet", "spotfleet"),
+                        ("AWSServiceRoleForAutoScaling", "autoscaling"), ("AWSServiceRoleForECS", "ecs"))
+
+
+def spot_service_linked_roles(roles: tuple[tuple[str, str], ...] = SERVICE_LINKED_ROLES) -> None:
     """What the console (or `aws iam create-service-linked-role`) creates. moto's CreateServiceLinkedRole
     names them AWSServiceRoleForspot..., so they are made as plain roles with AWS's names and paths."""
     iam = boto3.client("iam", region_name="us-east-1")
-    for name, service in (("AWSServiceRoleForEC2Spot", "spot"), ("AWSServiceRoleForEC2SpotFleet", "spotfleet")):
+    for name, service in roles:
         iam.create_role(RoleName=name, Path=f"/aws-service-role/{service}.amazonaws.com/",
                         AssumeRolePolicyDocument="{}")
 
@@ -74,7 +78,9 @@ def test_everything_passes_that_moto_can_answer(live_aws: str) -> None:
     assert prices["spot"]["g5.xlarge"] == {"us-east-1a": 0.00001, "us-east-1b": 0.00001, "us-east-1c": 0.00001}
     assert prices["on_demand"]["g5.xlarge"] > 0  # from the shipped price table
     assert prices["estimate_per_hour"]["spot_low"] == pytest.approx(2 * 0.00001)
-    assert prices["estimate_per_hour"]["all_on_demand"] == pytest.approx(3 * prices["on_demand"]["g4dn.xlarge"])
+    # an Auto Scaling group buys on demand the first listed type (on-demand allocation prioritized)
+    assert prices["estimate_per_hour"]["all_on_demand"] == pytest.approx(3 * prices["on_demand"]["g5.xlarge"])
+    assert checks["spot_prices"].summary.startswith("at most 2 Spot instance(s): ")
 
 
 def test_missing_credentials_fail_and_skip_the_rest(live_aws: str, monkeypatch: pytest.MonkeyPatch) -> None:

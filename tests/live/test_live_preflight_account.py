@@ -25,11 +25,24 @@ from ftcluster.live.preflight import run_preflight
 BUCKET = "demo-ckpt-123456789012-us-east-1"  # program/names.py for cluster demo, moto's account, us-east-1
 
 
-# --- Spot service-linked roles (iam:GetRole) -------------------------------------------------------
+# --- service-linked roles (iam:GetRole) -------------------------------------------------------------
 
 
-def test_missing_spot_roles_warn_with_the_commands_that_create_them(live_aws: str) -> None:
+def test_an_auto_scaling_group_needs_the_auto_scaling_and_ecs_roles_not_the_spot_ones(live_aws: str) -> None:
+    check = by_id(run_preflight(make_spec()))["spot_roles"]  # fleet.type defaults to auto_scaling_group
+    assert (check.level, check.title) == ("warn", "Service-linked roles")
+    assert check.summary == "missing: AWSServiceRoleForAutoScaling, AWSServiceRoleForECS"
+    assert check.fix == ("aws iam create-service-linked-role --aws-service-name autoscaling.amazonaws.com; "
+                         "aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com")
+    assert "iam:CreateServiceLinkedRole" in check.details[0]
+    assert "creates AWSServiceRoleForEC2Spot itself" in check.details[1]
+    spot_service_linked_roles((("AWSServiceRoleForAutoScaling", "autoscaling"), ("AWSServiceRoleForECS", "ecs")))
     check = by_id(run_preflight(make_spec()))["spot_roles"]
+    assert (check.level, check.summary) == ("pass", "AWSServiceRoleForAutoScaling and AWSServiceRoleForECS exist")
+
+
+def test_missing_spot_roles_of_a_spot_fleet_warn_with_the_commands_that_create_them(live_aws: str) -> None:
+    check = by_id(run_preflight(make_spec(fleet={"type": "spot_fleet"})))["spot_roles"]
     assert (check.level, check.summary) == ("warn", "missing: AWSServiceRoleForEC2Spot, AWSServiceRoleForEC2SpotFleet")
     assert check.fix == ("aws iam create-service-linked-role --aws-service-name spot.amazonaws.com; "
                          "aws iam create-service-linked-role --aws-service-name spotfleet.amazonaws.com")
@@ -38,12 +51,13 @@ def test_missing_spot_roles_warn_with_the_commands_that_create_them(live_aws: st
 
 def test_existing_spot_roles_pass(live_aws: str) -> None:
     spot_service_linked_roles()
-    check = by_id(run_preflight(make_spec()))["spot_roles"]
+    check = by_id(run_preflight(make_spec(fleet={"type": "spot_fleet"})))["spot_roles"]
     assert (check.level, check.summary) == ("pass", "AWSServiceRoleForEC2Spot and AWSServiceRoleForEC2SpotFleet exist")
 
 
-def test_an_all_on_demand_fleet_needs_only_the_spot_fleet_role(live_aws: str) -> None:
-    check = by_id(run_preflight(make_spec(fleet={"instances": 1, "on_demand_capacity": 1})))["spot_roles"]
+def test_an_all_on_demand_spot_fleet_needs_only_the_spot_fleet_role(live_aws: str) -> None:
+    spec = make_spec(fleet={"type": "spot_fleet", "instances": 1, "on_demand_capacity": 1})
+    check = by_id(run_preflight(spec))["spot_roles"]
     assert check.summary == "missing: AWSServiceRoleForEC2SpotFleet"
     assert by_id(run_preflight(make_spec(fleet=None)))["spot_roles"].level == "skip"
 
@@ -99,10 +113,21 @@ def test_quotas_that_fit_pass(live_aws: str) -> None:
 
 
 def test_p_types_use_the_p_quotas_and_one_family_with_room_is_enough(live_aws: str) -> None:
-    check = quota_check({G_ON_DEMAND: 0, G_SPOT: 0, "L-417A185B": 96, "L-7212CCBC": 192},
-                        instance_types=["g5.xlarge", "p4d.24xlarge"])  # p4d.24xlarge: 96 vCPUs
+    # p4d.24xlarge: 96 vCPUs; 3 × 96 Spot: 2 Spot instances and the 1 a rebalancing group may add
+    check = quota_check({G_ON_DEMAND: 0, G_SPOT: 0, "L-417A185B": 96, "L-7212CCBC": 288},
+                        instance_types=["g5.xlarge", "p4d.24xlarge"])
     assert (check.level, check.summary) == ("pass", "the quotas hold 2 Spot + 1 on-demand instance(s)")
     assert check.data["L-7212CCBC"]["family"] == "P"
+
+
+def test_a_group_needs_spot_quota_for_the_instances_rebalancing_adds_above_its_maximum(live_aws: str) -> None:
+    check = quota_check({G_ON_DEMAND: 8, G_SPOT: 8}, instance_types=["g5.xlarge"])  # 2 Spot × 4 vCPUs fit
+    assert (check.level, check.summary) == (
+        "warn", "the Spot quotas leave no room for the 1 instance(s) a rebalancing group may start above its "
+        "maximum of 3")
+    assert any("while it rebalances" in detail for detail in check.details)
+    spot_fleet = quota_check({G_ON_DEMAND: 8, G_SPOT: 8}, instance_types=["g5.xlarge"], type="spot_fleet")
+    assert spot_fleet.level == "pass"  # a Spot Fleet keeps to its target
 
 
 def test_unreadable_quota_warns(live_aws: str) -> None:

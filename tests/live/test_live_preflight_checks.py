@@ -39,13 +39,19 @@ def test_disabled_fleet_is_skipped() -> None:
 
 def test_spot_estimate_with_on_demand_prices() -> None:
     spot = {"g5.xlarge": {"us-east-1a": 0.40, "us-east-1b": 0.50}, "g6.xlarge": {"us-east-1a": 0.30, "us-east-1b": 0.35}}
-    check = checks.spot_prices_check(FLEET, AZS, spot, {"g5.xlarge": 1.006, "g6.xlarge": 0.8048})
+    on_demand = {"g5.xlarge": 1.006, "g6.xlarge": 0.8048}
+    fleet = FLEET.model_copy(update={"type": "spot_fleet"})  # on-demand allocation lowestPrice: the cheapest
+    check = checks.spot_prices_check(fleet, AZS, spot, on_demand)
     assert check.level == "pass"
     assert check.data["estimate_per_hour"] == {
         "spot_low": pytest.approx(0.90), "spot_high": pytest.approx(1.50),
         "on_demand_part": pytest.approx(0.8048), "all_on_demand": pytest.approx(3.2192),
     }
     assert check.summary == "3 Spot instance(s): $0.9000-$1.5000 per hour + 1 on-demand: $0.8048 (all on-demand: $3.2192)"
+    # an Auto Scaling group (on-demand allocation prioritized) buys the first listed type, up to its maximum
+    check = checks.spot_prices_check(FLEET, AZS, spot, on_demand)
+    assert check.summary == ("at most 3 Spot instance(s): $0.9000-$1.5000 per hour + 1 on-demand: $1.0060 "
+                             "(all on-demand: $4.0240)")
 
 
 def test_pool_without_a_spot_price_warns() -> None:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import boto3
 import pytest
-from live_seed import Seeder, healthy_cluster
+from live_seed import Seeder, group_cluster, healthy_cluster
 from rich.console import Console
 
 from ftcluster.errors import FtclusterError
@@ -185,3 +185,100 @@ def test_spec_endpoint_url_wins_over_the_environment(live_aws: str, monkeypatch:
     report = status_report(seeder.outputs(), endpoint_url=live_aws)
     assert report.verdict.state == "HEALTHY"
     assert boto3.client("ecs", region_name="us-east-1").meta.endpoint_url == "http://127.0.0.1:9"
+
+
+# --- an Auto Scaling group fleet with an elastic job ------------------------------------------------
+
+
+def test_auto_scaling_group_cluster_with_an_elastic_job(live_aws: str) -> None:
+    seeder, ids = group_cluster()
+    report = status_report(seeder.outputs())
+    status = report.status
+    assert report.verdict.state == "HEALTHY", report.verdict.reasons
+    group = status.group
+    assert group is not None and (group.desired, group.min, group.max, group.in_service) == (3, 0, 4, 3)
+    assert (group.on_demand_base, group.spot_allocation_strategy) == (1, "price-capacity-optimized")
+    # Spot or on-demand comes from EC2 (InstanceLifecycle), type and AZ from the group
+    assert sorted((i.instance_type, i.availability_zone, i.lifecycle) for i in group.instances) == [
+        ("g4dn.xlarge", "us-east-1b", "spot"), ("g5.xlarge", "us-east-1a", "on-demand"),
+        ("g5.xlarge", "us-east-1c", "spot")]
+    assert all(i.protected_from_scale_in for i in group.instances)
+    provider = status.capacity_provider
+    assert provider is not None and (provider.status, provider.managed_scaling, provider.target_capacity) == (
+        "ACTIVE", "ENABLED", 100)
+    assert (provider.managed_termination_protection, provider.managed_draining) == ("ENABLED", "ENABLED")
+    assert status.rendezvous is not None and status.rendezvous.running == 1
+    assert status.running_by_capacity_provider("demo-fleet-workers") == {"demo-gpu": 3}
+    text = rendered(report)
+    assert "Auto Scaling group demo-gpu: desired 3 · min 0 · max 4 · in service 3" in text
+    assert "Capacity provider demo-gpu: ACTIVE · managed scaling ENABLED (target 100%)" in text
+    assert ("Elastic job: 3 worker(s) running (min 2, desired 3) · rendezvous demo-rendezvous 1/1 running at "
+            "rendezvous.demo.ftcluster:29400") in text
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["summary"]["group_instances_in_service"] == 3 and data["fleet_type"] == "auto_scaling_group"
+    assert {i["lifecycle"] for i in data["group"]["instances"]} == {"spot", "on-demand"}
+    assert data["capacity_provider"]["managed_draining"] == "ENABLED"
+
+
+def test_an_unhealthy_group_instance_degrades_and_a_stray_one_is_named(live_aws: str) -> None:
+    seeder, ids = group_cluster()
+    seeder.asg.set_instance_health(InstanceId=ids[1], HealthStatus="Unhealthy")
+    extra = seeder.ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="g5.xlarge",
+                                     SubnetId=seeder.subnets["us-east-1a"])["Instances"][0]["InstanceId"]
+    seeder.asg.attach_instances(AutoScalingGroupName="demo-gpu", InstanceIds=[extra])  # never registers with ECS
+    later = datetime.now(timezone.utc) + timedelta(minutes=10)
+    report = status_report(seeder.outputs(), now=later)
+    assert report.verdict.state == "DEGRADED"
+    assert report.verdict.reasons == [
+        "Auto Scaling group demo-gpu has 3 of 4 instances in service, 1 unhealthy",
+        f"1 running group instance(s) have not joined the ECS cluster: {extra}",
+    ]
+
+
+def test_an_elastic_job_below_its_minimum_or_without_rendezvous_is_down(live_aws: str) -> None:
+    seeder, _ = group_cluster(workers_running=False, rendezvous_running=False)
+    report = status_report(seeder.outputs())
+    assert report.verdict.state == "DOWN"
+    assert report.verdict.reasons == [
+        "0 worker(s) running, below the elastic job's minimum of 2: torchrun waits for more before training",
+        "the rendezvous service demo-rendezvous runs no task: the workers cannot meet (torchrun restarts them "
+        "until it is back)",
+    ]
+    assert "Elastic job: 0 worker(s) running (min 2, desired 3)" in rendered(report)
+
+
+def test_a_capacity_provider_without_managed_scaling_or_gone_degrades(live_aws: str) -> None:
+    seeder, _ = group_cluster()
+    seeder.ecs.update_capacity_provider(name="demo-gpu", autoScalingGroupProvider={
+        "managedScaling": {"status": "DISABLED"}})
+    report = status_report(seeder.outputs())
+    assert report.verdict.reasons == [
+        "managed scaling of capacity provider demo-gpu is off: worker tasks do not start instances"]
+    assert "managed scaling DISABLED" in rendered(report) and "last change UPDATE_COMPLETE" in rendered(report)
+    seeder.ecs.delete_capacity_provider(capacityProvider="demo-gpu")
+    seeder.asg.delete_auto_scaling_group(AutoScalingGroupName="demo-gpu", ForceDelete=True)
+    report = status_report(seeder.outputs())
+    assert report.verdict.reasons == [
+        "Auto Scaling group demo-gpu not found",
+        "capacity provider demo-gpu not found: the worker tasks cannot be placed",
+    ]
+
+
+def test_the_run_rate_prices_the_groups_instances_by_lifecycle_at_live_spot_prices(live_aws: str) -> None:
+    from pathlib import Path
+
+    from ftcluster.cost import cluster_run_rate
+    from ftcluster.spec import load_spec
+
+    seeder, _ = group_cluster()
+    spec = load_spec(Path(__file__).parents[2] / "configs" / "us-east-1.yaml")
+    rate = cluster_run_rate(status_report(seeder.outputs()).status, spec)
+    lines = {line.component: line for line in rate.lines}
+    assert lines["fleet_on_demand"].quantity == "1 × g5.xlarge"
+    assert (lines["fleet_spot"].quantity, lines["fleet_spot"].basis) == ("1 × g4dn.xlarge, 1 × g5.xlarge", "live")
+    assert lines["fleet_spot"].hourly.high == pytest.approx(2 * 0.00001)  # moto's Spot price, per pool
+    # the rendezvous runs on Fargate on-demand, at the program's size (moto reports no task sizes), the 3
+    # workers on the group's capacity provider: paid through the instances
+    fargate = [line.quantity for line in rate.lines if line.component == "fargate_on_demand"]
+    assert sorted(fargate) == ["1 × 0.5 vCPU / 1 GB", "1 × 4 vCPU / 16 GB"] and not rate.not_estimated
+    assert "3 task(s) run on EC2 instances: no charge beyond the instances" in rate.notes

@@ -14,7 +14,7 @@ from rich.text import Text
 from ..live.leftovers import LeftoverReport
 from ..live.preflight import PreflightReport
 from ..live.preflight_checks import usd
-from ..live.status_model import ClusterStatus, ServiceState, StatusReport
+from ..live.status_model import CapacityProviderState, ClusterStatus, ServiceState, StatusReport
 
 STATE_STYLE = {"HEALTHY": "bold green", "DEGRADED": "bold yellow", "DOWN": "bold red"}
 FINDING_MARK = {"down": "[red]✗[/red]", "degraded": "[yellow]![/yellow]", "info": "[dim]·[/dim]"}
@@ -31,11 +31,15 @@ def render_status(report: StatusReport) -> RenderableType:
     parts: list[RenderableType] = [_verdict_panel(report), _service_block("Training service", status.training, status)]
     if status.workers:
         parts.append(_service_block("Fleet workers", status.workers, status))
+    if status.distributed_min_nodes is not None:
+        parts.append(_elastic_job_line(status))
     parts.append(_tasks_table(status))
     if status.stopped_tasks():
         parts.append(_stopped_table(status))
     if status.fleet:
         parts.append(_fleet_block(status))
+    elif status.group or status.capacity_provider:
+        parts.append(_group_block(status))
     elif status.container_instances:
         parts.append(Text(f"Container instances registered: {len(status.container_instances)}"))
     if status.scaling:
@@ -79,7 +83,7 @@ def _service_block(title: str, service: ServiceState, status: ClusterStatus) -> 
 
 
 def _tasks_table(status: ClusterStatus) -> RenderableType:
-    services = [s for s in (status.training, status.workers) if s]
+    services = [s for s in (status.training, status.workers, status.rendezvous) if s]
     running = [t for s in services for t in status.running_tasks(s.name)]
     providers = sorted({t.capacity_provider for t in running}) or ["FARGATE", "FARGATE_SPOT"]
     table = Table(title="Running tasks by AZ and capacity provider", title_justify="left", header_style="dim")
@@ -134,6 +138,68 @@ def _fleet_block(status: ClusterStatus) -> RenderableType:
     for (instance_type, az, lifecycle, state), count in sorted(groups.items()):
         table.add_row(instance_type, az, lifecycle, state, str(count), style="" if state == "running" else "yellow")
     return Group(head, table)
+
+
+def _group_block(status: ClusterStatus) -> RenderableType:
+    group, provider = status.group, status.capacity_provider
+    agents = sum(1 for c in status.container_instances if c.agent_connected)
+    joined = (f"container instances registered {len(status.container_instances)} ({agents} agent connected)")
+    lines: list[RenderableType] = []
+    if group is not None and group.status == "MISSING":
+        lines.append(Text(f"Auto Scaling group {group.name}: not found", style="yellow"))
+    elif group is not None:
+        state = "" if group.status == "ACTIVE" else f" [yellow]{escape(group.status)}[/yellow] ·"
+        lines.append(Text.from_markup(
+            f"[bold]Auto Scaling group[/bold] {escape(group.name)}:{state} desired {group.desired} · "
+            f"min {group.min} · max {group.max} · in service {group.in_service} · {joined}"
+        ))
+    if provider is not None:
+        lines.append(Text.from_markup(f"[bold]Capacity provider[/bold] {escape(provider.name)}: {_provider_text(provider)}"))
+    if group is None or not group.instances:
+        return Group(*lines)
+    table = Table("instance type", "AZ", "lifecycle", "state", "health", "protected", "count", box=None,
+                  padding=(0, 1), header_style="dim")
+    groups = Counter((i.instance_type, i.availability_zone or "-", i.lifecycle, i.lifecycle_state, i.health,
+                      "yes" if i.protected_from_scale_in else "no") for i in group.instances)
+    for (instance_type, az, lifecycle, state, health, protected), count in sorted(groups.items()):
+        healthy = state == "InService" and health == "Healthy"
+        table.add_row(instance_type, az, lifecycle, state, health, protected, str(count), style="" if healthy else "yellow")
+    return Group(*lines, table)
+
+
+def _provider_text(provider: CapacityProviderState) -> str:
+    if provider.status == "MISSING":
+        return "[yellow]not found[/yellow]"
+    parts = [provider.status if provider.status == "ACTIVE" else f"[yellow]{escape(provider.status)}[/yellow]"]
+    scaling = provider.managed_scaling or "-"
+    target = f" (target {provider.target_capacity}%)" if provider.target_capacity is not None else ""
+    parts.append(f"managed scaling {scaling if scaling == 'ENABLED' else f'[yellow]{escape(scaling)}[/yellow]'}{target}")
+    parts.append(f"termination protection {provider.managed_termination_protection or '-'}")
+    parts.append(f"draining {provider.managed_draining or '-'}")
+    if provider.update_status:
+        failed = provider.update_status.endswith("_FAILED")
+        update = escape(provider.update_status + (f": {provider.update_status_reason}" if provider.update_status_reason
+                                                   and failed else ""))
+        parts.append(f"last change [red]{update}[/red]" if failed else f"last change {update}")
+    return " · ".join(parts)
+
+
+def _elastic_job_line(status: ClusterStatus) -> RenderableType:
+    workers, rendezvous = status.workers, status.rendezvous
+    running = workers.running if workers and workers.exists else 0
+    count = f"{running} worker(s) running"
+    if running < (status.distributed_min_nodes or 0):
+        count = f"[red]{count}[/red]"
+    head = f"[bold]Elastic job[/bold]: {count} (min {status.distributed_min_nodes}"
+    head += f", desired {workers.desired})" if workers else ")"
+    if rendezvous is not None:
+        ok = rendezvous.exists and rendezvous.running >= 1
+        state = (f"{rendezvous.running}/{rendezvous.desired} running" if rendezvous.exists
+                 else rendezvous.status.lower())
+        head += f" · rendezvous {escape(rendezvous.name)} " + (state if ok else f"[red]{escape(state)}[/red]")
+    if status.rendezvous_endpoint:
+        head += f" at {escape(status.rendezvous_endpoint)}"
+    return Text.from_markup(head)
 
 
 def _scaling_block(status: ClusterStatus) -> RenderableType:

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..spec.models import Spec
 from .lines import UNPRICED_EXTRAS, add_found, counted_instance_lines, ebs_lines, fargate_lines, nat_gateway_count, nat_lines
+from .estimate import RENDEZVOUS_CPU, RENDEZVOUS_MEMORY
 from .model import Estimate, Line, LivePrice
 from .prices import PriceTable
 
@@ -39,7 +40,8 @@ class RunningTasks:
 
 @dataclass(frozen=True)
 class RunningInstances:
-    """`count` EC2 instances of one type, lifecycle "spot" or "on-demand", optionally in one AZ."""
+    """`count` EC2 instances of one type, lifecycle "spot", "on-demand" or "unknown" (not priced, named
+    as not estimated), optionally in one AZ."""
 
     instance_type: str
     lifecycle: str
@@ -103,7 +105,12 @@ def run_rate(
     live = {(p.instance_type, p.availability_zone): p.price for p in live_spot or ()}
     on_demand: Counter[str] = Counter()
     spot: dict[str, list[float | None]] = defaultdict(list)
+    unknown = sum(g.count for g in snapshot.instances if g.lifecycle not in ("spot", "on-demand"))
+    if unknown:
+        missing.append(f"{unknown} instance(s) whose purchase option (Spot or on-demand) could not be read")
     for group in snapshot.instances:
+        if group.lifecycle not in ("spot", "on-demand"):
+            continue
         if group.lifecycle == "spot":
             price = live.get((group.instance_type, group.availability_zone or ""))
             spot[group.instance_type] += [price] * group.count
@@ -137,12 +144,16 @@ def snapshot_from_status(status: Any, spec: Spec | None = None) -> RunningSnapsh
     """Map `ftcluster.live.status_model.ClusterStatus` onto a snapshot (read by attribute, not imported).
 
     Tasks: `status.tasks` in a billed state, by `capacity_provider`, `cpu`, `memory`; instances:
-    `status.fleet.instances` that are `running`, by `instance_type`, `lifecycle`, `availability_zone`.
+    `status.fleet.instances` and `status.group.instances` that are `running`, by `instance_type`,
+    `lifecycle`, `availability_zone` (a group instance EC2 could not be asked about counts while the
+    group has it in service, with its lifecycle "unknown").
     The status holds no NAT gateways, root volume size or task architecture: they come from the
     cluster's spec (without one they are left out). A task without a readable size takes the spec's
-    when it belongs to the training service (`status.training.name`), else its size stays unknown.
+    when it belongs to the training service (`status.training.name`), the program's when it is the
+    rendezvous (`status.rendezvous.name`), else its size stays unknown.
     """
     training = status.training.name if spec is not None and status.training is not None else None
+    rendezvous = getattr(getattr(status, "rendezvous", None), "name", None)
     task_groups: Counter[tuple[str, int | None, int | None]] = Counter()
     for task in status.tasks:
         if task.last_status not in BILLED_TASK_STATES:
@@ -150,11 +161,17 @@ def snapshot_from_status(status: Any, spec: Spec | None = None) -> RunningSnapsh
         cpu, memory = _size(task.cpu), _size(task.memory)
         if (cpu is None or memory is None) and spec is not None and training and task.service == training:
             cpu, memory = spec.training.cpu, spec.training.memory
+        elif (cpu is None or memory is None) and rendezvous and task.service == rendezvous:
+            cpu, memory = RENDEZVOUS_CPU, RENDEZVOUS_MEMORY  # its size is the program's, not the spec's
         task_groups[(task.capacity_provider, cpu, memory)] += 1
     instance_groups: Counter[tuple[str, str, str | None]] = Counter()
-    for instance in status.fleet.instances if status.fleet is not None else ():
-        if instance.state == "running":
-            instance_groups[(instance.instance_type, instance.lifecycle, instance.availability_zone)] += 1
+    running = [i for i in status.fleet.instances if i.state == "running"] if status.fleet is not None else []
+    group = getattr(status, "group", None)
+    if group is not None:
+        running += [i for i in group.instances
+                    if i.state == "running" or (i.state == "unknown" and i.lifecycle_state == "InService")]
+    for instance in running:
+        instance_groups[(instance.instance_type, instance.lifecycle, instance.availability_zone)] += 1
     return RunningSnapshot(
         region=status.region,
         tasks=tuple(

@@ -1,9 +1,10 @@
 """Preflight checks of what the account must already have, as pure functions (facts in, one check out):
-the Spot service-linked roles, EC2 vCPU quotas, a kept checkpoint bucket, an S3 gateway endpoint.
+the service-linked roles of the fleet, EC2 vCPU quotas, a kept checkpoint bucket, an S3 gateway endpoint.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -11,12 +12,25 @@ from typing import Any
 from ..spec.models import ExistingVpc, NewVpc, Fleet
 from .preflight_checks import Check
 
+ROLES_TITLE = "Service-linked roles"
 # The service-linked roles EC2 uses for Spot (EC2 User Guide, "Spot Fleet permissions" and
 # "Service-linked role for Spot Instance requests"): the console creates them; with the API, EC2
 # creates one at the first request only if the caller may call iam:CreateServiceLinkedRole, else the
 # request fails with AuthFailure.ServiceLinkedRoleCreationNotPermitted.
 SPOT_ROLE = ("AWSServiceRoleForEC2Spot", "spot.amazonaws.com")
 SPOT_FLEET_ROLE = ("AWSServiceRoleForEC2SpotFleet", "spotfleet.amazonaws.com")
+# An Auto Scaling group uses AWSServiceRoleForAutoScaling, which Auto Scaling creates at the first
+# CreateAutoScalingGroup if the caller may call iam:CreateServiceLinkedRole (EC2 Auto Scaling User
+# Guide, "Service-linked roles" and "API permissions"). That role launches the Spot instances and may
+# itself create AWSServiceRoleForEC2Spot (managed policy AutoScalingServiceRolePolicy, statement
+# EC2SpotManagement: iam:CreateServiceLinkedRole for spot.amazonaws.com), so the group needs no Spot
+# role in advance. ECS managed scaling calls Auto Scaling through AWSServiceRoleForECS (ECS Developer
+# Guide, "Cluster auto scaling considerations"), which ECS creates with the cluster on the same terms.
+AUTO_SCALING_ROLE = ("AWSServiceRoleForAutoScaling", "autoscaling.amazonaws.com")
+ECS_ROLE = ("AWSServiceRoleForECS", "ecs.amazonaws.com")
+# While rebalancing, a group at its maximum may run up to 10 % more instances for a few minutes (it
+# launches before it terminates; EC2 Auto Scaling Developer Guide, "Auto Scaling behavior: rebalancing").
+REBALANCING_MARGIN = 0.10
 
 
 @dataclass(frozen=True)
@@ -42,9 +56,11 @@ QUOTA_FAMILIES = (
 
 
 def spot_roles_needed(fleet: Fleet | None) -> list[tuple[str, str]]:
-    """(role name, AWS service name) of each service-linked role the fleet needs."""
+    """(role name, AWS service name) of each service-linked role the fleet needs before `up`."""
     if fleet is None or not fleet.enabled:
         return []
+    if fleet.type == "auto_scaling_group":
+        return [AUTO_SCALING_ROLE, ECS_ROLE]
     needed = [SPOT_FLEET_ROLE]
     if fleet.instances > fleet.on_demand_capacity:
         needed.insert(0, SPOT_ROLE)
@@ -53,22 +69,38 @@ def spot_roles_needed(fleet: Fleet | None) -> list[tuple[str, str]]:
 
 def spot_roles_check(fleet: Fleet | None, existing: dict[str, bool]) -> Check:
     """`existing` maps each needed role name to whether iam:GetRole found it."""
-    title = "Spot service-linked roles"
     needed = spot_roles_needed(fleet)
-    if not needed:
-        return Check("spot_roles", title, "skip", "no Spot Fleet in this spec")
+    if not needed or fleet is None:
+        return Check("spot_roles", ROLES_TITLE, "skip", "no fleet in this spec")
     missing = [(name, service) for name, service in needed if not existing.get(name)]
     data = {"roles": {name: bool(existing.get(name)) for name, _ in needed}}
+    if fleet.type == "auto_scaling_group":
+        why = ("Auto Scaling and ECS create them with the first group and cluster only if the identity that runs "
+               "`ftcluster up` may call iam:CreateServiceLinkedRole; otherwise creating the group or the capacity "
+               "provider fails")
+        spot = ("the group's role creates AWSServiceRoleForEC2Spot itself when it first launches Spot, "
+                "so that one is not needed in advance")
+    else:
+        why = ("EC2 creates them at the first Spot request only if the identity that runs `ftcluster up` may call "
+               "iam:CreateServiceLinkedRole; otherwise the Spot Fleet fails with "
+               "AuthFailure.ServiceLinkedRoleCreationNotPermitted")
+        spot = ""
     if not missing:
-        return Check("spot_roles", title, "pass", f"{' and '.join(n for n, _ in needed)} exist", data=data)
+        return Check("spot_roles", ROLES_TITLE, "pass", f"{' and '.join(n for n, _ in needed)} exist",
+                     [spot] if spot else [], data=data)
     return Check(
-        "spot_roles", title, "warn", f"missing: {', '.join(n for n, _ in missing)}",
-        [("EC2 creates them at the first Spot request only if the identity that runs `ftcluster up` may call "
-          "iam:CreateServiceLinkedRole; otherwise the Spot Fleet fails with "
-          "AuthFailure.ServiceLinkedRoleCreationNotPermitted")],
+        "spot_roles", ROLES_TITLE, "warn", f"missing: {', '.join(n for n, _ in missing)}",
+        [why, *([spot] if spot else [])],
         fix="; ".join(f"aws iam create-service-linked-role --aws-service-name {s}" for _, s in missing),
         data=data,
     )
+
+
+def rebalancing_margin(fleet: Fleet) -> int:
+    """Instances an Auto Scaling group may run above its maximum while it rebalances (0 for a Spot Fleet)."""
+    if fleet.type != "auto_scaling_group" or fleet.instances <= fleet.on_demand_capacity:
+        return 0
+    return math.ceil(fleet.instances * REBALANCING_MARGIN)
 
 
 def vcpu_quotas_check(
@@ -79,11 +111,13 @@ def vcpu_quotas_check(
 
     The fleet may put an instance in any of its types, so for each purchase option (the Spot part and
     the on-demand part) the quotas of every family it uses together hold between `worst` (all of the
-    largest types) and `best` (all of the smallest) instances.
+    largest types) and `best` (all of the smallest) instances. An Auto Scaling group counts at its
+    maximum (`instances`), and its Spot part with the instances rebalancing may add above it.
     """
     title = "EC2 vCPU quotas"
     if fleet is None or not fleet.enabled:
-        return Check("vcpu_quotas", title, "skip", "no Spot Fleet in this spec")
+        return Check("vcpu_quotas", title, "skip", "no fleet in this spec")
+    margin = rebalancing_margin(fleet)
     by_family: dict[QuotaFamily, list[str]] = {}
     details = []
     for t in fleet.instance_types:
@@ -119,8 +153,14 @@ def vcpu_quotas_check(
         elif worst < count:
             warns.append(f"the {label} quotas hold all {count} {label} instance(s) only if the fleet picks "
                          "the smaller types")
+        elif label == "Spot" and margin and best < count + margin:
+            warns.append(f"the Spot quotas leave no room for the {margin} instance(s) a rebalancing group may "
+                         f"start above its maximum of {fleet.instances}")
         else:
             fits.append(f"{count} {label}")
+    if margin:
+        details.append(f"an Auto Scaling group at its maximum may run up to {margin} more instance(s) for a few "
+                       "minutes while it rebalances (it launches before it terminates)")
     details.append("the account's other running instances count against the same quotas")
     fix = ("ask for more in Service Quotas (console, or `aws service-quotas request-service-quota-increase "
            "--service-code ec2 --quota-code CODE --desired-value VCPUS`), or lower fleet.instances")

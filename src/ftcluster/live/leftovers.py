@@ -1,5 +1,6 @@
 """What survived a destroy: everything still tagged `ftcluster:cluster=<name>` (Resource Groups
-Tagging API), the cluster's IAM roles (global, found by their names) and what is still in its VPC.
+Tagging API), what that API does not list (Auto Scaling group, capacity provider, Cloud Map:
+leftovers_untagged), the cluster's IAM roles (global, found by their names) and what is still in its VPC.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from ..aws import AwsError, AwsSession, aws_call, chunks, pages
+from . import leftovers_untagged as untagged
 
 CLUSTER_TAG = "ftcluster:cluster"
 IAM_PATH = "/ftcluster/"  # the program creates its IAM roles and instance profile under this path
@@ -88,6 +90,7 @@ def find_leftovers(
     aws = session or AwsSession(region, endpoint_url)
     finder = _Finder(aws, cluster_name, region, checkpoint_bucket, checkpoints_kept)
     finder.tagged()
+    finder.untagged()
     finder.iam_roles()
     # without stack outputs (destroy --verify-only): the VPC the tagging API found, else the VPCs of
     # the cluster's security groups (a VPC of the user's own)
@@ -171,6 +174,10 @@ class _Finder:
             return self._fleets_alive(ids)
         if service == "ecs" and kind in ("cluster", "service", "task-definition"):
             return self._ecs_alive(kind, ids)
+        if service == "ecs" and kind == "capacity-provider":
+            return untagged.capacity_providers_alive(self.aws, ids)
+        if service == "servicediscovery" and kind in ("namespace", "service"):
+            return untagged.cloud_map_alive(self.aws, kind, ids)
         if service == "logs" and kind == "log-group":
             return self._log_groups_alive(ids)
         if service == "s3":  # no batch read by name; a cluster has one or two buckets
@@ -261,6 +268,15 @@ class _Finder:
         if service == "s3" and self.checkpoints_kept and (self.bucket is None or resource_id == self.bucket):
             return True, "checkpoint bucket: kept on destroy so training state survives"
         return False, None
+
+    # --- outside the tagging API ------------------------------------------------------------------
+
+    def untagged(self) -> None:
+        for what, read in (("Auto Scaling groups", untagged.auto_scaling_groups),
+                           ("ECS capacity providers", untagged.capacity_provider_by_name),
+                           ("the Cloud Map namespace", untagged.cloud_map)):
+            for item in self.optional(what, partial(read, self.aws, self.cluster)) or []:
+                self.add(item.kind, item.id, item.arn, item.found_by, item.note)
 
     # --- IAM (global, outside the regional tagging API) --------------------------------------------
 

@@ -24,7 +24,7 @@ CHECK_TITLES = {  # in the order they run and are shown; the keys are the stable
     "checkpoint_bucket": "Checkpoint bucket",
     "instance_types": "Fleet instance types",
     "vcpu_quotas": "EC2 vCPU quotas",
-    "spot_roles": "Spot service-linked roles",
+    "spot_roles": "Service-linked roles",
     "spot_prices": "Spot prices",
 }
 NEEDS_ZONES = "needs the Availability Zones the cluster would use"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..cost.fleet_model import on_demand_pick
 from ..spec.models import ExistingVpc, NewVpc, Fleet
 
 LEVELS = ("pass", "warn", "fail", "skip")
@@ -124,7 +125,7 @@ def instance_types_check(
 ) -> Check:
     """`offered` maps each fleet instance type to every AZ of the region that offers it."""
     if fleet is None or not fleet.enabled:
-        return Check("instance_types", "Fleet instance types", "skip", "no Spot Fleet in this spec")
+        return Check("instance_types", "Fleet instance types", "skip", "no fleet in this spec")
     nowhere = [t for t in fleet.instance_types if not offered.get(t)]
     outside = [t for t in fleet.instance_types if offered.get(t) and not offered[t] & set(chosen)]
     partly = {
@@ -164,7 +165,7 @@ def spot_prices_check(
 ) -> Check:
     """`spot` maps instance type -> AZ -> current USD/hour; `on_demand` type -> USD/hour (None: no table)."""
     if fleet is None or not fleet.enabled:
-        return Check("spot_prices", "Spot prices", "skip", "no Spot Fleet in this spec")
+        return Check("spot_prices", "Spot prices", "skip", "no fleet in this spec")
     pools = {
         (t, az): p
         for t, by_az in spot.items()
@@ -186,12 +187,15 @@ def spot_prices_check(
                      data=data)
     low, high = min(pools.values()), max(pools.values())
     estimate = {"spot_low": round(spot_count * low, 6), "spot_high": round(spot_count * high, 6)}
-    summary = f"{spot_count} Spot instance(s): {usd(estimate['spot_low'])}-{usd(estimate['spot_high'])} per hour"
+    # a group runs what its worker tasks need, up to `instances`: these are its figures at the maximum
+    most = "at most " if fleet.type == "auto_scaling_group" else ""
+    summary = f"{most}{spot_count} Spot instance(s): {usd(estimate['spot_low'])}-{usd(estimate['spot_high'])} per hour"
     known_od = {t: p for t, p in (on_demand or {}).items() if t in fleet.instance_types and p}
-    if known_od:
-        cheapest_od = min(known_od.values())
-        estimate["on_demand_part"] = round(fleet.on_demand_capacity * cheapest_od, 6)
-        estimate["all_on_demand"] = round(fleet.instances * cheapest_od, 6)
+    pick = on_demand_pick(fleet, known_od)  # the type the fleet buys on demand, as the estimate has it
+    if pick is not None:
+        on_demand_price = known_od[pick]
+        estimate["on_demand_part"] = round(fleet.on_demand_capacity * on_demand_price, 6)
+        estimate["all_on_demand"] = round(fleet.instances * on_demand_price, 6)
         summary += (f" + {fleet.on_demand_capacity} on-demand: {usd(estimate['on_demand_part'])}"
                     f" (all on-demand: {usd(estimate['all_on_demand'])})")
     else:

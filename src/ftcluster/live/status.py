@@ -11,12 +11,11 @@ from typing import Any
 
 from ..aws import AwsError, AwsSession, aws_call, chunks, pages
 from ..errors import FtclusterError
+from .status_capacity import read_capacity_provider, read_fleet, read_group
 from .status_model import (
     ClusterStatus,
     ContainerInstance,
     Deployment,
-    FleetInstance,
-    FleetState,
     ScalingActivity,
     ScalingState,
     ServiceEvent,
@@ -73,16 +72,23 @@ class _Gatherer:
         described = self._cluster()
         training_name = str(outputs.get("service_name") or "")
         workers_name = outputs.get("workers_service_name") or None
-        services = self._services([n for n in (training_name, workers_name) if n])
+        rendezvous_name = outputs.get("rendezvous_service_name") or None
+        services = self._services([n for n in (training_name, workers_name, rendezvous_name) if n])
         subnet_ids = [str(s) for s in outputs.get("subnet_ids") or []]
         self._optional("the subnets' Availability Zones", lambda: self._load_subnet_azs(subnet_ids))
         container_instances = self._optional("container instances", self._container_instances) or []
         tasks = self._tasks(container_instances)
         fleet_id = outputs.get("spot_fleet_request_id")
-        fleet = self._optional("the Spot Fleet", lambda: self._fleet(str(fleet_id))) if fleet_id else None
+        fleet = self._optional("the Spot Fleet", lambda: read_fleet(self.aws, str(fleet_id))) if fleet_id else None
+        group_name, provider_name = outputs.get("auto_scaling_group_name"), outputs.get("capacity_provider_name")
+        group = self._optional("the Auto Scaling group",
+                               lambda: read_group(self.aws, str(group_name), self._optional)) if group_name else None
+        provider = self._optional("the capacity provider",
+                                  lambda: read_capacity_provider(self.aws, str(provider_name))) if provider_name else None
         scaling = None
         if outputs.get("autoscaling_min") is not None and training_name:
             scaling = self._optional("auto scaling", lambda: self._scaling(training_name))
+        min_nodes = outputs.get("distributed_min_nodes")
         return ClusterStatus(
             cluster_name=self.cluster,
             region=self.region,
@@ -91,7 +97,7 @@ class _Gatherer:
             capacity_providers=list(described.get("capacityProviders") or []),
             expected_azs=sorted({self.subnet_azs[s] for s in subnet_ids if s in self.subnet_azs}),
             training=services.get(training_name) or ServiceState(name=training_name or "(none)", status="MISSING"),
-            workers=services.get(workers_name) if workers_name else None,
+            workers=_named(services, workers_name),
             tasks=tasks,
             fleet=fleet,
             container_instances=container_instances,
@@ -99,6 +105,12 @@ class _Gatherer:
             stack={k: v for k, v in outputs.items() if _is_plain(v)},
             gathered_at=self.now,
             notes=self.notes,
+            fleet_type=outputs.get("fleet_type") or ("spot_fleet" if fleet_id else None),
+            group=group,
+            capacity_provider=provider,
+            rendezvous=_named(services, rendezvous_name),
+            rendezvous_endpoint=outputs.get("rendezvous_endpoint") or None,
+            distributed_min_nodes=int(min_nodes) if min_nodes is not None else None,
         )
 
     def _optional(self, what: str, read: Any) -> Any:
@@ -193,38 +205,6 @@ class _Gatherer:
         if missing:
             self.notes.append(f"subnets not found: {', '.join(missing)}")
 
-    def _fleet(self, request_id: str) -> FleetState:
-        ec2 = self.aws.client("ec2")
-        try:
-            with aws_call(f"describing Spot Fleet request {request_id}"):
-                configs = ec2.describe_spot_fleet_requests(SpotFleetRequestIds=[request_id]).get(
-                    "SpotFleetRequestConfigs", []
-                )
-        except AwsError as err:
-            if err.kind != "not_found":
-                raise
-            configs = []
-        if not configs:
-            return FleetState(request_id=request_id, state="MISSING", activity_status=None)
-        config = configs[0]
-        data = config.get("SpotFleetRequestConfig", {})
-        with aws_call(f"listing the instances of Spot Fleet request {request_id}"):
-            active = pages(ec2, "describe_spot_fleet_instances", "ActiveInstances", SpotFleetRequestId=request_id)
-            instances = []
-            for batch in chunks([a["InstanceId"] for a in active], 200):
-                for reservation in pages(ec2, "describe_instances", "Reservations", InstanceIds=batch):
-                    instances.extend(reservation.get("Instances", []))
-        return FleetState(
-            request_id=request_id,
-            state=str(config.get("SpotFleetRequestState", "UNKNOWN")),
-            activity_status=config.get("ActivityStatus"),
-            target=int(data.get("TargetCapacity", 0)),
-            fulfilled=float(data.get("FulfilledCapacity", 0.0)),
-            on_demand_target=int(data.get("OnDemandTargetCapacity", 0)),
-            on_demand_fulfilled=float(data.get("OnDemandFulfilledCapacity", 0.0)),
-            instances=[_fleet_instance(i) for i in instances],
-        )
-
     # --- Application Auto Scaling ------------------------------------------------------------------
 
     def _scaling(self, service: str) -> ScalingState:
@@ -304,17 +284,6 @@ def _container_instance(c: dict[str, Any]) -> ContainerInstance:
     )
 
 
-def _fleet_instance(i: dict[str, Any]) -> FleetInstance:
-    return FleetInstance(
-        id=i["InstanceId"],
-        instance_type=str(i.get("InstanceType", "?")),
-        availability_zone=(i.get("Placement") or {}).get("AvailabilityZone"),
-        state=str((i.get("State") or {}).get("Name", "unknown")),
-        lifecycle="spot" if i.get("InstanceLifecycle") == "spot" else "on-demand",
-        launched_at=i.get("LaunchTime"),
-    )
-
-
 def _task_subnet(task: dict[str, Any]) -> str | None:
     for attachment in task.get("attachments", []):
         for detail in attachment.get("details", []):
@@ -331,6 +300,13 @@ def _stop_reason(task: dict[str, Any]) -> str | None:
         detail = first.get("reason") or f"exit code {first.get('exitCode')}"
         reason = f"{reason} ({first.get('name')}: {detail})" if reason else f"{first.get('name')}: {detail}"
     return reason
+
+
+def _named(services: dict[str, ServiceState], name: str | None) -> ServiceState | None:
+    """The service the stack names, MISSING when ECS does not know it; None when the stack names none."""
+    if not name:
+        return None
+    return services.get(name) or ServiceState(name=name, status="MISSING")
 
 
 def _last_part(arn: Any) -> str | None:

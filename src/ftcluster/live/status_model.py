@@ -102,6 +102,62 @@ class FleetState:
 
 
 @dataclass(frozen=True)
+class GroupInstance:
+    """An instance of the Auto Scaling group: the group's view of it, and EC2's (type, lifecycle, state)."""
+
+    id: str
+    instance_type: str
+    availability_zone: str | None
+    lifecycle_state: str  # Auto Scaling: Pending | InService | Terminating | Standby | Warmed:* | ...
+    health: str  # Healthy | Unhealthy
+    protected_from_scale_in: bool
+    state: str  # EC2: pending | running | shutting-down | terminated | ...; unknown when EC2 was not read
+    lifecycle: str  # spot | on-demand | unknown (EC2 was not read)
+    launched_at: datetime | None
+
+    @property
+    def in_service(self) -> bool:
+        return self.lifecycle_state == "InService" and self.health == "Healthy"
+
+
+@dataclass(frozen=True)
+class GroupState:
+    """The Auto Scaling group behind the capacity provider (`fleet.type: auto_scaling_group`)."""
+
+    name: str
+    status: str  # ACTIVE | MISSING | the group's own Status while it is deleted ("Delete in progress")
+    desired: int = 0
+    min: int = 0
+    max: int = 0
+    on_demand_base: int | None = None
+    spot_allocation_strategy: str | None = None
+    instances: list[GroupInstance] = field(default_factory=list)
+
+    @property
+    def in_service(self) -> int:
+        return sum(1 for i in self.instances if i.in_service)
+
+    @property
+    def running_instances(self) -> int:
+        return sum(1 for i in self.instances if i.state == "running")
+
+
+@dataclass(frozen=True)
+class CapacityProviderState:
+    """The ECS capacity provider of the group: ECS starts and stops instances through it (managed scaling)."""
+
+    name: str
+    status: str  # ACTIVE | INACTIVE | MISSING
+    update_status: str | None = None  # UPDATE_IN_PROGRESS | UPDATE_COMPLETE | UPDATE_FAILED | DELETE_* | None
+    update_status_reason: str | None = None
+    managed_scaling: str | None = None  # ENABLED | DISABLED
+    target_capacity: int | None = None  # percent
+    managed_termination_protection: str | None = None
+    managed_draining: str | None = None
+    group_arn: str | None = None
+
+
+@dataclass(frozen=True)
 class ContainerInstance:
     id: str
     ec2_instance_id: str | None
@@ -149,6 +205,12 @@ class ClusterStatus:
     stack: dict[str, Any]  # the stack outputs this status was read with
     gathered_at: datetime
     notes: list[str] = field(default_factory=list)
+    fleet_type: str | None = None  # auto_scaling_group | spot_fleet | None (no fleet, or an older stack)
+    group: GroupState | None = None
+    capacity_provider: CapacityProviderState | None = None
+    rendezvous: ServiceState | None = None  # the rendezvous service of an elastic job
+    rendezvous_endpoint: str | None = None
+    distributed_min_nodes: int | None = None  # the elastic job's fewest workers; None: not elastic
 
     def running_tasks(self, service: str | None) -> list[TaskInfo]:
         return [t for t in self.tasks if t.service == service and t.last_status == "RUNNING"]
@@ -201,6 +263,8 @@ class StatusReport:
             "stopped_recently": len(status.stopped_tasks()),
             "spot_interruptions": len(status.spot_interruptions()),
             "fleet_running_instances": status.fleet.running_instances if status.fleet else None,
+            "group_instances_in_service": status.group.in_service if status.group else None,
+            "group_desired_instances": status.group.desired if status.group else None,
             "container_instances_registered": len(status.container_instances),
         }
         return {"verdict": data.pop("verdict"), "summary": data.pop("summary"), **data}

@@ -1,23 +1,27 @@
 """The verdict rules of `ftcluster status`: pure functions from gathered data to HEALTHY/DEGRADED/DOWN.
 
-DOWN: the training service is gone or runs no task although it should.
-DEGRADED: it runs, but with less than it should have (tasks, AZs, fleet capacity, a failed or
-rolled-back deployment, scaling that cannot act). Findings of level "info" never change the state.
+DOWN: the training service is gone or runs no task although it should; or an elastic job
+(fleet.workers.distributed) runs fewer workers than its minimum, or has no rendezvous to meet at.
+DEGRADED: it runs, but with less than it should have (tasks, AZs, fleet or group capacity, a capacity
+provider that cannot scale, a failed or rolled-back deployment, scaling that cannot act).
+Findings of level "info" never change the state.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from .status_model import ClusterStatus, Finding, ServiceState, Verdict
 
-JOIN_GRACE = timedelta(minutes=5)  # time a new fleet instance gets to boot and register with ECS
+JOIN_GRACE = timedelta(minutes=5)  # time a new fleet or group instance gets to boot and register with ECS
 ROLLBACK_EVENT = "rolling back to deployment"  # ECS service event text when the circuit breaker rolls back
 ROLLBACK_CLOCK_SLACK = timedelta(minutes=2)
 FAILED_STOP_CODES = ("TaskFailedToStart", "EssentialContainerExited")
 RUNNING_FLEET_STATES = ("submitted", "active", "modifying")
+# botocore ecs CapacityProviderUpdateStatus: the failed outcomes of a create, update or delete
+FAILED_PROVIDER_UPDATES = ("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED")
 
 
 def judge(status: ClusterStatus) -> Verdict:
@@ -26,7 +30,10 @@ def judge(status: ClusterStatus) -> Verdict:
         *_az_spread(status),
         *_deployments(status.training),
         *_workers(status),
+        *_elastic_job(status),
         *_fleet(status),
+        *_group(status),
+        *_capacity_provider(status),
         *_container_instances(status),
         *_scaling(status),
         *_stopped_tasks(status),
@@ -93,12 +100,41 @@ def _deployments(service: ServiceState) -> Iterator[Finding]:
 
 def _workers(status: ClusterStatus) -> Iterator[Finding]:
     workers = status.workers
-    if workers is None:
-        return
+    if workers is None or status.distributed_min_nodes is not None:
+        return  # an elastic job's workers are judged by _elastic_job
     if not workers.exists:
         yield Finding("degraded", f"fleet worker service {workers.name} is {workers.status.lower()}")
     elif workers.desired and workers.running < workers.desired:
         yield Finding("degraded", f"{workers.running} of {workers.desired} fleet worker tasks running")
+
+
+def _elastic_job(status: ClusterStatus) -> Iterator[Finding]:
+    """torchrun waits at the rendezvous until min_nodes workers have joined: below that the job does
+    not train at all; above it but below the desired count it trains on fewer workers."""
+    minimum = status.distributed_min_nodes
+    if minimum is None:
+        return
+    workers, rendezvous = status.workers, status.rendezvous
+    if workers is None:
+        yield Finding("down", "the stack names no worker service for the elastic job")
+    elif not workers.exists:
+        yield Finding("down", f"worker service {workers.name} of the elastic job is {workers.status.lower()}")
+    elif workers.desired == 0:
+        yield Finding("info", "the elastic job is scaled to zero workers")
+    elif workers.running < minimum:
+        yield Finding("down", f"{workers.running} worker(s) running, below the elastic job's minimum of {minimum}: "
+                      "torchrun waits for more before training")
+    elif workers.running < workers.desired:
+        yield Finding("degraded", f"{workers.running} of {workers.desired} workers of the elastic job running "
+                      f"(it trains with at least {minimum})")
+    if rendezvous is None:
+        return
+    if not rendezvous.exists:
+        yield Finding("down", f"rendezvous service {rendezvous.name} is {rendezvous.status.lower()}: "
+                      "the workers have nowhere to meet")
+    elif rendezvous.running < 1:
+        yield Finding("down", f"the rendezvous service {rendezvous.name} runs no task: the workers cannot meet "
+                      "(torchrun restarts them until it is back)")
 
 
 def _fleet(status: ClusterStatus) -> Iterator[Finding]:
@@ -125,19 +161,65 @@ def _fleet(status: ClusterStatus) -> Iterator[Finding]:
         yield Finding("degraded", f"Spot Fleet fulfilled {_number(capacity)} of {fleet.target}{detail}")
 
 
+def _group(status: ClusterStatus) -> Iterator[Finding]:
+    group = status.group
+    if group is None:
+        return
+    if group.status == "MISSING":
+        yield Finding("degraded", f"Auto Scaling group {group.name} not found")
+        return
+    if group.status != "ACTIVE":
+        yield Finding("degraded", f"Auto Scaling group {group.name} is being deleted ({group.status})")
+    if group.desired == 0:
+        yield Finding("info", "the Auto Scaling group runs no instance (no worker task needs one)")
+        return
+    short = group.desired - group.in_service
+    if short <= 0:
+        return
+    # managed scaling raised the desired count a moment ago: instances that are still starting are not a fault
+    starting = [i for i in group.instances if i.lifecycle_state.startswith("Pending") and _fresh(status, i.launched_at)]
+    unhealthy = sum(1 for i in group.instances if i.lifecycle_state == "InService" and i.health != "Healthy")
+    if len(starting) >= short:
+        yield Finding("info", f"the Auto Scaling group is starting {len(starting)} instance(s) "
+                      f"({group.in_service} of {group.desired} in service)")
+        return
+    detail = f", {unhealthy} unhealthy" if unhealthy else ""
+    yield Finding("degraded", f"Auto Scaling group {group.name} has {group.in_service} of {group.desired} "
+                  f"instances in service{detail}")
+
+
+def _capacity_provider(status: ClusterStatus) -> Iterator[Finding]:
+    provider = status.capacity_provider
+    if provider is None:
+        return
+    if provider.status == "MISSING":
+        yield Finding("degraded", f"capacity provider {provider.name} not found: the worker tasks cannot be placed")
+        return
+    if provider.status != "ACTIVE":
+        yield Finding("degraded", f"capacity provider {provider.name} is {provider.status}")
+    if provider.update_status in FAILED_PROVIDER_UPDATES:
+        yield Finding("degraded", f"the last change of capacity provider {provider.name} failed "
+                      f"({provider.update_status}): {provider.update_status_reason or 'no reason given'}")
+    if provider.managed_scaling == "DISABLED":
+        yield Finding("degraded", f"managed scaling of capacity provider {provider.name} is off: "
+                      "worker tasks do not start instances")
+    if provider.status == "ACTIVE" and status.capacity_providers and provider.name not in status.capacity_providers:
+        yield Finding("degraded", f"capacity provider {provider.name} is not attached to cluster {status.cluster_name}")
+
+
 def _container_instances(status: ClusterStatus) -> Iterator[Finding]:
     registered = {c.ec2_instance_id for c in status.container_instances}
-    if status.fleet:
-        settled = [
-            i for i in status.fleet.instances
-            if i.state == "running" and (i.launched_at is None or status.gathered_at - i.launched_at > JOIN_GRACE)
-        ]
-        strays = [i.id for i in settled if i.id not in registered]
-        if strays:
-            yield Finding(
-                "degraded",
-                f"{len(strays)} running fleet instance(s) have not joined the ECS cluster: {', '.join(strays[:5])}",
-            )
+    running = [i for i in status.fleet.instances if i.state == "running"] if status.fleet else []
+    if status.group:  # a launch time is known only when EC2 was read; without it, no blame
+        running += [i for i in status.group.instances
+                    if i.lifecycle_state == "InService" and i.state == "running" and i.launched_at is not None]
+    strays = [i.id for i in running if not _fresh(status, i.launched_at) and i.id not in registered]
+    if strays:
+        what = "fleet" if status.fleet else "group"
+        yield Finding(
+            "degraded",
+            f"{len(strays)} running {what} instance(s) have not joined the ECS cluster: {', '.join(strays[:5])}",
+        )
     lost = [
         c.ec2_instance_id or c.id for c in status.container_instances if c.status == "ACTIVE" and not c.agent_connected
     ]
@@ -179,6 +261,11 @@ def _stopped_tasks(status: ClusterStatus) -> Iterator[Finding]:
             f"{len(failed)} task(s) stopped with an error recently; "
             f"latest: {latest.stopped_reason or latest.stop_code}",
         )
+
+
+def _fresh(status: ClusterStatus, launched_at: datetime | None) -> bool:
+    """Launched within JOIN_GRACE (an instance without a launch time counts as settled)."""
+    return launched_at is not None and status.gathered_at - launched_at <= JOIN_GRACE
 
 
 def _number(value: float) -> str:
