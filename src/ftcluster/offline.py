@@ -60,23 +60,32 @@ class OfflinePlan:
 
 # --- grouping for display (pure data; the CLI renders it) -----------------------------------------
 
-CONCERNS = ("provider", "network", "security", "iam", "logs", "checkpoints", "compute", "scaling", "fleet", "fleet workers")
-_MODULE_CONCERN = {"ec2": "network", "iam": "iam", "cloudwatch": "logs", "s3": "checkpoints", "ecs": "compute", "appautoscaling": "scaling"}
+CONCERNS = (
+    "provider", "network", "security", "iam", "logs", "checkpoints", "compute", "scaling", "fleet", "fleet workers",
+    "distributed",
+)
+_MODULE_CONCERN = {
+    "ec2": "network", "iam": "iam", "cloudwatch": "logs", "s3": "checkpoints", "ecs": "compute",
+    "appautoscaling": "scaling", "autoscaling": "fleet", "servicediscovery": "distributed",
+}
 _TYPE_CONCERN = {
     "aws:ec2/securityGroup:SecurityGroup": "security",
     "aws:ec2/launchTemplate:LaunchTemplate": "fleet",
     "aws:ec2/spotFleetRequest:SpotFleetRequest": "fleet",
+    "aws:ecs/capacityProvider:CapacityProvider": "fleet",
 }
 
 
 def concern_of(type_token: str, name: str) -> str:
     if type_token.startswith("pulumi:providers:"):
         return "provider"
-    if name.startswith("workers-"):
-        return "fleet workers"
     if type_token in _TYPE_CONCERN:
         return _TYPE_CONCERN[type_token]
     module = type_token.split(":")[1].split("/")[0]
+    if module == "servicediscovery" or name.startswith("rendezvous-"):
+        return "distributed"  # the elastic job's Cloud Map namespace and registries, and its rendezvous
+    if name.startswith("workers-"):
+        return "fleet workers"
     return _MODULE_CONCERN.get(module, "other")
 
 

@@ -16,6 +16,8 @@ from ftcluster.cli import app
 ROOT = Path(__file__).parents[2]
 US_EAST = ROOT / "configs" / "us-east-1.yaml"
 EU_WEST = ROOT / "configs" / "eu-west-1.yaml"
+US_WEST = ROOT / "configs" / "us-west-2.yaml"
+EU_CENTRAL = ROOT / "configs" / "eu-central-1.yaml"
 runner = CliRunner()
 
 
@@ -27,17 +29,38 @@ def us_east_tree() -> str:
 
 
 def test_tree_groups_resources_by_concern_with_key_settings_and_dependencies(us_east_tree: str) -> None:
-    assert "llm-pretrain in us-east-1: 60 resources" in us_east_tree
-    for concern in ("network (29)", "iam (9)", "logs (2)", "checkpoints (7)", "compute (4)", "scaling (3)", "fleet (2)", "fleet workers (2)"):
+    assert "llm-pretrain in us-east-1: 59 resources" in us_east_tree
+    for concern in ("network (29)", "iam (7)", "logs (2)", "checkpoints (7)", "compute (4)", "scaling (3)", "fleet (3)", "fleet workers (2)"):
         assert concern in us_east_tree
     lines = us_east_tree.splitlines()
     service = next(i for i, line in enumerate(lines) if "training-service  aws:ecs/service:Service" in line)
     details = "\n".join(lines[service : service + 9])
     assert "desiredCount: 6" in details and "ignores later changes to desiredCount" in details
     assert "depends on: cluster, cluster-capacity-providers" in details
-    assert "ecs.config ECS_CLUSTER=llm-pretrain; ECS_ENABLE_SPOT_INSTANCE_DRAINING=true" in us_east_tree
-    assert "15 overrides (5 instance types x 3 subnets)" in us_east_tree
+    assert "ecs.config ECS_CLUSTER=llm-pretrain; ECS_CONTAINER_STOP_TIMEOUT=120s" in us_east_tree
+    assert "gpu-instances  aws:autoscaling/group:Group" in us_east_tree and "maxSize: 4" in us_east_tree
+    assert '"spotAllocationStrategy": "price-capacity-optimized"' in us_east_tree
+    assert "managedTerminationProtection: ENABLED" in us_east_tree and "managedDraining: ENABLED" in us_east_tree
+    assert "ignores later changes to desiredCapacity" in us_east_tree
     assert "kept on destroy (retain_on_delete)" in us_east_tree
+
+
+def test_an_elastic_job_reads_as_its_own_concern() -> None:
+    tree = runner.invoke(app, ["preview", str(US_WEST), "--offline"]).stdout
+    assert "elastic-llm in us-west-2: 62 resources" in tree and "distributed (5)" in tree
+    distributed = tree[tree.index("distributed (5)"):tree.index("Resources by type")]
+    assert "name: elastic-llm.ftcluster" in distributed and 'dnsRecords: [{"ttl": 10, "type": "A"}]' in distributed
+    assert "rendezvous: " in distributed and 'TCPStore("0.0.0.0", 29400' in distributed
+    assert '"capacityProvider": "FARGATE"' in distributed and "FARGATE_SPOT" not in distributed
+    workers = next(line for line in tree.splitlines() if "containerDefinitions: worker:" in line)
+    assert "PET_NNODES" in workers and "PET_RDZV_ENDPOINT" in workers and "NCCL_SOCKET_IFNAME" in workers
+
+
+def test_a_spot_fleet_cluster_still_shows_its_fleet() -> None:
+    tree = runner.invoke(app, ["preview", str(EU_CENTRAL), "--offline"]).stdout
+    assert "spot-fleet  aws:ec2/spotFleetRequest:SpotFleetRequest" in tree
+    assert "6 overrides (3 instance types x 2 subnets)" in tree
+    assert "ECS_ENABLE_SPOT_INSTANCE_DRAINING=true" in tree
 
 
 def test_cloud_only_values_are_marked_placeholders(us_east_tree: str) -> None:
@@ -50,7 +73,7 @@ def test_count_by_type_closes_the_output(us_east_tree: str) -> None:
     table = us_east_tree[us_east_tree.index("Resources by type") :]
     rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in table.splitlines() if line.count("│") == 3}
     assert rows["aws:ec2/subnet:Subnet"] == "6" and rows["aws:ecs/service:Service"] == "2"
-    assert rows["total"] == "60"
+    assert rows["total"] == "59"
 
 
 def test_json_lists_every_resource_with_inputs_and_dependencies() -> None:
@@ -100,6 +123,6 @@ def test_works_on_a_bare_machine_without_noise(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     plan = json.loads(result.stdout)
-    assert len(plan["resources"]) == 60
+    assert len(plan["resources"]) == 59
     assert plan["cost"]["kind"] == "estimate" and plan["cost"]["uses_live_spot_prices"] is False
     assert not list(tmp_path.iterdir())  # no Pulumi workspace, no cache written

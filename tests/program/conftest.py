@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from program_helpers import EU_WEST, US_EAST
+from program_helpers import EU_CENTRAL, EU_WEST, US_EAST, US_WEST, as_spot_fleet, example
 
 from ftcluster.offline import OfflinePlan, run_offline
 from ftcluster.program import ProgramOptions
@@ -52,3 +52,21 @@ def us_east() -> OfflinePlan:
 @pytest.fixture(scope="session")
 def eu_west() -> OfflinePlan:
     return run_offline(load_spec(EU_WEST))
+
+
+@pytest.fixture(scope="session")
+def us_west() -> OfflinePlan:
+    """An Auto Scaling group fleet running an elastic distributed job."""
+    return run_offline(load_spec(US_WEST))
+
+
+@pytest.fixture(scope="session")
+def eu_central() -> OfflinePlan:
+    """A Spot Fleet cluster."""
+    return run_offline(load_spec(EU_CENTRAL))
+
+
+@pytest.fixture(scope="session")
+def us_east_spot(plan_for) -> OfflinePlan:
+    """The us-east-1 example with `fleet.type: spot_fleet`: what it deployed before the Auto Scaling group."""
+    return plan_for(as_spot_fleet(example(US_EAST)))

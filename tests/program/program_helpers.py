@@ -1,4 +1,4 @@
-"""Helpers shared by the program tests: example paths, a minimal spec, dict merging, resource classes."""
+"""Helpers shared by the program tests: example paths, a minimal spec, dict merging, resource classes, tags."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import yaml
 ROOT = Path(__file__).parents[2]
 US_EAST = ROOT / "configs" / "us-east-1.yaml"
 EU_WEST = ROOT / "configs" / "eu-west-1.yaml"
+US_WEST = ROOT / "configs" / "us-west-2.yaml"  # Auto Scaling group, elastic distributed job
+EU_CENTRAL = ROOT / "configs" / "eu-central-1.yaml"  # Spot Fleet
 
 MINIMAL: dict[str, Any] = {
     "name": "demo",
@@ -49,3 +51,21 @@ def resource_class(type_token: str) -> type:
 def taggable(type_token: str) -> bool:
     """Takes `tags`, so the provider's default tags reach it."""
     return "tags" in inspect.signature(resource_class(type_token)._internal_init).parameters
+
+
+def as_spot_fleet(data: dict[str, Any]) -> dict[str, Any]:
+    """The same spec with its fleet as a Spot Fleet (the legacy mode, kept for clusters that chose it)."""
+    return merged(data, {"fleet": {"type": "spot_fleet"}})
+
+
+def tag_map(inputs: dict[str, Any]) -> dict[str, str]:
+    """A resource's own tags: a map on most types, a list of {key, value, propagateAtLaunch} on an
+    Auto Scaling group."""
+    tags = inputs.get("tags", {})
+    return {tag["key"]: tag["value"] for tag in tags} if isinstance(tags, list) else dict(tags)
+
+
+def defaults_reach(type_token: str) -> bool:
+    """The provider's default tags reach this type (it has the computed `tags_all`); an Auto Scaling
+    group has none: its `tag` blocks are no tags map (pulumi_aws autoscaling/group.py)."""
+    return "tags_all" in inspect.signature(resource_class(type_token).get).parameters  # its state's fields

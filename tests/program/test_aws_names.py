@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from program_helpers import EU_WEST, MINIMAL, US_EAST, example, merged, taggable
+from program_helpers import EU_CENTRAL, EU_WEST, MINIMAL, US_EAST, US_WEST, defaults_reach, example, merged, tag_map, taggable
 
 from ftcluster.offline import PLACEHOLDER_PREFIX, OfflinePlan, placeholder
 from ftcluster.spec.aws_rules import MAX_TAGS, check_bucket_name, known_regions
@@ -87,6 +87,12 @@ TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 SCALING_POLICY = "aws:appautoscaling/policy:Policy"
 BUCKET = "aws:s3/bucket:Bucket"
+GROUP = "aws:autoscaling/group:Group"
+CAPACITY_PROVIDER = "aws:ecs/capacityProvider:CapacityProvider"
+NAMESPACE = "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace"
+REGISTRY = "aws:servicediscovery/service:Service"
+# botocore servicediscovery ServiceName: DNS labels of 1-63 characters, at most 127 in all
+CLOUD_MAP_SERVICE = r"(?=.{1,127}$)([a-zA-Z0-9_][a-zA-Z0-9-_]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9])(\.([a-zA-Z0-9_][a-zA-Z0-9-_]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9]))*"
 
 # (resource type, path in the inputs, rule, source). `a[].b` is field b of every item of list a;
 # `tags{key}` / `tags{value}` are every key / value of a tag map. Tag rows apply to every type.
@@ -150,6 +156,20 @@ RULES: list[tuple[str, str, Rule, str]] = [
      "S3 bucket naming rules, as the spec checks them (ftcluster/spec/aws_rules.py check_bucket_name)"),
     ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "rules[].id", Rule(1, 255),
      BOTOCORE + "s3 LifecycleRule.ID"),
+    (GROUP, "name", Rule(0, 255), TF + "internal/service/autoscaling/group.go (name: StringLenBetween(0, 255))"),
+    (GROUP, "name", Rule(1, 255, lambda v: v.isascii() and v.isprintable() and ":" not in v, "ASCII, no colon"),
+     BOTOCORE + "autoscaling CreateAutoScalingGroupType.AutoScalingGroupName (ASCII 33-126, no colon)"),
+    (CAPACITY_PROVIDER, "name",
+     Rule(1, 255, both(ECS_NAME, lambda v: not v.lower().startswith(("aws", "ecs", "fargate"))),
+          "letters, numbers, _ and -, not prefixed aws, ecs or fargate"),
+     BOTOCORE + "ecs CreateCapacityProviderRequest.name (the provider checks none)"),
+    (NAMESPACE, "name", Rule(1, 1024, pattern(r"[0-9A-Za-z._-]+"), "[0-9A-Za-z._-]"),
+     TF + "internal/service/servicediscovery/validate.go (validNamespaceName)"),
+    (NAMESPACE, "name", Rule(1, 253, lambda v: not v.startswith("arn:"), "no ARN"),
+     BOTOCORE + "servicediscovery NamespaceNamePrivate"),
+    (NAMESPACE, "description", Rule(0, 1024), BOTOCORE + "servicediscovery ResourceDescription"),
+    (REGISTRY, "name", Rule(1, 127, pattern(CLOUD_MAP_SERVICE), "DNS labels"), BOTOCORE + "servicediscovery ServiceName"),
+    (REGISTRY, "description", Rule(0, 1024), BOTOCORE + "servicediscovery ResourceDescription"),
     ("*", "tags{key}", Rule(1, 128, both(TAG_CHARS, NOT_AWS_PREFIX), "letters, digits, spaces, _.:/=+-@; no aws:"),
      BOTOCORE + "iam tagKeyType, logs TagKey, ecs TagKey (the strictest services the default tags reach)"),
     ("*", "tags{value}", Rule(0, 256, TAG_CHARS, "letters, digits, spaces, _.:/=+-@"),
@@ -180,6 +200,10 @@ def named_values(inputs: dict[str, Any]) -> Iterator[tuple[str, str]]:
                 for tag, text in item.items():
                     yield f"{here}{{key}}", tag
                     yield f"{here}{{value}}", text
+            elif key == "tags" and isinstance(item, list):  # an Auto Scaling group's tag blocks
+                for tag in item:
+                    yield f"{here}{{key}}", tag["key"]
+                    yield f"{here}{{value}}", tag["value"]
             elif key in NAME_KEYS and isinstance(item, str):
                 yield here, item
             else:
@@ -216,9 +240,11 @@ def many_tags() -> dict[str, str]:
 VARIANTS: dict[str, Callable[[], dict[str, Any]]] = {
     "us-east-1": lambda: example(US_EAST),
     "eu-west-1": lambda: example(EU_WEST),
+    "us-west-2": lambda: example(US_WEST),
+    "eu-central-1": lambda: example(EU_CENTRAL),
     "longest": lambda: {
         **merged(
-            example(US_EAST),
+            example(US_WEST),  # an Auto Scaling group fleet and an elastic job: the most names
             {
                 "name": "a" * (NAME_MAX_LENGTH - 1) + "1",
                 "region": longest_region(),
@@ -271,15 +297,20 @@ def test_no_resource_carries_more_tags_than_aws_allows(variant: OfflinePlan) -> 
         if resource is provider or not taggable(resource.type):
             continue
         counted += 1
-        assert len({**default, **resource.inputs.get("tags", {})}) <= MAX_TAGS, resource.name
+        reached = default if defaults_reach(resource.type) else {}
+        assert len({**reached, **tag_map(resource.inputs)}) <= MAX_TAGS, resource.name
         for spec in resource.inputs.get("tagSpecifications", []):  # what the fleet launches
             assert len(spec["tags"]) <= MAX_TAGS, f"{resource.name} {spec['resourceType']}"
+            # an instance also gets the group's tags that propagate at launch
+            propagated = {t["key"] for g in variant.of_type(GROUP) for t in g.inputs["tags"] if t["propagateAtLaunch"]}
+            assert len(set(spec["tags"]) | propagated) <= MAX_TAGS, f"{resource.name} {spec['resourceType']}"
     assert counted >= 5
 
 
 def test_the_longest_variant_reaches_the_limits_it_is_meant_to_test(plan_for) -> None:
     plan = plan_for(VARIANTS["longest"]())
     assert len(plan.by_name("cluster").inputs["name"]) == NAME_MAX_LENGTH
+    assert plan.by_name("gpu-instances") and plan.by_name("rendezvous-service")
     assert len(plan.of_type("pulumi:providers:aws")[0].inputs["defaultTags"]["tags"]) == MAX_USER_TAGS + 1
     assert plan.by_name("public-subnet-6")  # the highest AZ index
 
@@ -303,6 +334,9 @@ def test_every_rule_row_is_used_by_some_variant(plan_for, us_east: OfflinePlan, 
         ("aws:cloudwatch/logGroup:LogGroup", "name", "/ftcluster/a b"),
         (TEMPLATE, "name", "ab"),
         (BUCKET, "bucket", "Upper-Case"),
+        (CAPACITY_PROVIDER, "name", "ecs-train-gpu"),
+        (GROUP, "name", "a:b"),
+        (REGISTRY, "name", "-workers"),
         ("*", "tags{key}", "aws:owner"),
         ("*", "tags{value}", "a#b"),
     ],

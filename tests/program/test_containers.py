@@ -28,9 +28,8 @@ def request_of(plan: OfflinePlan, task: str) -> dict[str, Any]:
         "networkMode": inputs["networkMode"],
         "requiresCompatibilities": inputs["requiresCompatibilities"],
         "executionRoleArn": inputs["executionRoleArn"],
-        "taskRoleArn": inputs["taskRoleArn"],
     }
-    for key in ("cpu", "memory", "runtimePlatform"):
+    for key in ("cpu", "memory", "runtimePlatform", "taskRoleArn"):
         if key in inputs:
             request[key] = inputs[key]
     if "ephemeralStorage" in inputs:
@@ -46,6 +45,11 @@ def problems(shape: Any, request: dict[str, Any]) -> str:
 @pytest.mark.parametrize("task", ["training-task", "workers-task"])
 def test_example_task_definitions_are_valid_requests(us_east: OfflinePlan, register_task_definition: Any, task: str) -> None:
     assert problems(register_task_definition, request_of(us_east, task)) == ""
+
+
+@pytest.mark.parametrize("task", ["workers-task", "rendezvous-task"])
+def test_elastic_job_task_definitions_are_valid_requests(us_west: OfflinePlan, register_task_definition: Any, task: str) -> None:
+    assert problems(register_task_definition, request_of(us_west, task)) == ""
 
 
 def test_minimal_and_existing_vpc_task_definitions_are_valid(

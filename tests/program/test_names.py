@@ -26,7 +26,7 @@ def longest_region() -> str:
 def test_every_name_fits_for_the_longest_cluster_and_region(spec_from, longest_region: str) -> None:
     spec = spec_from(merged(MINIMAL, {"name": LONGEST_NAME, "region": longest_region}))
     lengths = names_for(spec).lengths()
-    assert len(lengths) >= 15
+    assert len(lengths) >= 20
     too_long = {key: (name, len(name), limit) for key, (name, limit) in lengths.items() if len(name) > limit}
     assert not too_long
     bucket, _ = lengths["checkpoint_bucket"]
@@ -43,8 +43,8 @@ def test_names_depend_only_on_the_spec(spec_from) -> None:
 
 
 # Logical (Pulumi) names key the state: a renamed one replaces that resource on every deployed
-# cluster. This list may only grow; changing or dropping an entry needs a migration (aliases).
-US_EAST_LOGICAL_NAMES = {
+# cluster. These lists may only grow; changing or dropping an entry needs a migration (aliases).
+COMMON_LOGICAL_NAMES = {
     "aws-us-east-1",
     # network
     "vpc", "internet-gateway", "public-routes", "public-default-route", "s3-endpoint",
@@ -59,7 +59,7 @@ US_EAST_LOGICAL_NAMES = {
     # security, iam, logs
     "tasks-security-group",
     "execution-role", "execution-role-policy", "task-role", "task-role-checkpoints",
-    "instance-role", "instance-role-policy", "instance-profile", "spot-fleet-role", "spot-fleet-role-policy",
+    "instance-role", "instance-role-policy", "instance-profile",
     "log-group", "container-insights-log-group",
     # checkpoints
     "checkpoint-bucket", "checkpoint-bucket-ownership", "checkpoint-bucket-public-access",
@@ -68,17 +68,47 @@ US_EAST_LOGICAL_NAMES = {
     # compute, scaling, fleet
     "cluster", "cluster-capacity-providers", "training-task", "training-service",
     "training-scaling", "training-scaling-cpu", "training-scaling-memory",
-    "fleet-launch-template", "spot-fleet", "workers-task", "workers-service",
+    "fleet-launch-template", "workers-task", "workers-service",
 }  # fmt: skip
+# The us-east-1 example deployed a Spot Fleet until the Auto Scaling group became the default; a
+# cluster that keeps `type: spot_fleet` must keep these names, or `up` would replace its fleet.
+SPOT_FLEET_LOGICAL_NAMES = COMMON_LOGICAL_NAMES | {"spot-fleet-role", "spot-fleet-role-policy", "spot-fleet"}
+US_EAST_LOGICAL_NAMES = COMMON_LOGICAL_NAMES | {"gpu-instances", "gpu-capacity-provider"}
+DISTRIBUTED_LOGICAL_NAMES = {
+    "discovery-namespace", "workers-discovery", "rendezvous-discovery", "rendezvous-task", "rendezvous-service",
+}
 
 
 def test_the_logical_names_of_the_us_east_1_plan_never_change(us_east) -> None:
     assert sorted(r.name for r in us_east.resources) == sorted(US_EAST_LOGICAL_NAMES)
 
 
+def test_the_spot_fleet_mode_keeps_every_logical_name_it_always_had(us_east_spot) -> None:
+    assert sorted(r.name for r in us_east_spot.resources) == sorted(SPOT_FLEET_LOGICAL_NAMES)
+
+
+def test_an_elastic_job_adds_only_its_own_resources(us_west) -> None:
+    names = {r.name for r in us_west.resources}
+    # us-west-2 has no auto scaling policies of the training service (an elastic job refuses them)
+    without = US_EAST_LOGICAL_NAMES - {"training-scaling-cpu", "training-scaling-memory", "aws-us-east-1"}
+    assert names == {n.replace("aws-us-east-1", "aws-us-west-2") for n in without | DISTRIBUTED_LOGICAL_NAMES} | {
+        "aws-us-west-2"}
+
+
 def test_the_names_other_layers_address_keep_their_values() -> None:
     assert (logical.SCALING_TARGET, logical.TRAINING_SERVICE) == ("training-scaling", "training-service")
     assert (logical.SPOT_FLEET, logical.CHECKPOINT_BUCKET) == ("spot-fleet", "checkpoint-bucket")
+    assert (logical.GPU_INSTANCES, logical.WORKERS_SERVICE) == ("gpu-instances", "workers-service")
+
+
+def test_the_launch_template_is_named_for_its_fleet_type(spec_from) -> None:
+    # Its name is ForceNew: a change of type must replace it (and so every instance), never edit it.
+    fleet = {"instances": 2, "instance_types": ["g5.xlarge"]}
+    group = names_for(spec_from(merged(MINIMAL, {"name": "exp-7", "fleet": fleet})))
+    spot = names_for(spec_from(merged(MINIMAL, {"name": "exp-7", "fleet": {**fleet, "type": "spot_fleet"}})))
+    assert (spot.launch_template, group.launch_template) == ("exp-7-fleet", "exp-7-gpu")
+    assert group.auto_scaling_group == group.capacity_provider == "exp-7-gpu"
+    assert group.discovery_namespace == "exp-7.ftcluster"
 
 
 def resource_calls(tree: ast.AST) -> list[ast.Call]:

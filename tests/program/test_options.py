@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from program_helpers import EU_WEST, MINIMAL, US_EAST, example, merged
+from program_helpers import EU_WEST, MINIMAL, US_EAST, as_spot_fleet, example, merged
 
 from ftcluster.errors import UsageError
 from ftcluster.program import ProgramOptions, capacity_strategy_changed, effective_counts, scale_targets
@@ -57,10 +57,12 @@ def test_overrides_the_cluster_has_no_place_for_are_usage_errors(eu_spec) -> Non
         effective_counts(eu_spec, ProgramOptions(max_tasks=10))
     with pytest.raises(UsageError, match="no fleet"):
         effective_counts(eu_spec, ProgramOptions(fleet_capacity=3))
+    with pytest.raises(UsageError, match="no fleet workers"):
+        effective_counts(eu_spec, ProgramOptions(workers=3))
 
 
 def test_scale_overrides_reach_the_scaling_target_fleet_and_exports(plan_for) -> None:
-    plan = plan_for(example(US_EAST), ProgramOptions(tasks=8, fleet_capacity=6))
+    plan = plan_for(as_spot_fleet(example(US_EAST)), ProgramOptions(tasks=8, fleet_capacity=6))
     target = plan.by_name("training-scaling").inputs
     assert (target["minCapacity"], target["maxCapacity"]) == (8, 8)
     assert plan.by_name("spot-fleet").inputs["targetCapacity"] == 6
@@ -69,11 +71,13 @@ def test_scale_overrides_reach_the_scaling_target_fleet_and_exports(plan_for) ->
     assert (plan.exports["autoscaling_min"], plan.exports["autoscaling_max"]) == (8, 8)
 
 
-def test_scale_targets_name_resources_the_program_declares(us_east, eu_west, us_spec, eu_spec) -> None:
+def test_scale_targets_name_resources_the_program_declares(us_east, eu_west, us_spec, eu_spec, spec_from) -> None:
     for plan, spec in ((us_east, us_spec), (eu_west, eu_spec)):
         declared = {(r.type, r.name) for r in plan.resources}
         assert set(scale_targets(spec)) <= declared
-    assert ("aws:ec2/spotFleetRequest:SpotFleetRequest", "spot-fleet") in scale_targets(us_spec)
+    assert ("aws:autoscaling/group:Group", "gpu-instances") in scale_targets(us_spec)  # its max size
+    spot = spec_from(as_spot_fleet(example(US_EAST)))
+    assert ("aws:ec2/spotFleetRequest:SpotFleetRequest", "spot-fleet") in scale_targets(spot)
     assert len(scale_targets(eu_spec)) == 2
 
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from program_helpers import MINIMAL, merged, taggable
+from program_helpers import MINIMAL, defaults_reach, merged, tag_map, taggable
 
 from ftcluster.offline import OfflinePlan
 
@@ -21,16 +21,22 @@ VARIANTS: dict[str, dict[str, Any]] = {
             "fleet": {"instances": 2, "instance_types": ["c7g.large"], "workers": {"tasks": 1}},
         },
     ),
+    "no-nat-spot-fleet": merged(
+        MINIMAL,
+        {
+            "network": {"nat": "none"},
+            "fleet": {"type": "spot_fleet", "instances": 2, "instance_types": ["c7g.large"], "workers": {"tasks": 1}},
+        },
+    ),
 }
+EXAMPLES = ("us-east-1", "eu-west-1", "us-west-2", "eu-central-1")  # Auto Scaling group, none, elastic, Spot Fleet
 
 
-@pytest.fixture(params=["us-east-1", "eu-west-1", *VARIANTS])
-def plan(request: pytest.FixtureRequest, us_east: OfflinePlan, eu_west: OfflinePlan, plan_for) -> OfflinePlan:
-    if request.param == "us-east-1":
-        return us_east
-    if request.param == "eu-west-1":
-        return eu_west
-    return plan_for(VARIANTS[request.param])
+@pytest.fixture(params=[*EXAMPLES, *VARIANTS])
+def plan(request: pytest.FixtureRequest, us_east: OfflinePlan, eu_west: OfflinePlan, us_west: OfflinePlan,
+         eu_central: OfflinePlan, plan_for) -> OfflinePlan:
+    examples = dict(zip(EXAMPLES, (us_east, eu_west, us_west, eu_central)))
+    return examples.get(request.param) or plan_for(VARIANTS[request.param])
 
 
 def test_every_taggable_resource_is_tagged_through_the_provider(plan: OfflinePlan) -> None:
@@ -42,8 +48,13 @@ def test_every_taggable_resource_is_tagged_through_the_provider(plan: OfflinePla
     assert len(taggable_resources) >= 5  # the check has something to check
     for resource in taggable_resources:
         assert resource.options["provider"] == provider.name, resource.name
-        # A resource tag may add to the default tags but never overrides the cluster tag.
-        assert resource.inputs.get("tags", {}).get("ftcluster:cluster", cluster) == cluster
+        own = tag_map(resource.inputs)
+        if defaults_reach(resource.type):
+            # A resource tag may add to the default tags but never overrides the cluster tag.
+            assert own.get("ftcluster:cluster", cluster) == cluster, resource.name
+        else:
+            # The default tags do not reach it (an Auto Scaling group): it carries every one itself.
+            assert tags.items() <= own.items(), resource.name
 
 
 def test_what_the_fleet_launches_carries_the_cluster_tags_itself(plan: OfflinePlan) -> None:
@@ -118,3 +129,25 @@ def test_checkpoints_survive_destroy_by_default_but_nothing_is_protected(us_east
     others = [r for r in us_east.resources if not r.type.startswith("aws:s3/")]
     assert not any(r.options["retainOnDelete"] for r in others)
 
+
+
+def test_nothing_an_elastic_job_depends_on_runs_on_spot(plan: OfflinePlan) -> None:
+    # A lost rendezvous store ends the job on every worker: on-demand Fargate only.
+    for service in plan.of_type("aws:ecs/service:Service"):
+        if service.name.startswith("rendezvous-"):
+            assert service.inputs["capacityProviderStrategies"] == [
+                {"base": 1, "capacityProvider": "FARGATE", "weight": 1}]
+            assert "launchType" not in service.inputs
+
+
+def test_every_auto_scaling_group_is_managed_by_ecs_and_protects_busy_instances(plan: OfflinePlan) -> None:
+    groups = plan.of_type("aws:autoscaling/group:Group")
+    providers = plan.of_type("aws:ecs/capacityProvider:CapacityProvider")
+    assert len(groups) == len(providers)
+    for group, provider in zip(groups, providers):
+        assert group.inputs["protectFromScaleIn"] is True and group.inputs["minSize"] == 0
+        assert tag_map(group.inputs).get("AmazonECSManaged") == "true"
+        settings = provider.inputs["autoScalingGroupProvider"]
+        assert settings["autoScalingGroupArn"] == f"<known after deploy: ARN of {group.name}>"
+        assert (settings["managedTerminationProtection"], settings["managedDraining"]) == ("ENABLED", "ENABLED")
+        assert settings["managedScaling"]["status"] == "ENABLED"

@@ -10,7 +10,7 @@ from ftcluster.offline import OfflinePlan, placeholder
 from ftcluster.program import ProgramOptions
 from ftcluster.spec import load_spec
 
-from program_helpers import MINIMAL, US_EAST, example, merged
+from program_helpers import MINIMAL, US_EAST, as_spot_fleet, example, merged
 
 
 def ref(kind: str, name: str) -> str:
@@ -46,7 +46,8 @@ def test_endpoint_url_points_every_service_we_use_at_the_emulator(plan_for) -> N
     plan = plan_for(merged(MINIMAL, {"endpoint_url": "http://localhost:4566"}))
     (provider,) = plan.of_type("pulumi:providers:aws")
     (endpoints,) = provider.inputs["endpoints"]
-    assert set(endpoints) == {"appautoscaling", "ec2", "ecs", "iam", "logs", "s3", "ssm", "sts"}
+    assert set(endpoints) == {
+        "appautoscaling", "autoscaling", "ec2", "ecs", "iam", "logs", "s3", "servicediscovery", "ssm", "sts"}
     assert set(endpoints.values()) == {"http://localhost:4566"}
     for setting in ("skipCredentialsValidation", "skipMetadataApiCheck", "skipRequestingAccountId", "s3UsePathStyle"):
         assert provider.inputs[setting] is True, setting
@@ -101,16 +102,17 @@ def test_single_nat_serves_every_az(plan_for) -> None:
 def test_without_nat_work_runs_in_public_subnets_with_public_ips(plan_for) -> None:
     data = merged(MINIMAL, {"network": {"nat": "none"}})
     data["fleet"] = {"instances": 1, "instance_types": ["m6i.large"], "workers": {"tasks": 1}}
-    plan = plan_for(data)
+    plan, spot = plan_for(data), plan_for(as_spot_fleet(data))
     assert not plan.of_type("aws:ec2/natGateway:NatGateway")
     assert not [r for r in plan.of_type("aws:ec2/route:Route") if r.name.startswith("private-")]
     public_ids = [ref("id", f"public-subnet-{i}") for i in (1, 2, 3)]
     service = plan.by_name("training-service").inputs["networkConfiguration"]
     assert service["subnets"] == public_ids and service["assignPublicIp"] is True
     assert all(s.inputs["mapPublicIpOnLaunch"] for s in plan.of_type("aws:ec2/subnet:Subnet") if s.name.startswith("public-"))
-    overrides = plan.by_name("spot-fleet").inputs["launchTemplateConfigs"][0]["overrides"]
+    assert plan.by_name("gpu-instances").inputs["vpcZoneIdentifiers"] == public_ids
+    overrides = spot.by_name("spot-fleet").inputs["launchTemplateConfigs"][0]["overrides"]
     assert {o["subnetId"] for o in overrides} == set(public_ids)
-    assert plan.exports["subnet_ids"] == public_ids
+    assert plan.exports["subnet_ids"] == spot.exports["subnet_ids"] == public_ids
 
 
 def test_existing_vpc_creates_no_network_and_uses_the_given_subnets(eu_west: OfflinePlan) -> None:
@@ -139,22 +141,28 @@ def test_members_of_the_group_may_reach_each_other_on_every_port(us_east: Offlin
     assert container["portMappings"] == [{"containerPort": 29500, "protocol": "tcp"}]  # still mapped
 
 
-def test_roles_trust_the_right_services_and_attach_the_aws_managed_policies(us_east: OfflinePlan) -> None:
-    def principal(name: str) -> str:
-        (statement,) = json.loads(us_east.by_name(name).inputs["assumeRolePolicy"])["Statement"]
+def test_roles_trust_the_right_services_and_attach_the_aws_managed_policies(
+    us_east: OfflinePlan, us_east_spot: OfflinePlan
+) -> None:
+    def principal(plan: OfflinePlan, name: str) -> str:
+        (statement,) = json.loads(plan.by_name(name).inputs["assumeRolePolicy"])["Statement"]
         return statement["Principal"]["Service"]
 
-    assert principal("execution-role") == principal("task-role") == "ecs-tasks.amazonaws.com"
-    assert principal("instance-role") == "ec2.amazonaws.com"
-    assert principal("spot-fleet-role") == "spotfleet.amazonaws.com"
-    attached = {
-        a.inputs["role"]: a.inputs["policyArn"] for a in us_east.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-    }
-    assert attached == {
+    def attached(plan: OfflinePlan) -> dict[str, str]:
+        return {a.inputs["role"]: a.inputs["policyArn"]
+                for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
+
+    assert principal(us_east, "execution-role") == principal(us_east, "task-role") == "ecs-tasks.amazonaws.com"
+    assert principal(us_east, "instance-role") == "ec2.amazonaws.com"
+    assert principal(us_east_spot, "spot-fleet-role") == "spotfleet.amazonaws.com"
+    common = {
         "llm-pretrain-us-east-1-execution": "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
         "llm-pretrain-us-east-1-instance": "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
-        "llm-pretrain-us-east-1-spot-fleet": "arn:aws:iam::aws:policy/service-role/AmazonEC2SpotFleetTaggingRole",
     }
+    # an Auto Scaling group launches with its service-linked role: no Spot Fleet role
+    assert attached(us_east) == common
+    assert attached(us_east_spot) == {
+        **common, "llm-pretrain-us-east-1-spot-fleet": "arn:aws:iam::aws:policy/service-role/AmazonEC2SpotFleetTaggingRole"}
     assert us_east.by_name("instance-profile").inputs["role"] == "llm-pretrain-us-east-1-instance"
 
 
@@ -218,12 +226,18 @@ def test_checkpoint_bucket_and_its_settings_all_point_at_the_bucket(us_east: Off
 # --- cluster, task definition, service ----------------------------------------------------------
 
 
-def test_cluster_has_container_insights_and_both_fargate_providers(us_east: OfflinePlan) -> None:
+def test_cluster_has_container_insights_and_both_fargate_providers(
+    us_east: OfflinePlan, us_east_spot: OfflinePlan, eu_west: OfflinePlan
+) -> None:
     cluster = us_east.by_name("cluster").inputs
     assert cluster == {"name": "llm-pretrain", "settings": [{"name": "containerInsights", "value": "enabled"}]}
     providers = us_east.by_name("cluster-capacity-providers").inputs
     assert providers["clusterName"] == "llm-pretrain"
-    assert providers["capacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
+    # the GPU group's provider too; the default strategy stays Fargate (ECS mixes no Fargate and group providers)
+    assert providers["capacityProviders"] == ["FARGATE", "FARGATE_SPOT", "llm-pretrain-gpu"]
+    assert {s["capacityProvider"] for s in providers["defaultCapacityProviderStrategies"]} == {"FARGATE", "FARGATE_SPOT"}
+    for plan in (us_east_spot, eu_west):
+        assert plan.by_name("cluster-capacity-providers").inputs["capacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
 
 
 def test_training_task_definition_is_fargate_sized_by_the_spec(us_east: OfflinePlan) -> None:
@@ -325,18 +339,21 @@ def test_without_autoscaling_the_target_pins_the_count(eu_west: OfflinePlan) -> 
     assert not eu_west.of_type("aws:appautoscaling/policy:Policy")
 
 
-# --- Spot Fleet and workers ---------------------------------------------------------------------
+# --- fleet (both types) and workers -------------------------------------------------------------
 
 
-def test_launch_template_makes_instances_join_the_cluster(us_east: OfflinePlan) -> None:
+def test_launch_template_makes_instances_join_the_cluster(us_east: OfflinePlan, us_east_spot: OfflinePlan) -> None:
     template = us_east.by_name("fleet-launch-template")
-    assert user_data(us_east) == {
+    agent = {
         "ECS_CLUSTER": "llm-pretrain",
-        "ECS_ENABLE_SPOT_INSTANCE_DRAINING": "true",
         "ECS_CONTAINER_STOP_TIMEOUT": "120s",
         "ECS_AWSVPC_BLOCK_IMDS": "true",
         "ECS_ENABLE_GPU_SUPPORT": "true",
     }
+    # Spot notices drain an instance: through the agent for a Spot Fleet, through the capacity
+    # provider's managed draining for a group (where the agent setting is redundant)
+    assert user_data(us_east) == agent
+    assert user_data(us_east_spot) == {**agent, "ECS_ENABLE_SPOT_INSTANCE_DRAINING": "true"}
     assert "cluster" in template.dependencies  # the cluster name comes from the cluster resource
     inputs = template.inputs
     assert inputs["imageId"] == placeholder(
@@ -359,8 +376,8 @@ def test_launch_template_makes_instances_join_the_cluster(us_east: OfflinePlan) 
     assert template.options["ignoreChanges"] == ["imageId"]
 
 
-def test_fleet_covers_every_instance_type_in_every_private_subnet(us_east: OfflinePlan) -> None:
-    fleet = us_east.by_name("spot-fleet").inputs
+def test_fleet_covers_every_instance_type_in_every_private_subnet(us_east_spot: OfflinePlan) -> None:
+    fleet = us_east_spot.by_name("spot-fleet").inputs
     (config,) = fleet["launchTemplateConfigs"]
     pairs = {(o["instanceType"], o["subnetId"]) for o in config["overrides"]}
     types = ["g5.xlarge", "g5.2xlarge", "g4dn.xlarge", "g4dn.2xlarge", "g6.xlarge"]
@@ -380,9 +397,12 @@ def test_fleet_covers_every_instance_type_in_every_private_subnet(us_east: Offli
     assert "spotPrice" not in fleet and all("spotPrice" not in o for o in config["overrides"])
 
 
-def test_a_price_cap_is_set_only_when_the_spec_asks(plan_for) -> None:
+def test_a_price_cap_is_set_only_when_the_spec_asks(plan_for, us_east: OfflinePlan) -> None:
     data = merged(example(US_EAST), {"fleet": {"max_price": 0.75}})
-    assert plan_for(data).by_name("spot-fleet").inputs["spotPrice"] == "0.75"
+    assert plan_for(as_spot_fleet(data)).by_name("spot-fleet").inputs["spotPrice"] == "0.75"
+    distribution = plan_for(data).by_name("gpu-instances").inputs["mixedInstancesPolicy"]["instancesDistribution"]
+    assert distribution["spotMaxPrice"] == "0.75"
+    assert "spotMaxPrice" not in us_east.by_name("gpu-instances").inputs["mixedInstancesPolicy"]["instancesDistribution"]
 
 
 def test_ami_follows_architecture_and_gpu(plan_for) -> None:
@@ -394,7 +414,7 @@ def test_ami_follows_architecture_and_gpu(plan_for) -> None:
     assert "ECS_ENABLE_GPU_SUPPORT" not in user_data(plan_for(x86))
 
 
-def test_workers_run_on_the_fleet_with_gpus_spread_over_azs(us_east: OfflinePlan) -> None:
+def test_workers_run_on_the_fleet_with_gpus_spread_over_azs(us_east: OfflinePlan, us_east_spot: OfflinePlan) -> None:
     task = us_east.by_name("workers-task").inputs
     assert task["requiresCompatibilities"] == ["EC2"] and task["networkMode"] == "awsvpc"
     (container,) = containers(us_east, "workers-task")
@@ -404,16 +424,28 @@ def test_workers_run_on_the_fleet_with_gpus_spread_over_azs(us_east: OfflinePlan
     assert container["linuxParameters"] == {"sharedMemorySize": 7168}
     assert "linuxParameters" not in containers(us_east, "training-task")[0]  # Fargate rejects it
     assert container["image"] == containers(us_east, "training-task")[0]["image"]  # defaults to training
-    service = us_east.by_name("workers-service")
-    assert service.inputs["launchType"] == "EC2" and service.inputs["desiredCount"] == 4
-    assert service.inputs["taskDefinition"] == ref("ARN", "workers-task")
-    assert service.inputs["cluster"] == ref("ARN", "cluster")
-    assert service.inputs["orderedPlacementStrategies"] == [
-        {"field": "attribute:ecs.availability-zone", "type": "spread"},
-        {"field": "instanceId", "type": "spread"},
-    ]
-    assert "capacityProviderStrategies" not in service.inputs
-    assert "spot-fleet" in service.dependencies  # removed before the instances go
+    for plan in (us_east, us_east_spot):
+        service = plan.by_name("workers-service")
+        assert service.inputs["desiredCount"] == 4 and plan.exports["workers_desired"] == 4
+        assert service.inputs["taskDefinition"] == ref("ARN", "workers-task")
+        assert service.inputs["cluster"] == ref("ARN", "cluster")
+        assert service.inputs["orderedPlacementStrategies"] == [
+            {"field": "attribute:ecs.availability-zone", "type": "spread"},
+            {"field": "instanceId", "type": "spread"},
+        ]
+        # never a second set of ranks (and of GPU instances) during a deployment
+        assert (service.inputs["deploymentMaximumPercent"], service.inputs["deploymentMinimumHealthyPercent"]) == (100, 0)
+        # a change of fleet type replaces the service, and ECS takes no second service of that name
+        assert service.options["deleteBeforeReplace"] is True
+    # through the group's capacity provider, so the task count drives the instances
+    group_workers = us_east.by_name("workers-service")
+    assert group_workers.inputs["capacityProviderStrategies"] == [
+        {"base": 0, "capacityProvider": "llm-pretrain-gpu", "weight": 1}]
+    assert "launchType" not in group_workers.inputs  # it conflicts with a strategy
+    assert "cluster-capacity-providers" in group_workers.dependencies  # the provider is attached first
+    spot_workers = us_east_spot.by_name("workers-service")
+    assert spot_workers.inputs["launchType"] == "EC2" and "capacityProviderStrategies" not in spot_workers.inputs
+    assert "spot-fleet" in spot_workers.dependencies  # removed before the instances go
 
 
 def test_shared_memory_follows_the_spec(plan_for) -> None:
@@ -425,29 +457,47 @@ def test_shared_memory_follows_the_spec(plan_for) -> None:
 def test_a_disabled_fleet_deploys_no_fleet_resources(plan_for) -> None:
     plan = plan_for(merged(example(US_EAST), {"fleet": {"enabled": False}}))
     names = {r.name for r in plan.resources}
-    gone = {"fleet-launch-template", "spot-fleet", "workers-task", "workers-service", "instance-role", "spot-fleet-role"}
+    gone = {"fleet-launch-template", "spot-fleet", "workers-task", "workers-service", "instance-role", "spot-fleet-role",
+            "gpu-instances", "gpu-capacity-provider"}
     assert not names & gone
     assert plan.exports["spot_fleet_request_id"] is None and plan.exports["fleet_target_capacity"] is None
+    assert plan.exports["fleet_type"] is None and plan.exports["workers_desired"] is None
+    assert plan.by_name("cluster-capacity-providers").inputs["capacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
 
 
 # --- exports -------------------------------------------------------------------------------------
 
 
-def test_every_contract_export_is_present(us_east: OfflinePlan, eu_west: OfflinePlan) -> None:
+def test_every_contract_export_is_present(
+    us_east: OfflinePlan, eu_west: OfflinePlan, us_east_spot: OfflinePlan, us_west: OfflinePlan
+) -> None:
     from ftcluster.program.exports import EXPORT_NAMES
 
-    for plan in (us_east, eu_west):
+    for plan in (us_east, eu_west, us_east_spot, us_west):
         assert tuple(plan.exports) == EXPORT_NAMES
     assert us_east.exports["service_name"] == "llm-pretrain-training"
     assert us_east.exports["workers_service_name"] == "llm-pretrain-fleet-workers"
-    assert us_east.exports["spot_fleet_request_id"] == ref("id", "spot-fleet")
     assert (us_east.exports["autoscaling_min"], us_east.exports["autoscaling_max"]) == (4, 12)
     assert (us_east.exports["desired_tasks"], us_east.exports["fleet_target_capacity"]) == (6, 4)
     assert us_east.exports["log_group"] == "/ftcluster/llm-pretrain"
+    group = {key: us_east.exports[key] for key in (
+        "fleet_type", "auto_scaling_group_name", "capacity_provider_name", "spot_fleet_request_id", "workers_desired")}
+    assert group == {"fleet_type": "auto_scaling_group", "auto_scaling_group_name": "llm-pretrain-gpu",
+                     "capacity_provider_name": "llm-pretrain-gpu", "spot_fleet_request_id": None, "workers_desired": 4}
+    spot = {key: us_east_spot.exports[key] for key in ("fleet_type", "auto_scaling_group_name", "capacity_provider_name")}
+    assert spot == {"fleet_type": "spot_fleet", "auto_scaling_group_name": None, "capacity_provider_name": None}
+    assert us_east_spot.exports["spot_fleet_request_id"] == ref("id", "spot-fleet")
+    assert us_east.exports["rendezvous_endpoint"] is None and us_east.exports["distributed_min_nodes"] is None
+    elastic = {key: us_west.exports[key] for key in ("rendezvous_service_name", "rendezvous_endpoint",
+                                                      "distributed_min_nodes", "workers_desired")}
+    assert elastic == {"rendezvous_service_name": "elastic-llm-rendezvous",
+                       "rendezvous_endpoint": "rendezvous.elastic-llm.ftcluster:29400",
+                       "distributed_min_nodes": 2, "workers_desired": 4}
     assert eu_west.exports["workers_service_name"] is None and eu_west.exports["autoscaling_min"] is None
+    assert eu_west.exports["fleet_type"] is None and eu_west.exports["workers_desired"] is None
 
 
-def test_a_lower_fleet_target_terminates_nothing_by_itself(us_east: OfflinePlan) -> None:
+def test_a_lower_fleet_target_terminates_nothing_by_itself(us_east_spot: OfflinePlan) -> None:
     # `scale` drains and terminates the instances it chose (engine/drain.py); the fleet must not pick its own
-    (fleet,) = us_east.of_type("aws:ec2/spotFleetRequest:SpotFleetRequest")
+    (fleet,) = us_east_spot.of_type("aws:ec2/spotFleetRequest:SpotFleetRequest")
     assert fleet.inputs["excessCapacityTerminationPolicy"] == "NoTermination"

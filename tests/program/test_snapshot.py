@@ -23,9 +23,9 @@ US_EAST_TYPES = {
     "aws:ec2/natGateway:NatGateway": 3,
     "aws:ec2/vpcEndpoint:VpcEndpoint": 1,
     "aws:ec2/securityGroup:SecurityGroup": 1,
-    # IAM: execution, task, instance and Spot Fleet roles
-    "aws:iam/role:Role": 4,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
+    # IAM: execution, task and instance roles (an Auto Scaling group needs no role of ours)
+    "aws:iam/role:Role": 3,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 2,
     "aws:iam/rolePolicy:RolePolicy": 1,
     "aws:iam/instanceProfile:InstanceProfile": 1,
     "aws:cloudwatch/logGroup:LogGroup": 2,  # containers + Container Insights
@@ -43,7 +43,15 @@ US_EAST_TYPES = {
     "aws:appautoscaling/target:Target": 1,
     "aws:appautoscaling/policy:Policy": 2,  # CPU and memory
     "aws:ec2/launchTemplate:LaunchTemplate": 1,
-    "aws:ec2/spotFleetRequest:SpotFleetRequest": 1,
+    "aws:autoscaling/group:Group": 1,
+    "aws:ecs/capacityProvider:CapacityProvider": 1,
+}
+US_WEST_TYPES = {  # the same new VPC; an elastic job instead of auto scaling policies
+    **{t: n for t, n in US_EAST_TYPES.items() if t != "aws:appautoscaling/policy:Policy"},
+    "aws:ecs/taskDefinition:TaskDefinition": 3,  # training, workers, rendezvous
+    "aws:ecs/service:Service": 3,
+    "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": 1,
+    "aws:servicediscovery/service:Service": 2,  # workers, rendezvous
 }
 
 EU_WEST_TYPES = {  # existing VPC and bucket, no fleet, no auto scaling policies
@@ -67,6 +75,17 @@ def test_us_east_1_example_deploys_these_types(us_east: OfflinePlan) -> None:
 
 def test_eu_west_1_example_deploys_these_types(eu_west: OfflinePlan) -> None:
     assert dict(Counter(r.type for r in eu_west.resources)) == EU_WEST_TYPES
+
+
+def test_us_west_2_example_deploys_these_types(us_west: OfflinePlan) -> None:
+    assert dict(Counter(r.type for r in us_west.resources)) == US_WEST_TYPES
+
+
+def test_us_east_1_as_a_spot_fleet_deploys_what_it_always_did(us_east_spot: OfflinePlan) -> None:
+    spot = {**{t: n for t, n in US_EAST_TYPES.items() if t.split(":")[1] not in ("autoscaling/group", "ecs/capacityProvider")},
+            "aws:iam/role:Role": 4, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
+            "aws:ec2/spotFleetRequest:SpotFleetRequest": 1}
+    assert dict(Counter(r.type for r in us_east_spot.resources)) == spot
 
 
 def test_building_twice_gives_identical_inputs(us_east: OfflinePlan) -> None:

@@ -144,6 +144,16 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
         "targetCapacity", "onDemandTargetCapacity", "allocationStrategy", "fleetType", "spotPrice",
         "launchTemplateConfigs",
     ),
+    "aws:autoscaling/group:Group": (
+        "name", "minSize", "maxSize", "mixedInstancesPolicy.instancesDistribution",
+        "mixedInstancesPolicy.launchTemplate.overrides", "capacityRebalance", "protectFromScaleIn",
+    ),
+    "aws:ecs/capacityProvider:CapacityProvider": (
+        "name", "autoScalingGroupProvider.managedScaling", "autoScalingGroupProvider.managedTerminationProtection",
+        "autoScalingGroupProvider.managedDraining",
+    ),
+    "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": ("name", "vpc"),
+    "aws:servicediscovery/service:Service": ("name", "dnsConfig.dnsRecords", "dnsConfig.routingPolicy"),
 }
 MAX_VALUE = 160
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .names import SCALING_TARGET, SPOT_FLEET, TRAINING_SERVICE, WORKERS_SERVICE
+from .names import GPU_INSTANCES, SCALING_TARGET, SPOT_FLEET, TRAINING_SERVICE, WORKERS_SERVICE
 from .options import Counts, ProgramOptions, capacity_strategy_changed, effective_counts
 
 if TYPE_CHECKING:
@@ -44,15 +44,19 @@ def scale_targets(spec: Spec) -> list[tuple[str, str]]:
     """(type token, logical name) of what a count change touches, for a targeted update.
 
     The training count lives on the Application Auto Scaling target (the service ignores its own
-    desired_count); the fleet size on the Spot Fleet request. The service is listed too so a
-    targeted update also picks up anything else the service carries.
+    desired_count); the fleet size on the Spot Fleet request, or on the Auto Scaling group (its max
+    size). The service is listed too so a targeted update also picks up anything else the service
+    carries.
     """
     targets = [
         ("aws:appautoscaling/target:Target", SCALING_TARGET),
         ("aws:ecs/service:Service", TRAINING_SERVICE),
     ]
     if spec.fleet is not None and spec.fleet.enabled:
-        targets.append(("aws:ec2/spotFleetRequest:SpotFleetRequest", SPOT_FLEET))
+        if spec.fleet.type == "spot_fleet":
+            targets.append(("aws:ec2/spotFleetRequest:SpotFleetRequest", SPOT_FLEET))
+        else:
+            targets.append(("aws:autoscaling/group:Group", GPU_INSTANCES))
         if spec.fleet.workers is not None:
             targets.append(("aws:ecs/service:Service", WORKERS_SERVICE))
     return targets

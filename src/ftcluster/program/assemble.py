@@ -12,8 +12,9 @@ import pulumi
 import pulumi_aws as aws
 
 from ..spec import Spec
-from .cluster import build_cluster
+from .cluster import Cluster, attach_capacity_providers, build_cluster
 from .context import Context
+from .distributed import build_discovery, build_rendezvous
 from .exports import collect_exports
 from .fleet import build_fleet
 from .iam import build_roles
@@ -53,11 +54,27 @@ def build(spec: Spec, options: ProgramOptions = ProgramOptions()) -> dict[str, A
     log_group = log_groups.containers
     checkpoints = build_checkpoints(ctx)
     roles = build_roles(ctx, checkpoints)
-    cluster = build_cluster(ctx, log_groups)
+    ecs_cluster = build_cluster(ctx, log_groups)
+    fleet = build_fleet(ctx, ecs_cluster, network, security_group, roles)
+    discovery = build_discovery(ctx, network)
+
+    def workers_service(providers: aws.ecs.ClusterCapacityProviders | None) -> aws.ecs.Service | None:
+        return build_workers(ctx, ecs_cluster, providers, network, security_group, roles, log_group, checkpoints,
+                             fleet, discovery)
+
+    if fleet is not None and fleet.capacity_provider is not None:
+        # The workers place through the group's provider: it is attached to the cluster first.
+        providers = attach_capacity_providers(ctx, ecs_cluster, fleet.capacity_provider, after=[])
+        workers = workers_service(providers)
+    else:
+        # No provider of ours; the provider list waits for the workers, so that a change from an Auto
+        # Scaling group drops the old provider only once its workers are gone (cluster.py).
+        workers = workers_service(None)
+        providers = attach_capacity_providers(ctx, ecs_cluster, None, after=[workers] if workers else [])
+    cluster = Cluster(ecs_cluster, providers)
     training = build_training_service(ctx, cluster, network, security_group, roles, log_group, checkpoints)
     build_scaling(ctx, cluster, training)
-    fleet = build_fleet(ctx, cluster, network, security_group, roles)
-    workers = build_workers(ctx, cluster, network, security_group, roles, log_group, checkpoints, fleet)
+    rendezvous = build_rendezvous(ctx, discovery, ecs_cluster, providers, network, security_group, roles, log_group)
     return collect_exports(
         ctx,
         network=network,
@@ -67,6 +84,8 @@ def build(spec: Spec, options: ProgramOptions = ProgramOptions()) -> dict[str, A
         log_group=log_group,
         fleet=fleet,
         workers=workers,
+        discovery=discovery,
+        rendezvous=rendezvous,
     )
 
 

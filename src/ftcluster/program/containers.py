@@ -9,13 +9,20 @@ from typing import Any
 
 from ..spec import Spec
 from ..spec.models import CHECKPOINT_URI_VARIABLE
+from .elastic import NCCL_DEFAULTS, rendezvous_command, torchrun_environment
+from .names import Names
 
 TRAINING_CONTAINER = "trainer"
 WORKER_CONTAINER = "worker"
+RENDEZVOUS_CONTAINER = "rendezvous"
 
 
-def _environment(spec: Spec, checkpoint_uri: str) -> list[dict[str, str]]:
-    variables = {**spec.training.environment, CHECKPOINT_URI_VARIABLE: checkpoint_uri}
+def _environment(
+    spec: Spec, checkpoint_uri: str, *, defaults: dict[str, str] | None = None, fixed: dict[str, str] | None = None
+) -> list[dict[str, str]]:
+    """`defaults` give way to the spec's training.environment; `fixed` (and CHECKPOINT_URI) do not
+    (the spec refuses the keys ftcluster fixes)."""
+    variables = {**(defaults or {}), **spec.training.environment, **(fixed or {}), CHECKPOINT_URI_VARIABLE: checkpoint_uri}
     return [{"name": name, "value": variables[name]} for name in sorted(variables)]
 
 
@@ -45,18 +52,30 @@ def training_container(spec: Spec, *, log_group: str, checkpoint_uri: str) -> di
     return container
 
 
-def worker_container(spec: Spec, *, log_group: str, checkpoint_uri: str) -> dict[str, Any]:
-    """The container the fleet workers run: the training job unless the spec says otherwise."""
+def worker_image(spec: Spec) -> str:
+    assert spec.fleet is not None and spec.fleet.workers is not None
+    return spec.fleet.workers.image or spec.training.image
+
+
+def worker_container(spec: Spec, names: Names, *, log_group: str, checkpoint_uri: str) -> dict[str, Any]:
+    """The container the fleet workers run: the training job unless the spec says otherwise; as one
+    elastic torchrun job (torchrun's PET_* settings, NCCL defaults) with `distributed`."""
     training, fleet = spec.training, spec.fleet
     assert fleet is not None and fleet.workers is not None
     workers = fleet.workers
     command = workers.command if workers.command is not None else training.command
+    elastic = workers.distributed is not None
+    environment = _environment(
+        spec, checkpoint_uri,
+        defaults=NCCL_DEFAULTS if elastic else None,
+        fixed=torchrun_environment(spec, names) if elastic else None,
+    )
     container: dict[str, Any] = {
         "name": WORKER_CONTAINER,
-        "image": workers.image or training.image,
+        "image": worker_image(spec),
         "essential": True,
         "memory": workers.memory,  # hard limit; also what ECS reserves on the instance
-        "environment": _environment(spec, checkpoint_uri),
+        "environment": environment,
         "logConfiguration": _logging(log_group, spec.region, "workers"),
         "stopTimeout": training.stop_timeout,
     }
@@ -72,3 +91,18 @@ def worker_container(spec: Spec, *, log_group: str, checkpoint_uri: str) -> dict
     # EC2 launch type only: Fargate rejects sharedMemorySize (ECS LinuxParameters API).
     container["linuxParameters"] = {"sharedMemorySize": workers.shared_memory()}
     return container
+
+
+def rendezvous_container(spec: Spec, *, log_group: str) -> dict[str, Any]:
+    """The elastic job's rendezvous store: the workers' image (it has torch), listening on the port."""
+    assert spec.fleet is not None and spec.fleet.workers is not None and spec.fleet.workers.distributed is not None
+    port = spec.fleet.workers.distributed.rendezvous_port
+    return {
+        "name": RENDEZVOUS_CONTAINER,
+        "image": worker_image(spec),
+        "essential": True,
+        "command": rendezvous_command(port),
+        "portMappings": [{"containerPort": port, "protocol": "tcp"}],
+        "logConfiguration": _logging(log_group, spec.region, "rendezvous"),
+        "stopTimeout": 2,  # the store has nothing to save: a replacement starts sooner
+    }

@@ -9,6 +9,7 @@ import pulumi_aws as aws
 
 from .cluster import Cluster
 from .context import Context
+from .distributed import Discovery, Rendezvous
 from .fleet import Fleet
 from .network import Network
 from .service import TrainingService
@@ -31,7 +32,13 @@ EXPORT_NAMES = (
     "autoscaling_max",
     "desired_tasks",
     "fleet_target_capacity",
-    "workers_desired",
+    "fleet_type",  # auto_scaling_group, spot_fleet, or None (no fleet)
+    "auto_scaling_group_name",
+    "capacity_provider_name",
+    "rendezvous_service_name",
+    "rendezvous_endpoint",  # host:port the elastic job's workers meet at
+    "distributed_min_nodes",
+    "workers_desired",  # the worker task count deployed
 )
 
 
@@ -45,6 +52,8 @@ def collect_exports(
     log_group: aws.cloudwatch.LogGroup,
     fleet: Fleet | None,
     workers: aws.ecs.Service | None,
+    discovery: Discovery | None,
+    rendezvous: Rendezvous | None,
 ) -> dict[str, Any]:
     counts = ctx.counts
     exports: dict[str, Any] = {
@@ -54,7 +63,7 @@ def collect_exports(
         "service_name": training.service.name,
         "task_definition_arn": training.task_definition.arn,
         "workers_service_name": workers.name if workers is not None else None,
-        "spot_fleet_request_id": fleet.request.id if fleet is not None else None,
+        "spot_fleet_request_id": fleet.request.id if fleet is not None and fleet.request is not None else None,
         "vpc_id": network.vpc_id,
         "subnet_ids": pulumi.Output.all(*network.subnet_ids),  # where tasks and instances run
         "checkpoint_bucket": checkpoints.bucket,
@@ -64,8 +73,23 @@ def collect_exports(
         "autoscaling_min": counts.scaling_min if counts.autoscaling else None,
         "autoscaling_max": counts.scaling_max if counts.autoscaling else None,
         "desired_tasks": counts.tasks,
+        # Spot Fleet: its target capacity; Auto Scaling group: its max size (the `instances` setting)
         "fleet_target_capacity": counts.fleet_capacity,
-        "workers_desired": counts.workers,
+        "fleet_type": fleet.spec.type if fleet is not None else None,
+        "auto_scaling_group_name": fleet.group.name if fleet is not None and fleet.group is not None else None,
+        "capacity_provider_name": (
+            fleet.capacity_provider.name if fleet is not None and fleet.capacity_provider is not None else None
+        ),
+        "rendezvous_service_name": rendezvous.service.name if rendezvous is not None else None,
+        "rendezvous_endpoint": discovery.endpoint if discovery is not None else None,
+        "distributed_min_nodes": _min_nodes(ctx),
+        "workers_desired": counts.workers if workers is not None else None,
     }
     assert tuple(exports) == EXPORT_NAMES
     return exports
+
+
+def _min_nodes(ctx: Context) -> int | None:
+    fleet = ctx.spec.fleet
+    workers = fleet.workers if fleet is not None and fleet.enabled else None
+    return workers.distributed.min_nodes if workers is not None and workers.distributed is not None else None

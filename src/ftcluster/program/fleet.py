@@ -1,8 +1,6 @@
-"""The EC2 Spot Fleet: a launch template whose instances join the ECS cluster, and the fleet itself.
-
-A Spot Fleet cannot be an ECS capacity provider (that needs an Auto Scaling group), so its
-instances register through the ECS agent settings in their user data, and work reaches them
-through a service with the EC2 launch type (workers.py).
+"""The fleet's EC2 capacity: a launch template whose instances join the ECS cluster, and what launches
+them, either an Auto Scaling group behind an ECS capacity provider (auto_scaling_group.py, the
+default) or a Spot Fleet (spot_fleet.py, kept for clusters that chose it).
 """
 
 from __future__ import annotations
@@ -10,16 +8,16 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-import pulumi
 import pulumi_aws as aws
 
-from ..spec import Fleet
+from ..spec import Fleet as FleetSpec
 from ..spec.aws_rules import instance_architecture
 from . import names as logical
-from .cluster import Cluster
+from .auto_scaling_group import build_instance_group
 from .context import Context
 from .iam import Roles
 from .network import Network
+from .spot_fleet import build_spot_fleet
 
 AMI_PARAMETER_ROOT = "/aws/service/ecs/optimized-ami/amazon-linux-2023"
 ROOT_DEVICE = "/dev/xvda"  # root device name of the Amazon Linux 2023 ECS-optimized AMIs
@@ -27,11 +25,14 @@ ROOT_DEVICE = "/dev/xvda"  # root device name of the Amazon Linux 2023 ECS-optim
 
 @dataclass(frozen=True)
 class Fleet:
+    spec: FleetSpec
     launch_template: aws.ec2.LaunchTemplate
-    request: aws.ec2.SpotFleetRequest
+    request: aws.ec2.SpotFleetRequest | None = None  # type spot_fleet
+    group: aws.autoscaling.Group | None = None  # type auto_scaling_group
+    capacity_provider: aws.ecs.CapacityProvider | None = None  # ... and its ECS capacity provider
 
 
-def ami_parameter(fleet: Fleet) -> str:
+def ami_parameter(fleet: FleetSpec) -> str:
     """The public SSM parameter holding the recommended ECS-optimized AMI for these instances."""
     if fleet.gpu:
         return f"{AMI_PARAMETER_ROOT}/gpu/recommended/image_id"  # x86_64 only (checked by the spec)
@@ -40,14 +41,16 @@ def ami_parameter(fleet: Fleet) -> str:
     return f"{AMI_PARAMETER_ROOT}/recommended/image_id"
 
 
-def ecs_agent_settings(cluster_name: str, stop_timeout: int, gpu: bool) -> dict[str, str]:
-    settings = {
-        "ECS_CLUSTER": cluster_name,  # else the instance joins the `default` cluster
-        # On the 2-minute Spot notice the agent drains the instance: tasks move elsewhere.
-        "ECS_ENABLE_SPOT_INSTANCE_DRAINING": "true",
-        "ECS_CONTAINER_STOP_TIMEOUT": f"{stop_timeout}s",  # time to save a checkpoint
-        "ECS_AWSVPC_BLOCK_IMDS": "true",  # tasks use their task role, never the instance's
-    }
+def ecs_agent_settings(cluster_name: str, stop_timeout: int, gpu: bool, *, spot_draining: bool) -> dict[str, str]:
+    settings = {"ECS_CLUSTER": cluster_name}  # else the instance joins the `default` cluster
+    if spot_draining:
+        # On the 2-minute Spot notice the agent drains the instance: tasks move elsewhere. Not for an
+        # Auto Scaling group provider: its managed draining covers Spot notices and rebalancing too
+        # ("ECS_ENABLE_SPOT_INSTANCE_DRAINING in Auto Scaling group user data is redundant", ECS
+        # Developer Guide, managed instance draining).
+        settings["ECS_ENABLE_SPOT_INSTANCE_DRAINING"] = "true"
+    settings["ECS_CONTAINER_STOP_TIMEOUT"] = f"{stop_timeout}s"  # time to save a checkpoint
+    settings["ECS_AWSVPC_BLOCK_IMDS"] = "true"  # tasks use their task role, never the instance's
     if gpu:
         settings["ECS_ENABLE_GPU_SUPPORT"] = "true"
     return settings
@@ -58,18 +61,9 @@ def user_data_script(settings: dict[str, str]) -> str:
     return f"#!/bin/bash\ncat >> /etc/ecs/ecs.config <<'EOF'\n{lines}\nEOF\n"
 
 
-def fleet_overrides(instance_types: list[str], subnet_ids: list[pulumi.Input[str]]) -> list[dict[str, object]]:
-    """Every instance type in every subnet (AZ): the more pools, the fewer interruptions."""
-    return [
-        {"instance_type": instance_type, "subnet_id": subnet_id}
-        for instance_type in instance_types
-        for subnet_id in subnet_ids
-    ]
-
-
 def build_fleet(
     ctx: Context,
-    cluster: Cluster,
+    cluster: aws.ecs.Cluster,
     network: Network,
     security_group: aws.ec2.SecurityGroup,
     roles: Roles,
@@ -77,16 +71,33 @@ def build_fleet(
     fleet = ctx.spec.fleet
     if fleet is None or not fleet.enabled:
         return None
-    assert roles.instance_profile is not None and roles.fleet is not None
+    template = _launch_template(ctx, fleet, cluster, network, security_group, roles)
+    if fleet.type == "spot_fleet":
+        return Fleet(fleet, template, request=build_spot_fleet(ctx, fleet, template, network, roles))
+    group, provider = build_instance_group(ctx, fleet, template, network, roles)
+    return Fleet(fleet, template, group=group, capacity_provider=provider)
+
+
+def _launch_template(
+    ctx: Context,
+    fleet: FleetSpec,
+    cluster: aws.ecs.Cluster,
+    network: Network,
+    security_group: aws.ec2.SecurityGroup,
+    roles: Roles,
+) -> aws.ec2.LaunchTemplate:
+    assert roles.instance_profile is not None
+    spot_fleet = fleet.type == "spot_fleet"
     ami = aws.ssm.get_parameter_output(name=ami_parameter(fleet), opts=ctx.invoke_opts())
-    settings = cluster.cluster.name.apply(
-        lambda name: ecs_agent_settings(name, ctx.spec.training.stop_timeout, fleet.gpu)
+    settings = cluster.name.apply(
+        lambda name: ecs_agent_settings(name, ctx.spec.training.stop_timeout, fleet.gpu, spot_draining=spot_fleet)
     )
-    tags = ctx.cluster_tags(Name=f"{ctx.spec.name}-fleet")
-    launch_template = aws.ec2.LaunchTemplate(
+    tags = ctx.cluster_tags(Name=f"{ctx.spec.name}-fleet" if spot_fleet else ctx.names.auto_scaling_group)
+    launcher = "the Spot Fleet" if spot_fleet else "the Auto Scaling group"
+    return aws.ec2.LaunchTemplate(
         logical.LAUNCH_TEMPLATE,
         name=ctx.names.launch_template,
-        description=f"ftcluster {ctx.spec.name}: ECS container instances of the Spot Fleet",
+        description=f"ftcluster {ctx.spec.name}: ECS container instances of {launcher}",
         image_id=ami.insecure_value,  # `value` is marked secret by the provider; an AMI id is not
         iam_instance_profile={"arn": roles.instance_profile.arn},
         user_data=settings.apply(lambda s: base64.b64encode(user_data_script(s).encode()).decode()),
@@ -124,39 +135,4 @@ def build_fleet(
             depends_on=network.paths,  # instances boot only once they can reach ECS (network.py)
         ),
     )
-    overrides = fleet_overrides(list(fleet.instance_types), network.subnet_ids)
-    request_args: dict[str, object] = {}
-    if fleet.max_price is not None:
-        # Only on request: AWS advises against a bid price (it raises interruptions).
-        request_args["spot_price"] = str(fleet.max_price)
-    request = aws.ec2.SpotFleetRequest(
-        logical.SPOT_FLEET,
-        iam_fleet_role=roles.fleet.arn,
-        fleet_type="maintain",  # replace whatever is interrupted or lost
-        target_capacity=ctx.counts.fleet_capacity,
-        on_demand_target_capacity=ctx.counts.fleet_on_demand,
-        allocation_strategy=fleet.allocation_strategy,
-        replace_unhealthy_instances=True,
-        # No spot_maintenance_strategies: capacity rebalancing with `launch` starts a replacement
-        # but never terminates the at-risk instance (EC2 API SpotCapacityRebalance), so GPU
-        # instances pile up and bill. Interrupted instances are still replaced (`maintain`).
-        instance_interruption_behaviour="terminate",  # Spot draining does not work with hibernate
-        terminate_instances_on_delete="true",  # a string in pulumi_aws 7
-        # A lower target terminates nothing by itself: `ftcluster scale` drains the instances it picks
-        # and terminates exactly those (engine/drain.py), instead of the fleet killing busy ones.
-        excess_capacity_termination_policy="NoTermination",
-        wait_for_fulfillment=False,
-        launch_template_configs=[
-            {
-                "launch_template_specification": {
-                    "id": launch_template.id,
-                    # Spot Fleet takes no `$Latest`: pin the number, so template changes roll out.
-                    "version": launch_template.latest_version.apply(str),
-                },
-                "overrides": overrides,
-            }
-        ],
-        **request_args,
-        opts=ctx.opts(depends_on=[roles.fleet_policy, roles.instance_policy, *network.paths]),
-    )
-    return Fleet(launch_template, request)
+

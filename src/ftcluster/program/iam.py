@@ -22,9 +22,11 @@ class Roles:
     execution: aws.iam.Role  # pulls images, writes logs (ECS agent / Fargate)
     task: aws.iam.Role  # what the training code may do: read and write checkpoints
     task_policy: aws.iam.RolePolicy
-    instance_profile: aws.iam.InstanceProfile | None  # Spot Fleet instances joining the cluster
+    instance_profile: aws.iam.InstanceProfile | None  # fleet instances joining the cluster
     instance_policy: aws.iam.RolePolicyAttachment | None
-    fleet: aws.iam.Role | None  # Spot Fleet launching and tagging instances
+    # Spot Fleet launching and tagging instances. None for an Auto Scaling group: it launches with
+    # its service-linked role, AWSServiceRoleForAutoScaling, which AWS creates itself.
+    fleet: aws.iam.Role | None
     fleet_policy: aws.iam.RolePolicyAttachment | None
 
 
@@ -142,14 +144,17 @@ def build_roles(ctx: Context, checkpoints: Checkpoints) -> Roles:
     if fleet is None or not fleet.enabled:
         return Roles(execution, task, task_policy, None, None, None, None)
 
+    spot_fleet = fleet.type == "spot_fleet"
     instance_role, instance_policy = service_role(
         ctx, logical.INSTANCE_ROLE, name=names.instance_role,
-        purpose="Spot Fleet instances register with the ECS cluster",
+        purpose=f"{'Spot Fleet' if spot_fleet else 'Auto Scaling group'} instances register with the ECS cluster",
         service="ec2.amazonaws.com", managed_policy="service-role/AmazonEC2ContainerServiceforEC2Role",
     )
     profile = aws.iam.InstanceProfile(
         logical.INSTANCE_PROFILE, name=names.instance_profile, path=ROLE_PATH, role=instance_role.name, opts=ctx.opts()
     )
+    if not spot_fleet:
+        return Roles(execution, task, task_policy, profile, instance_policy, None, None)
     fleet_role, fleet_policy = service_role(
         ctx, logical.FLEET_ROLE, name=names.fleet_role,
         purpose="Spot Fleet launches, tags and replaces instances",

@@ -19,6 +19,9 @@ LIMITS = {
     "log_group": 512,
     "security_group": 255,
     "launch_template": 128,
+    "auto_scaling_group": 255,
+    "capacity_provider": 255,
+    "discovery_namespace": 253,
     "iam_role": 64,
     "instance_profile": 128,
     "iam_policy": 128,
@@ -36,6 +39,8 @@ LIMITS = {
 SCALING_TARGET = "training-scaling"
 TRAINING_SERVICE = "training-service"
 SPOT_FLEET = "spot-fleet"
+GPU_INSTANCES = "gpu-instances"  # the Auto Scaling group (fleet.type auto_scaling_group)
+WORKERS_SERVICE = "workers-service"
 CHECKPOINT_BUCKET = "checkpoint-bucket"
 
 # network
@@ -66,9 +71,15 @@ FLEET_ROLE = "spot-fleet-role"
 CLUSTER = "cluster"
 CLUSTER_CAPACITY_PROVIDERS = "cluster-capacity-providers"
 TRAINING_TASK = "training-task"
-LAUNCH_TEMPLATE = "fleet-launch-template"
+LAUNCH_TEMPLATE = "fleet-launch-template"  # both fleet types: the mode change replaces it (its name changes)
+GPU_CAPACITY_PROVIDER = "gpu-capacity-provider"
 WORKERS_TASK = "workers-task"
-WORKERS_SERVICE = "workers-service"
+# distributed (fleet.workers.distributed)
+DISCOVERY_NAMESPACE = "discovery-namespace"
+WORKERS_DISCOVERY = "workers-discovery"
+RENDEZVOUS_DISCOVERY = "rendezvous-discovery"
+RENDEZVOUS_TASK = "rendezvous-task"
+RENDEZVOUS_SERVICE = "rendezvous-service"
 
 
 def provider(region: str) -> str:
@@ -117,6 +128,10 @@ def nat_gateway(index: int) -> str:
 
 ACCOUNT_ID_EXAMPLE = "123456789012"  # AWS account ids are always 12 digits
 
+# Cloud Map services inside the cluster's namespace: `rendezvous.<namespace>` is the workers' endpoint.
+WORKERS_DISCOVERY_NAME = "workers"
+RENDEZVOUS_DISCOVERY_NAME = "rendezvous"
+
 
 @dataclass(frozen=True)
 class Names:
@@ -128,7 +143,12 @@ class Names:
     log_group: str
     insights_log_group: str  # the name Container Insights writes to; we create it to own it
     security_group: str
-    launch_template: str
+    launch_template: str  # per fleet type, so that changing the type replaces the template
+    auto_scaling_group: str
+    capacity_provider: str
+    discovery_namespace: str  # private DNS zone of the elastic job's rendezvous and workers
+    rendezvous_service: str
+    rendezvous_family: str
     execution_role: str
     task_role: str
     instance_role: str
@@ -155,6 +175,11 @@ class Names:
             "insights_log_group": (self.insights_log_group, LIMITS["log_group"]),
             "security_group": (self.security_group, LIMITS["security_group"]),
             "launch_template": (self.launch_template, LIMITS["launch_template"]),
+            "auto_scaling_group": (self.auto_scaling_group, LIMITS["auto_scaling_group"]),
+            "capacity_provider": (self.capacity_provider, LIMITS["capacity_provider"]),
+            "discovery_namespace": (self.discovery_namespace, LIMITS["discovery_namespace"]),
+            "rendezvous_service": (self.rendezvous_service, LIMITS["service"]),
+            "rendezvous_family": (self.rendezvous_family, LIMITS["family"]),
             "execution_role": (self.execution_role, LIMITS["iam_role"]),
             "task_role": (self.task_role, LIMITS["iam_role"]),
             "instance_role": (self.instance_role, LIMITS["iam_role"]),
@@ -170,6 +195,9 @@ class Names:
 def names_for(spec: Spec) -> Names:
     name, region = spec.name, spec.region
     account_wide = f"{name}-{region}"  # IAM is global to the account: keep regions apart
+    # A launch template's name is ForceNew (terraform-provider-aws internal/service/ec2/ec2_launch_template.go):
+    # a name per fleet type makes a change of type replace the template, and so every instance.
+    spot_fleet = spec.fleet is not None and spec.fleet.type == "spot_fleet"
     return Names(
         cluster=name,
         training_service=f"{name}-training",
@@ -180,7 +208,12 @@ def names_for(spec: Spec) -> Names:
         # Fixed by AWS (CloudWatch User Guide, "Container Insights structured logs for Amazon ECS").
         insights_log_group=f"/aws/ecs/containerinsights/{name}/performance",
         security_group=f"{name}-tasks",
-        launch_template=f"{name}-fleet",
+        launch_template=f"{name}-fleet" if spot_fleet else f"{name}-gpu",
+        auto_scaling_group=f"{name}-gpu",
+        capacity_provider=f"{name}-gpu",
+        discovery_namespace=f"{name}.ftcluster",
+        rendezvous_service=f"{name}-rendezvous",
+        rendezvous_family=f"{name}-rendezvous",
         execution_role=f"{account_wide}-execution",
         task_role=f"{account_wide}-task",
         instance_role=f"{account_wide}-instance",

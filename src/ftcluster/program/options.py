@@ -19,9 +19,9 @@ class ProgramOptions:
 
     tasks: int | None = None  # replaces spec.training.tasks (`ftcluster scale --tasks`)
     fleet_capacity: int | None = None  # replaces spec.fleet.instances
+    workers: int | None = None  # replaces spec.fleet.workers.tasks (`ftcluster scale --workers`)
     min_tasks: int | None = None  # replaces spec.autoscaling.min_tasks (`scale --adjust-limits`)
     max_tasks: int | None = None  # replaces spec.autoscaling.max_tasks
-    workers: int | None = None  # replaces spec.fleet.workers.tasks (`scale --workers`)
     delete_checkpoints: bool = False  # True: the created checkpoint bucket goes with `destroy`
     # True: this run's UpdateService of the training service starts a new deployment (every task
     # restarts). The engine sets it only when `capacity_strategy_changed` says so; see there.
@@ -39,9 +39,11 @@ class Counts:
     scaling_min: int  # bounds of the Application Auto Scaling target that owns the count
     scaling_max: int
     autoscaling: bool  # target-tracking policies exist (spec.autoscaling is set)
-    fleet_capacity: int | None  # None: no fleet
-    fleet_on_demand: int
-    workers: int | None = None  # the worker service's desired count; None: no workers
+    # None: no fleet. Spot Fleet: its target capacity; Auto Scaling group: its max size (the workers'
+    # task count decides how many of those run, through managed scaling)
+    fleet_capacity: int | None
+    fleet_on_demand: int  # Spot Fleet on-demand target / Auto Scaling group on-demand base
+    workers: int | None  # the workers service's desired count; None: no workers service
 
 
 MAX_TASKS = 5000  # the spec's own ceiling for training.tasks and autoscaling bounds
@@ -79,13 +81,13 @@ def effective_counts(spec: Spec, options: ProgramOptions = ProgramOptions()) -> 
                     hint="adjust the limits first (min_tasks/max_tasks), or pick a count inside them",
                 )
             low = high = tasks  # pin: Application Auto Scaling moves the count to exactly `tasks`
-    fleet = spec.fleet
-    if fleet is None or not fleet.enabled:
+    fleet = spec.fleet if spec.fleet is not None and spec.fleet.enabled else None
+    workers = _workers(spec, options)
+    if fleet is None:
         if options.fleet_capacity is not None:
-            raise UsageError(f"cluster {spec.name} has no fleet, so its capacity cannot be changed")
-        if options.workers is not None:
-            raise UsageError(f"cluster {spec.name} has no fleet, so it runs no worker tasks")
-        return Counts(tasks, low, high, scaling is not None, None, 0)
+            raise UsageError(f"cluster {spec.name} has no fleet (no Spot Fleet or Auto Scaling group), "
+                             "so its capacity cannot be changed")
+        return Counts(tasks, low, high, scaling is not None, None, 0, workers)
     capacity = fleet.instances if options.fleet_capacity is None else options.fleet_capacity
     _check_range("the fleet capacity", capacity, 0, 10000)
     if fleet.on_demand_capacity > capacity:
@@ -93,24 +95,24 @@ def effective_counts(spec: Spec, options: ProgramOptions = ProgramOptions()) -> 
             f"the fleet capacity ({capacity}) is below its on-demand part ({fleet.on_demand_capacity})",
             hint="lower fleet.on_demand_capacity in the spec first",
         )
-    return Counts(tasks, low, high, scaling is not None, capacity, fleet.on_demand_capacity,
-                  _worker_count(spec, options))
+    return Counts(tasks, low, high, scaling is not None, capacity, fleet.on_demand_capacity, workers)
 
 
-def _worker_count(spec: Spec, options: ProgramOptions) -> int | None:
-    workers = spec.fleet.workers if spec.fleet is not None else None
+def _workers(spec: Spec, options: ProgramOptions) -> int | None:
+    """The worker task count: the spec's, or a `scale --workers` override it can take."""
+    fleet = spec.fleet
+    workers = fleet.workers if fleet is not None and fleet.enabled else None
     if workers is None:
         if options.workers is not None:
-            raise UsageError(f"cluster {spec.name} has no `fleet.workers`, so there is no worker count to change")
+            raise UsageError(f"cluster {spec.name} has no fleet workers, so there is no worker count to change")
         return None
     count = workers.tasks if options.workers is None else options.workers
     _check_range("the worker count", count, 0, MAX_TASKS)
-    distributed = workers.distributed
-    if distributed is not None and options.workers is not None and not (
-            distributed.min_nodes <= count <= distributed.max_nodes):
+    elastic = workers.distributed
+    if elastic is not None and count and not elastic.min_nodes <= count <= elastic.max_nodes:
         raise UsageError(
-            f"{count} workers is outside the elastic job's {distributed.min_nodes}..{distributed.max_nodes} nodes",
-            hint="change fleet.workers.distributed.min_nodes/max_nodes in the spec first",
+            f"{count} workers is outside the elastic job's {elastic.min_nodes}..{elastic.max_nodes} nodes",
+            hint="pick a count within fleet.workers.distributed min_nodes..max_nodes, or 0 to pause the job",
         )
     return count
 

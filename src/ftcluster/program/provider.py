@@ -11,7 +11,9 @@ from . import names as logical
 
 # Provider `endpoints` keys (canonical names, pulumi_aws 7 / Terraform AWS provider 6) of every
 # service the program calls, resources and lookups alike.
-ENDPOINT_SERVICES = ("appautoscaling", "ec2", "ecs", "iam", "logs", "s3", "ssm", "sts")
+ENDPOINT_SERVICES = (
+    "appautoscaling", "autoscaling", "ec2", "ecs", "iam", "logs", "s3", "servicediscovery", "ssm", "sts",
+)
 
 
 def provider_args(spec: Spec) -> dict[str, Any]:

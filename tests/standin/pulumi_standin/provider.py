@@ -30,6 +30,8 @@ _ID_PREFIX = {
     "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
     "aws:ec2/spotFleetRequest:SpotFleetRequest": "sfr-",
     "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
+    "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": "ns-",
+    "aws:servicediscovery/service:Service": "srv-",
 }
 _AUTONAME = {
     "aws:s3/bucket:Bucket": "bucket",
@@ -40,6 +42,11 @@ _NAMED_BY_DEFAULT_SKIP = {"aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/e
 
 def _hex(seed: str, length: int) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:length]
+
+
+def _uuid(seed: str) -> str:
+    digits = _hex(seed, 32)
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def _name_property(type_: str, inputs: dict[str, Any]) -> str | None:
@@ -104,6 +111,22 @@ def create_outputs(type_: str, urn: str, logical: str, inputs: dict[str, Any], r
         resource_id = name
     elif type_ == "aws:appautoscaling/target:Target":
         resource_id = str(inputs.get("resourceId", name))
+    elif type_ == "aws:autoscaling/group:Group":
+        # terraform-provider-aws internal/service/autoscaling/group.go: the id is the group's name
+        arn = (f"arn:aws:autoscaling:{region}:{ACCOUNT}:autoScalingGroup:{_uuid(urn)}:"
+               f"autoScalingGroupName/{name}")
+        resource_id = str(name)
+    elif type_ == "aws:ecs/capacityProvider:CapacityProvider":
+        # internal/service/ecs/capacity_provider.go: the id is the capacity provider's ARN
+        arn = f"arn:aws:ecs:{region}:{ACCOUNT}:capacity-provider/{name}"
+        resource_id = arn
+    elif type_.startswith("aws:servicediscovery/"):
+        # Cloud Map ids: ns-... for a namespace, srv-... for a service; ARNs name them so
+        resource_id = _ID_PREFIX[type_] + _hex(urn, 16)
+        kind_path = "namespace" if resource_id.startswith("ns-") else "service"
+        arn = f"arn:aws:servicediscovery:{region}:{ACCOUNT}:{kind_path}/{resource_id}"
+        if kind_path == "namespace":
+            outputs["hostedZone"] = "Z" + _hex(urn, 13).upper()
     elif type_ in _ID_PREFIX:
         resource_id = _ID_PREFIX[type_] + _hex(urn, 17)
         arn = f"arn:aws:{module}:{region}:{ACCOUNT}:{kind.lower()}/{resource_id}"

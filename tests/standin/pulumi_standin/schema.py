@@ -22,6 +22,27 @@ FORCE_NEW: dict[str, set[str]] = {
     "aws:ec2/subnet:Subnet": {"vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId", "ipv6Native",
                               "ipv4IpamPoolId", "ipv4NetmaskLength", "ipv6IpamPoolId", "ipv6NetmaskLength",
                               "outpostArn"},
+    # internal/service/ec2/ec2_launch_template.go: name and name_prefix (everything else makes a new version)
+    "aws:ec2/launchTemplate:LaunchTemplate": {"name", "namePrefix"},
+    # internal/service/autoscaling/group.go: name, name_prefix and initial_lifecycle_hook
+    "aws:autoscaling/group:Group": {"name", "namePrefix", "initialLifecycleHooks"},
+    # internal/service/ecs/capacity_provider.go: name, cluster, managed_instances_provider; the Auto
+    # Scaling group's ARN inside auto_scaling_group_provider, see _nested_replace_keys
+    "aws:ecs/capacityProvider:CapacityProvider": {"name", "cluster", "managedInstancesProvider"},
+    # internal/service/servicediscovery/private_dns_namespace.go: name and vpc
+    "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": {"name", "vpc"},
+    # internal/service/servicediscovery/service.go: name, namespace_id, type, health_check_custom_config;
+    # inside dns_config see _nested_replace_keys
+    "aws:servicediscovery/service:Service": {"name", "namespaceId", "type", "healthCheckCustomConfig"},
+}
+
+# ForceNew properties inside a nested block: (top-level input, path below it as a list of keys, "[]"
+# for every item of a list). A change there replaces the resource too.
+NESTED_FORCE_NEW: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    "aws:ecs/capacityProvider:CapacityProvider": [("autoScalingGroupProvider", ("autoScalingGroupArn",))],
+    "aws:servicediscovery/service:Service": [
+        ("dnsConfig", ("namespaceId",)), ("dnsConfig", ("routingPolicy",)), ("dnsConfig", ("dnsRecords", "[]", "type")),
+    ],
 }
 
 
@@ -34,6 +55,20 @@ def _service_replace_keys(diffs: set[str], inputs: dict[str, Any], old_inputs: d
     return set()
 
 
+def _nested_values(value: Any, path: tuple[str, ...]) -> list[Any]:
+    if not path:
+        return [value]
+    head, rest = path[0], path[1:]
+    if head == "[]":
+        return [found for item in (value if isinstance(value, list) else []) for found in _nested_values(item, rest)]
+    return _nested_values(value.get(head), rest) if isinstance(value, dict) else [None]
+
+
+def _nested_replace_keys(type_: str, diffs: set[str], inputs: dict[str, Any], old_inputs: dict[str, Any]) -> set[str]:
+    return {top for top, path in NESTED_FORCE_NEW.get(type_, []) if top in diffs
+            and _nested_values(inputs.get(top), path) != _nested_values(old_inputs.get(top), path)}
+
+
 def replace_keys(type_: str, diffs: set[str], inputs: dict[str, Any], old_inputs: dict[str, Any],
                  replace_on_changes: list[str]) -> list[str]:
     """The changed properties that force a replacement (empty: an update in place)."""
@@ -43,6 +78,7 @@ def replace_keys(type_: str, diffs: set[str], inputs: dict[str, Any], old_inputs
         keys = diffs & FORCE_NEW.get(type_, set())
     if type_ == "aws:ecs/service:Service":
         keys |= _service_replace_keys(diffs, inputs, old_inputs)
+    keys |= _nested_replace_keys(type_, diffs, inputs, old_inputs)
     # replaceOnChanges (pkg/resource/deploy/step_generator.go): a listed property that changed replaces;
     # "*" means any property.
     for path in replace_on_changes:
