@@ -287,6 +287,16 @@ def test_iam_names_match_what_the_program_creates() -> None:
     assert profiles == {names.instance_profile}
 
 
+def test_untagged_kinds_are_looked_up_by_the_names_the_program_gives() -> None:
+    from ftcluster.live.leftovers_untagged import fleet_names
+    from ftcluster.program.names import names_for
+    from ftcluster.spec import Spec
+
+    names = names_for(Spec.model_validate({"name": "demo", "region": "eu-west-1", "training": {"image": "t:1"}}))
+    assert fleet_names("demo") == (names.auto_scaling_group, names.discovery_namespace)
+    assert names.capacity_provider == names.auto_scaling_group
+
+
 # --- destroy --verify-only: no stack outputs, so no vpc_id -------------------------------------------
 
 

@@ -16,8 +16,7 @@ from .lines import UNPRICED_EXTRAS, Found, add_found, ebs_lines, fargate_lines, 
 from .model import Cost, Estimate, Line, LivePrice, TaskRange
 from .prices import PriceTable
 
-# The rendezvous task's size as the program gives it (program/distributed.py RENDEZVOUS_CPU/MEMORY).
-RENDEZVOUS_CPU, RENDEZVOUS_MEMORY = 512, 1024
+from ..program.options import RENDEZVOUS_CPU, RENDEZVOUS_MEMORY  # the program's own size (no pulumi import)
 
 
 def fargate_split(tasks: int, on_demand_base: int, spot_percent: int) -> tuple[float, float]:

@@ -24,19 +24,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ..program.options import GROUP_SPOT_ALLOCATION
 from ..spec.models import Fleet
 from .model import Cost, Line, LivePrice
 from .prices import PriceTable
 
-# The group's spelling of the spec's strategies (pulumi_aws autoscaling/_inputs.py,
-# GroupMixedInstancesPolicyInstancesDistributionArgs.spot_allocation_strategy), and the defaults the
-# group is left with: on_demand_allocation_strategy `prioritized`, spot_instance_pools 2 (lowest-price).
-GROUP_STRATEGIES = {
-    "priceCapacityOptimized": "price-capacity-optimized",
-    "capacityOptimized": "capacity-optimized",
-    "capacityOptimizedPrioritized": "capacity-optimized-prioritized",
-    "lowestPrice": "lowest-price",
-}
+# The defaults the program leaves the group with (pulumi_aws autoscaling/_inputs.py,
+# GroupMixedInstancesPolicyInstancesDistributionArgs): on_demand_allocation_strategy `prioritized`
+# (the first listed type), spot_instance_pools 2 (lowest-price).
 GROUP_LOWEST_PRICE_POOLS = 2
 
 
@@ -62,7 +57,7 @@ def is_group(fleet: Fleet) -> bool:
 
 def strategy_name(fleet: Fleet) -> str:
     """The allocation strategy as the fleet's own API names it."""
-    return GROUP_STRATEGIES.get(fleet.allocation_strategy, fleet.allocation_strategy) if is_group(fleet) \
+    return GROUP_SPOT_ALLOCATION.get(fleet.allocation_strategy, fleet.allocation_strategy) if is_group(fleet) \
         else fleet.allocation_strategy
 
 

@@ -74,7 +74,7 @@ def _estimate(spec: Spec, overrides: Mapping[str, int]) -> Estimate:
 
     live, why_not = spot_prices_for_spec(spec)
     return estimate(spec, tasks=overrides.get("tasks"), fleet_capacity=overrides.get("fleet_capacity"),
-                    live_spot=live, live_unavailable=why_not)
+                    workers=overrides.get("workers"), live_spot=live, live_unavailable=why_not)
 
 
 def _preflight(spec: Spec, hooks: Hooks) -> None:

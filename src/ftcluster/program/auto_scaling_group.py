@@ -17,16 +17,8 @@ from . import names as logical
 from .context import Context
 from .iam import Roles
 from .network import Network
+from .options import GROUP_SPOT_ALLOCATION
 
-# The spec's allocation strategies (Spot Fleet's camelCase spelling) as the Auto Scaling group's
-# InstancesDistribution.SpotAllocationStrategy spells them (pulumi_aws autoscaling/_inputs.py,
-# GroupMixedInstancesPolicyInstancesDistributionArgs); `diversified` is refused by the spec.
-SPOT_ALLOCATION = {
-    "priceCapacityOptimized": "price-capacity-optimized",
-    "capacityOptimized": "capacity-optimized",
-    "capacityOptimizedPrioritized": "capacity-optimized-prioritized",
-    "lowestPrice": "lowest-price",
-}
 # ECS adds this tag when it associates the group with a capacity provider and manages only groups
 # that carry it; declared here so `up` never removes it, and propagated so instances carry it too
 # (pulumi_aws ecs/capacity_provider.py and autoscaling GroupTagArgs notes).
@@ -51,7 +43,7 @@ def build_instance_group(
     distribution: dict[str, object] = {
         "on_demand_base_capacity": ctx.counts.fleet_on_demand,  # the first N instances, never interrupted
         "on_demand_percentage_above_base_capacity": 0,  # everything above the base is Spot
-        "spot_allocation_strategy": SPOT_ALLOCATION[fleet.allocation_strategy],
+        "spot_allocation_strategy": GROUP_SPOT_ALLOCATION[fleet.allocation_strategy],
     }
     if fleet.max_price is not None:
         # Only on request: AWS advises against a price cap (it raises interruptions).

@@ -19,11 +19,11 @@ from .context import Context
 from .elastic import rendezvous_endpoint
 from .iam import Roles
 from .network import Network
+from .options import RENDEZVOUS_CPU, RENDEZVOUS_MEMORY
 
-# The store holds a few keys per rank: the smallest Fargate size. Its image is the workers' (torch
-# and its CUDA libraries: 10-20 GB unpacked), and Fargate counts image layers against the task's
-# ephemeral storage (21 GiB by default).
-RENDEZVOUS_CPU, RENDEZVOUS_MEMORY, RENDEZVOUS_STORAGE_GIB = "512", "1024", 50
+# The store's image is the workers' (torch and its CUDA libraries: 10-20 GB unpacked), and Fargate
+# counts image layers against the task's ephemeral storage (21 GiB by default).
+RENDEZVOUS_STORAGE_GIB = 50
 DNS_TTL = 10  # seconds: a replaced store's new address reaches the workers soon
 
 
@@ -100,8 +100,8 @@ def build_rendezvous(
         family=ctx.names.rendezvous_family,
         requires_compatibilities=["FARGATE"],
         network_mode="awsvpc",
-        cpu=RENDEZVOUS_CPU,
-        memory=RENDEZVOUS_MEMORY,
+        cpu=str(RENDEZVOUS_CPU),
+        memory=str(RENDEZVOUS_MEMORY),
         # the workers' image, so the workers' architecture
         runtime_platform={
             "operating_system_family": "LINUX",

@@ -46,6 +46,20 @@ class Counts:
     workers: int | None  # the workers service's desired count; None: no workers service
 
 
+# The spec's allocation strategies (Spot Fleet's camelCase spelling) as an Auto Scaling group's
+# InstancesDistribution.SpotAllocationStrategy spells them (pulumi_aws autoscaling/_inputs.py,
+# GroupMixedInstancesPolicyInstancesDistributionArgs); `diversified` is refused by the spec. Here,
+# without pulumi, so the cost model reads the same table.
+GROUP_SPOT_ALLOCATION = {
+    "priceCapacityOptimized": "price-capacity-optimized",
+    "capacityOptimized": "capacity-optimized",
+    "capacityOptimizedPrioritized": "capacity-optimized-prioritized",
+    "lowestPrice": "lowest-price",
+}
+# The rendezvous store's task size (CPU units, MiB): it holds a few keys per rank, so the smallest
+# Fargate size that runs the workers' image; the cost model prices it at the same size.
+RENDEZVOUS_CPU, RENDEZVOUS_MEMORY = 512, 1024
+
 MAX_TASKS = 5000  # the spec's own ceiling for training.tasks and autoscaling bounds
 
 

@@ -142,7 +142,22 @@ def cluster_name_can_start_a_bucket(spec: Spec) -> Found:
         )
 
 
+RESERVED_CAPACITY_PROVIDER_PREFIXES = ("aws", "ecs", "fargate")
+
+
+def cluster_name_can_start_a_capacity_provider(spec: Spec) -> Found:
+    """An Auto Scaling group fleet's capacity provider is named `<name>-gpu`, and ECS refuses capacity
+    provider names that start with aws, ecs or fargate (botocore ecs CreateCapacityProviderRequest.name)."""
+    fleet = spec.fleet
+    if fleet is not None and fleet.enabled and fleet.type == "auto_scaling_group" and spec.name.startswith(
+            RESERVED_CAPACITY_PROVIDER_PREFIXES):
+        yield ("name", f"`{spec.name}` cannot start an ECS capacity provider name (aws, ecs and fargate are "
+               "reserved prefixes), and the fleet's capacity provider is named after the cluster; rename the "
+               "cluster or use fleet.type: spot_fleet")
+
+
 CHECKS: tuple[Callable[[Spec], Found], ...] = (
+    cluster_name_can_start_a_capacity_provider,
     cluster_name_can_start_a_bucket,
     fargate_size,
     fargate_spot_needs_x86,
