@@ -16,7 +16,7 @@ from standin_harness import StandinState, standin_env  # noqa: E402
 from ftcluster.cli import app  # noqa: E402
 
 ROOT = Path(__file__).parents[2]
-US_EAST = ROOT / "configs" / "us-east-1.yaml"  # 60 resources: VPC over 3 AZs, fleet, auto scaling
+US_EAST = ROOT / "configs" / "us-east-1.yaml"  # 59 resources: VPC over 3 AZs, GPU Auto Scaling group, auto scaling
 EU_WEST = ROOT / "configs" / "eu-west-1.yaml"
 # the smallest cluster with a VPC of its own: 2 AZs, no NAT, no fleet, one task
 TINY = """\

@@ -171,7 +171,7 @@ class Seeder:
         return self
 
     def outputs(self) -> dict[str, Any]:
-        """The stack outputs `ftcluster up` exports for this cluster (TEAM.md names)."""
+        """The stack outputs `ftcluster up` exports for this cluster (program/exports.py names)."""
         return {
             "region": self.region,
             "cluster_name": self.name,

@@ -30,7 +30,8 @@ def status(
     """Show the live health of a cluster: HEALTHY, DEGRADED or DOWN, and why, and what it costs now.
 
     Reads the ids from the stack outputs, then ECS (service, deployments, tasks per AZ and
-    capacity provider, recently stopped tasks and Spot interruptions), the Spot Fleet, container
+    capacity provider, recently stopped tasks and Spot interruptions), the GPU fleet (Auto Scaling group
+    and its capacity provider, or Spot Fleet), an elastic job's rendezvous, container
     instances and auto scaling. Shows the scale as the spec says and as deployed, and the run-rate
     of what actually runs (live Spot prices when AWS gives them). Read-only. The exit code is 0
     whatever the verdict; scripts read `verdict.state` from --json.

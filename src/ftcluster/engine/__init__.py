@@ -1,7 +1,8 @@
 """Drive clusters through the Pulumi Automation API: stacks, preview/up/scale/destroy, Ctrl-C, errors.
 
 Importing this package is cheap; pulumi, pulumi_aws and boto3 load when an operation runs.
-Contract for other layers: `cluster_outputs(spec_path, cluster, environ) -> ClusterOutputs`.
+`cluster_outputs(spec_path, cluster, environ) -> ClusterOutputs` reads a deployed cluster; lifecycle.py
+drives deploy, preview, scale and destroy.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The stack outputs: every name of the shared contract, None or [] where it does not apply."""
+"""The stack outputs: every name other layers read (status, cost, destroy), None or [] where it
+does not apply."""
 
 from __future__ import annotations
 
