@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ftcluster.errors import SpecError
 from ftcluster.program.elastic import rendezvous_command, torchrun_environment
 from ftcluster.program.names import names_for
 from ftcluster.spec import load_spec
@@ -33,7 +34,11 @@ dist.destroy_process_group()
 
 
 def main(spec_path: str) -> int:
-    spec = load_spec(spec_path)
+    try:
+        spec = load_spec(spec_path)
+    except SpecError as error:
+        print(error, file=sys.stderr)
+        return 2
     elastic = spec.fleet.workers.distributed if spec.fleet and spec.fleet.workers else None
     if elastic is None:
         print(f"{spec_path}: no fleet.workers.distributed: not an elastic job", file=sys.stderr)
@@ -44,6 +49,9 @@ def main(spec_path: str) -> int:
                PET_NPROC_PER_NODE="1")
     env["PET_RDZV_CONF"] += ",last_call_timeout=5"
     torchrun = str(Path(sys.executable).with_name("torchrun"))
+    if not Path(torchrun).exists():
+        print(f"no torchrun beside {sys.executable}: pip install torch (the CPU build is enough)", file=sys.stderr)
+        return 2
     store = subprocess.Popen([sys.executable, *rendezvous_command(port)[1:]], stdout=subprocess.DEVNULL)
     try:
         time.sleep(3)  # the store binds its port
