@@ -41,9 +41,17 @@ def hung_server() -> tuple[str, list[socket.socket]]:
 def main() -> None:
     url, _held = hung_server()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-                "AWS_EC2_METADATA_DISABLED": "true", "FTCLUSTER_HOME": tempfile.mkdtemp(prefix="ftcluster-bench-")})
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": url,
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "FTCLUSTER_HOME": tempfile.mkdtemp(prefix="ftcluster-bench-"),
+        }
+    )
     commands = {
         "preflight": ["preflight", str(SPEC), "--quiet"],
         "up": ["up", str(SPEC), "--yes", "--quiet"],
@@ -52,8 +60,15 @@ def main() -> None:
     print(f"hung endpoint {url}")
     for label, args in commands.items():
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "ftcluster", *args], env=env, capture_output=True, text=True,
-                              cwd=ROOT, timeout=600, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "ftcluster", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=600,
+            check=False,
+        )
         seconds = time.perf_counter() - start
         named = "endpoint named" if url in done.stdout + done.stderr else "ENDPOINT NOT NAMED"
         print(f"  {seconds:6.1f} s  exit {done.returncode}  {named}  ftcluster {label}")

@@ -32,7 +32,11 @@ COMMANDS = {
     "a bare two-command Typer app --help": [sys.executable, "-c", BARE_TYPER_APP, "--help"],
     "ftcluster --help": [sys.executable, "-m", "ftcluster", "--help"],
     "ftcluster validate configs/us-east-1.yaml": [
-        sys.executable, "-m", "ftcluster", "validate", str(ROOT / "configs" / "us-east-1.yaml"),
+        sys.executable,
+        "-m",
+        "ftcluster",
+        "validate",
+        str(ROOT / "configs" / "us-east-1.yaml"),
     ],
     "python -c 'import pulumi_aws, boto3' (what we avoid)": [sys.executable, "-c", "import pulumi, pulumi_aws, boto3"],
 }

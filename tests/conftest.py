@@ -28,7 +28,7 @@ def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) -
         if process.poll() is not None:
             raise RuntimeError(f"moto_server exited early with code {process.returncode}")
         try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)  # noqa: S310 - loopback only
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
             return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.1)
@@ -51,9 +51,7 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     executable = moto_server_executable()
     port = _free_port()
     log = (tmp_path_factory.mktemp("moto") / "moto_server.log").open("wb")
-    process = subprocess.Popen(
-        [executable, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT
-    )
+    process = subprocess.Popen([executable, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process)
@@ -75,7 +73,7 @@ def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     user's environment would, so the product code needs no special case for the emulator.
     """
     request = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request, timeout=10)  # noqa: S310 - loopback only
+    urllib.request.urlopen(request, timeout=10)
     for name in list(os.environ):
         if name.startswith("AWS_"):
             monkeypatch.delenv(name)

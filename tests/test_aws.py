@@ -57,19 +57,35 @@ def test_unknown_profile_is_a_credentials_error(plain_env: pytest.MonkeyPatch) -
         (client_error("ExpiredToken"), "credentials", "reading X: the AWS session token has expired (ExpiredToken)"),
         (client_error("InvalidClientTokenId"), "credentials", "AWS does not know the access key in use"),
         (bx.UnauthorizedSSOTokenError(), "credentials", "the AWS SSO session is missing or expired"),
-        (client_error("AccessDeniedException", "User x is not authorized to perform ecs:DescribeServices"), "access",
-         "reading X: access denied (AccessDeniedException): User x is not authorized to perform ecs:DescribeServices"),
+        (
+            client_error("AccessDeniedException", "User x is not authorized to perform ecs:DescribeServices"),
+            "access",
+            "reading X: access denied (AccessDeniedException): User x is not authorized to perform ecs:DescribeServices",
+        ),
         (client_error("UnauthorizedOperation"), "access", "access denied (UnauthorizedOperation)"),
         (client_error("ThrottlingException"), "throttled", "AWS kept throttling the requests"),
-        (client_error("InvalidVpcID.NotFound", "no vpc"), "not_found", "reading X: not found (InvalidVpcID.NotFound): no vpc"),
+        (
+            client_error("InvalidVpcID.NotFound", "no vpc"),
+            "not_found",
+            "reading X: not found (InvalidVpcID.NotFound): no vpc",
+        ),
         (client_error("ClusterNotFoundException"), "not_found", "not found (ClusterNotFoundException)"),
-        (client_error("500", "<!doctype html><title>500</title>"), "other",
-         "reading X: AWS answered 500: the endpoint returned an HTML error page instead of an AWS answer"),
+        (
+            client_error("500", "<!doctype html><title>500</title>"),
+            "other",
+            "reading X: AWS answered 500: the endpoint returned an HTML error page instead of an AWS answer",
+        ),
         (bx.EndpointConnectionError(endpoint_url="http://127.0.0.1:9"), "unreachable", "cannot reach AWS"),
-        (bx.ReadTimeoutError(endpoint_url="http://127.0.0.1:9/some/path", error="timed out"), "unreachable",
-         "reading X: no answer from http://127.0.0.1:9 within 5 s, on every attempt"),
-        (bx.ConnectTimeoutError(endpoint_url="https://ecs.eu-west-1.amazonaws.com/"), "unreachable",
-         "reading X: could not connect to https://ecs.eu-west-1.amazonaws.com within 5 s, on every attempt"),
+        (
+            bx.ReadTimeoutError(endpoint_url="http://127.0.0.1:9/some/path", error="timed out"),
+            "unreachable",
+            "reading X: no answer from http://127.0.0.1:9 within 5 s, on every attempt",
+        ),
+        (
+            bx.ConnectTimeoutError(endpoint_url="https://ecs.eu-west-1.amazonaws.com/"),
+            "unreachable",
+            "reading X: could not connect to https://ecs.eu-west-1.amazonaws.com within 5 s, on every attempt",
+        ),
     ],
 )
 def test_errors_become_messages(error: Exception, kind: str, text: str) -> None:
@@ -87,12 +103,11 @@ def test_hints_say_what_to_do() -> None:
 
 
 def test_aws_call_turns_botocore_errors_into_aws_errors() -> None:
-    with pytest.raises(AwsError, match="listing tasks: access denied"):
-        with aws_call("listing tasks"):
-            raise client_error("AccessDenied")
-    with pytest.raises(ValueError):  # other exceptions are not AWS's to explain
-        with aws_call("listing tasks"):
-            raise ValueError("bug")
+    with pytest.raises(AwsError, match="listing tasks: access denied"), aws_call("listing tasks"):
+        raise client_error("AccessDenied")
+    # other exceptions are not AWS's to explain
+    with pytest.raises(ValueError), aws_call("listing tasks"):
+        raise ValueError("bug")
 
 
 def test_unreachable_endpoint_is_reported_not_raised_as_a_traceback(plain_env: pytest.MonkeyPatch) -> None:

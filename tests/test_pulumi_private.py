@@ -31,10 +31,14 @@ def test_the_automation_api_calls_our_command_the_way_we_implement_it() -> None:
 
 
 def test_command_results_and_errors_keep_their_shape() -> None:
-    result = pulumi_private.command_result(stdout="out", stderr="error: the stack is currently locked by 1 lock(s)",
-                                           code=255)
-    assert (result.stdout, result.stderr, result.code) == ("out", "error: the stack is currently locked by 1 lock(s)",
-                                                           255)
+    result = pulumi_private.command_result(
+        stdout="out", stderr="error: the stack is currently locked by 1 lock(s)", code=255
+    )
+    assert (result.stdout, result.stderr, result.code) == (
+        "out",
+        "error: the stack is currently locked by 1 lock(s)",
+        255,
+    )
     # The Automation API tells failures apart by their output; our translation relies on the classes.
     assert isinstance(pulumi_private.command_error(result), auto_errors.ConcurrentUpdateError)
     missing = pulumi_private.command_result(stdout="", stderr="error: no stack named 'x' found", code=255)

@@ -31,7 +31,7 @@ def test_every_spec_key_is_documented_in_the_spec_reference() -> None:
     schema = spec_json_schema()
     paths = schema_paths(schema, schema["$defs"])
     assert "training.capacity.spot_percent" in paths and "network.vpc_id" in paths  # the walk works
-    reference = README[README.index("## Spec reference"):]
+    reference = README[README.index("## Spec reference") :]
     missing = sorted(path for path in paths if f"`{path}`" not in reference)
     assert not missing, f"README's spec reference does not mention: {missing}"
 

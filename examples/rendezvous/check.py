@@ -45,8 +45,12 @@ def main(spec_path: str) -> int:
         return 2
     port = elastic.rendezvous_port
     env = dict(os.environ, **torchrun_environment(spec, names_for(spec)))
-    env.update(PET_RDZV_ENDPOINT=f"127.0.0.1:{port}", PET_NNODES=f"{NODES}:{NODES + 1}", GLOO_SOCKET_IFNAME="lo",
-               PET_NPROC_PER_NODE="1")
+    env.update(
+        PET_RDZV_ENDPOINT=f"127.0.0.1:{port}",
+        PET_NNODES=f"{NODES}:{NODES + 1}",
+        GLOO_SOCKET_IFNAME="lo",
+        PET_NPROC_PER_NODE="1",
+    )
     env["PET_RDZV_CONF"] += ",last_call_timeout=5"
     torchrun = str(Path(sys.executable).with_name("torchrun"))
     if not Path(torchrun).exists():
@@ -58,16 +62,23 @@ def main(spec_path: str) -> int:
         with tempfile.TemporaryDirectory() as folder:
             job = Path(folder, "job.py")
             job.write_text(JOB)
-            nodes = [subprocess.Popen([torchrun, str(job)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      text=True) for _ in range(NODES)]
+            nodes = [
+                subprocess.Popen(
+                    [torchrun, str(job)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+                )
+                for _ in range(NODES)
+            ]
             outputs = [node.communicate(timeout=300)[0] for node in nodes]
     finally:
         store.kill()
     lines = [line for out in outputs for line in out.splitlines() if line.startswith("rank ")]
     print("\n".join(lines))
     expected = NODES * (NODES + 1) / 2
-    ok = all(n.returncode == 0 for n in nodes) and len(lines) == NODES and all(
-        f"of {NODES}: all_reduce sum {expected:g}" in line for line in lines)
+    ok = (
+        all(n.returncode == 0 for n in nodes)
+        and len(lines) == NODES
+        and all(f"of {NODES}: all_reduce sum {expected:g}" in line for line in lines)
+    )
     if not ok:
         print("the nodes did not meet as one job; their output:\n" + "\n".join(outputs), file=sys.stderr)
     return 0 if ok else 1

@@ -59,7 +59,7 @@ def checkpoint_uri_problem(uri: str) -> str | None:
     """Why `uri` is not s3://BUCKET/PREFIX/ (what ftcluster gives every container), or None."""
     if not uri.startswith("s3://"):
         return "it must start with s3://"
-    bucket, slash, prefix = uri[len("s3://"):].partition("/")
+    bucket, slash, prefix = uri[len("s3://") :].partition("/")
     if not BUCKET_PATTERN.fullmatch(bucket) or ".." in bucket:
         return f"`{bucket}` is not an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)"
     if not slash or not prefix:
@@ -103,7 +103,7 @@ def read_settings(environ: dict[str, str]) -> Settings:
     if problems:
         raise ConfigError(problems)
     assert uri is not None
-    bucket, _, prefix = uri[len("s3://"):].partition("/")
+    bucket, _, prefix = uri[len("s3://") :].partition("/")
     return Settings(bucket, prefix, total, every, seconds, rank)
 
 
@@ -170,8 +170,8 @@ class CheckpointStore:
     """`<prefix>step-<12 digits>.json` objects; the newest is the last key in S3's listing order."""
 
     def __init__(self, settings: Settings) -> None:
-        import boto3  # noqa: PLC0415 - a bad configuration is reported without paying for the import
-        from botocore.config import Config  # noqa: PLC0415
+        import boto3
+        from botocore.config import Config
 
         self.bucket, self.prefix = settings.bucket, settings.prefix
         # boto3's standard chain: the task role in ECS, AWS_PROFILE or keys elsewhere; AWS_REGION is
@@ -195,7 +195,7 @@ class CheckpointStore:
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
         for page in pages:
             for item in page.get("Contents", []):
-                if KEY_PATTERN.fullmatch(item["Key"][len(self.prefix):]):
+                if KEY_PATTERN.fullmatch(item["Key"][len(self.prefix) :]):
                     newest = item["Key"]  # keys come in ascending order; the last match wins
         return newest
 
@@ -286,7 +286,7 @@ def main() -> int:
         for problem in err.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
-    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+    from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         return run(settings, stop)

@@ -39,16 +39,29 @@ _CREDENTIAL_CODES = {
     "MissingAuthenticationToken": "the request carried no credentials",
 }
 _ACCESS_CODES = {
-    "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedException",
-    "AuthorizationError", "Forbidden",
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnauthorizedException",
+    "AuthorizationError",
+    "Forbidden",
 }
 _THROTTLE_CODES = {
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
-    "TooManyRequestsException", "RequestThrottled", "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "SlowDown",
 }
 _NOT_FOUND_CODES = {
-    "ResourceNotFoundException", "ClusterNotFoundException", "ServiceNotFoundException",
-    "NoSuchEntity", "NoSuchBucket", "NotFoundException",
+    "ResourceNotFoundException",
+    "ClusterNotFoundException",
+    "ServiceNotFoundException",
+    "NoSuchEntity",
+    "NoSuchBucket",
+    "NotFoundException",
 }
 CREDENTIALS_HINT = (
     "configure credentials the usual AWS way: AWS_PROFILE (then `aws sso login` if it uses SSO), "
@@ -139,18 +152,25 @@ def translate(err: BaseException, action: str) -> AwsError:
             f"{action}: {err}", kind="credentials", hint="check AWS_PROFILE against `aws configure list-profiles`"
         )
     if isinstance(err, bx.ReadTimeoutError):
-        return AwsError(f"{action}: no answer from {_endpoint_of(err)} within {READ_TIMEOUT} s, "
-                        "on every attempt", kind="unreachable", hint=UNREACHABLE_HINT)
+        return AwsError(
+            f"{action}: no answer from {_endpoint_of(err)} within {READ_TIMEOUT} s, on every attempt",
+            kind="unreachable",
+            hint=UNREACHABLE_HINT,
+        )
     if isinstance(err, bx.ConnectTimeoutError):
-        return AwsError(f"{action}: could not connect to {_endpoint_of(err)} within {CONNECT_TIMEOUT} s, "
-                        "on every attempt", kind="unreachable", hint=UNREACHABLE_HINT)
+        return AwsError(
+            f"{action}: could not connect to {_endpoint_of(err)} within {CONNECT_TIMEOUT} s, on every attempt",
+            kind="unreachable",
+            hint=UNREACHABLE_HINT,
+        )
     if isinstance(err, (bx.EndpointConnectionError, bx.ConnectionClosedError, bx.ProxyConnectionError, bx.SSLError)):
         return AwsError(f"{action}: cannot reach AWS: {err}", kind="unreachable", hint=UNREACHABLE_HINT)
     code = error_code(err)
     message = _client_message(err)
     if code in _CREDENTIAL_CODES:
-        return AwsError(f"{action}: {_CREDENTIAL_CODES[code]} ({code})", kind="credentials", code=code,
-                        hint=CREDENTIALS_HINT)
+        return AwsError(
+            f"{action}: {_CREDENTIAL_CODES[code]} ({code})", kind="credentials", code=code, hint=CREDENTIALS_HINT
+        )
     if code in _ACCESS_CODES:
         return AwsError(
             f"{action}: access denied ({code}): {message}",
@@ -166,7 +186,7 @@ def translate(err: BaseException, action: str) -> AwsError:
             code=code,
             hint="try again in a minute; AWS_MAX_ATTEMPTS raises the number of retries",
         )
-    if code and (code in _NOT_FOUND_CODES or code.endswith(".NotFound") or code.endswith("NotFound")):
+    if code and (code in _NOT_FOUND_CODES or code.endswith((".NotFound", "NotFound"))):
         return AwsError(f"{action}: not found ({code}): {message}", kind="not_found", code=code)
     if code:
         return AwsError(f"{action}: AWS answered {code}: {message}", kind="other", code=code)

@@ -54,9 +54,7 @@ class SpecError(FtclusterError):
         self.file = file
         self.problems = problems
         count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
-        super().__init__(
-            f"{file}: {count}:\n" + "\n".join(p.render(file) for p in problems)
-        )
+        super().__init__(f"{file}: {count}:\n" + "\n".join(p.render(file) for p in problems))
 
 
 class Interrupted(FtclusterError):
@@ -93,8 +91,16 @@ class ResourceFailure:
 class StackError(FtclusterError):
     """A Pulumi run on a cluster's stack failed. `failures` lists the resources that failed."""
 
-    def __init__(self, message: str, *, cluster: str, stack: str, operation: str,
-                 failures: Sequence[ResourceFailure] = (), hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        cluster: str,
+        stack: str,
+        operation: str,
+        failures: Sequence[ResourceFailure] = (),
+        hint: str | None = None,
+    ) -> None:
         super().__init__(message, hint=hint)
         self.cluster = cluster
         self.stack = stack
@@ -109,9 +115,11 @@ class StackLocked(StackError):
         who = f" (lock held by {holder})" if holder else ""
         super().__init__(
             f"cluster {cluster} is being changed by another ftcluster or pulumi run{who}",
-            cluster=cluster, stack=stack, operation=operation,
+            cluster=cluster,
+            stack=stack,
+            operation=operation,
             hint=f"wait for it to finish; if that run is gone, release its lock with "
-                 f"`ftcluster cancel --cluster {stack}`, then `ftcluster refresh --cluster {stack}`",
+            f"`ftcluster cancel --cluster {stack}`, then `ftcluster refresh --cluster {stack}`",
         )
         self.holder = holder
 
@@ -122,7 +130,9 @@ class StackNotFound(StackError):
     def __init__(self, *, cluster: str, stack: str, operation: str) -> None:
         super().__init__(
             f"no cluster {cluster} in the state backend (looked for stack {stack})",
-            cluster=cluster, stack=stack, operation=operation,
+            cluster=cluster,
+            stack=stack,
+            operation=operation,
             hint="create it with `ftcluster up SPEC`, or see what exists with `ftcluster list`",
         )
 
@@ -130,8 +140,9 @@ class StackNotFound(StackError):
 class PendingOperations(StackError):
     """An interrupted run left creations unfinished; `operations` describe them (type, name, what was done)."""
 
-    def __init__(self, message: str, *, cluster: str, stack: str, operation: str, operations: Sequence[str],
-                 hint: str) -> None:
+    def __init__(
+        self, message: str, *, cluster: str, stack: str, operation: str, operations: Sequence[str], hint: str
+    ) -> None:
         super().__init__(message, cluster=cluster, stack=stack, operation=operation, hint=hint)
         self.operations = tuple(operations)
 
@@ -169,8 +180,9 @@ class RolloutFailed(FtclusterError):
 
     def __init__(self, *, cluster: str, problems: Sequence[str], timed_out: bool, hint: str) -> None:
         what = "did not reach a steady state in time" if timed_out else "failed to deploy"
-        super().__init__(f"cluster {cluster} was updated, but its services {what}:\n  " + "\n  ".join(problems),
-                         hint=hint)
+        super().__init__(
+            f"cluster {cluster} was updated, but its services {what}:\n  " + "\n  ".join(problems), hint=hint
+        )
         self.cluster = cluster
         self.problems = tuple(problems)
         self.timed_out = timed_out

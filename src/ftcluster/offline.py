@@ -61,12 +61,27 @@ class OfflinePlan:
 # --- grouping for display (pure data; the CLI renders it) -----------------------------------------
 
 CONCERNS = (
-    "provider", "network", "security", "iam", "logs", "checkpoints", "compute", "scaling", "fleet", "fleet workers",
+    "provider",
+    "network",
+    "security",
+    "iam",
+    "logs",
+    "checkpoints",
+    "compute",
+    "scaling",
+    "fleet",
+    "fleet workers",
     "distributed",
 )
 _MODULE_CONCERN = {
-    "ec2": "network", "iam": "iam", "cloudwatch": "logs", "s3": "checkpoints", "ecs": "compute",
-    "appautoscaling": "scaling", "autoscaling": "fleet", "servicediscovery": "distributed",
+    "ec2": "network",
+    "iam": "iam",
+    "cloudwatch": "logs",
+    "s3": "checkpoints",
+    "ecs": "compute",
+    "appautoscaling": "scaling",
+    "autoscaling": "fleet",
+    "servicediscovery": "distributed",
 }
 _TYPE_CONCERN = {
     "aws:ec2/securityGroup:SecurityGroup": "security",
@@ -106,9 +121,7 @@ def _ordered(resources: list[PlannedResource]) -> list[PlannedResource]:
         placed: set[str] = set()
         names = {r.name for r in group}
         while group:
-            ready = next(
-                (r for r in group if all(d in placed or d not in names for d in r.dependencies)), group[0]
-            )
+            ready = next((r for r in group if all(d in placed or d not in names for d in r.dependencies)), group[0])
             ordered.append(ready)
             placed.add(ready.name)
             group.remove(ready)
@@ -156,7 +169,12 @@ def _mocks_class() -> type:
                 }
             if token == "aws:index/getCallerIdentity:getCallerIdentity":
                 account = placeholder("account id")
-                return {"accountId": account, "arn": placeholder("caller ARN"), "userId": placeholder("user id"), "id": account}
+                return {
+                    "accountId": account,
+                    "arn": placeholder("caller ARN"),
+                    "userId": placeholder("user id"),
+                    "id": account,
+                }
             if token == "aws:index/getPartition:getPartition":
                 return _partition(self.region)
             if token == "aws:ssm/getParameter:getParameter":
@@ -184,7 +202,7 @@ def _monitor_class() -> type:
             super().__init__(mocks)
             self.registrations: list[dict[str, Any]] = []
 
-        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        def RegisterResource(self, request: Any) -> Any:
             response = super().RegisterResource(request)
             if request.type != "pulumi:pulumi:Stack":
                 self.registrations.append(
@@ -234,9 +252,8 @@ def _run_quietly(spec: Spec, options: ProgramOptions, logger: logging.Logger, me
     import pulumi
     from pulumi.runtime import set_mocks
 
-    from .pulumi_private import run_program, wait_for
-
     from .program import build
+    from .pulumi_private import run_program, wait_for
 
     monitor = _monitor_class()(_mocks_class()(spec.region))
     set_mocks(monitor.mocks, project="ftcluster", stack=spec.name, preview=False, logger=logger, monitor=monitor)

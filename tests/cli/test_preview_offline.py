@@ -30,7 +30,16 @@ def us_east_tree() -> str:
 
 def test_tree_groups_resources_by_concern_with_key_settings_and_dependencies(us_east_tree: str) -> None:
     assert "llm-pretrain in us-east-1: 59 resources" in us_east_tree
-    for concern in ("network (29)", "iam (7)", "logs (2)", "checkpoints (7)", "compute (4)", "scaling (3)", "fleet (3)", "fleet workers (2)"):
+    for concern in (
+        "network (29)",
+        "iam (7)",
+        "logs (2)",
+        "checkpoints (7)",
+        "compute (4)",
+        "scaling (3)",
+        "fleet (3)",
+        "fleet workers (2)",
+    ):
         assert concern in us_east_tree
     lines = us_east_tree.splitlines()
     service = next(i for i, line in enumerate(lines) if "training-service  aws:ecs/service:Service" in line)
@@ -48,7 +57,7 @@ def test_tree_groups_resources_by_concern_with_key_settings_and_dependencies(us_
 def test_an_elastic_job_reads_as_its_own_concern() -> None:
     tree = runner.invoke(app, ["preview", str(US_WEST), "--offline"]).stdout
     assert "elastic-llm in us-west-2: 62 resources" in tree and "distributed (5)" in tree
-    distributed = tree[tree.index("distributed (5)"):tree.index("Resources by type")]
+    distributed = tree[tree.index("distributed (5)") : tree.index("Resources by type")]
     assert "name: elastic-llm.ftcluster" in distributed and 'dnsRecords: [{"ttl": 10, "type": "A"}]' in distributed
     assert "rendezvous: " in distributed and 'TCPStore("0.0.0.0", 29400' in distributed
     assert '"capacityProvider": "FARGATE"' in distributed and "FARGATE_SPOT" not in distributed
@@ -64,14 +73,19 @@ def test_a_spot_fleet_cluster_still_shows_its_fleet() -> None:
 
 
 def test_cloud_only_values_are_marked_placeholders(us_east_tree: str) -> None:
-    assert "imageId: <known after deploy: AMI id from SSM /aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/" in us_east_tree
+    assert (
+        "imageId: <known after deploy: AMI id from SSM /aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/"
+        in us_east_tree
+    )
     assert "availabilityZone: <known after deploy: AZ 1 of us-east-1>" in us_east_tree
     assert "bucket: llm-pretrain-ckpt-<known after deploy: account id>-us-east-1" in us_east_tree
 
 
 def test_count_by_type_closes_the_output(us_east_tree: str) -> None:
     table = us_east_tree[us_east_tree.index("Resources by type") :]
-    rows = {line.split("│")[1].strip(): line.split("│")[2].strip() for line in table.splitlines() if line.count("│") == 3}
+    rows = {
+        line.split("│")[1].strip(): line.split("│")[2].strip() for line in table.splitlines() if line.count("│") == 3
+    }
     assert rows["aws:ec2/subnet:Subnet"] == "6" and rows["aws:ecs/service:Service"] == "2"
     assert rows["total"] == "59"
 
@@ -84,7 +98,10 @@ def test_json_lists_every_resource_with_inputs_and_dependencies() -> None:
     assert all({"type", "name", "inputs", "dependencies"} <= set(r) for r in resources)
     service = next(r for r in resources if r["name"] == "training-service")
     assert service["type"] == "aws:ecs/service:Service"
-    assert service["inputs"]["networkConfiguration"]["subnets"] == ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]
+    assert service["inputs"]["networkConfiguration"]["subnets"] == [
+        "subnet-0123456789abcdef0",
+        "subnet-0fedcba9876543210",
+    ]
     assert "training-task" in service["dependencies"]
     task = next(r for r in resources if r["name"] == "training-task")
     (container,) = json.loads(task["inputs"]["containerDefinitions"])
@@ -118,7 +135,11 @@ def test_works_on_a_bare_machine_without_noise(tmp_path: Path) -> None:
     }
     result = subprocess.run(
         [sys.executable, "-m", "ftcluster", "preview", str(US_EAST), "--offline", "--json"],
-        capture_output=True, text=True, cwd=tmp_path, env=environment, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""

@@ -62,7 +62,9 @@ def test_schema_is_json_schema_of_the_spec_and_matches_the_committed_file() -> N
     assert printed["additionalProperties"] is False
     assert set(printed["required"]) == {"name", "region", "training"}
     committed = json.loads((ROOT / "schema" / "ftcluster.schema.json").read_text())
-    assert committed == printed, "schema/ftcluster.schema.json is stale: run `ftcluster schema > schema/ftcluster.schema.json`"
+    assert committed == printed, (
+        "schema/ftcluster.schema.json is stale: run `ftcluster schema > schema/ftcluster.schema.json`"
+    )
 
 
 def test_schema_rejects_what_the_loader_rejects() -> None:
@@ -162,7 +164,17 @@ def test_help_paragraphs_flow_instead_of_keeping_source_line_breaks() -> None:
 
 def test_help_groups_commands_in_workflow_order() -> None:
     text = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).stdout
-    order = ["Write and check a spec", "│ init ", "│ validate ", "Plan, deploy, resize, tear down", "│ preview ",
-             "│ up ", "Look at clusters", "│ status ", "Recover and set up", "│ cancel "]
+    order = [
+        "Write and check a spec",
+        "│ init ",
+        "│ validate ",
+        "Plan, deploy, resize, tear down",
+        "│ preview ",
+        "│ up ",
+        "Look at clusters",
+        "│ status ",
+        "Recover and set up",
+        "│ cancel ",
+    ]
     positions = [text.index(item) for item in order]
     assert positions == sorted(positions)

@@ -16,7 +16,10 @@ def imported_top_level_modules(*args: str, cwd: Path) -> set[str]:
     """Run `python -X importtime -m ftcluster ARGS` and return the top-level packages it imported."""
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "ftcluster", *args],
-        capture_output=True, text=True, cwd=cwd, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     modules = set()

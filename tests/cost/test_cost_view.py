@@ -22,8 +22,20 @@ def test_json_shape_carries_every_figure_hourly_and_monthly(table: PriceTable) -
     data = estimate_json(estimate(example("us-east-1.yaml"), table))
     json.dumps(data)  # serialisable as it is
     assert set(data) == {
-        "kind", "region", "currency", "hours_per_month", "exact", "uses_live_spot_prices", "total",
-        "all_on_demand", "saving", "lines", "not_estimated", "notes", "autoscaling", "live_spot_prices",
+        "kind",
+        "region",
+        "currency",
+        "hours_per_month",
+        "exact",
+        "uses_live_spot_prices",
+        "total",
+        "all_on_demand",
+        "saving",
+        "lines",
+        "not_estimated",
+        "notes",
+        "autoscaling",
+        "live_spot_prices",
         "price_table",
     }
     assert data["hours_per_month"] == 720

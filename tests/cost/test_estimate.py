@@ -45,7 +45,7 @@ def test_us_east_1_example_by_hand(table: PriceTable) -> None:
 
     # NAT: per_az over 3 AZs → 3 × 0.045 = 0.135.
     assert parts["nat_gateway"].hourly.low == approx(0.135)
-    assert "3 (one per AZ)" == parts["nat_gateway"].quantity
+    assert parts["nat_gateway"].quantity == "3 (one per AZ)"
     # EBS: 4 instances × 200 GiB × 0.08 $/GB-month = 64 $/month = 64 / 720 $/h.
     assert parts["ebs"].hourly.low * HOURS_PER_MONTH == approx(64.0)
 
@@ -73,7 +73,10 @@ def test_the_same_fleet_as_a_spot_fleet_buys_its_on_demand_part_at_the_cheapest_
     spec = variant(tmp_path, "us-east-1.yaml", fleet__type="spot_fleet")
     parts = lines_by_component(estimate(spec, table))
     # Spot Fleet: `instances` run whatever the worker tasks need; on-demand allocation lowestPrice → g4dn.xlarge
-    assert (parts["fleet_on_demand"].quantity, parts["fleet_on_demand"].hourly.low) == ("1 × g4dn.xlarge", approx(0.526))
+    assert (parts["fleet_on_demand"].quantity, parts["fleet_on_demand"].hourly.low) == (
+        "1 × g4dn.xlarge",
+        approx(0.526),
+    )
     assert parts["fleet_spot"].label == "Spot Fleet, Spot instances"
     assert "priceCapacityOptimized: equal weight per type" in parts["fleet_spot"].note
     assert parts["ebs"].quantity == "4 × 200 GiB"
@@ -236,9 +239,7 @@ def test_partly_priced_region_estimates_what_it_can(table: PriceTable, tmp_path:
 
 
 def test_missing_architecture_is_not_estimated(table: PriceTable, tmp_path: Path) -> None:
-    spec = variant(
-        tmp_path, "eu-west-1.yaml", training__cpu_architecture="ARM64", training__capacity__spot_percent=0
-    )
+    spec = variant(tmp_path, "eu-west-1.yaml", training__cpu_architecture="ARM64", training__capacity__spot_percent=0)
     est = estimate(spec, table)
     assert est.lines[0].hourly is None
     assert est.not_estimated == ("Fargate Linux/ARM64 prices for eu-west-1 are not in the price table",)

@@ -33,8 +33,10 @@ def test_the_worker_tasks_decide_how_many_instances_run(table: PriceTable, tmp_p
     assert lines["fleet_spot"].quantity.startswith("1 over ")
     assert lines["fleet_spot"].hourly.high == approx(0.86016)  # 1 × the per-type mean on demand
     assert lines["ebs"].quantity == "2 × 200 GiB"
-    assert ("Auto Scaling group: 2 instance(s) for 2 worker task(s) at one task per instance (at most 4, "
-            "fleet.instances); tasks that share an instance need fewer") in est.notes
+    assert (
+        "Auto Scaling group: 2 instance(s) for 2 worker task(s) at one task per instance (at most 4, "
+        "fleet.instances); tasks that share an instance need fewer"
+    ) in est.notes
 
 
 def test_scaled_workers_and_a_lower_maximum_move_the_instance_count(table: PriceTable) -> None:
@@ -85,8 +87,9 @@ def test_lowest_price_offline_is_the_range_of_the_two_cheapest_types(table: Pric
 
 
 def test_an_elastic_job_adds_its_rendezvous_task_on_demand(table: PriceTable, tmp_path: Path) -> None:
-    spec = variant(tmp_path, "us-east-1.yaml", autoscaling=None,
-                   fleet__workers__distributed={"min_nodes": 2, "max_nodes": 4})
+    spec = variant(
+        tmp_path, "us-east-1.yaml", autoscaling=None, fleet__workers__distributed={"min_nodes": 2, "max_nodes": 4}
+    )
     line = parts(estimate(spec, table))["rendezvous"]
     # 0.5 vCPU × 0.04048 + 1 GB × 0.004445 = 0.024685, on Fargate only, never Spot
     assert (line.hourly.low, line.hourly.high, line.basis) == (approx(0.024685), approx(0.024685), "table")
@@ -99,27 +102,43 @@ def test_an_elastic_job_adds_its_rendezvous_task_on_demand(table: PriceTable, tm
 
 def group_status(*members: tuple[str, str, str, str]) -> status_model.ClusterStatus:
     """A status with a group of `members` (type, lifecycle, EC2 state, Auto Scaling lifecycle state)."""
-    instances = [status_model.GroupInstance(f"i-{n}", itype, "us-east-1a", group_state, "Healthy", True, state,
-                                            lifecycle, None)
-                 for n, (itype, lifecycle, state, group_state) in enumerate(members)]
+    instances = [
+        status_model.GroupInstance(f"i-{n}", itype, "us-east-1a", group_state, "Healthy", True, state, lifecycle, None)
+        for n, (itype, lifecycle, state, group_state) in enumerate(members)
+    ]
     return status_model.ClusterStatus(
-        cluster_name="c", region="us-east-1", cluster_arn=None, cluster_state="ACTIVE",
-        capacity_providers=["FARGATE", "FARGATE_SPOT", "c-gpu"], expected_azs=["us-east-1a"],
-        training=status_model.ServiceState(name="svc", status="ACTIVE"), workers=None, tasks=[], fleet=None,
-        container_instances=[], scaling=None, stack={}, gathered_at=datetime.now(timezone.utc),
+        cluster_name="c",
+        region="us-east-1",
+        cluster_arn=None,
+        cluster_state="ACTIVE",
+        capacity_providers=["FARGATE", "FARGATE_SPOT", "c-gpu"],
+        expected_azs=["us-east-1a"],
+        training=status_model.ServiceState(name="svc", status="ACTIVE"),
+        workers=None,
+        tasks=[],
+        fleet=None,
+        container_instances=[],
+        scaling=None,
+        stack={},
+        gathered_at=datetime.now(timezone.utc),
         fleet_type="auto_scaling_group",
-        group=status_model.GroupState("c-gpu", "ACTIVE", len(instances), 0, 4, 1, "price-capacity-optimized",
-                                      instances),
+        group=status_model.GroupState(
+            "c-gpu", "ACTIVE", len(instances), 0, 4, 1, "price-capacity-optimized", instances
+        ),
     )
 
 
 def test_the_run_rate_prices_the_groups_running_instances_by_lifecycle(table: PriceTable) -> None:
-    status = group_status(("g5.xlarge", "on-demand", "running", "InService"),
-                          ("g4dn.xlarge", "spot", "running", "InService"),
-                          ("g4dn.xlarge", "spot", "terminated", "Terminating"))
+    status = group_status(
+        ("g5.xlarge", "on-demand", "running", "InService"),
+        ("g4dn.xlarge", "spot", "running", "InService"),
+        ("g4dn.xlarge", "spot", "terminated", "Terminating"),
+    )
     snapshot = snapshot_from_status(status, load_spec(CONFIGS / "us-east-1.yaml"))
-    assert set(snapshot.instances) == {RunningInstances("g5.xlarge", "on-demand", 1, "us-east-1a"),
-                                       RunningInstances("g4dn.xlarge", "spot", 1, "us-east-1a")}
+    assert set(snapshot.instances) == {
+        RunningInstances("g5.xlarge", "on-demand", 1, "us-east-1a"),
+        RunningInstances("g4dn.xlarge", "spot", 1, "us-east-1a"),
+    }
     live = [LivePrice("g4dn.xlarge", "us-east-1a", 0.21)]
     lines = parts(run_rate(snapshot, table, live_spot=live))
     assert lines["fleet_on_demand"].hourly.low == approx(1.006)
@@ -128,9 +147,11 @@ def test_the_run_rate_prices_the_groups_running_instances_by_lifecycle(table: Pr
 
 
 def test_group_instances_ec2_could_not_describe_are_named_not_priced(table: PriceTable) -> None:
-    status = group_status(("g5.xlarge", "on-demand", "running", "InService"),
-                          ("g5.xlarge", "unknown", "unknown", "InService"),
-                          ("g5.xlarge", "unknown", "unknown", "Pending"))  # not in service: not counted
+    status = group_status(
+        ("g5.xlarge", "on-demand", "running", "InService"),
+        ("g5.xlarge", "unknown", "unknown", "InService"),
+        ("g5.xlarge", "unknown", "unknown", "Pending"),
+    )  # not in service: not counted
     est = run_rate(snapshot_from_status(status, None), table)
     assert est.not_estimated == ("1 instance(s) whose purchase option (Spot or on-demand) could not be read",)
     assert parts(est)["fleet_on_demand"].hourly.low == approx(1.006) and not est.exact

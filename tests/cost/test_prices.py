@@ -19,7 +19,12 @@ def test_shipped_table_loads_and_names_a_date_and_source_for_every_section() -> 
     table = PriceTable.shipped()
     sources = table.sources()
     assert {s.section.split(" ")[0] for s in sources} == {
-        "fargate", "fargate_spot", "ec2_spot", "nat_gateway", "ebs_gp3", "ec2_on_demand"
+        "fargate",
+        "fargate_spot",
+        "ec2_spot",
+        "nat_gateway",
+        "ebs_gp3",
+        "ec2_on_demand",
     }
     assert all(s.as_of and len(s.source) > 40 for s in sources)
     assert table.collected
@@ -45,9 +50,21 @@ def test_every_instance_type_of_the_example_configs_is_priced_in_its_region() ->
 
 def test_shipped_table_covers_the_common_training_types_in_us_east_1() -> None:
     table = PriceTable.shipped()
-    for instance_type in ("g4dn.xlarge", "g5.12xlarge", "g6.xlarge", "g6e.xlarge", "p3.2xlarge",
-                          "p4d.24xlarge", "p5.48xlarge", "c5.xlarge", "c6i.xlarge", "c7i.xlarge",
-                          "m5.xlarge", "m6i.xlarge", "m7i.xlarge"):
+    for instance_type in (
+        "g4dn.xlarge",
+        "g5.12xlarge",
+        "g6.xlarge",
+        "g6e.xlarge",
+        "p3.2xlarge",
+        "p4d.24xlarge",
+        "p5.48xlarge",
+        "c5.xlarge",
+        "c6i.xlarge",
+        "c7i.xlarge",
+        "m5.xlarge",
+        "m6i.xlarge",
+        "m7i.xlarge",
+    ):
         assert table.on_demand("us-east-1", instance_type), instance_type
 
 
@@ -66,8 +83,10 @@ def test_lookups_answer_none_for_what_is_not_in_the_table() -> None:
         (lambda d: d.pop("nat_gateway"), "section `nat_gateway` is missing"),
         (lambda d: d["ebs_gp3"].pop("source"), "has no as_of or source"),
         (lambda d: d["fargate"]["regions"]["us-east-1"]["X86_64"].update(vcpu_hour=-1), "non-negative number"),
-        (lambda d: d["ec2_on_demand"]["sections"][0]["regions"]["us-east-1"].update({"g5.xlarge": "1.0"}),
-         "non-negative number"),
+        (
+            lambda d: d["ec2_on_demand"]["sections"][0]["regions"]["us-east-1"].update({"g5.xlarge": "1.0"}),
+            "non-negative number",
+        ),
         (lambda d: d["fargate_spot"].update(max_discount=70), "fraction between 0 and 1"),
         (lambda d: d.update(schema=2), "schema 1"),
     ],

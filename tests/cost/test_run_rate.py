@@ -70,10 +70,13 @@ def test_spot_max_price_caps_the_offline_range(table: PriceTable) -> None:
 
 
 def test_spot_instances_at_live_prices_from_moto(aws: str) -> None:
-    snapshot = RunningSnapshot("us-east-1", instances=(
-        RunningInstances("g4dn.xlarge", "on-demand", 1, "us-east-1a"),
-        RunningInstances("g5.xlarge", "spot", 2, "us-east-1a"),
-    ))
+    snapshot = RunningSnapshot(
+        "us-east-1",
+        instances=(
+            RunningInstances("g4dn.xlarge", "on-demand", 1, "us-east-1a"),
+            RunningInstances("g5.xlarge", "spot", 2, "us-east-1a"),
+        ),
+    )
     live = live_spot_prices("us-east-1", ["g5.xlarge"], ["us-east-1a"])
     est = run_rate(snapshot, live_spot=live)
     spot = by_component(est)["fleet_spot"]
@@ -90,29 +93,56 @@ def live_status() -> object:
 
     def task(provider: str, last_status: str = "RUNNING") -> object:
         return status_model.TaskInfo(
-            id="t", service="svc", last_status=last_status, desired_status="RUNNING",
-            availability_zone="us-east-1a", capacity_provider=provider, cpu="4096", memory="16384",
-            container_instance_id=None, started_at=None, stopped_at=None, stop_code=None, stopped_reason=None,
+            id="t",
+            service="svc",
+            last_status=last_status,
+            desired_status="RUNNING",
+            availability_zone="us-east-1a",
+            capacity_provider=provider,
+            cpu="4096",
+            memory="16384",
+            container_instance_id=None,
+            started_at=None,
+            stopped_at=None,
+            stop_code=None,
+            stopped_reason=None,
         )
 
     def instance(itype: str, lifecycle: str, state: str = "running") -> object:
         return status_model.FleetInstance(
-            id="i", instance_type=itype, availability_zone="us-east-1a", state=state, lifecycle=lifecycle,
+            id="i",
+            instance_type=itype,
+            availability_zone="us-east-1a",
+            state=state,
+            lifecycle=lifecycle,
             launched_at=None,
         )
 
     service = status_model.ServiceState(name="svc", status="ACTIVE")
     status = status_model.ClusterStatus(
-        cluster_name="c", region="us-east-1", cluster_arn=None, cluster_state="ACTIVE",
-        capacity_providers=["FARGATE", "FARGATE_SPOT"], expected_azs=["us-east-1a"], training=service,
+        cluster_name="c",
+        region="us-east-1",
+        cluster_arn=None,
+        cluster_state="ACTIVE",
+        capacity_providers=["FARGATE", "FARGATE_SPOT"],
+        expected_azs=["us-east-1a"],
+        training=service,
         workers=None,
         tasks=[task("FARGATE"), task("FARGATE_SPOT"), task("FARGATE_SPOT"), task("FARGATE", "STOPPED")],
         fleet=status_model.FleetState(
-            request_id="sfr-1", state="active", activity_status="fulfilled",
-            instances=[instance("g4dn.xlarge", "on-demand"), instance("g5.xlarge", "spot"),
-                       instance("g5.xlarge", "spot", "terminated")],
+            request_id="sfr-1",
+            state="active",
+            activity_status="fulfilled",
+            instances=[
+                instance("g4dn.xlarge", "on-demand"),
+                instance("g5.xlarge", "spot"),
+                instance("g5.xlarge", "spot", "terminated"),
+            ],
         ),
-        container_instances=[], scaling=None, stack={}, gathered_at=datetime.now(timezone.utc),
+        container_instances=[],
+        scaling=None,
+        stack={},
+        gathered_at=datetime.now(timezone.utc),
     )
     return status
 
@@ -123,7 +153,10 @@ def test_snapshot_from_the_live_status_data(table: PriceTable) -> None:
     spec = load_spec(CONFIGS / "us-east-1.yaml")  # nat per_az over 3 AZs, 200 GiB root volumes
     snapshot = snapshot_from_status(status, spec)
     assert (snapshot.nat_gateways, snapshot.root_volume_gib) == (3, 200)
-    assert set(snapshot.tasks) == {RunningTasks("FARGATE", 4096, 16384, 1), RunningTasks("FARGATE_SPOT", 4096, 16384, 2)}
+    assert set(snapshot.tasks) == {
+        RunningTasks("FARGATE", 4096, 16384, 1),
+        RunningTasks("FARGATE_SPOT", 4096, 16384, 2),
+    }
     assert set(snapshot.instances) == {
         RunningInstances("g4dn.xlarge", "on-demand", 1, "us-east-1a"),
         RunningInstances("g5.xlarge", "spot", 1, "us-east-1a"),
@@ -161,8 +194,7 @@ def sizeless_status(service: str, provider: str = "FARGATE") -> object:
     from dataclasses import replace
 
     status = live_status()
-    sizeless = replace(status.tasks[0], id="nosize", service=service, capacity_provider=provider, cpu=None,
-                       memory=None)
+    sizeless = replace(status.tasks[0], id="nosize", service=service, capacity_provider=provider, cpu=None, memory=None)
     return replace(status, tasks=[*status.tasks, sizeless])
 
 
@@ -177,8 +209,10 @@ def test_a_training_task_without_a_size_is_priced_from_the_spec(table: PriceTabl
 
 def test_a_task_of_unknown_size_is_not_estimated_rather_than_free(table: PriceTable) -> None:
     spec = load_spec(CONFIGS / "us-east-1.yaml")
-    for status, used_spec in ((sizeless_status("other", "FARGATE_SPOT"), spec),  # not the training service
-                              (sizeless_status("svc", "FARGATE_SPOT"), None)):   # the spec is not known
+    for status, used_spec in (
+        (sizeless_status("other", "FARGATE_SPOT"), spec),  # not the training service
+        (sizeless_status("svc", "FARGATE_SPOT"), None),
+    ):  # the spec is not known
         est = run_rate(snapshot_from_status(status, used_spec), table)
         assert est.not_estimated == ("1 FARGATE_SPOT task(s) whose CPU and memory size is unknown",)
         assert not est.exact

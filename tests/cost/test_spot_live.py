@@ -20,8 +20,10 @@ MOTO_PRICE = 0.00001
 def test_one_price_per_pool_in_the_chosen_azs(aws: str) -> None:
     prices = live_spot_prices("us-east-1", ["g5.xlarge", "g4dn.xlarge"], ["us-east-1a", "us-east-1b"])
     assert {(p.instance_type, p.availability_zone) for p in prices} == {
-        ("g5.xlarge", "us-east-1a"), ("g5.xlarge", "us-east-1b"),
-        ("g4dn.xlarge", "us-east-1a"), ("g4dn.xlarge", "us-east-1b"),
+        ("g5.xlarge", "us-east-1a"),
+        ("g5.xlarge", "us-east-1b"),
+        ("g4dn.xlarge", "us-east-1a"),
+        ("g4dn.xlarge", "us-east-1b"),
     }
     assert all(p.price == MOTO_PRICE and p.timestamp for p in prices)
 
@@ -53,8 +55,13 @@ def test_live_prices_replace_the_offline_range_in_the_estimate(aws: str) -> None
 
 
 def test_missing_credentials_raise_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
@@ -81,9 +88,14 @@ def test_prices_for_an_existing_vpc_spec_use_the_subnets_azs(aws: str, tmp_path)
 
 
 def test_prices_for_a_spec_say_why_not_instead_of_failing(aws: str, tmp_path) -> None:
-    spec = variant(tmp_path, "us-east-1.yaml", network={"vpc_id": "vpc-0a1b2c3d4e5f67890",
-                                                         "subnet_ids": ["subnet-0123456789abcdef0",
-                                                                        "subnet-0fedcba9876543210"]})
+    spec = variant(
+        tmp_path,
+        "us-east-1.yaml",
+        network={
+            "vpc_id": "vpc-0a1b2c3d4e5f67890",
+            "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
+        },
+    )
     prices, why_not = spot_prices_for_spec(spec)
     assert prices is None and "could not read the subnets' Availability Zones" in why_not
     est = estimate(spec, live_unavailable=why_not)

@@ -11,9 +11,9 @@ from typer.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "standin"))
 
-from standin_harness import StandinState, standin_env  # noqa: E402
+from standin_harness import StandinState, standin_env
 
-from ftcluster.cli import app  # noqa: E402
+from ftcluster.cli import app
 
 ROOT = Path(__file__).parents[2]
 US_EAST = ROOT / "configs" / "us-east-1.yaml"  # 59 resources: VPC over 3 AZs, GPU Auto Scaling group, auto scaling
@@ -42,15 +42,17 @@ class Stand:
     def __post_init__(self) -> None:
         self.state = StandinState(self.root)
 
-    def run(self, *args: str, extra_env: dict[str, str | None] | None = None, input: str | None = None,
-            wait: bool = False) -> Result:
+    def run(
+        self, *args: str, extra_env: dict[str, str | None] | None = None, input: str | None = None, wait: bool = False
+    ) -> Result:
         """`ftcluster ARGS` on this machine. The stand-in creates nothing in AWS, so there is no rollout
         to wait for: `up` gets --no-wait unless `wait` (a test of the wait seeds the services itself)."""
         if args[:1] == ("up",) and not wait:
             args = (*args, "--no-wait")
         runner = CliRunner()
-        return runner.invoke(app, list(args), env={**self.env, **(extra_env or {})}, input=input,
-                             catch_exceptions=False)
+        return runner.invoke(
+            app, list(args), env={**self.env, **(extra_env or {})}, input=input, catch_exceptions=False
+        )
 
     @property
     def home(self) -> Path:

@@ -23,8 +23,12 @@ def stack_file(backend: Path) -> Path:
 
 def test_the_specs_backend_wins_over_a_pulumi_backend_url_in_the_shell(stand: Stand, tmp_path: Path) -> None:
     team, shell = tmp_path / "team-state", tmp_path / "shell-state"
-    result = stand.run("preview", str(with_backend(tmp_path, f"file://{team}")), "--json",
-                       extra_env={"PULUMI_BACKEND_URL": f"file://{shell}"})
+    result = stand.run(
+        "preview",
+        str(with_backend(tmp_path, f"file://{team}")),
+        "--json",
+        extra_env={"PULUMI_BACKEND_URL": f"file://{shell}"},
+    )
     assert result.exit_code == 0, result.output
     assert stack_file(team).exists() and not shell.exists()
 
@@ -36,8 +40,10 @@ def test_a_pulumi_cloud_login_in_the_users_pulumi_home_is_used(stand: Stand, tmp
     assert logged_out.exit_code == 1
     assert "PULUMI_ACCESS_TOKEN must be set" in logged_out.stderr and "pulumi login" in logged_out.stderr
     # `pulumi login` wrote the token into the user's own Pulumi home, not into ftcluster's private one
-    credentials = {"current": "https://api.pulumi.com",
-                   "accounts": {"https://api.pulumi.com": {"accessToken": "pul-0123", "username": "me"}}}
+    credentials = {
+        "current": "https://api.pulumi.com",
+        "accounts": {"https://api.pulumi.com": {"accessToken": "pul-0123", "username": "me"}},
+    }
     (Path(stand.env["PULUMI_HOME"]) / "credentials.json").write_text(json.dumps(credentials))
     logged_in = stand.run("preview", str(spec), "--json", extra_env=cloud)
     assert logged_in.exit_code == 0, logged_in.output
@@ -46,7 +52,8 @@ def test_a_pulumi_cloud_login_in_the_users_pulumi_home_is_used(stand: Stand, tmp
 
 @pytest.mark.parametrize("given", ["secrets/pass.txt", "~/pass.txt"])
 def test_a_relative_or_tilde_passphrase_file_reaches_pulumi_as_an_absolute_path(
-        stand: Stand, monkeypatch: pytest.MonkeyPatch, given: str) -> None:
+    stand: Stand, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
     (stand.root / "secrets").mkdir()
     (stand.root / "secrets" / "pass.txt").write_text("correct horse\n")
     (Path(stand.env["HOME"]) / "pass.txt").write_text("correct horse\n")
@@ -81,8 +88,16 @@ def test_list_tells_a_locked_cluster_from_the_lock_folder_of_a_file_backend(stan
     assert [c["update_in_progress"] for c in listed] == [False]
     lock = stand.state.backend / "locks" / "organization" / "ftcluster" / STACK / "5b6c.json"
     lock.parent.mkdir(parents=True, exist_ok=True)
-    lock.write_text(json.dumps({"pid": os.getpid(), "username": "alice", "hostname": socket.gethostname(),
-                                "timestamp": "2030-01-01T00:00:00Z"}))
+    lock.write_text(
+        json.dumps(
+            {
+                "pid": os.getpid(),
+                "username": "alice",
+                "hostname": socket.gethostname(),
+                "timestamp": "2030-01-01T00:00:00Z",
+            }
+        )
+    )
     # `pulumi stack ls` of a diy backend says nothing about it (the stand-in neither)
     assert json.loads(stand.run("list", "--json").stdout)["clusters"][0]["update_in_progress"] is True
     assert "locked" in stand.run("list").stdout

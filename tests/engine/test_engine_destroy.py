@@ -10,8 +10,7 @@ from engine_helpers import TINY, Stand
 STACK = "tiny-eu-west-1"
 
 
-def test_delete_checkpoints_lets_go_of_the_bucket_first_then_destroys_everything(stand: Stand,
-                                                                                 tmp_path: Path) -> None:
+def test_delete_checkpoints_lets_go_of_the_bucket_first_then_destroys_everything(stand: Stand, tmp_path: Path) -> None:
     spec = tmp_path / "tiny.yaml"
     spec.write_text(TINY)
     assert stand.run("up", str(spec), "--yes", "--skip-preflight", "--quiet").exit_code == 0

@@ -36,20 +36,32 @@ def test_without_diagnostic_events_the_failure_is_read_from_pulumis_output(stand
     lossy = {"PULUMI_STANDIN_FAIL": "training-service", "PULUMI_STANDIN_DROP_EVENTS": "diagnosticEvent"}
     failed = stand.run(*UP, extra_env=lossy)  # a failed run prints nothing on stderr: only stdout says why
     assert failed.exit_code == 1
-    assert "aws:ecs:Service training-service: create of aws:ecs/service:Service training-service failed: " \
-           "InvalidParameterException" in " ".join(failed.stderr.split())
+    assert (
+        "aws:ecs:Service training-service: create of aws:ecs/service:Service training-service failed: "
+        "InvalidParameterException" in " ".join(failed.stderr.split())
+    )
     assert "update failed" not in failed.stderr and "unknown error" not in failed.stderr
 
 
 def test_a_concurrent_update_gets_one_line_and_the_way_out(stand: Stand) -> None:
     lock = stand.state.backend / "locks" / "organization" / "ftcluster" / STACK / "5b6c.json"
     lock.parent.mkdir(parents=True)
-    lock.write_text(json.dumps({"pid": os.getpid(), "username": "alice", "hostname": socket.gethostname(),
-                                "timestamp": "2030-01-01T00:00:00Z"}))
+    lock.write_text(
+        json.dumps(
+            {
+                "pid": os.getpid(),
+                "username": "alice",
+                "hostname": socket.gethostname(),
+                "timestamp": "2030-01-01T00:00:00Z",
+            }
+        )
+    )
     blocked = stand.run(*UP)
     assert blocked.exit_code == 1
-    assert f"being changed by another ftcluster or pulumi run (lock held by alice@{socket.gethostname()}, " \
-           f"pid {os.getpid()}, still running" in blocked.stderr
+    assert (
+        f"being changed by another ftcluster or pulumi run (lock held by alice@{socket.gethostname()}, "
+        f"pid {os.getpid()}, still running" in blocked.stderr
+    )
     assert f"ftcluster cancel --cluster {STACK}" in blocked.stderr and "Traceback" not in blocked.output
     assert stand.state.commands()[-1] == "up" and stand.state.resources(STACK) == {}  # refused by the lock
 
@@ -61,8 +73,14 @@ def test_a_concurrent_update_gets_one_line_and_the_way_out(stand: Stand) -> None
 
 def test_bad_spec_exits_2_and_never_calls_pulumi(stand: Stand, tmp_path: Path) -> None:
     bad = spec_copy(tmp_path, EU_WEST, "bad.yaml", {"tasks: 2": "tasks: -2"})
-    for command in (["up", str(bad), "--yes"], ["preview", str(bad)], ["scale", str(bad), "--tasks", "3"],
-                    ["destroy", str(bad), "--yes"], ["outputs", str(bad)], ["refresh", str(bad)]):
+    for command in (
+        ["up", str(bad), "--yes"],
+        ["preview", str(bad)],
+        ["scale", str(bad), "--tasks", "3"],
+        ["destroy", str(bad), "--yes"],
+        ["outputs", str(bad)],
+        ["refresh", str(bad)],
+    ):
         result = stand.run(*command)
         assert result.exit_code == 2, (command, result.output)
         assert "training.tasks" in result.stderr and "Traceback" not in result.output
@@ -97,8 +115,9 @@ def test_missing_aws_credentials_stop_before_any_deployment(stand: Stand) -> Non
     assert with_preflight.exit_code == 1 and "preflight failed: AWS credentials" in with_preflight.stderr
 
 
-def test_install_pulumi_reuses_an_install_in_the_home_which_then_wins_over_path(tmp_path: Path,
-                                                                                   moto_server: str) -> None:
+def test_install_pulumi_reuses_an_install_in_the_home_which_then_wins_over_path(
+    tmp_path: Path, moto_server: str
+) -> None:
     from pulumi._version import version as sdk_version
 
     stand = make_stand(tmp_path, moto_server, with_pulumi=False)
@@ -127,7 +146,12 @@ def test_backend_from_the_environment_or_the_spec(stand: Stand, tmp_path: Path, 
     if where == "env":
         extra["PULUMI_BACKEND_URL"] = f"file://{backend}"
     else:
-        spec = spec_copy(tmp_path, EU_WEST, "team.yaml", {"region: eu-west-1": f"region: eu-west-1\nstate:\n  backend: file://{backend}"})
+        spec = spec_copy(
+            tmp_path,
+            EU_WEST,
+            "team.yaml",
+            {"region: eu-west-1": f"region: eu-west-1\nstate:\n  backend: file://{backend}"},
+        )
     result = stand.run("preview", str(spec), "--json", extra_env=extra)
     assert result.exit_code == 0, result.output
     assert (backend / ".pulumi" / "stacks" / "ftcluster" / f"{STACK}.json").exists()

@@ -69,8 +69,12 @@ def test_a_spot_fleet_becoming_an_auto_scaling_group_replaces_its_instances_and_
     changes = {(c["op"], c["name"]): c["properties"] for c in json.loads(planned.stdout)["resources"]}
     # the template's name is ForceNew: a new template, so new instances
     assert "name" in changes[("replace", "fleet-launch-template")]
-    assert {("create", "gpu-instances"), ("create", "gpu-capacity-provider"), ("delete", "spot-fleet"),
-            ("delete", "spot-fleet-role")} <= set(changes)
+    assert {
+        ("create", "gpu-instances"),
+        ("create", "gpu-capacity-provider"),
+        ("delete", "spot-fleet"),
+        ("delete", "spot-fleet-role"),
+    } <= set(changes)
     assert set(changes[("replace", "workers-service")]) >= {"launchType", "capacityProviderStrategies"}
     assert changes[("update", "cluster-capacity-providers")] == ["capacityProviders"]
 
@@ -81,12 +85,15 @@ def test_a_spot_fleet_becoming_an_auto_scaling_group_replaces_its_instances_and_
     assert {"gpu-instances", "gpu-capacity-provider"} <= set(resources) and "spot-fleet" not in resources
     assert resources["fleet-launch-template"]["id"] != old_template
     assert resources["workers-service"]["inputs"]["capacityProviderStrategies"] == [
-        {"base": 0, "capacityProvider": "modes-gpu", "weight": 1}]
+        {"base": 0, "capacityProvider": "modes-gpu", "weight": 1}
+    ]
     lines = step_lines(applied)
     # ECS takes no second service of one name: the old workers service goes before the new one comes
     assert first(lines, "deleted old", "workers-service") < first(lines, "created replacement", "workers-service")
     # the provider is attached before the workers place through it
-    assert first(lines, "updated", "cluster-capacity-providers") < first(lines, "created replacement", "workers-service")
+    assert first(lines, "updated", "cluster-capacity-providers") < first(
+        lines, "created replacement", "workers-service"
+    )
     cloud = {urn.split("::")[-1] for urn in stand.state.cloud()}
     assert "spot-fleet" not in cloud and {"gpu-instances", "gpu-capacity-provider"} <= cloud
 
@@ -94,7 +101,9 @@ def test_a_spot_fleet_becoming_an_auto_scaling_group_replaces_its_instances_and_
     assert back.exit_code == 0, back.output
     lines = step_lines(back)
     # ECS disassociates a provider only once no task uses it: the workers move off it first
-    assert first(lines, "created replacement", "workers-service") < first(lines, "updated", "cluster-capacity-providers")
+    assert first(lines, "created replacement", "workers-service") < first(
+        lines, "updated", "cluster-capacity-providers"
+    )
     assert first(lines, "updated", "cluster-capacity-providers") < first(lines, "deleted", "gpu-capacity-provider")
     resources = stand.state.resources(STACK)
     assert "spot-fleet" in resources and not {"gpu-instances", "gpu-capacity-provider"} & set(resources)

@@ -50,8 +50,13 @@ def test_first_ctrl_c_forwards_once_and_waits_for_pulumi_to_finish() -> None:
     _press_ctrl_c_later(1)
     threading.Timer(0.6, released.set).start()
     with pytest.raises(Interrupted) as caught:
-        run_interruptible(operation, command, what="the update of x", recovery="later",
-                          on_first_interrupt=lambda: notes.append("cancelling"))
+        run_interruptible(
+            operation,
+            command,
+            what="the update of x",
+            recovery="later",
+            on_first_interrupt=lambda: notes.append("cancelling"),
+        )
     assert command.interrupts == 1 and notes == ["cancelling"]
     assert caught.value.exit_code == 130 and "cancelled the update of x" in caught.value.message
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # our handler is gone again
@@ -68,8 +73,9 @@ def test_second_ctrl_c_stops_at_once_and_asks_for_next_steps_once_pulumi_stopped
 
     _press_ctrl_c_later(2)
     with pytest.raises(Interrupted) as caught:
-        run_interruptible(lambda: never.wait(30), command, what="the update of x", recovery=recovery,
-                          hard_stop_grace=0.1)
+        run_interruptible(
+            lambda: never.wait(30), command, what="the update of x", recovery=recovery, hard_stop_grace=0.1
+        )
     never.set()
     assert command.interrupts == 2 and asked == [2]  # found out after the second SIGINT went to pulumi
     assert "stopped the update of x immediately" in caught.value.message
@@ -82,16 +88,26 @@ def test_an_operation_that_finishes_despite_nothing_pressed_returns_its_value() 
 
 def _start_up(stand: Stand, hang_until: str) -> tuple[subprocess.Popen, Path, Path]:
     ready, errors = stand.root / "ready", stand.root / "stderr.txt"
-    env = process_env({**stand.env, "PULUMI_STANDIN_HANG": "training-service",
-                       "PULUMI_STANDIN_HANG_UNTIL": hang_until, "PULUMI_STANDIN_READY_FILE": str(ready)})
-    process = subprocess.Popen([str(CONSOLE_SCRIPT), "up", str(EU_WEST), "--yes", "--skip-preflight"],
-                               env=env, stdout=subprocess.DEVNULL, stderr=errors.open("w"))
+    env = process_env(
+        {
+            **stand.env,
+            "PULUMI_STANDIN_HANG": "training-service",
+            "PULUMI_STANDIN_HANG_UNTIL": hang_until,
+            "PULUMI_STANDIN_READY_FILE": str(ready),
+        }
+    )
+    process = subprocess.Popen(
+        [str(CONSOLE_SCRIPT), "up", str(EU_WEST), "--yes", "--skip-preflight"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=errors.open("w"),
+    )
     _wait_for(lambda: ready.exists() or process.poll() is not None, "the stand-in to reach the hanging resource")
     assert process.poll() is None, errors.read_text()
     return process, ready, errors
 
 
-def _wait_for(condition, what: str, timeout: float = 60) -> None:  # noqa: ANN001
+def _wait_for(condition, what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"

@@ -37,8 +37,12 @@ def test_up_creates_the_cluster_records_it_and_prints_the_outputs(deployed) -> N
     assert result.exit_code == 0, result.output
     outputs = json.loads(result.stdout)
     # exports that do not apply (None: no Spot Fleet, no elastic job here) never reach the stack outputs
-    assert set(outputs) == set(EXPORT_NAMES) - {"spot_fleet_request_id", "rendezvous_service_name",
-                                                 "rendezvous_endpoint", "distributed_min_nodes"}
+    assert set(outputs) == set(EXPORT_NAMES) - {
+        "spot_fleet_request_id",
+        "rendezvous_service_name",
+        "rendezvous_endpoint",
+        "distributed_min_nodes",
+    }
     assert outputs["fleet_type"] == "auto_scaling_group" and outputs["capacity_provider_name"] == "llm-pretrain-gpu"
     assert (outputs["region"], outputs["desired_tasks"], outputs["fleet_target_capacity"]) == ("us-east-1", 6, 4)
     resources = stand.state.resources(STACK)
@@ -116,7 +120,8 @@ def test_outputs_and_list_as_json(deployed) -> None:
     assert listed.exit_code == 0, listed.output
     clusters = json.loads(listed.stdout)["clusters"]
     assert [(c["stack"], c["name"], c["region"], c["active"]) for c in clusters] == [
-        (STACK, "llm-pretrain", "us-east-1", True)]
+        (STACK, "llm-pretrain", "us-east-1", True)
+    ]
     assert clusters[0]["resource_count"] == len(stand.state.resources(STACK))
     assert clusters[0]["last_update"]
 
@@ -127,8 +132,13 @@ def test_status_reads_aws_with_the_ids_from_the_stack_outputs(deployed, moto_ser
 
     stand, first_up = deployed
     outputs = json.loads(first_up.stdout)
-    ecs = boto3.client("ecs", region_name="us-east-1", endpoint_url=moto_server,
-                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    ecs = boto3.client(
+        "ecs",
+        region_name="us-east-1",
+        endpoint_url=moto_server,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     ecs.create_cluster(clusterName=outputs["cluster_name"])
     result = stand.run("status", "--json")
     assert result.exit_code == 0, result.output
@@ -148,7 +158,12 @@ def test_scale_touches_only_what_scaling_changes_and_survives_up(deployed, tmp_p
     assert scaled.exit_code == 0, scaled.output
     report = json.loads(scaled.stdout)
     assert report["before"]["tasks"] == 6 and report["after"] == {
-        "tasks": 8, "min_tasks": 8, "max_tasks": 8, "fleet_capacity": 6, "workers": 4}  # a count pins auto scaling
+        "tasks": 8,
+        "min_tasks": 8,
+        "max_tasks": 8,
+        "fleet_capacity": 6,
+        "workers": 4,
+    }  # a count pins auto scaling
     after = stand.state.resources(STACK)
     changed = {name for name in after if after[name]["inputs"] != before[name]["inputs"]}
     # the service ignores its desired_count (ignoreChanges): the scaling target and the fleet change;
@@ -156,8 +171,9 @@ def test_scale_touches_only_what_scaling_changes_and_survives_up(deployed, tmp_p
     assert changed == {name for _, name in scale_targets(load_spec(US_EAST))} - {"training-service", "workers-service"}
     assert report["changes"]["update"] == 2
     scale_call = [c for c in stand.state.calls() if "up" in c["argv"]][-1]["argv"]
-    assert sorted(a.split("::")[-1] for a in scale_call[scale_call.index("--target") + 1::2] if "::" in a) == \
-        sorted(name for _, name in scale_targets(load_spec(US_EAST)))
+    assert sorted(a.split("::")[-1] for a in scale_call[scale_call.index("--target") + 1 :: 2] if "::" in a) == sorted(
+        name for _, name in scale_targets(load_spec(US_EAST))
+    )
 
     # a later `up` of the unchanged spec keeps the scale
     again = stand.run("up", str(US_EAST), "--yes", "--skip-preflight", "--json")

@@ -32,8 +32,10 @@ ENDPOINT = os.environ.get("FTCLUSTER_LIVE_ENDPOINT")
 
 def _skip_reason() -> str | None:
     if os.environ.get("FTCLUSTER_LIVE") != "1":
-        return ("live suite: opt in with FTCLUSTER_LIVE=1 (it creates real AWS resources); it needs a real Pulumi "
-                "CLI on PATH and AWS credentials, or LocalStack via FTCLUSTER_LIVE_ENDPOINT")
+        return (
+            "live suite: opt in with FTCLUSTER_LIVE=1 (it creates real AWS resources); it needs a real Pulumi "
+            "CLI on PATH and AWS credentials, or LocalStack via FTCLUSTER_LIVE_ENDPOINT"
+        )
     found = shutil.which("pulumi")
     if found is None or Path(found).resolve().parent == BIN.resolve():
         return "live suite: no real Pulumi CLI on PATH (install it, or run `ftcluster install-pulumi`)"
@@ -41,7 +43,7 @@ def _skip_reason() -> str | None:
 
     try:
         boto3.client("sts", region_name=REGION, endpoint_url=ENDPOINT).get_caller_identity()
-    except Exception as err:  # noqa: BLE001 - any failure means: no usable credentials
+    except Exception as err:
         return f"live suite: no usable AWS credentials for {REGION} ({type(err).__name__})"
     return None
 
@@ -56,7 +58,7 @@ def _spec(root: Path, name: str) -> Path:
     path = root / f"{name}.yaml"
     path.write_text(
         f"name: {name}\nregion: {REGION}\n{endpoint}network:\n  availability_zones: 2\n  nat: none\n"
-        "training:\n  image: public.ecr.aws/docker/library/busybox:latest\n  command: [\"sleep\", \"3600\"]\n"
+        'training:\n  image: public.ecr.aws/docker/library/busybox:latest\n  command: ["sleep", "3600"]\n'
         "  cpu: 256\n  memory: 512\n  tasks: 0\nlogs:\n  retention_days: 1\n"
     )
     return path
@@ -103,8 +105,9 @@ def test_live_concurrent_update_and_ctrl_c(live) -> None:
     locks = stand.home / "state" / ".pulumi" / "locks" / "organization" / "ftcluster" / stack
     locks.mkdir(parents=True, exist_ok=True)
     lock = locks / "held.json"
-    lock.write_text(json.dumps({"pid": os.getpid(), "username": "live", "hostname": socket.gethostname(),
-                                "timestamp": "now"}))
+    lock.write_text(
+        json.dumps({"pid": os.getpid(), "username": "live", "hostname": socket.gethostname(), "timestamp": "now"})
+    )
     changed = _spec(stand.root, spec.stem)
     changed.write_text(changed.read_text().replace("retention_days: 1", "retention_days: 3"))
     blocked = stand.run("up", str(changed), "--yes")
@@ -112,8 +115,12 @@ def test_live_concurrent_update_and_ctrl_c(live) -> None:
     lock.unlink()
     env = {k: v for k, v in os.environ.items() if k not in stand.env}
     env.update({k: v for k, v in stand.env.items() if v is not None})
-    process = subprocess.Popen([str(Path(sys.executable).with_name("ftcluster")), "up", str(changed), "--yes"],
-                               env=env, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("ftcluster")), "up", str(changed), "--yes"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(8)
     process.send_signal(signal.SIGINT)
     code = process.wait(600)
@@ -132,14 +139,26 @@ def test_live_failure_is_readable_and_missing_credentials_are_caught(live) -> No
     failed = stand.run("up", str(broken), "--yes", "--skip-preflight")
     assert failed.exit_code == 1 and "Traceback" not in failed.output
     stand.run("destroy", str(broken), "--yes", "--quiet")
-    no_credentials = stand.run("up", str(spec), "--yes", "--skip-preflight", extra_env={
-        "AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_SESSION_TOKEN": None, "AWS_PROFILE": None,
-        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_EC2_METADATA_DISABLED": "true"})
+    no_credentials = stand.run(
+        "up",
+        str(spec),
+        "--yes",
+        "--skip-preflight",
+        extra_env={
+            "AWS_ACCESS_KEY_ID": None,
+            "AWS_SECRET_ACCESS_KEY": None,
+            "AWS_SESSION_TOKEN": None,
+            "AWS_PROFILE": None,
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        },
+    )
     assert no_credentials.exit_code == 1 and "AWS credentials" in no_credentials.stderr
 
 
 def test_live_destroy_keeps_the_bucket_and_removes_the_stack(live) -> None:
-    stand, _, stack = live
+    stand, _, _stack = live
     before = json.loads(stand.run("outputs", "--json").stdout)["outputs"]
     result = stand.run("destroy", "--yes")
     assert result.exit_code == 0, result.output

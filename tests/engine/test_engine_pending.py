@@ -60,8 +60,9 @@ def test_a_pending_create_stops_up_and_destroy_and_refresh_says_it_stays(deploye
     assert "training-service" in deployed.state.resources(STACK)
 
 
-def test_other_pending_operations_are_shown_with_pulumis_warning_and_dropped_by_the_run(deployed: Stand,
-                                                                                       tmp_path) -> None:
+def test_other_pending_operations_are_shown_with_pulumis_warning_and_dropped_by_the_run(
+    deployed: Stand, tmp_path
+) -> None:
     interrupt(deployed, "training-service", "updating")
     three = spec_copy(tmp_path, EU_WEST, "three.yaml", {"tasks: 2": "tasks: 3"})  # so that `up` runs Pulumi
     result = deployed.run("up", str(three), "--yes", "--skip-preflight")

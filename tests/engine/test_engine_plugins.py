@@ -47,8 +47,9 @@ def test_old_per_plugin_links_are_replaced_by_a_shared_plugins_folder(stand: Sta
     assert "instead of one link per plugin" in result.stderr and stand.state.downloads() == []
 
 
-def test_a_missing_plugin_is_downloaded_once_into_the_users_home(tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_plugin_is_downloaded_once_into_the_users_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env, user_home = machine(tmp_path, monkeypatch)
     users = plugin_path(user_home, "aws", aws_plugin_version())
     for home in ("home-a", "home-b"):  # two ftcluster homes (say, two FTCLUSTER_HOME values), one user

@@ -22,7 +22,9 @@ def test_only_a_changed_capacity_mix_forces_a_new_deployment(tmp_path: Path, aws
     service = stand.state.resources(STACK)["training-service"]
     assert service["inputs"]["forceNewDeployment"] is True
     assert {c["capacityProvider"]: c["weight"] for c in service["inputs"]["capacityProviderStrategies"]} == {
-        "FARGATE": 1, "FARGATE_SPOT": 1}
+        "FARGATE": 1,
+        "FARGATE_SPOT": 1,
+    }
 
     again = stand.run("up", str(mixed), "--yes", "--skip-preflight")  # same mix: the flag goes back off
     assert again.exit_code == 0, again.output
@@ -30,8 +32,9 @@ def test_only_a_changed_capacity_mix_forces_a_new_deployment(tmp_path: Path, aws
 
 
 def test_the_log_group_container_insights_made_is_imported_not_created_twice(tmp_path: Path, aws: str) -> None:
-    logs = boto3.client("logs", region_name="eu-west-1", endpoint_url=aws, aws_access_key_id="testing",
-                        aws_secret_access_key="testing")
+    logs = boto3.client(
+        "logs", region_name="eu-west-1", endpoint_url=aws, aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
     logs.create_log_group(logGroupName="/aws/ecs/containerinsights/finetune/performance")
     stand = make_stand(tmp_path, aws)
     result = stand.run("up", str(EU_WEST), "--yes", "--skip-preflight")

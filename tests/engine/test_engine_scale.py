@@ -57,7 +57,8 @@ def test_scale_within_the_limits_and_with_adjusted_limits() -> None:
         plan_scale(AUTOSCALED, Overrides(), tasks=20, instances=None, adjust_limits=False)
     assert "--adjust-limits" in caught.value.hint
     assert plan_scale(AUTOSCALED, Overrides(), tasks=2, instances=5, adjust_limits=True) == Overrides(
-        tasks=2, fleet_capacity=5, min_tasks=2, max_tasks=12)
+        tasks=2, fleet_capacity=5, min_tasks=2, max_tasks=12
+    )
     # earlier adjusted limits count as the limits
     assert plan_scale(AUTOSCALED, Overrides(max_tasks=20), tasks=18, instances=None, adjust_limits=False).tasks == 18
 

@@ -41,8 +41,13 @@ def test_one_table_names_every_scale_setting_everywhere() -> None:
     assert {s.output for s in SCALE_SETTINGS} <= set(EXPORT_NAMES)
     assert len({s.config_key for s in SCALE_SETTINGS}) == len(SCALE_SETTINGS)
     spec = load_spec(Path(__file__).parents[2] / "configs" / "us-east-1.yaml")
-    assert deployed_values(spec, Overrides(tasks=8, workers=2)) == {"tasks": 8, "fleet_capacity": 4, "workers": 2,
-                                                                    "min_tasks": 8, "max_tasks": 8}
+    assert deployed_values(spec, Overrides(tasks=8, workers=2)) == {
+        "tasks": 8,
+        "fleet_capacity": 4,
+        "workers": 2,
+        "min_tasks": 8,
+        "max_tasks": 8,
+    }
     view = scale_view(spec, {"desired_tasks": 8, "fleet_target_capacity": 4, "autoscaling_min": 8})
     assert view["tasks"] == {"spec": 6, "effective": 8} and view["max_tasks"] == {"spec": 12, "effective": None}
 

@@ -58,7 +58,8 @@ def test_the_passphrase_file_is_only_named_until_a_new_stack_needs_it(tmp_path: 
 
 
 def test_a_passphrase_the_user_set_is_used_and_a_file_named_relative_or_with_tilde_is_made_absolute(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert passphrase_env({"PULUMI_CONFIG_PASSPHRASE": "s3cret"}, tmp_path / "home") == ({}, None)
     (tmp_path / "secrets").mkdir()
     (tmp_path / "secrets" / "pass").write_text("from-a-file\n")

@@ -9,13 +9,13 @@ import socket
 from pathlib import Path
 
 from pulumi.automation import EngineEvent
-from pulumi.automation.errors import CommandError, ConcurrentUpdateError, StackNotFoundError
 from pulumi.automation._cmd import CommandResult
+from pulumi.automation.errors import CommandError, ConcurrentUpdateError, StackNotFoundError
 from rich.console import Console
 
-from ftcluster.engine.failures import Diagnostics, StackContext, command_error_message, lock_holder, translate
 from ftcluster.cli.progress_view import ProgressView
 from ftcluster.engine.events import ChangeCollector, ProgressState, describe_changes, has_changes
+from ftcluster.engine.failures import Diagnostics, StackContext, command_error_message, lock_holder, translate
 
 SERVICE = "urn:pulumi:s::ftcluster::aws:ecs/service:Service::training-service"
 BUCKET = "urn:pulumi:s::ftcluster::parent:comp:Comp$aws:s3/bucket:Bucket::checkpoint-bucket"
@@ -26,8 +26,7 @@ def event(sequence: int, **payload: object) -> EngineEvent:
 
 
 def step(kind: str, op: str, urn: str, diffs: list[str] | None = None) -> dict:
-    metadata = {"op": op, "urn": urn, "type": urn.split("::")[2].split("$")[-1], "provider": "",
-                "diffs": diffs or []}
+    metadata = {"op": op, "urn": urn, "type": urn.split("::")[2].split("$")[-1], "provider": "", "diffs": diffs or []}
     return {kind: {"metadata": metadata}}
 
 
@@ -38,8 +37,15 @@ def run_of_events() -> list[EngineEvent]:
         event(2, **step("resourcePreEvent", "create", BUCKET)),
         event(3, **step("resourcePreEvent", "update", SERVICE, ["desiredCount"])),
         event(4, **step("resOutputsEvent", "create", BUCKET)),
-        event(5, diagnosticEvent={"urn": SERVICE, "message": "InvalidParameterException: bad\nmore",
-                                  "severity": "error", "color": "never"}),
+        event(
+            5,
+            diagnosticEvent={
+                "urn": SERVICE,
+                "message": "InvalidParameterException: bad\nmore",
+                "severity": "error",
+                "color": "never",
+            },
+        ),
         event(6, resOpFailedEvent={**step("x", "update", SERVICE)["x"], "status": 1, "steps": 1}),
         event(7, summaryEvent={"resourceChanges": {"create": 1, "same": 1}, "durationSeconds": 2}),
     ]
@@ -86,14 +92,18 @@ def test_change_summaries_and_the_diff_collector() -> None:
     for item in run_of_events():
         collector(item)
     assert [(c.op, c.name, c.properties) for c in collector.changes] == [
-        ("create", "checkpoint-bucket", ()), ("update", "training-service", ("desiredCount",))]
+        ("create", "checkpoint-bucket", ()),
+        ("update", "training-service", ("desiredCount",)),
+    ]
 
 
 def test_diagnostics_describe_each_failing_resource() -> None:
     diagnostics = Diagnostics()
     for item in run_of_events():
         diagnostics(item)
-    assert diagnostics.describe() == ["aws:ecs/service:Service training-service: InvalidParameterException: bad\n    more"]
+    assert diagnostics.describe() == [
+        "aws:ecs/service:Service training-service: InvalidParameterException: bad\n    more"
+    ]
 
 
 def command_error(stderr: str, kind: type = CommandError) -> Exception:
@@ -107,12 +117,14 @@ def test_command_errors_lose_the_dump_and_keep_the_message() -> None:
 
 
 def test_a_concurrent_update_names_the_lock_holder_and_the_recovery(tmp_path: Path) -> None:
-    (tmp_path / "a.json").write_text(json.dumps({"pid": os.getpid(), "username": "bob", "hostname": socket.gethostname(),
-                                                 "timestamp": "T"}))
+    (tmp_path / "a.json").write_text(
+        json.dumps({"pid": os.getpid(), "username": "bob", "hostname": socket.gethostname(), "timestamp": "T"})
+    )
     assert lock_holder(tmp_path) == f"bob@{socket.gethostname()}, pid {os.getpid()}, still running, since T"
     context = StackContext("x (eu-west-1)", "x-eu-west-1", "update", tmp_path, "ftcluster up x.yaml")
-    err = translate(command_error("error: the stack is currently locked by 1 lock(s)", ConcurrentUpdateError),
-                    context, None)
+    err = translate(
+        command_error("error: the stack is currently locked by 1 lock(s)", ConcurrentUpdateError), context, None
+    )
     assert err.exit_code == 1 and "cluster x (eu-west-1) is being changed by another" in err.message
     assert "ftcluster cancel --cluster x-eu-west-1" in err.hint
     assert lock_holder(tmp_path / "missing") is None
@@ -120,10 +132,14 @@ def test_a_concurrent_update_names_the_lock_holder_and_the_recovery(tmp_path: Pa
 
 def test_the_run_level_update_failed_line_is_dropped_when_a_resource_says_more() -> None:
     diagnostics = Diagnostics()
-    for item in run_of_events() + [event(8, diagnosticEvent={"urn": "", "message": "update failed\n",
-                                                              "severity": "error", "color": "never"})]:
+    for item in [
+        *run_of_events(),
+        event(8, diagnosticEvent={"urn": "", "message": "update failed\n", "severity": "error", "color": "never"}),
+    ]:
         diagnostics(item)
-    assert diagnostics.describe() == ["aws:ecs/service:Service training-service: InvalidParameterException: bad\n    more"]
+    assert diagnostics.describe() == [
+        "aws:ecs/service:Service training-service: InvalidParameterException: bad\n    more"
+    ]
     alone = Diagnostics()
     alone(event(1, diagnosticEvent={"urn": "", "message": "update failed", "severity": "error", "color": "never"}))
     assert alone.describe() == ["update failed"]  # nothing better to say
@@ -131,31 +147,36 @@ def test_the_run_level_update_failed_line_is_dropped_when_a_resource_says_more()
 
 def test_without_diagnostic_events_the_errors_come_from_the_diagnostics_on_stdout() -> None:
     # the shape of pkg/backend/display/progress.go printDiagnostics (a failed run prints nothing on stderr)
-    stdout = ("Updating (s):\n\n"
-              "Diagnostics:\n"
-              "  aws:ecs:Service (training-service):\n"
-              "    error: 1 error occurred:\n"
-              "    \t* creating ECS Service (x): InvalidParameterException: no capacity provider\n\n"
-              "  pulumi:pulumi:Stack (ftcluster-s):\n"
-              "    error: update failed\n\n"
-              "    [Pulumi Neo] Would you like help with these diagnostics?\n\n"
-              "Resources:\n    5 unchanged\n")
+    stdout = (
+        "Updating (s):\n\n"
+        "Diagnostics:\n"
+        "  aws:ecs:Service (training-service):\n"
+        "    error: 1 error occurred:\n"
+        "    \t* creating ECS Service (x): InvalidParameterException: no capacity provider\n\n"
+        "  pulumi:pulumi:Stack (ftcluster-s):\n"
+        "    error: update failed\n\n"
+        "    [Pulumi Neo] Would you like help with these diagnostics?\n\n"
+        "Resources:\n    5 unchanged\n"
+    )
     err = CommandError(CommandResult(stdout=stdout, stderr="", code=255))
     assert command_error_message(err) == "unknown error"  # what stderr alone would give
     context = StackContext("x (eu-west-1)", "x-eu-west-1", "update", None, "ftcluster up x.yaml")
     assert translate(err, context, Diagnostics()).message == (
         "the update of cluster x (eu-west-1) failed:\n  aws:ecs:Service training-service: 1 error occurred:\n"
-        "    * creating ECS Service (x): InvalidParameterException: no capacity provider")
+        "    * creating ECS Service (x): InvalidParameterException: no capacity provider"
+    )
 
 
 def test_stack_errors_carry_the_stack_and_the_failed_resources(tmp_path: Path) -> None:
     from ftcluster.errors import ResourceFailure, StackError, StackLocked, StackNotFound
 
     context = StackContext("x (eu-west-1)", "x-eu-west-1", "update", tmp_path, "ftcluster up x.yaml")
-    (tmp_path / "a.json").write_text(json.dumps({"pid": 1, "username": "bob", "hostname": "elsewhere",
-                                                 "timestamp": "T"}))
-    locked = translate(command_error("error: the stack is currently locked by 1 lock(s)", ConcurrentUpdateError),
-                       context, None)
+    (tmp_path / "a.json").write_text(
+        json.dumps({"pid": 1, "username": "bob", "hostname": "elsewhere", "timestamp": "T"})
+    )
+    locked = translate(
+        command_error("error: the stack is currently locked by 1 lock(s)", ConcurrentUpdateError), context, None
+    )
     assert isinstance(locked, StackLocked) and locked.stack == "x-eu-west-1" and locked.holder.startswith("bob@")
     missing = translate(command_error("error: no stack named 'x-eu-west-1' found", StackNotFoundError), context, None)
     assert isinstance(missing, StackNotFound) and (missing.cluster, missing.operation) == ("x (eu-west-1)", "update")
@@ -164,4 +185,5 @@ def test_stack_errors_carry_the_stack_and_the_failed_resources(tmp_path: Path) -
         diagnostics(item)
     failed = translate(command_error("error: update failed"), context, diagnostics)
     assert isinstance(failed, StackError) and failed.failures == (
-        ResourceFailure("aws:ecs/service:Service", "training-service", ("InvalidParameterException: bad\nmore",)),)
+        ResourceFailure("aws:ecs/service:Service", "training-service", ("InvalidParameterException: bad\nmore",)),
+    )

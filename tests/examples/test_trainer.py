@@ -198,8 +198,13 @@ def test_a_missing_or_malformed_checkpoint_uri_exits_2_with_a_clear_message(uri:
 
 
 def test_every_bad_setting_is_reported_at_once() -> None:
-    env = {**os.environ, "CHECKPOINT_URI": "s3://bucket/ckpt/", "TRAIN_TOTAL_STEPS": "ten",
-           "TRAIN_SECONDS_PER_STEP": "nan", "RANK": "-1"}
+    env = {
+        **os.environ,
+        "CHECKPOINT_URI": "s3://bucket/ckpt/",
+        "TRAIN_TOTAL_STEPS": "ten",
+        "TRAIN_SECONDS_PER_STEP": "nan",
+        "RANK": "-1",
+    }
     result = subprocess.run([sys.executable, str(TRAINER)], env=env, capture_output=True, text=True, timeout=HANG_GUARD)
     assert result.returncode == 2
     assert result.stderr.splitlines() == [

@@ -23,7 +23,7 @@ def live_aws(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """
     body = json.dumps({"model_name": "ecs::task", "transition": {"progression": "manual", "times": 10**6}})
     request = urllib.request.Request(f"{aws}/moto-api/state-manager/set-transition", data=body.encode(), method="POST")
-    urllib.request.urlopen(request, timeout=10)  # noqa: S310 - loopback only
+    urllib.request.urlopen(request, timeout=10)
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
     yield aws
 
@@ -47,7 +47,9 @@ def engine_outputs(monkeypatch: pytest.MonkeyPatch) -> Any:
             if error is not None:
                 raise error
             assert outputs is not None
-            scale = {"tasks": {"spec": spec.training.tasks if spec else None, "effective": outputs.get("desired_tasks")}}
+            scale = {
+                "tasks": {"spec": spec.training.tasks if spec else None, "effective": outputs.get("desired_tasks")}
+            }
             return engine.ClusterOutputs(
                 outputs["cluster_name"], outputs["region"], "stack", "file:///state", outputs, scale, spec=spec
             )

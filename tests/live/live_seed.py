@@ -19,7 +19,6 @@ from typing import Any
 import boto3
 
 
-
 class Seeder:
     def __init__(self, name: str = "demo", region: str = "us-east-1") -> None:
         self.name, self.region = name, region
@@ -62,14 +61,22 @@ class Seeder:
     def service(self, name: str | None = None, desired: int = 3, *, settle: bool = True) -> Seeder:
         name = name or self.training
         family = self.ecs.register_task_definition(
-            family=name, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="1024", memory="2048",
+            family=name,
+            networkMode="awsvpc",
+            requiresCompatibilities=["FARGATE"],
+            cpu="1024",
+            memory="2048",
             containerDefinitions=[{"name": "train", "image": "trainer:1", "essential": True, "memory": 2048}],
         )["taskDefinition"]["taskDefinitionArn"]
         self.task_definitions[name] = family
         self.ecs.create_service(
-            cluster=self.name, serviceName=name, taskDefinition=family, desiredCount=desired,
-            networkConfiguration={"awsvpcConfiguration": {"subnets": list(self.subnets.values()),
-                                                          "securityGroups": [self.security_group]}},
+            cluster=self.name,
+            serviceName=name,
+            taskDefinition=family,
+            desiredCount=desired,
+            networkConfiguration={
+                "awsvpcConfiguration": {"subnets": list(self.subnets.values()), "securityGroups": [self.security_group]}
+            },
         )
         if settle:
             self.ecs.update_service(cluster=self.name, service=name, desiredCount=desired)
@@ -78,10 +85,15 @@ class Seeder:
     def tasks(self, az: str, count: int = 1, provider: str = "FARGATE", service: str | None = None) -> list[str]:
         service = service or self.training
         answer = self.ecs.run_task(
-            cluster=self.name, taskDefinition=self.task_definitions[service], count=count,
-            group=f"service:{service}", startedBy="ecs-svc/1", capacityProviderStrategy=[{"capacityProvider": provider}],
-            networkConfiguration={"awsvpcConfiguration": {"subnets": [self.subnets[az]],
-                                                          "securityGroups": [self.security_group]}},
+            cluster=self.name,
+            taskDefinition=self.task_definitions[service],
+            count=count,
+            group=f"service:{service}",
+            startedBy="ecs-svc/1",
+            capacityProviderStrategy=[{"capacityProvider": provider}],
+            networkConfiguration={
+                "awsvpcConfiguration": {"subnets": [self.subnets[az]], "securityGroups": [self.security_group]}
+            },
         )
         return [t["taskArn"] for t in answer["tasks"]]
 
@@ -90,63 +102,101 @@ class Seeder:
 
     def fleet(self, target: int, instance_type: str = "g5.xlarge") -> list[str]:
         """A diversified Spot Fleet over every subnet; returns its instance ids."""
-        specs = [{"ImageId": "ami-12c6146b", "InstanceType": instance_type, "SubnetId": s} for s in self.subnets.values()]
-        self.fleet_id = self.ec2.request_spot_fleet(SpotFleetRequestConfig={
-            "IamFleetRole": "arn:aws:iam::123456789012:role/fleet", "TargetCapacity": target,
-            "AllocationStrategy": "diversified", "Type": "maintain", "LaunchSpecifications": specs,
-        })["SpotFleetRequestId"]
+        specs = [
+            {"ImageId": "ami-12c6146b", "InstanceType": instance_type, "SubnetId": s} for s in self.subnets.values()
+        ]
+        self.fleet_id = self.ec2.request_spot_fleet(
+            SpotFleetRequestConfig={
+                "IamFleetRole": "arn:aws:iam::123456789012:role/fleet",
+                "TargetCapacity": target,
+                "AllocationStrategy": "diversified",
+                "Type": "maintain",
+                "LaunchSpecifications": specs,
+            }
+        )["SpotFleetRequestId"]
         active = self.ec2.describe_spot_fleet_instances(SpotFleetRequestId=self.fleet_id)["ActiveInstances"]
         return [a["InstanceId"] for a in active]
 
-    def group(self, instances: list[tuple[str, str, bool]], *, max_size: int = 4,
-              on_demand_base: int = 1) -> list[str]:
+    def group(self, instances: list[tuple[str, str, bool]], *, max_size: int = 4, on_demand_base: int = 1) -> list[str]:
         """The Auto Scaling group `<name>-gpu` and its capacity provider, as `up` makes them (names from
         the program's contract), with `instances` (instance type, AZ, Spot?) in it; returns their ids."""
         self.group_name = self.provider_name = f"{self.name}-gpu"
         ours = {"Key": "ftcluster:cluster", "Value": self.name, "PropagateAtLaunch": True}
         template = self.ec2.create_launch_template(
-            LaunchTemplateName=f"{self.name}-fleet", LaunchTemplateData={"ImageId": "ami-12c6146b"},
+            LaunchTemplateName=f"{self.name}-fleet",
+            LaunchTemplateData={"ImageId": "ami-12c6146b"},
             TagSpecifications=[{"ResourceType": "launch-template", "Tags": [{"Key": ours["Key"], "Value": self.name}]}],
         )["LaunchTemplate"]["LaunchTemplateId"]
         types = list(dict.fromkeys(t for t, _, _ in instances)) or ["g5.xlarge"]
         self.asg.create_auto_scaling_group(
-            AutoScalingGroupName=self.group_name, MinSize=0, MaxSize=max_size, DesiredCapacity=0,
-            VPCZoneIdentifier=",".join(self.subnets.values()), NewInstancesProtectedFromScaleIn=True,
+            AutoScalingGroupName=self.group_name,
+            MinSize=0,
+            MaxSize=max_size,
+            DesiredCapacity=0,
+            VPCZoneIdentifier=",".join(self.subnets.values()),
+            NewInstancesProtectedFromScaleIn=True,
             CapacityRebalance=True,
             MixedInstancesPolicy={
-                "LaunchTemplate": {"LaunchTemplateSpecification": {"LaunchTemplateId": template, "Version": "$Latest"},
-                                   "Overrides": [{"InstanceType": t} for t in types]},
-                "InstancesDistribution": {"OnDemandBaseCapacity": on_demand_base,
-                                          "OnDemandPercentageAboveBaseCapacity": 0,
-                                          "SpotAllocationStrategy": "price-capacity-optimized"}},
+                "LaunchTemplate": {
+                    "LaunchTemplateSpecification": {"LaunchTemplateId": template, "Version": "$Latest"},
+                    "Overrides": [{"InstanceType": t} for t in types],
+                },
+                "InstancesDistribution": {
+                    "OnDemandBaseCapacity": on_demand_base,
+                    "OnDemandPercentageAboveBaseCapacity": 0,
+                    "SpotAllocationStrategy": "price-capacity-optimized",
+                },
+            },
             Tags=[ours, {"Key": "AmazonECSManaged", "Value": "", "PropagateAtLaunch": True}],
         )
         ids = []
         for instance_type, az, spot in instances:
             market = {"InstanceMarketOptions": {"MarketType": "spot"}} if spot else {}
-            ids += [i["InstanceId"] for i in self.ec2.run_instances(
-                ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType=instance_type,
-                SubnetId=self.subnets[az], **market)["Instances"]]
+            ids += [
+                i["InstanceId"]
+                for i in self.ec2.run_instances(
+                    ImageId="ami-12c6146b",
+                    MinCount=1,
+                    MaxCount=1,
+                    InstanceType=instance_type,
+                    SubnetId=self.subnets[az],
+                    **market,
+                )["Instances"]
+            ]
         if ids:
             self.asg.attach_instances(AutoScalingGroupName=self.group_name, InstanceIds=ids)
         arn = self.asg.describe_auto_scaling_groups(AutoScalingGroupNames=[self.group_name])["AutoScalingGroups"][0][
-            "AutoScalingGroupARN"]
-        self.ecs.create_capacity_provider(name=self.provider_name, autoScalingGroupProvider={
-            "autoScalingGroupArn": arn, "managedScaling": {"status": "ENABLED", "targetCapacity": 100},
-            "managedTerminationProtection": "ENABLED", "managedDraining": "ENABLED"},
-            tags=[{"key": "ftcluster:cluster", "value": self.name}])
+            "AutoScalingGroupARN"
+        ]
+        self.ecs.create_capacity_provider(
+            name=self.provider_name,
+            autoScalingGroupProvider={
+                "autoScalingGroupArn": arn,
+                "managedScaling": {"status": "ENABLED", "targetCapacity": 100},
+                "managedTerminationProtection": "ENABLED",
+                "managedDraining": "ENABLED",
+            },
+            tags=[{"key": "ftcluster:cluster", "value": self.name}],
+        )
         self.ecs.put_cluster_capacity_providers(
-            cluster=self.name, capacityProviders=["FARGATE", "FARGATE_SPOT", self.provider_name],
-            defaultCapacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1}])
+            cluster=self.name,
+            capacityProviders=["FARGATE", "FARGATE_SPOT", self.provider_name],
+            defaultCapacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1}],
+        )
         return ids
 
-    def elastic_job(self, workers: int, min_nodes: int, *, workers_running: bool = True,
-                    rendezvous_running: bool = True) -> None:
+    def elastic_job(
+        self, workers: int, min_nodes: int, *, workers_running: bool = True, rendezvous_running: bool = True
+    ) -> None:
         """The worker service of an elastic job on the group's capacity provider (`workers` tasks on the
         joined instances) and its rendezvous service (one Fargate task). Not running: the service
         reports 0 running, as a new service does in moto."""
         assert self.provider_name, "seed the group first"
-        self.workers, self.rendezvous, self.min_nodes = f"{self.name}-fleet-workers", f"{self.name}-rendezvous", min_nodes
+        self.workers, self.rendezvous, self.min_nodes = (
+            f"{self.name}-fleet-workers",
+            f"{self.name}-rendezvous",
+            min_nodes,
+        )
         first_az = next(iter(self.subnets))
         self.service(self.workers, desired=workers, settle=workers_running)
         self.service(self.rendezvous, desired=1, settle=rendezvous_running)
@@ -165,8 +215,11 @@ class Seeder:
         self.scaling = (low, high)
         if register:
             self.autoscaling.register_scalable_target(
-                ServiceNamespace="ecs", ResourceId=f"service/{self.name}/{self.training}",
-                ScalableDimension="ecs:service:DesiredCount", MinCapacity=low, MaxCapacity=high,
+                ServiceNamespace="ecs",
+                ResourceId=f"service/{self.name}/{self.training}",
+                ScalableDimension="ecs:service:DesiredCount",
+                MinCapacity=low,
+                MaxCapacity=high,
             )
         return self
 
@@ -201,8 +254,9 @@ def group_cluster(workers: int = 3, min_nodes: int = 2, **job: bool) -> tuple[Se
     """healthy_cluster() with an Auto Scaling group of 3 joined GPU instances (1 on-demand, 2 Spot, one per
     AZ) behind its capacity provider, running an elastic job of `workers` workers."""
     seeder = healthy_cluster()
-    ids = seeder.group([("g5.xlarge", "us-east-1a", False), ("g4dn.xlarge", "us-east-1b", True),
-                        ("g5.xlarge", "us-east-1c", True)])
+    ids = seeder.group(
+        [("g5.xlarge", "us-east-1a", False), ("g4dn.xlarge", "us-east-1b", True), ("g5.xlarge", "us-east-1c", True)]
+    )
     seeder.join(ids)
     seeder.elastic_job(workers, min_nodes, **job)
     return seeder, ids

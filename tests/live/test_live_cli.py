@@ -115,8 +115,10 @@ def test_status_bad_spec_is_exit_2_before_anything_is_read(tmp_path: Path, monke
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [(["status", "x.yaml", "--cluster", "demo"], "give a SPEC or --cluster, not both"),
-     (["status", "--cluster", "demo", "--json", "--watch", "5"], "--watch refreshes a table")],
+    [
+        (["status", "x.yaml", "--cluster", "demo"], "give a SPEC or --cluster, not both"),
+        (["status", "--cluster", "demo", "--json", "--watch", "5"], "--watch refreshes a table"),
+    ],
 )
 def test_status_usage_errors(args: list[str], message: str) -> None:
     result = run(*args)
@@ -124,7 +126,9 @@ def test_status_usage_errors(args: list[str], message: str) -> None:
     assert message in result.stderr
 
 
-def test_status_watch_refreshes_until_ctrl_c(live_aws: str, engine_outputs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_watch_refreshes_until_ctrl_c(
+    live_aws: str, engine_outputs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine_outputs(healthy_cluster().outputs())
     naps: list[float] = []
 
@@ -146,7 +150,14 @@ def test_status_watch_refreshes_until_ctrl_c(live_aws: str, engine_outputs: Any,
 def test_preflight_passes_in_rich(live_aws: str, tmp_path: Path) -> None:
     result = run("preflight", str(spec_file(tmp_path)))
     assert result.exit_code == 0, result.output
-    for title in ("AWS credentials", "Region enabled", "Availability Zones", "Network", "Fleet instance types", "Spot prices"):
+    for title in (
+        "AWS credentials",
+        "Region enabled",
+        "Availability Zones",
+        "Network",
+        "Fleet instance types",
+        "Spot prices",
+    ):
         assert title in result.stdout
     assert "PASS" in result.stdout and "FAIL" not in result.stdout
     assert "Current prices, USD per instance-hour" in result.stdout

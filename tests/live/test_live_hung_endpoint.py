@@ -13,14 +13,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))
 
-from engine_helpers import TINY, make_stand  # noqa: E402
-from standin_harness import process_env  # noqa: E402
+from engine_helpers import TINY, make_stand
+from standin_harness import process_env
 
 HANG_GUARD = 120  # seconds; far beyond what the commands may take, only so a regression cannot hang the suite
 
 
-def test_every_aws_reading_command_gives_up_on_a_hung_endpoint(tmp_path: Path, moto_server: str,
-                                                               hung_endpoint) -> None:
+def test_every_aws_reading_command_gives_up_on_a_hung_endpoint(tmp_path: Path, moto_server: str, hung_endpoint) -> None:
     stand = make_stand(tmp_path, moto_server)
     spec = tmp_path / "tiny.yaml"
     spec.write_text(TINY)
@@ -35,8 +34,13 @@ def test_every_aws_reading_command_gives_up_on_a_hung_endpoint(tmp_path: Path, m
         "destroy --verify-only": ["destroy", str(spec), "--verify-only"],
     }
     running = {
-        name: subprocess.Popen([sys.executable, "-m", "ftcluster", *args], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+        name: subprocess.Popen(
+            [sys.executable, "-m", "ftcluster", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name, args in commands.items()
     }
     results = {}

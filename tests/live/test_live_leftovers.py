@@ -11,8 +11,8 @@ import boto3
 from rich.console import Console
 
 from ftcluster.aws import AwsSession
-from ftcluster.live.leftovers import _parse_arn, find_leftovers
 from ftcluster.cli.live_view import render_leftovers
+from ftcluster.live.leftovers import _parse_arn, find_leftovers
 
 REGION = "us-east-1"
 
@@ -52,24 +52,33 @@ def test_tagged_survivors_in_a_users_vpc(live_aws: str) -> None:
     ec2 = boto3.client("ec2", region_name=REGION)
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]  # the user's: untagged
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
-    group = ec2.create_security_group(GroupName="demo-tasks", Description="d", VpcId=vpc,
-                                      TagSpecifications=tags("security-group"))["GroupId"]
+    group = ec2.create_security_group(
+        GroupName="demo-tasks", Description="d", VpcId=vpc, TagSpecifications=tags("security-group")
+    )["GroupId"]
     eni = ec2.create_network_interface(SubnetId=subnet, Groups=[group])["NetworkInterface"]["NetworkInterfaceId"]
-    boto3.client("logs", region_name=REGION).create_log_group(logGroupName="/ftcluster/demo",
-                                                               tags={"ftcluster:cluster": "demo"})
+    boto3.client("logs", region_name=REGION).create_log_group(
+        logGroupName="/ftcluster/demo", tags={"ftcluster:cluster": "demo"}
+    )
     iam = boto3.client("iam", region_name=REGION)
     ours = [{"Key": "ftcluster:cluster", "Value": "demo"}]
     iam.create_role(RoleName="demo-us-east-1-task", Path="/ftcluster/", AssumeRolePolicyDocument="{}", Tags=ours)
-    iam.create_role(RoleName="other-us-east-1-task", Path="/ftcluster/", AssumeRolePolicyDocument="{}",
-                    Tags=[{"Key": "ftcluster:cluster", "Value": "other"}])
+    iam.create_role(
+        RoleName="other-us-east-1-task",
+        Path="/ftcluster/",
+        AssumeRolePolicyDocument="{}",
+        Tags=[{"Key": "ftcluster:cluster", "Value": "other"}],
+    )
     iam.create_instance_profile(InstanceProfileName="demo-us-east-1-instance", Path="/ftcluster/", Tags=ours)
     bucket("demo-checkpoints")
 
     report = find_leftovers("demo", REGION, vpc_id=vpc, checkpoint_bucket="demo-checkpoints")
     found = {(i.kind, i.id): i for i in report.items}
     assert set(found) == {
-        ("ec2 security-group", group), ("ec2 network-interface", eni), ("logs log-group", "/ftcluster/demo"),
-        ("iam role", "demo-us-east-1-task"), ("iam instance-profile", "demo-us-east-1-instance"),
+        ("ec2 security-group", group),
+        ("ec2 network-interface", eni),
+        ("logs log-group", "/ftcluster/demo"),
+        ("iam role", "demo-us-east-1-task"),
+        ("iam instance-profile", "demo-us-east-1-instance"),
         ("s3 bucket", "demo-checkpoints"),
     }
     assert ("ec2 vpc", vpc) not in found  # the user's VPC is not ours to report
@@ -92,15 +101,19 @@ def test_everything_left_in_an_ftcluster_vpc(live_aws: str) -> None:
     report = find_leftovers("demo", REGION, vpc_id=vpc)
     found = {(i.kind, i.id): i.found_by for i in report.items}
     assert found == {
-        ("ec2 vpc", vpc): "tag, vpc", ("ec2 subnet", subnet): "vpc", ("ec2 security-group", group): "vpc",
-        ("ec2 internet-gateway", gateway): "vpc", ("ec2 route-table", table): "vpc",
+        ("ec2 vpc", vpc): "tag, vpc",
+        ("ec2 subnet", subnet): "vpc",
+        ("ec2 security-group", group): "vpc",
+        ("ec2 internet-gateway", gateway): "vpc",
+        ("ec2 route-table", table): "vpc",
     }  # the default security group and main route table go with the VPC: not listed
 
 
 def test_gone_vpc_and_terminated_instances_are_not_leftovers(live_aws: str) -> None:
     ec2 = boto3.client("ec2", region_name=REGION)
-    instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1,
-                                 TagSpecifications=tags("instance"))["Instances"][0]["InstanceId"]
+    instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, TagSpecifications=tags("instance"))[
+        "Instances"
+    ][0]["InstanceId"]
     ec2.terminate_instances(InstanceIds=[instance])
     report = find_leftovers("demo", REGION, vpc_id="vpc-0a1b2c3d4e5f67890")
     assert report.items == []
@@ -125,24 +138,40 @@ def fleet_leftovers(cluster: str = "demo", *, tagged: bool = True, services: boo
     ec2, asg = boto3.client("ec2", region_name=REGION), boto3.client("autoscaling", region_name=REGION)
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
-    template = ec2.create_launch_template(LaunchTemplateName=f"{cluster}-fleet",
-                                          LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "g5.xlarge"})
+    template = ec2.create_launch_template(
+        LaunchTemplateName=f"{cluster}-fleet",
+        LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "g5.xlarge"},
+    )
     ours = [{"Key": "ftcluster:cluster", "Value": cluster, "PropagateAtLaunch": True}] if tagged else []
     asg.create_auto_scaling_group(
-        AutoScalingGroupName=f"{cluster}-gpu", MinSize=0, MaxSize=2, DesiredCapacity=1, VPCZoneIdentifier=subnet,
-        LaunchTemplate={"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"]}, Tags=ours)
+        AutoScalingGroupName=f"{cluster}-gpu",
+        MinSize=0,
+        MaxSize=2,
+        DesiredCapacity=1,
+        VPCZoneIdentifier=subnet,
+        LaunchTemplate={"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"]},
+        Tags=ours,
+    )
     arn = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[f"{cluster}-gpu"])["AutoScalingGroups"][0][
-        "AutoScalingGroupARN"]
+        "AutoScalingGroupARN"
+    ]
     boto3.client("ecs", region_name=REGION).create_capacity_provider(
-        name=f"{cluster}-gpu", autoScalingGroupProvider={"autoScalingGroupArn": arn})
+        name=f"{cluster}-gpu", autoScalingGroupProvider={"autoScalingGroupArn": arn}
+    )
     cloud_map = boto3.client("servicediscovery", region_name=REGION)
     cloud_map.create_private_dns_namespace(Name=f"{cluster}.ftcluster", Vpc=vpc)
     namespace = next(n["Id"] for n in cloud_map.list_namespaces()["Namespaces"] if n["Name"] == f"{cluster}.ftcluster")
-    created = [cloud_map.create_service(Name=name, NamespaceId=namespace, DnsConfig={
-        "RoutingPolicy": "MULTIVALUE", "DnsRecords": [{"Type": "A", "TTL": 10}]})["Service"]["Id"]
-        for name in (("workers", "rendezvous") if services else ())]
+    created = [
+        cloud_map.create_service(
+            Name=name,
+            NamespaceId=namespace,
+            DnsConfig={"RoutingPolicy": "MULTIVALUE", "DnsRecords": [{"Type": "A", "TTL": 10}]},
+        )["Service"]["Id"]
+        for name in (("workers", "rendezvous") if services else ())
+    ]
     instances = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[f"{cluster}-gpu"])["AutoScalingGroups"][0][
-        "Instances"]
+        "Instances"
+    ]
     return {"namespace": namespace, "services": created, "vpc": vpc, "instances": [i["InstanceId"] for i in instances]}
 
 
@@ -152,7 +181,8 @@ def test_what_the_tagging_api_does_not_list_is_found_by_tag_and_name(live_aws: s
     report = find_leftovers("demo", REGION)
     found = {(i.kind, i.id): i for i in report.items}
     assert set(found) == {
-        ("autoscaling auto-scaling-group", "demo-gpu"), ("ecs capacity-provider", "demo-gpu"),
+        ("autoscaling auto-scaling-group", "demo-gpu"),
+        ("ecs capacity-provider", "demo-gpu"),
         ("ec2 instance", seeded["instances"][0]),  # the group propagates the cluster tag to its instances
         ("servicediscovery namespace", seeded["namespace"]),
         *(("servicediscovery service", s) for s in seeded["services"]),
@@ -167,8 +197,9 @@ def test_an_untagged_group_with_the_programs_name_is_found_and_deleted_ones_are_
     seeded = fleet_leftovers(tagged=False)
     found = {(i.kind, i.found_by) for i in find_leftovers("demo", REGION).items}
     assert ("autoscaling auto-scaling-group", "name") in found
-    boto3.client("autoscaling", region_name=REGION).delete_auto_scaling_group(AutoScalingGroupName="demo-gpu",
-                                                                              ForceDelete=True)
+    boto3.client("autoscaling", region_name=REGION).delete_auto_scaling_group(
+        AutoScalingGroupName="demo-gpu", ForceDelete=True
+    )
     boto3.client("ecs", region_name=REGION).delete_capacity_provider(capacityProvider="demo-gpu")
     cloud_map = boto3.client("servicediscovery", region_name=REGION)
     for service in seeded["services"]:
@@ -182,14 +213,22 @@ def test_json_shape(live_aws: str) -> None:
     data = json.loads(json.dumps(find_leftovers("demo", REGION).to_dict()))
     assert data["clean"] is True and data["unexpected"] == 0
     assert data["items"][0] == {
-        "kind": "s3 bucket", "id": "demo-checkpoints", "arn": "arn:aws:s3:::demo-checkpoints", "found_by": "tag",
-        "expected": True, "note": "checkpoint bucket: kept on destroy so training state survives",
+        "kind": "s3 bucket",
+        "id": "demo-checkpoints",
+        "arn": "arn:aws:s3:::demo-checkpoints",
+        "found_by": "tag",
+        "expected": True,
+        "note": "checkpoint bucket: kept on destroy so training state survives",
     }
 
 
 def test_arn_parsing() -> None:
     assert _parse_arn("arn:aws:ecs:us-east-1:1:service/demo/demo-train") == ("ecs", "service", "demo/demo-train")
-    assert _parse_arn("arn:aws:logs:us-east-1:1:log-group:/ftcluster/demo:*") == ("logs", "log-group", "/ftcluster/demo")
+    assert _parse_arn("arn:aws:logs:us-east-1:1:log-group:/ftcluster/demo:*") == (
+        "logs",
+        "log-group",
+        "/ftcluster/demo",
+    )
     assert _parse_arn("arn:aws:s3:::bucket-a") == ("s3", "bucket", "bucket-a")
     assert _parse_arn("arn:aws:ec2:us-east-1:1:security-group/sg-1") == ("ec2", "security-group", "sg-1")
     assert _parse_arn("arn:aws:sns:us-east-1:1:topic-name") == ("sns", "", "topic-name")
@@ -204,33 +243,40 @@ def count_calls(session: AwsSession, services: tuple[str, ...]) -> Counter[str]:
     for service in services:
         client = session.client(service)
         client.meta.events.register(
-            "before-call", lambda model, **_: calls.update([f"{model.service_model.service_name}.{model.name}"]))
+            "before-call", lambda model, **_: calls.update([f"{model.service_model.service_name}.{model.name}"])
+        )
     return calls
 
 
 def seed_300_tagged_resources() -> dict[str, int]:
     ec2 = boto3.client("ec2", region_name=REGION)
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=tags("vpc"))["Vpc"]["VpcId"]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", TagSpecifications=tags("subnet"))
-               ["Subnet"]["SubnetId"] for i in range(60)]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", TagSpecifications=tags("subnet"))["Subnet"]["SubnetId"]
+        for i in range(60)
+    ]
     for i in range(100):
-        ec2.create_security_group(GroupName=f"demo-{i}", Description="d", VpcId=vpc,
-                                  TagSpecifications=tags("security-group"))
+        ec2.create_security_group(
+            GroupName=f"demo-{i}", Description="d", VpcId=vpc, TagSpecifications=tags("security-group")
+        )
     for i in range(40):
         ec2.create_network_interface(SubnetId=subnets[i], TagSpecifications=tags("network-interface"))
     logs = boto3.client("logs", region_name=REGION)
     for i in range(20):
-        logs.create_log_group(logGroupName=f"/ftcluster/demo{'' if i == 0 else f'/{i}'}",
-                              tags={"ftcluster:cluster": "demo"})
+        logs.create_log_group(
+            logGroupName=f"/ftcluster/demo{'' if i == 0 else f'/{i}'}", tags={"ftcluster:cluster": "demo"}
+        )
     ecs = boto3.client("ecs", region_name=REGION)
     ours = [{"key": "ftcluster:cluster", "value": "demo"}]
     ecs.create_cluster(clusterName="demo", tags=ours)
     for i in range(30):
         family = "demo-training" if i % 2 else "demo-fleet-workers"
-        ecs.register_task_definition(family=family, containerDefinitions=[{"name": "c", "image": "i", "memory": 512}],
-                                     tags=ours)
-        ecs.create_service(cluster="demo", serviceName=f"demo-{i}", taskDefinition=f"{family}:1", desiredCount=0,
-                           tags=ours)
+        ecs.register_task_definition(
+            family=family, containerDefinitions=[{"name": "c", "image": "i", "memory": 512}], tags=ours
+        )
+        ecs.create_service(
+            cluster="demo", serviceName=f"demo-{i}", taskDefinition=f"{family}:1", desiredCount=0, tags=ours
+        )
     for i in range(3):
         bucket(f"demo-checkpoints-{i}")
     return {"ec2": 1 + 60 + 100 + 40, "logs": 20, "ecs": 1 + 30 + 30, "s3": 3}
@@ -242,8 +288,9 @@ UNTAGGED_CALLS = 4  # DescribeAutoScalingGroups by tag and by name, DescribeCapa
 def test_state_look_ups_are_batched_by_kind(live_aws: str) -> None:
     seeded = seed_300_tagged_resources()
     session = AwsSession(REGION)
-    calls = count_calls(session, ("resourcegroupstaggingapi", "ec2", "ecs", "logs", "s3", "iam", "autoscaling",
-                                  "servicediscovery"))
+    calls = count_calls(
+        session, ("resourcegroupstaggingapi", "ec2", "ecs", "logs", "s3", "iam", "autoscaling", "servicediscovery")
+    )
     report = find_leftovers("demo", REGION, session=session)  # no vpc_id: as `destroy --verify-only`
     found = Counter(item.kind.split()[0] for item in report.items if "tag" in item.found_by)
     assert found == seeded  # every survivor is still reported ...
@@ -263,17 +310,25 @@ def test_iam_roles_of_the_same_cluster_name_in_another_region_are_not_leftovers(
     ours = [{"Key": "ftcluster:cluster", "Value": "demo"}]
     for region in ("us-east-1", "eu-west-1"):
         for suffix in ("execution", "task", "instance", "spot-fleet"):
-            iam.create_role(RoleName=f"demo-{region}-{suffix}", Path="/ftcluster/", AssumeRolePolicyDocument="{}",
-                            Tags=ours)
+            iam.create_role(
+                RoleName=f"demo-{region}-{suffix}", Path="/ftcluster/", AssumeRolePolicyDocument="{}", Tags=ours
+            )
         iam.create_instance_profile(InstanceProfileName=f"demo-{region}-instance", Path="/ftcluster/", Tags=ours)
     # a cluster whose name starts like ours: its roles are not ours either
-    iam.create_role(RoleName="demo-us-east-1-us-east-1-task", Path="/ftcluster/", AssumeRolePolicyDocument="{}",
-                    Tags=[{"Key": "ftcluster:cluster", "Value": "demo-us-east-1"}])
+    iam.create_role(
+        RoleName="demo-us-east-1-us-east-1-task",
+        Path="/ftcluster/",
+        AssumeRolePolicyDocument="{}",
+        Tags=[{"Key": "ftcluster:cluster", "Value": "demo-us-east-1"}],
+    )
     report = find_leftovers("demo", "eu-west-1")
     assert sorted((i.kind, i.id) for i in report.items) == [
-        ("iam instance-profile", "demo-eu-west-1-instance"), ("iam role", "demo-eu-west-1-execution"),
-        ("iam role", "demo-eu-west-1-instance"), ("iam role", "demo-eu-west-1-spot-fleet"),
-        ("iam role", "demo-eu-west-1-task")]
+        ("iam instance-profile", "demo-eu-west-1-instance"),
+        ("iam role", "demo-eu-west-1-execution"),
+        ("iam role", "demo-eu-west-1-instance"),
+        ("iam role", "demo-eu-west-1-spot-fleet"),
+        ("iam role", "demo-eu-west-1-task"),
+    ]
 
 
 def test_iam_names_match_what_the_program_creates() -> None:
@@ -304,8 +359,12 @@ def test_without_a_vpc_id_the_clusters_vpc_is_found_by_its_tag(live_aws: str) ->
     ec2 = boto3.client("ec2", region_name=REGION)
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=tags("vpc"))["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]  # untagged, as ECS makes
-    enis = {ec2.create_network_interface(SubnetId=subnet, Description="arn:aws:ecs:us-east-1:1:attachment/x")
-            ["NetworkInterface"]["NetworkInterfaceId"] for _ in range(30)}
+    enis = {
+        ec2.create_network_interface(SubnetId=subnet, Description="arn:aws:ecs:us-east-1:1:attachment/x")[
+            "NetworkInterface"
+        ]["NetworkInterfaceId"]
+        for _ in range(30)
+    }
     report = find_leftovers("demo", REGION)
     found = {i.id for i in report.items if i.kind == "ec2 network-interface"}
     assert found == enis  # all 30 (the check used to look in no VPC at all without stack outputs)
@@ -316,10 +375,13 @@ def test_without_a_vpc_id_a_users_vpc_is_searched_for_enis_of_our_groups(live_aw
     ec2 = boto3.client("ec2", region_name=REGION)
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]  # the user's: untagged
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-    group = ec2.create_security_group(GroupName="demo-tasks", Description="d", VpcId=vpc,
-                                      TagSpecifications=tags("security-group"))["GroupId"]
-    ours = {ec2.create_network_interface(SubnetId=subnet, Groups=[group])["NetworkInterface"]["NetworkInterfaceId"]
-            for _ in range(5)}
+    group = ec2.create_security_group(
+        GroupName="demo-tasks", Description="d", VpcId=vpc, TagSpecifications=tags("security-group")
+    )["GroupId"]
+    ours = {
+        ec2.create_network_interface(SubnetId=subnet, Groups=[group])["NetworkInterface"]["NetworkInterfaceId"]
+        for _ in range(5)
+    }
     for _ in range(3):
         ec2.create_network_interface(SubnetId=subnet)  # the user's own, default group
     report = find_leftovers("demo", REGION)
@@ -335,25 +397,48 @@ def test_resources_the_tagging_api_still_lists_after_deletion_are_checked(monkey
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     session = AwsSession(REGION)
-    tagging, ec2, logs, iam = (Stubber(session.client(name)) for name in ("resourcegroupstaggingapi", "ec2", "logs", "iam"))
+    tagging, ec2, logs, iam = (
+        Stubber(session.client(name)) for name in ("resourcegroupstaggingapi", "ec2", "logs", "iam")
+    )
     arn = "arn:aws:ec2:us-east-1:1:{}"
-    tagging.add_response("get_resources", {"ResourceTagMappingList": [
-        {"ResourceARN": arn.format("security-group/sg-0000000000000000a")},
-        {"ResourceARN": arn.format("natgateway/nat-0000000000000000b")},
-        {"ResourceARN": arn.format("security-group/sg-0000000000000000c")},
-        {"ResourceARN": "arn:aws:logs:us-east-1:1:log-group:/ftcluster/demo"},
-    ]})
+    tagging.add_response(
+        "get_resources",
+        {
+            "ResourceTagMappingList": [
+                {"ResourceARN": arn.format("security-group/sg-0000000000000000a")},
+                {"ResourceARN": arn.format("natgateway/nat-0000000000000000b")},
+                {"ResourceARN": arn.format("security-group/sg-0000000000000000c")},
+                {"ResourceARN": "arn:aws:logs:us-east-1:1:log-group:/ftcluster/demo"},
+            ]
+        },
+    )
     both = {"Filters": [{"Name": "group-id", "Values": ["sg-0000000000000000a", "sg-0000000000000000c"]}]}
-    ec2.add_response("describe_security_groups", {"SecurityGroups": [  # one call for both; sg-a was deleted
-        {"GroupId": "sg-0000000000000000c", "GroupName": "x"}]}, both)
-    ec2.add_response("describe_nat_gateways", {"NatGateways": [{"NatGatewayId": "nat-0000000000000000b", "State": "deleted"}]})
-    logs.add_response("describe_log_groups", {"logGroups": [{"logGroupName": "/ftcluster/demo-old"}]})  # only a prefix match
+    ec2.add_response(
+        "describe_security_groups",
+        {
+            "SecurityGroups": [  # one call for both; sg-a was deleted
+                {"GroupId": "sg-0000000000000000c", "GroupName": "x"}
+            ]
+        },
+        both,
+    )
+    ec2.add_response(
+        "describe_nat_gateways", {"NatGateways": [{"NatGatewayId": "nat-0000000000000000b", "State": "deleted"}]}
+    )
+    logs.add_response(
+        "describe_log_groups", {"logGroups": [{"logGroupName": "/ftcluster/demo-old"}]}
+    )  # only a prefix match
     iam.add_client_error("list_roles", "AccessDenied", "not allowed")
     groups, ecs, cloud_map = (Stubber(session.client(name)) for name in ("autoscaling", "ecs", "servicediscovery"))
     groups.add_response("describe_auto_scaling_groups", {"AutoScalingGroups": []})  # by tag
     groups.add_response("describe_auto_scaling_groups", {"AutoScalingGroups": []})  # by name
-    ecs.add_response("describe_capacity_providers", {"capacityProviders": [], "failures": [
-        {"arn": "arn:aws:ecs:us-east-1:1:capacity-provider/demo-gpu", "reason": "MISSING"}]})
+    ecs.add_response(
+        "describe_capacity_providers",
+        {
+            "capacityProviders": [],
+            "failures": [{"arn": "arn:aws:ecs:us-east-1:1:capacity-provider/demo-gpu", "reason": "MISSING"}],
+        },
+    )
     cloud_map.add_response("list_namespaces", {"Namespaces": []})
     with tagging, ec2, logs, iam, groups, ecs, cloud_map:
         report = find_leftovers("demo", REGION, session=session)

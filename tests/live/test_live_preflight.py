@@ -43,12 +43,20 @@ def existing_network(azs: list[str], *, other_vpc_for: int | None = None) -> dic
     subnets = []
     for index, az in enumerate(azs):
         target, block = (other, "10.2") if index == other_vpc_for else (vpc, "10.1")
-        subnets.append(ec2.create_subnet(VpcId=target, CidrBlock=f"{block}.{index}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"])
+        subnets.append(
+            ec2.create_subnet(VpcId=target, CidrBlock=f"{block}.{index}.0/24", AvailabilityZone=az)["Subnet"][
+                "SubnetId"
+            ]
+        )
     return {"vpc_id": vpc, "subnet_ids": subnets}
 
 
-SERVICE_LINKED_ROLES = (("AWSServiceRoleForEC2Spot", "spot"), ("AWSServiceRoleForEC2SpotFleet", "spotfleet"),
-                        ("AWSServiceRoleForAutoScaling", "autoscaling"), ("AWSServiceRoleForECS", "ecs"))
+SERVICE_LINKED_ROLES = (
+    ("AWSServiceRoleForEC2Spot", "spot"),
+    ("AWSServiceRoleForEC2SpotFleet", "spotfleet"),
+    ("AWSServiceRoleForAutoScaling", "autoscaling"),
+    ("AWSServiceRoleForECS", "ecs"),
+)
 
 
 def spot_service_linked_roles(roles: tuple[tuple[str, str], ...] = SERVICE_LINKED_ROLES) -> None:
@@ -56,8 +64,9 @@ def spot_service_linked_roles(roles: tuple[tuple[str, str], ...] = SERVICE_LINKE
     names them AWSServiceRoleForspot..., so they are made as plain roles with AWS's names and paths."""
     iam = boto3.client("iam", region_name="us-east-1")
     for name, service in roles:
-        iam.create_role(RoleName=name, Path=f"/aws-service-role/{service}.amazonaws.com/",
-                        AssumeRolePolicyDocument="{}")
+        iam.create_role(
+            RoleName=name, Path=f"/aws-service-role/{service}.amazonaws.com/", AssumeRolePolicyDocument="{}"
+        )
 
 
 def test_everything_passes_that_moto_can_answer(live_aws: str) -> None:
@@ -65,10 +74,16 @@ def test_everything_passes_that_moto_can_answer(live_aws: str) -> None:
     report = run_preflight(make_spec())
     checks = by_id(report)
     assert {c.id: c.level for c in report.checks} == {
-        "credentials": "pass", "region": "pass", "availability_zones": "pass", "network": "pass",
-        "s3_endpoint": "skip", "checkpoint_bucket": "pass", "instance_types": "pass",
+        "credentials": "pass",
+        "region": "pass",
+        "availability_zones": "pass",
+        "network": "pass",
+        "s3_endpoint": "skip",
+        "checkpoint_bucket": "pass",
+        "instance_types": "pass",
         "vcpu_quotas": "warn",  # moto has no EC2 quotas (tests/live/test_live_preflight_account.py stubs them)
-        "spot_roles": "pass", "spot_prices": "pass",
+        "spot_roles": "pass",
+        "spot_prices": "pass",
     }
     assert checks["vcpu_quotas"].summary == "could not read the quota(s) L-3819A6DF, L-DB2E81BA"
     assert report.ok and report.endpoint == live_aws
@@ -107,7 +122,10 @@ def test_too_few_availability_zones(live_aws: str) -> None:
     report = run_preflight(make_spec(region="us-west-1", network={"availability_zones": 3}, fleet=None))
     zones = by_id(report)["availability_zones"]
     assert zones.level == "fail"
-    assert "us-west-1 has 2 Availability Zones that run Fargate (us-west-1a, us-west-1b); the spec asks for 3" == zones.summary
+    assert (
+        zones.summary
+        == "us-west-1 has 2 Availability Zones that run Fargate (us-west-1a, us-west-1b); the spec asks for 3"
+    )
     assert "network.availability_zones" in (zones.fix or "")
 
 
@@ -117,12 +135,17 @@ def test_without_usable_zones_the_fleet_checks_are_skipped_not_failed(live_aws: 
     assert checks["availability_zones"].level == "fail"
     for check_id in ("instance_types", "spot_prices"):
         assert (checks[check_id].level, checks[check_id].summary) == (
-            "skip", "needs the Availability Zones the cluster would use"), check_id
+            "skip",
+            "needs the Availability Zones the cluster would use",
+        ), check_id
     assert [c.title for c in report.failures] == ["Availability Zones"]  # one cause, one failure
 
 
 def test_subnets_not_found_skip_the_fleet_checks(live_aws: str) -> None:
-    network = {"vpc_id": "vpc-0a1b2c3d4e5f67890", "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]}
+    network = {
+        "vpc_id": "vpc-0a1b2c3d4e5f67890",
+        "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
+    }
     checks = by_id(run_preflight(make_spec(network=network)))
     assert checks["instance_types"].level == checks["spot_prices"].level == "skip"
 
@@ -152,7 +175,10 @@ def test_existing_network_passes(live_aws: str) -> None:
 
 
 def test_existing_vpc_that_does_not_exist(live_aws: str) -> None:
-    network = {"vpc_id": "vpc-0a1b2c3d4e5f67890", "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]}
+    network = {
+        "vpc_id": "vpc-0a1b2c3d4e5f67890",
+        "subnet_ids": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
+    }
     checks = by_id(run_preflight(make_spec(network=network)))
     assert checks["network"].level == "fail"
     assert checks["network"].summary == "VPC vpc-0a1b2c3d4e5f67890 does not exist in this region"
@@ -183,7 +209,11 @@ def test_max_price_below_every_spot_price(live_aws: str) -> None:
 def test_no_spot_fleet_skips_the_fleet_checks(live_aws: str) -> None:
     report = run_preflight(make_spec(fleet=None))
     assert [(c.id, c.level) for c in report.checks[-4:]] == [
-        ("instance_types", "skip"), ("vcpu_quotas", "skip"), ("spot_roles", "skip"), ("spot_prices", "skip")]
+        ("instance_types", "skip"),
+        ("vcpu_quotas", "skip"),
+        ("spot_roles", "skip"),
+        ("spot_prices", "skip"),
+    ]
     assert report.ok
 
 
@@ -192,6 +222,15 @@ def test_json_shape(live_aws: str) -> None:
     assert data["ok"] is False
     assert data["counts"]["fail"] == 1
     assert [c["id"] for c in data["checks"]] == [
-        "credentials", "region", "availability_zones", "network", "s3_endpoint", "checkpoint_bucket",
-        "instance_types", "vcpu_quotas", "spot_roles", "spot_prices"]
+        "credentials",
+        "region",
+        "availability_zones",
+        "network",
+        "s3_endpoint",
+        "checkpoint_bucket",
+        "instance_types",
+        "vcpu_quotas",
+        "spot_roles",
+        "spot_prices",
+    ]
     assert data["checks"][6]["level"] == "fail"

@@ -32,8 +32,10 @@ def test_an_auto_scaling_group_needs_the_auto_scaling_and_ecs_roles_not_the_spot
     check = by_id(run_preflight(make_spec()))["spot_roles"]  # fleet.type defaults to auto_scaling_group
     assert (check.level, check.title) == ("warn", "Service-linked roles")
     assert check.summary == "missing: AWSServiceRoleForAutoScaling, AWSServiceRoleForECS"
-    assert check.fix == ("aws iam create-service-linked-role --aws-service-name autoscaling.amazonaws.com; "
-                         "aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com")
+    assert check.fix == (
+        "aws iam create-service-linked-role --aws-service-name autoscaling.amazonaws.com; "
+        "aws iam create-service-linked-role --aws-service-name ecs.amazonaws.com"
+    )
     assert "iam:CreateServiceLinkedRole" in check.details[0]
     assert "creates AWSServiceRoleForEC2Spot itself" in check.details[1]
     spot_service_linked_roles((("AWSServiceRoleForAutoScaling", "autoscaling"), ("AWSServiceRoleForECS", "ecs")))
@@ -44,8 +46,10 @@ def test_an_auto_scaling_group_needs_the_auto_scaling_and_ecs_roles_not_the_spot
 def test_missing_spot_roles_of_a_spot_fleet_warn_with_the_commands_that_create_them(live_aws: str) -> None:
     check = by_id(run_preflight(make_spec(fleet={"type": "spot_fleet"})))["spot_roles"]
     assert (check.level, check.summary) == ("warn", "missing: AWSServiceRoleForEC2Spot, AWSServiceRoleForEC2SpotFleet")
-    assert check.fix == ("aws iam create-service-linked-role --aws-service-name spot.amazonaws.com; "
-                         "aws iam create-service-linked-role --aws-service-name spotfleet.amazonaws.com")
+    assert check.fix == (
+        "aws iam create-service-linked-role --aws-service-name spot.amazonaws.com; "
+        "aws iam create-service-linked-role --aws-service-name spotfleet.amazonaws.com"
+    )
     assert "AuthFailure.ServiceLinkedRoleCreationNotPermitted" in check.details[0]
 
 
@@ -73,11 +77,18 @@ def quotas_session(values: dict[str, float | None]) -> tuple[AwsSession, Stubber
         value = values[code]
         if value is None:
             for operation in ("get_service_quota", "get_aws_default_service_quota"):
-                stub.add_client_error(operation, "NoSuchResourceException", "no such quota",
-                                      expected_params={"ServiceCode": "ec2", "QuotaCode": code})
+                stub.add_client_error(
+                    operation,
+                    "NoSuchResourceException",
+                    "no such quota",
+                    expected_params={"ServiceCode": "ec2", "QuotaCode": code},
+                )
         else:
-            stub.add_response("get_service_quota", {"Quota": {"QuotaCode": code, "Value": value}},
-                              {"ServiceCode": "ec2", "QuotaCode": code})
+            stub.add_response(
+                "get_service_quota",
+                {"Quota": {"QuotaCode": code, "Value": value}},
+                {"ServiceCode": "ec2", "QuotaCode": code},
+            )
     stub.activate()
     return session, stub
 
@@ -96,7 +107,10 @@ G_ON_DEMAND, G_SPOT = "L-DB2E81BA", "L-3819A6DF"
 def test_spot_quota_of_zero_fails(live_aws: str) -> None:
     check = quota_check({G_ON_DEMAND: 64, G_SPOT: 0})  # a new account's usual G and VT Spot quota
     assert (check.level, check.summary) == ("fail", "the Spot quotas hold 0 of the 2 Spot instance(s) at most")
-    assert "G and VT Spot quota L-3819A6DF: 0 vCPUs; 2 instance(s) of g5.xlarge, g4dn.2xlarge need 8-16 vCPUs" in check.details
+    assert (
+        "G and VT Spot quota L-3819A6DF: 0 vCPUs; 2 instance(s) of g5.xlarge, g4dn.2xlarge need 8-16 vCPUs"
+        in check.details
+    )
     assert "request-service-quota-increase" in (check.fix or "")
 
 
@@ -114,8 +128,9 @@ def test_quotas_that_fit_pass(live_aws: str) -> None:
 
 def test_p_types_use_the_p_quotas_and_one_family_with_room_is_enough(live_aws: str) -> None:
     # p4d.24xlarge: 96 vCPUs; 3 × 96 Spot: 2 Spot instances and the 1 a rebalancing group may add
-    check = quota_check({G_ON_DEMAND: 0, G_SPOT: 0, "L-417A185B": 96, "L-7212CCBC": 288},
-                        instance_types=["g5.xlarge", "p4d.24xlarge"])
+    check = quota_check(
+        {G_ON_DEMAND: 0, G_SPOT: 0, "L-417A185B": 96, "L-7212CCBC": 288}, instance_types=["g5.xlarge", "p4d.24xlarge"]
+    )
     assert (check.level, check.summary) == ("pass", "the quotas hold 2 Spot + 1 on-demand instance(s)")
     assert check.data["L-7212CCBC"]["family"] == "P"
 
@@ -123,8 +138,9 @@ def test_p_types_use_the_p_quotas_and_one_family_with_room_is_enough(live_aws: s
 def test_a_group_needs_spot_quota_for_the_instances_rebalancing_adds_above_its_maximum(live_aws: str) -> None:
     check = quota_check({G_ON_DEMAND: 8, G_SPOT: 8}, instance_types=["g5.xlarge"])  # 2 Spot × 4 vCPUs fit
     assert (check.level, check.summary) == (
-        "warn", "the Spot quotas leave no room for the 1 instance(s) a rebalancing group may start above its "
-        "maximum of 3")
+        "warn",
+        "the Spot quotas leave no room for the 1 instance(s) a rebalancing group may start above its maximum of 3",
+    )
     assert any("while it rebalances" in detail for detail in check.details)
     spot_fleet = quota_check({G_ON_DEMAND: 8, G_SPOT: 8}, instance_types=["g5.xlarge"], type="spot_fleet")
     assert spot_fleet.level == "pass"  # a Spot Fleet keeps to its target
@@ -142,7 +158,10 @@ def test_unreadable_quota_warns(live_aws: str) -> None:
 def test_a_kept_checkpoint_bucket_fails_with_the_spec_line_that_reuses_it(live_aws: str) -> None:
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
     check = by_id(run_preflight(make_spec()))["checkpoint_bucket"]
-    assert (check.level, check.summary) == ("fail", f"{BUCKET} already exists (kept by an earlier destroy, with its checkpoints)")
+    assert (check.level, check.summary) == (
+        "fail",
+        f"{BUCKET} already exists (kept by an earlier destroy, with its checkpoints)",
+    )
     assert f"set `training.checkpoints.bucket: {BUCKET}`" in (check.fix or "")
     assert "destroy --delete-checkpoints" in check.details[0]  # us-east-1 would adopt it silently
 
@@ -150,7 +169,8 @@ def test_a_kept_checkpoint_bucket_fails_with_the_spec_line_that_reuses_it(live_a
 def test_outside_us_east_1_the_deploy_would_fail_on_the_kept_bucket(live_aws: str) -> None:
     name = "demo-ckpt-123456789012-eu-west-1"
     boto3.client("s3", region_name="eu-west-1").create_bucket(
-        Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
     check = by_id(run_preflight(make_spec(region="eu-west-1", fleet=None)))["checkpoint_bucket"]
     assert check.level == "fail" and check.details[0] == "the deploy would fail with BucketAlreadyOwnedByYou"
 
@@ -163,7 +183,9 @@ def test_the_bucket_of_the_deployed_cluster_passes(live_aws: str) -> None:
 
 
 def test_free_name_passes_and_a_named_bucket_is_not_looked_for(live_aws: str) -> None:
-    assert by_id(run_preflight(make_spec()))["checkpoint_bucket"].summary == f"{BUCKET} is free; ftcluster will create it"
+    assert (
+        by_id(run_preflight(make_spec()))["checkpoint_bucket"].summary == f"{BUCKET} is free; ftcluster will create it"
+    )
     named = make_spec(training={"image": "trainer:1", "checkpoints": {"bucket": "team-checkpoints"}})
     assert by_id(run_preflight(named))["checkpoint_bucket"].level == "skip"
 
@@ -175,7 +197,9 @@ def test_existing_vpc_without_an_s3_gateway_endpoint_warns(live_aws: str) -> Non
     network = existing_network(["us-east-1a", "us-east-1b"])
     check = by_id(run_preflight(make_spec(network=network)))["s3_endpoint"]
     assert (check.level, check.summary) == (
-        "warn", f"VPC {network['vpc_id']} has no S3 gateway endpoint (com.amazonaws.us-east-1.s3)")
+        "warn",
+        f"VPC {network['vpc_id']} has no S3 gateway endpoint (com.amazonaws.us-east-1.s3)",
+    )
     assert "NAT gateway (paid per GB)" in check.details[0]
     assert f"create-vpc-endpoint --vpc-id {network['vpc_id']} --vpc-endpoint-type Gateway" in (check.fix or "")
 
@@ -185,8 +209,9 @@ def test_endpoint_on_the_main_route_table_serves_subnets_without_their_own(live_
     network = existing_network(["us-east-1a", "us-east-1b"])
     vpc = network["vpc_id"]
     main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0]["RouteTableId"]
-    endpoint = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", VpcEndpointType="Gateway",
-                                       RouteTableIds=[main])["VpcEndpoint"]["VpcEndpointId"]
+    endpoint = ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", VpcEndpointType="Gateway", RouteTableIds=[main]
+    )["VpcEndpoint"]["VpcEndpointId"]
     check = by_id(run_preflight(make_spec(network=network)))["s3_endpoint"]
     assert (check.level, check.summary) == ("pass", f"{endpoint} serves the route tables of every subnet")
 
@@ -194,7 +219,9 @@ def test_endpoint_on_the_main_route_table_serves_subnets_without_their_own(live_
     ec2.associate_route_table(RouteTableId=own, SubnetId=network["subnet_ids"][1])
     check = by_id(run_preflight(make_spec(network=network)))["s3_endpoint"]
     assert (check.level, check.summary) == (
-        "warn", f"the S3 gateway endpoint is not on the route table of {network['subnet_ids'][1]}")
+        "warn",
+        f"the S3 gateway endpoint is not on the route table of {network['subnet_ids'][1]}",
+    )
 
 
 def test_a_new_vpc_gets_its_own_endpoint(live_aws: str) -> None:
@@ -204,7 +231,9 @@ def test_a_new_vpc_gets_its_own_endpoint(live_aws: str) -> None:
 # --- an unreachable endpoint stops the checks that would wait for it again --------------------------
 
 
-def test_once_aws_is_unreachable_the_remaining_checks_are_skipped(live_aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_once_aws_is_unreachable_the_remaining_checks_are_skipped(
+    live_aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL_EC2", "http://127.0.0.1:9")  # nothing listens there: refused at once
     report = run_preflight(make_spec())
     checks = by_id(report)

@@ -11,8 +11,8 @@ import pytest
 from live_seed import Seeder, group_cluster, healthy_cluster
 from rich.console import Console
 
-from ftcluster.errors import FtclusterError
 from ftcluster.cli.live_view import render_status
+from ftcluster.errors import FtclusterError
 from ftcluster.live.status import status_report
 
 
@@ -79,9 +79,7 @@ def test_fleet_instances_that_never_joined(live_aws: str) -> None:
     seeder.join(instances[:1])
     later = datetime.now(timezone.utc) + timedelta(minutes=10)  # past the time an instance gets to boot
     report = status_report(seeder.outputs(), now=later)
-    assert report.verdict.reasons == [
-        f"1 running fleet instance(s) have not joined the ECS cluster: {instances[1]}"
-    ]
+    assert report.verdict.reasons == [f"1 running fleet instance(s) have not joined the ECS cluster: {instances[1]}"]
 
 
 def test_no_running_task_is_down(live_aws: str) -> None:
@@ -171,7 +169,9 @@ def test_json_carries_the_verdict_and_the_per_task_data(live_aws: str) -> None:
     data = json.loads(json.dumps(status_report(seeder.outputs()).to_dict()))
     assert data["verdict"]["state"] == "DEGRADED"
     assert data["verdict"]["findings"][0] == {
-        "level": "degraded", "message": "no training task running in us-east-1c although the cluster spans 3 AZs"}
+        "level": "degraded",
+        "message": "no training task running in us-east-1c although the cluster spans 3 AZs",
+    }
     assert data["summary"]["training_running_by_az"] == {"us-east-1a": 2, "us-east-1b": 2, "us-east-1c": 0}
     assert data["summary"]["training_running_by_capacity_provider"] == {"FARGATE": 2, "FARGATE_SPOT": 2}
     assert {t["capacity_provider"] for t in data["tasks"]} == {"FARGATE", "FARGATE_SPOT"}
@@ -191,7 +191,7 @@ def test_spec_endpoint_url_wins_over_the_environment(live_aws: str, monkeypatch:
 
 
 def test_auto_scaling_group_cluster_with_an_elastic_job(live_aws: str) -> None:
-    seeder, ids = group_cluster()
+    seeder, _ids = group_cluster()
     report = status_report(seeder.outputs())
     status = report.status
     assert report.verdict.state == "HEALTHY", report.verdict.reasons
@@ -200,20 +200,27 @@ def test_auto_scaling_group_cluster_with_an_elastic_job(live_aws: str) -> None:
     assert (group.on_demand_base, group.spot_allocation_strategy) == (1, "price-capacity-optimized")
     # Spot or on-demand comes from EC2 (InstanceLifecycle), type and AZ from the group
     assert sorted((i.instance_type, i.availability_zone, i.lifecycle) for i in group.instances) == [
-        ("g4dn.xlarge", "us-east-1b", "spot"), ("g5.xlarge", "us-east-1a", "on-demand"),
-        ("g5.xlarge", "us-east-1c", "spot")]
+        ("g4dn.xlarge", "us-east-1b", "spot"),
+        ("g5.xlarge", "us-east-1a", "on-demand"),
+        ("g5.xlarge", "us-east-1c", "spot"),
+    ]
     assert all(i.protected_from_scale_in for i in group.instances)
     provider = status.capacity_provider
     assert provider is not None and (provider.status, provider.managed_scaling, provider.target_capacity) == (
-        "ACTIVE", "ENABLED", 100)
+        "ACTIVE",
+        "ENABLED",
+        100,
+    )
     assert (provider.managed_termination_protection, provider.managed_draining) == ("ENABLED", "ENABLED")
     assert status.rendezvous is not None and status.rendezvous.running == 1
     assert status.running_by_capacity_provider("demo-fleet-workers") == {"demo-gpu": 3}
     text = rendered(report)
     assert "Auto Scaling group demo-gpu: desired 3 · min 0 · max 4 · in service 3" in text
     assert "Capacity provider demo-gpu: ACTIVE · managed scaling ENABLED (target 100%)" in text
-    assert ("Elastic job: 3 worker(s) running (min 2, desired 3) · rendezvous demo-rendezvous 1/1 running at "
-            "rendezvous.demo.ftcluster:29400") in text
+    assert (
+        "Elastic job: 3 worker(s) running (min 2, desired 3) · rendezvous demo-rendezvous 1/1 running at "
+        "rendezvous.demo.ftcluster:29400"
+    ) in text
     data = json.loads(json.dumps(report.to_dict()))
     assert data["summary"]["group_instances_in_service"] == 3 and data["fleet_type"] == "auto_scaling_group"
     assert {i["lifecycle"] for i in data["group"]["instances"]} == {"spot", "on-demand"}
@@ -223,8 +230,9 @@ def test_auto_scaling_group_cluster_with_an_elastic_job(live_aws: str) -> None:
 def test_an_unhealthy_group_instance_degrades_and_a_stray_one_is_named(live_aws: str) -> None:
     seeder, ids = group_cluster()
     seeder.asg.set_instance_health(InstanceId=ids[1], HealthStatus="Unhealthy")
-    extra = seeder.ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="g5.xlarge",
-                                     SubnetId=seeder.subnets["us-east-1a"])["Instances"][0]["InstanceId"]
+    extra = seeder.ec2.run_instances(
+        ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="g5.xlarge", SubnetId=seeder.subnets["us-east-1a"]
+    )["Instances"][0]["InstanceId"]
     seeder.asg.attach_instances(AutoScalingGroupName="demo-gpu", InstanceIds=[extra])  # never registers with ECS
     later = datetime.now(timezone.utc) + timedelta(minutes=10)
     report = status_report(seeder.outputs(), now=later)
@@ -249,11 +257,13 @@ def test_an_elastic_job_below_its_minimum_or_without_rendezvous_is_down(live_aws
 
 def test_a_capacity_provider_without_managed_scaling_or_gone_degrades(live_aws: str) -> None:
     seeder, _ = group_cluster()
-    seeder.ecs.update_capacity_provider(name="demo-gpu", autoScalingGroupProvider={
-        "managedScaling": {"status": "DISABLED"}})
+    seeder.ecs.update_capacity_provider(
+        name="demo-gpu", autoScalingGroupProvider={"managedScaling": {"status": "DISABLED"}}
+    )
     report = status_report(seeder.outputs())
     assert report.verdict.reasons == [
-        "managed scaling of capacity provider demo-gpu is off: worker tasks do not start instances"]
+        "managed scaling of capacity provider demo-gpu is off: worker tasks do not start instances"
+    ]
     assert "managed scaling DISABLED" in rendered(report) and "last change UPDATE_COMPLETE" in rendered(report)
     seeder.ecs.delete_capacity_provider(capacityProvider="demo-gpu")
     seeder.asg.delete_auto_scaling_group(AutoScalingGroupName="demo-gpu", ForceDelete=True)

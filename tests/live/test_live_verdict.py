@@ -26,18 +26,40 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 AZS = ["us-east-1a", "us-east-1b", "us-east-1c"]
 
 
-def task(az: str | None, *, status: str = "RUNNING", provider: str = "FARGATE", service: str | None = "demo-train",
-         stop_code: str | None = None, reason: str | None = None) -> TaskInfo:
+def task(
+    az: str | None,
+    *,
+    status: str = "RUNNING",
+    provider: str = "FARGATE",
+    service: str | None = "demo-train",
+    stop_code: str | None = None,
+    reason: str | None = None,
+) -> TaskInfo:
     return TaskInfo(
-        id=f"t-{az}-{status}-{provider}", service=service, last_status=status, desired_status=status,
-        availability_zone=az, capacity_provider=provider, cpu="1024", memory="2048", container_instance_id=None,
-        started_at=None, stopped_at=NOW - timedelta(minutes=5) if status == "STOPPED" else None,
-        stop_code=stop_code, stopped_reason=reason,
+        id=f"t-{az}-{status}-{provider}",
+        service=service,
+        last_status=status,
+        desired_status=status,
+        availability_zone=az,
+        capacity_provider=provider,
+        cpu="1024",
+        memory="2048",
+        container_instance_id=None,
+        started_at=None,
+        stopped_at=NOW - timedelta(minutes=5) if status == "STOPPED" else None,
+        stop_code=stop_code,
+        stopped_reason=reason,
     )
 
 
-def deployment(id: str = "ecs-svc/1", status: str = "PRIMARY", rollout: str = "COMPLETED", *,
-               reason: str | None = None, created: datetime = NOW - timedelta(hours=1)) -> Deployment:
+def deployment(
+    id: str = "ecs-svc/1",
+    status: str = "PRIMARY",
+    rollout: str = "COMPLETED",
+    *,
+    reason: str | None = None,
+    created: datetime = NOW - timedelta(hours=1),
+) -> Deployment:
     return Deployment(id, status, rollout, reason, "demo-train:1", 3, 3, 0, 0, created)
 
 
@@ -46,16 +68,28 @@ def service(running: int = 3, desired: int = 3, **changes: object) -> ServiceSta
     return dataclasses.replace(base, **changes)
 
 
-def fleet_instance(az: str, state: str = "running", *, age: timedelta = timedelta(hours=1), id: str = "") -> FleetInstance:
+def fleet_instance(
+    az: str, state: str = "running", *, age: timedelta = timedelta(hours=1), id: str = ""
+) -> FleetInstance:
     return FleetInstance(id or f"i-{az}-{state}", "g5.xlarge", az, state, "spot", NOW - age)
 
 
 def status(**changes: object) -> ClusterStatus:
     base = ClusterStatus(
-        cluster_name="demo", region="us-east-1", cluster_arn="arn", cluster_state="ACTIVE",
-        capacity_providers=["FARGATE", "FARGATE_SPOT"], expected_azs=AZS, training=service(),
-        workers=None, tasks=[task(az) for az in AZS], fleet=None, container_instances=[], scaling=None,
-        stack={}, gathered_at=NOW,
+        cluster_name="demo",
+        region="us-east-1",
+        cluster_arn="arn",
+        cluster_state="ACTIVE",
+        capacity_providers=["FARGATE", "FARGATE_SPOT"],
+        expected_azs=AZS,
+        training=service(),
+        workers=None,
+        tasks=[task(az) for az in AZS],
+        fleet=None,
+        container_instances=[],
+        scaling=None,
+        stack={},
+        gathered_at=NOW,
     )
     return dataclasses.replace(base, **changes)
 
@@ -119,7 +153,10 @@ def test_an_empty_az_is_degraded_when_there_are_enough_tasks_to_fill_it() -> Non
 
 
 def test_two_tasks_over_three_azs_leave_one_empty_without_blame() -> None:
-    assert judge(status(training=service(running=2, desired=2), tasks=[task("us-east-1a"), task("us-east-1b")])).state == "HEALTHY"
+    assert (
+        judge(status(training=service(running=2, desired=2), tasks=[task("us-east-1a"), task("us-east-1b")])).state
+        == "HEALTHY"
+    )
 
 
 def test_tasks_without_a_known_az_are_not_judged_for_spread() -> None:
@@ -131,8 +168,13 @@ def test_one_task_cannot_be_spread() -> None:
 
 
 def test_worker_and_stopped_tasks_do_not_count_for_training_spread() -> None:
-    tasks = [task("us-east-1a"), task("us-east-1a"), task("us-east-1a"),
-             task("us-east-1b", service="demo-workers"), task("us-east-1c", status="STOPPED")]
+    tasks = [
+        task("us-east-1a"),
+        task("us-east-1a"),
+        task("us-east-1a"),
+        task("us-east-1b", service="demo-workers"),
+        task("us-east-1c", status="STOPPED"),
+    ]
     assert judge(status(tasks=tasks)).reasons == ["all 3 running training tasks are in one AZ (us-east-1a)"]
 
 
@@ -209,8 +251,12 @@ def test_fulfilled_fleet_with_joined_instances_is_healthy() -> None:
 
 
 def test_under_fulfilled_fleet_is_degraded() -> None:
-    fleet = healthy_fleet(target=5, fulfilled=2.0, activity_status="pending_fulfillment",
-                          instances=[fleet_instance("us-east-1a"), fleet_instance("us-east-1b")])
+    fleet = healthy_fleet(
+        target=5,
+        fulfilled=2.0,
+        activity_status="pending_fulfillment",
+        instances=[fleet_instance("us-east-1a"), fleet_instance("us-east-1b")],
+    )
     verdict = judge(status(fleet=fleet, container_instances=joined(fleet)))
     assert verdict.reasons == ["Spot Fleet fulfilled 2 of 5"]
 
@@ -225,7 +271,9 @@ def test_fleet_counts_only_running_instances_when_its_own_figure_lags() -> None:
 @pytest.mark.parametrize("state", ["cancelled_running", "failed", "cancelled_terminating"])
 def test_fleet_request_not_active_is_degraded(state: str) -> None:
     fleet = healthy_fleet(state=state)
-    assert f"Spot Fleet request sfr-1 is {state}" in judge(status(fleet=fleet, container_instances=joined(fleet))).reasons
+    assert (
+        f"Spot Fleet request sfr-1 is {state}" in judge(status(fleet=fleet, container_instances=joined(fleet))).reasons
+    )
 
 
 def test_fleet_in_error_is_degraded() -> None:
@@ -250,8 +298,11 @@ def test_fleet_instance_that_never_joined_the_cluster_is_degraded() -> None:
 
 
 def test_a_fresh_instance_gets_time_to_join() -> None:
-    instances = [fleet_instance("us-east-1a"), fleet_instance("us-east-1b"),
-                 fleet_instance("us-east-1c", age=timedelta(minutes=1))]
+    instances = [
+        fleet_instance("us-east-1a"),
+        fleet_instance("us-east-1b"),
+        fleet_instance("us-east-1c", age=timedelta(minutes=1)),
+    ]
     fleet = healthy_fleet(instances=instances)
     assert judge(status(fleet=fleet, container_instances=joined(fleet)[:2])).state == "HEALTHY"
 
@@ -271,7 +322,8 @@ def test_draining_container_instance_is_a_note() -> None:
     verdict = judge(status(fleet=fleet, container_instances=instances))
     assert verdict.state == "HEALTHY"
     assert "1 container instance(s) draining (for example after a Spot notice)" in messages(
-        status(fleet=fleet, container_instances=instances), "info")
+        status(fleet=fleet, container_instances=instances), "info"
+    )
 
 
 # --- auto scaling and stopped tasks ----------------------------------------------------------------
@@ -289,8 +341,10 @@ def test_failed_scaling_activity_is_degraded() -> None:
 
 
 def test_an_older_failed_activity_does_not_count() -> None:
-    activities = [ScalingActivity("Successful", "ok", None, None, NOW),
-                  ScalingActivity("Failed", "bad", None, None, NOW - timedelta(hours=1))]
+    activities = [
+        ScalingActivity("Successful", "ok", None, None, NOW),
+        ScalingActivity("Failed", "bad", None, None, NOW - timedelta(hours=1)),
+    ]
     assert judge(status(scaling=ScalingState("r", True, 2, 9, activities=activities))).state == "HEALTHY"
 
 
@@ -305,8 +359,11 @@ def test_scaling_ceiling_and_suspension_are_notes() -> None:
 
 @pytest.mark.parametrize(
     ("stop_code", "reason"),
-    [("SpotInterruption", "Your Spot Task was interrupted."), (None, "Your Spot Task was interrupted."),
-     ("TerminationNotice", None)],
+    [
+        ("SpotInterruption", "Your Spot Task was interrupted."),
+        (None, "Your Spot Task was interrupted."),
+        ("TerminationNotice", None),
+    ],
 )
 def test_spot_interruptions_are_counted_apart_and_do_not_degrade(stop_code: str | None, reason: str | None) -> None:
     stopped = task("us-east-1a", status="STOPPED", provider="FARGATE_SPOT", stop_code=stop_code, reason=reason)

@@ -19,15 +19,29 @@ from ftcluster.live.status_model import (
 from ftcluster.live.verdict import judge
 
 
-def member(n: int, *, state: str = "InService", health: str = "Healthy", age: timedelta = timedelta(hours=1),
-           lifecycle: str = "spot") -> GroupInstance:
+def member(
+    n: int,
+    *,
+    state: str = "InService",
+    health: str = "Healthy",
+    age: timedelta = timedelta(hours=1),
+    lifecycle: str = "spot",
+) -> GroupInstance:
     return GroupInstance(f"i-{n}", "g5.xlarge", "us-east-1a", state, health, True, "running", lifecycle, NOW - age)
 
 
 def group(*members: GroupInstance, desired: int | None = None, **changes: object) -> GroupState:
     instances = list(members) or [member(n) for n in range(3)]
-    base = GroupState("demo-gpu", "ACTIVE", desired if desired is not None else len(instances), 0, 4, 1,
-                      "price-capacity-optimized", instances)
+    base = GroupState(
+        "demo-gpu",
+        "ACTIVE",
+        desired if desired is not None else len(instances),
+        0,
+        4,
+        1,
+        "price-capacity-optimized",
+        instances,
+    )
     return dataclasses.replace(base, **changes)
 
 
@@ -40,10 +54,15 @@ def joined(state: GroupState) -> list[ContainerInstance]:
     return [ContainerInstance(f"ci-{i.id}", i.id, "ACTIVE", True, i.availability_zone, 1) for i in state.instances]
 
 
-def with_group(state: GroupState | None = None, **changes: object):  # noqa: ANN201 - a ClusterStatus
+def with_group(state: GroupState | None = None, **changes: object):
     state = state or group()
-    base = {"group": state, "capacity_provider": provider(), "container_instances": joined(state),
-            "capacity_providers": ["FARGATE", "FARGATE_SPOT", "demo-gpu"], "fleet_type": "auto_scaling_group"}
+    base = {
+        "group": state,
+        "capacity_provider": provider(),
+        "container_instances": joined(state),
+        "capacity_providers": ["FARGATE", "FARGATE_SPOT", "demo-gpu"],
+        "fleet_type": "auto_scaling_group",
+    }
     return status(**{**base, **changes})
 
 
@@ -63,7 +82,8 @@ def test_instances_in_service_below_desired_is_degraded() -> None:
 def test_an_unhealthy_instance_does_not_count_as_in_service() -> None:
     state = group(member(0), member(1), member(2, health="Unhealthy"))
     assert judge(with_group(state)).reasons == [
-        "Auto Scaling group demo-gpu has 2 of 3 instances in service, 1 unhealthy"]
+        "Auto Scaling group demo-gpu has 2 of 3 instances in service, 1 unhealthy"
+    ]
 
 
 def test_instances_still_starting_after_a_scale_out_are_a_note() -> None:
@@ -109,7 +129,8 @@ def test_a_failed_provider_change_is_degraded(update: str) -> None:
 @pytest.mark.parametrize("state", ["INACTIVE", "DEPROVISIONING", "PROVISIONING"])
 def test_a_provider_that_is_not_active_is_degraded(state: str) -> None:
     assert judge(with_group(capacity_provider=provider(status=state))).reasons == [
-        f"capacity provider demo-gpu is {state}"]
+        f"capacity provider demo-gpu is {state}"
+    ]
 
 
 def test_a_provider_not_attached_to_the_cluster_is_degraded() -> None:
@@ -120,10 +141,13 @@ def test_a_provider_not_attached_to_the_cluster_is_degraded() -> None:
 # --- the elastic job -------------------------------------------------------------------------------
 
 
-def elastic(running: int, desired: int = 4, *, rendezvous: ServiceState | None = None, minimum: int = 2):  # noqa: ANN201
+def elastic(running: int, desired: int = 4, *, rendezvous: ServiceState | None = None, minimum: int = 2):
     workers = ServiceState("demo-fleet-workers", "ACTIVE", desired, running)
-    return with_group(workers=workers, distributed_min_nodes=minimum,
-                      rendezvous=rendezvous or ServiceState("demo-rendezvous", "ACTIVE", 1, 1))
+    return with_group(
+        workers=workers,
+        distributed_min_nodes=minimum,
+        rendezvous=rendezvous or ServiceState("demo-rendezvous", "ACTIVE", 1, 1),
+    )
 
 
 def test_an_elastic_job_at_its_desired_count_is_healthy() -> None:
@@ -133,18 +157,25 @@ def test_an_elastic_job_at_its_desired_count_is_healthy() -> None:
 def test_an_elastic_job_between_its_minimum_and_desired_count_is_degraded() -> None:
     verdict = judge(elastic(3))
     assert (verdict.state, verdict.reasons) == (
-        "DEGRADED", ["3 of 4 workers of the elastic job running (it trains with at least 2)"])
+        "DEGRADED",
+        ["3 of 4 workers of the elastic job running (it trains with at least 2)"],
+    )
 
 
 def test_an_elastic_job_below_its_minimum_is_down() -> None:
     verdict = judge(elastic(1))
-    assert (verdict.state, verdict.reasons) == ("DOWN", [
-        "1 worker(s) running, below the elastic job's minimum of 2: torchrun waits for more before training"])
+    assert (verdict.state, verdict.reasons) == (
+        "DOWN",
+        ["1 worker(s) running, below the elastic job's minimum of 2: torchrun waits for more before training"],
+    )
 
 
 def test_an_elastic_job_without_its_worker_service_is_down() -> None:
-    current = with_group(workers=ServiceState("demo-fleet-workers", "MISSING"), distributed_min_nodes=2,
-                         rendezvous=ServiceState("demo-rendezvous", "ACTIVE", 1, 1))
+    current = with_group(
+        workers=ServiceState("demo-fleet-workers", "MISSING"),
+        distributed_min_nodes=2,
+        rendezvous=ServiceState("demo-rendezvous", "ACTIVE", 1, 1),
+    )
     assert judge(current).reasons == ["worker service demo-fleet-workers of the elastic job is missing"]
 
 
@@ -154,13 +185,20 @@ def test_an_elastic_job_scaled_to_zero_is_a_note() -> None:
     assert "the elastic job is scaled to zero workers" in messages(current, "info")
 
 
-@pytest.mark.parametrize(("rendezvous", "reason"), [
-    (ServiceState("demo-rendezvous", "MISSING"),
-     "rendezvous service demo-rendezvous is missing: the workers have nowhere to meet"),
-    (ServiceState("demo-rendezvous", "ACTIVE", 1, 0, 1),
-     "the rendezvous service demo-rendezvous runs no task: the workers cannot meet (torchrun restarts them "
-     "until it is back)"),
-])
+@pytest.mark.parametrize(
+    ("rendezvous", "reason"),
+    [
+        (
+            ServiceState("demo-rendezvous", "MISSING"),
+            "rendezvous service demo-rendezvous is missing: the workers have nowhere to meet",
+        ),
+        (
+            ServiceState("demo-rendezvous", "ACTIVE", 1, 0, 1),
+            "the rendezvous service demo-rendezvous runs no task: the workers cannot meet (torchrun restarts them "
+            "until it is back)",
+        ),
+    ],
+)
 def test_an_elastic_job_without_a_running_rendezvous_is_down(rendezvous: ServiceState, reason: str) -> None:
     verdict = judge(elastic(4, rendezvous=rendezvous))
     assert (verdict.state, verdict.reasons) == ("DOWN", [reason])

@@ -17,6 +17,7 @@ from ftcluster.offline import OfflinePlan, run_offline
 from ftcluster.program import ProgramOptions
 from ftcluster.spec import Spec, load_spec
 
+
 @pytest.fixture(scope="session")
 def spec_from(tmp_path_factory: pytest.TempPathFactory) -> Callable[[dict[str, Any]], Spec]:
     """A spec through the real loader (all validation), from a dict."""

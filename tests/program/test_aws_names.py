@@ -17,7 +17,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from program_helpers import EU_CENTRAL, EU_WEST, MINIMAL, US_EAST, US_WEST, defaults_reach, example, merged, tag_map, taggable
+from program_helpers import (
+    EU_CENTRAL,
+    EU_WEST,
+    MINIMAL,
+    US_EAST,
+    US_WEST,
+    defaults_reach,
+    example,
+    merged,
+    tag_map,
+    taggable,
+)
 
 from ftcluster.offline import PLACEHOLDER_PREFIX, OfflinePlan, placeholder
 from ftcluster.spec.aws_rules import MAX_TAGS, check_bucket_name, known_regions
@@ -220,7 +231,9 @@ def named_values(inputs: dict[str, Any]) -> Iterator[tuple[str, str]]:
 def rules_for(type_token: str, path: str) -> list[tuple[Rule, str]]:
     tag_path = path.rsplit("tags", 1)
     generic = "tags" + tag_path[1] if len(tag_path) == 2 and tag_path[1] in ("{key}", "{value}") else None
-    return [(rule, source) for t, p, rule, source in RULES if (t, p) == (type_token, path) or (t == "*" and p == generic)]
+    return [
+        (rule, source) for t, p, rule, source in RULES if (t, p) == (type_token, path) or (t == "*" and p == generic)
+    ]
 
 
 # --- spec variants ---------------------------------------------------------------------------------

@@ -43,12 +43,16 @@ def problems(shape: Any, request: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize("task", ["training-task", "workers-task"])
-def test_example_task_definitions_are_valid_requests(us_east: OfflinePlan, register_task_definition: Any, task: str) -> None:
+def test_example_task_definitions_are_valid_requests(
+    us_east: OfflinePlan, register_task_definition: Any, task: str
+) -> None:
     assert problems(register_task_definition, request_of(us_east, task)) == ""
 
 
 @pytest.mark.parametrize("task", ["workers-task", "rendezvous-task"])
-def test_elastic_job_task_definitions_are_valid_requests(us_west: OfflinePlan, register_task_definition: Any, task: str) -> None:
+def test_elastic_job_task_definitions_are_valid_requests(
+    us_west: OfflinePlan, register_task_definition: Any, task: str
+) -> None:
     assert problems(register_task_definition, request_of(us_west, task)) == ""
 
 

@@ -98,9 +98,16 @@ def test_the_rendezvous_store_runs_on_on_demand_fargate_and_hosts_the_c10d_store
 
 
 def test_the_port_and_architecture_follow_the_spec(plan_for) -> None:
-    data = merged(example(US_WEST), {"fleet": {
-        "instance_types": ["c7g.4xlarge"], "gpu": False, "workers": {"gpus": 0, "memory": 8192,
-                                                                      "distributed": {"rendezvous_port": 29555}}}})
+    data = merged(
+        example(US_WEST),
+        {
+            "fleet": {
+                "instance_types": ["c7g.4xlarge"],
+                "gpu": False,
+                "workers": {"gpus": 0, "memory": 8192, "distributed": {"rendezvous_port": 29555}},
+            }
+        },
+    )
     plan = plan_for(data)
     assert plan.by_name("rendezvous-task").inputs["runtimePlatform"]["cpuArchitecture"] == "ARM64"
     assert container(plan, "rendezvous-task")["portMappings"] == [{"containerPort": 29555, "protocol": "tcp"}]
@@ -111,7 +118,9 @@ def test_an_elastic_job_on_a_spot_fleet_gets_the_same_rendezvous(plan_for) -> No
     plan = plan_for(as_spot_fleet(example(US_WEST)))
     assert plan.by_name("spot-fleet") and plan.by_name("rendezvous-service")
     assert environment(plan, "workers-task")["PET_NNODES"] == "2:8"
-    assert plan.by_name("workers-service").inputs["serviceRegistries"] == {"registryArn": ref("ARN", "workers-discovery")}
+    assert plan.by_name("workers-service").inputs["serviceRegistries"] == {
+        "registryArn": ref("ARN", "workers-discovery")
+    }
 
 
 def test_without_distributed_there_is_no_namespace_and_no_torchrun_environment(us_east: OfflinePlan) -> None:

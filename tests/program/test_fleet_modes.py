@@ -44,8 +44,11 @@ def test_the_group_mixes_every_instance_type_over_every_az_with_an_on_demand_bas
 def test_the_group_carries_the_cluster_tags_itself_and_ecs_own_tag_to_its_instances(us_east: OfflinePlan) -> None:
     tags = us_east.by_name("gpu-instances").inputs["tags"]
     assert tag_map(us_east.by_name("gpu-instances").inputs) == {
-        "ftcluster:cluster": "llm-pretrain", "team": "ml-platform", "cost-center": "research-42",
-        "Name": "llm-pretrain-gpu", "AmazonECSManaged": "true",
+        "ftcluster:cluster": "llm-pretrain",
+        "team": "ml-platform",
+        "cost-center": "research-42",
+        "Name": "llm-pretrain-gpu",
+        "AmazonECSManaged": "true",
     }
     assert [t["key"] for t in tags if t["propagateAtLaunch"]] == ["AmazonECSManaged"]  # the template tags the rest
 
@@ -65,8 +68,11 @@ def test_the_capacity_provider_manages_scaling_termination_and_draining(us_east:
 
 
 def test_allocation_strategies_take_the_groups_spelling(plan_for) -> None:
-    for strategy, spelled in (("capacityOptimized", "capacity-optimized"), ("lowestPrice", "lowest-price"),
-                              ("capacityOptimizedPrioritized", "capacity-optimized-prioritized")):
+    for strategy, spelled in (
+        ("capacityOptimized", "capacity-optimized"),
+        ("lowestPrice", "lowest-price"),
+        ("capacityOptimizedPrioritized", "capacity-optimized-prioritized"),
+    ):
         data = merged(example(US_EAST), {"fleet": {"allocation_strategy": strategy}})
         distribution = plan_for(data).by_name("gpu-instances").inputs["mixedInstancesPolicy"]["instancesDistribution"]
         assert distribution["spotAllocationStrategy"] == spelled, strategy
@@ -90,10 +96,17 @@ def test_a_change_of_type_replaces_the_template_and_swaps_the_launcher(us_east: 
     # the launch template's name is ForceNew: a new template, hence new instances
     assert (group.inputs["name"], spot.inputs["name"]) == ("llm-pretrain-gpu", "llm-pretrain-fleet")
     launchers = {r.name for r in us_east.resources} ^ {r.name for r in us_east_spot.resources}
-    assert launchers == {"gpu-instances", "gpu-capacity-provider", "spot-fleet", "spot-fleet-role", "spot-fleet-role-policy"}
+    assert launchers == {
+        "gpu-instances",
+        "gpu-capacity-provider",
+        "spot-fleet",
+        "spot-fleet-role",
+        "spot-fleet-role-policy",
+    }
     # the workers service changes its launch type (ForceNew) with it
     assert us_east.by_name("workers-service").inputs.get("launchType") != us_east_spot.by_name(
-        "workers-service").inputs.get("launchType")
+        "workers-service"
+    ).inputs.get("launchType")
 
 
 def test_the_starter_fleet_is_an_auto_scaling_group(tmp_path: Path) -> None:

@@ -75,7 +75,11 @@ COMMON_LOGICAL_NAMES = {
 SPOT_FLEET_LOGICAL_NAMES = COMMON_LOGICAL_NAMES | {"spot-fleet-role", "spot-fleet-role-policy", "spot-fleet"}
 US_EAST_LOGICAL_NAMES = COMMON_LOGICAL_NAMES | {"gpu-instances", "gpu-capacity-provider"}
 DISTRIBUTED_LOGICAL_NAMES = {
-    "discovery-namespace", "workers-discovery", "rendezvous-discovery", "rendezvous-task", "rendezvous-service",
+    "discovery-namespace",
+    "workers-discovery",
+    "rendezvous-discovery",
+    "rendezvous-task",
+    "rendezvous-service",
 }
 
 
@@ -92,7 +96,8 @@ def test_an_elastic_job_adds_only_its_own_resources(us_west) -> None:
     # us-west-2 has no auto scaling policies of the training service (an elastic job refuses them)
     without = US_EAST_LOGICAL_NAMES - {"training-scaling-cpu", "training-scaling-memory", "aws-us-east-1"}
     assert names == {n.replace("aws-us-east-1", "aws-us-west-2") for n in without | DISTRIBUTED_LOGICAL_NAMES} | {
-        "aws-us-west-2"}
+        "aws-us-west-2"
+    }
 
 
 def test_the_names_other_layers_address_keep_their_values() -> None:
@@ -135,6 +140,8 @@ def test_no_program_module_spells_a_logical_name_itself() -> None:
         for call in resource_calls(ast.parse(module.read_text(), filename=str(module))):
             checked += 1
             first = call.args[0] if call.args else None
-            spelled = isinstance(first, ast.JoinedStr) or (isinstance(first, ast.Constant) and isinstance(first.value, str))
+            spelled = isinstance(first, ast.JoinedStr) or (
+                isinstance(first, ast.Constant) and isinstance(first.value, str)
+            )
             assert first is not None and not spelled, f"{module.name}:{call.lineno}: use a name from program/names.py"
     assert checked >= 30  # the walk really found the resource declarations

@@ -64,7 +64,12 @@ def test_everything_that_runs_waits_for_every_network_path(plan_for, variant: st
 def test_with_an_existing_vpc_there_is_no_path_to_wait_for(eu_west: OfflinePlan) -> None:
     assert not [r for r in eu_west.resources if r.type in PATH_TYPES]
     service = eu_west.by_name("training-service")
-    assert set(service.dependencies) == {"cluster", "cluster-capacity-providers", "tasks-security-group", "training-task"}
+    assert set(service.dependencies) == {
+        "cluster",
+        "cluster-capacity-providers",
+        "tasks-security-group",
+        "training-task",
+    }
 
 
 def test_the_workers_go_before_their_instances_and_the_group_provider_after_the_workers(plan_for) -> None:
@@ -83,5 +88,6 @@ def test_the_workers_go_before_their_instances_and_the_group_provider_after_the_
 def test_the_rendezvous_is_registered_and_waits_for_the_fargate_providers(plan_for) -> None:
     plan = plan_for(VARIANTS["elastic"])
     assert {"cluster-capacity-providers", "rendezvous-discovery", "discovery-namespace"} <= closure(
-        plan, "rendezvous-service")
+        plan, "rendezvous-service"
+    )
     assert {"workers-discovery", "discovery-namespace"} <= closure(plan, "workers-service")

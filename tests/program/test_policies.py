@@ -33,9 +33,15 @@ EXAMPLES = ("us-east-1", "eu-west-1", "us-west-2", "eu-central-1")  # Auto Scali
 
 
 @pytest.fixture(params=[*EXAMPLES, *VARIANTS])
-def plan(request: pytest.FixtureRequest, us_east: OfflinePlan, eu_west: OfflinePlan, us_west: OfflinePlan,
-         eu_central: OfflinePlan, plan_for) -> OfflinePlan:
-    examples = dict(zip(EXAMPLES, (us_east, eu_west, us_west, eu_central)))
+def plan(
+    request: pytest.FixtureRequest,
+    us_east: OfflinePlan,
+    eu_west: OfflinePlan,
+    us_west: OfflinePlan,
+    eu_central: OfflinePlan,
+    plan_for,
+) -> OfflinePlan:
+    examples = dict(zip(EXAMPLES, (us_east, eu_west, us_west, eu_central), strict=False))
     return examples.get(request.param) or plan_for(VARIANTS[request.param])
 
 
@@ -66,7 +72,11 @@ def test_what_the_fleet_launches_carries_the_cluster_tags_itself(plan: OfflinePl
 
 
 def test_no_ingress_from_the_internet(plan: OfflinePlan) -> None:
-    rules = [rule for group in plan.of_type("aws:ec2/securityGroup:SecurityGroup") for rule in group.inputs.get("ingress", [])]
+    rules = [
+        rule
+        for group in plan.of_type("aws:ec2/securityGroup:SecurityGroup")
+        for rule in group.inputs.get("ingress", [])
+    ]
     rules += [r.inputs for r in plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")]
     for rule in rules:
         assert "0.0.0.0/0" not in rule.get("cidrBlocks", []) and rule.get("cidrIpv4") != "0.0.0.0/0"
@@ -88,7 +98,10 @@ def test_every_created_bucket_is_encrypted_versioned_and_private(plan: OfflinePl
         (versioning,) = settings_of("aws:s3/bucketVersioning:BucketVersioning", bucket_id)
         assert versioning["versioningConfiguration"]["status"] == "Enabled"
         (block,) = settings_of("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", bucket_id)
-        assert all(block[key] is True for key in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+        assert all(
+            block[key] is True
+            for key in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+        )
         assert "acl" not in bucket.inputs and "policy" not in bucket.inputs
 
 
@@ -130,13 +143,13 @@ def test_checkpoints_survive_destroy_by_default_but_nothing_is_protected(us_east
     assert not any(r.options["retainOnDelete"] for r in others)
 
 
-
 def test_nothing_an_elastic_job_depends_on_runs_on_spot(plan: OfflinePlan) -> None:
     # A lost rendezvous store ends the job on every worker: on-demand Fargate only.
     for service in plan.of_type("aws:ecs/service:Service"):
         if service.name.startswith("rendezvous-"):
             assert service.inputs["capacityProviderStrategies"] == [
-                {"base": 1, "capacityProvider": "FARGATE", "weight": 1}]
+                {"base": 1, "capacityProvider": "FARGATE", "weight": 1}
+            ]
             assert "launchType" not in service.inputs
 
 
@@ -144,7 +157,7 @@ def test_every_auto_scaling_group_is_managed_by_ecs_and_protects_busy_instances(
     groups = plan.of_type("aws:autoscaling/group:Group")
     providers = plan.of_type("aws:ecs/capacityProvider:CapacityProvider")
     assert len(groups) == len(providers)
-    for group, provider in zip(groups, providers):
+    for group, provider in zip(groups, providers, strict=False):
         assert group.inputs["protectFromScaleIn"] is True and group.inputs["minSize"] == 0
         assert tag_map(group.inputs).get("AmazonECSManaged") == "true"
         settings = provider.inputs["autoScalingGroupProvider"]

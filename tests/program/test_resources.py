@@ -6,11 +6,11 @@ import base64
 import json
 from typing import Any
 
+from program_helpers import MINIMAL, US_EAST, as_spot_fleet, example, merged
+
 from ftcluster.offline import OfflinePlan, placeholder
 from ftcluster.program import ProgramOptions
 from ftcluster.spec import load_spec
-
-from program_helpers import MINIMAL, US_EAST, as_spot_fleet, example, merged
 
 
 def ref(kind: str, name: str) -> str:
@@ -47,7 +47,17 @@ def test_endpoint_url_points_every_service_we_use_at_the_emulator(plan_for) -> N
     (provider,) = plan.of_type("pulumi:providers:aws")
     (endpoints,) = provider.inputs["endpoints"]
     assert set(endpoints) == {
-        "appautoscaling", "autoscaling", "ec2", "ecs", "iam", "logs", "s3", "servicediscovery", "ssm", "sts"}
+        "appautoscaling",
+        "autoscaling",
+        "ec2",
+        "ecs",
+        "iam",
+        "logs",
+        "s3",
+        "servicediscovery",
+        "ssm",
+        "sts",
+    }
     assert set(endpoints.values()) == {"http://localhost:4566"}
     for setting in ("skipCredentialsValidation", "skipMetadataApiCheck", "skipRequestingAccountId", "s3UsePathStyle"):
         assert provider.inputs[setting] is True, setting
@@ -108,7 +118,9 @@ def test_without_nat_work_runs_in_public_subnets_with_public_ips(plan_for) -> No
     public_ids = [ref("id", f"public-subnet-{i}") for i in (1, 2, 3)]
     service = plan.by_name("training-service").inputs["networkConfiguration"]
     assert service["subnets"] == public_ids and service["assignPublicIp"] is True
-    assert all(s.inputs["mapPublicIpOnLaunch"] for s in plan.of_type("aws:ec2/subnet:Subnet") if s.name.startswith("public-"))
+    assert all(
+        s.inputs["mapPublicIpOnLaunch"] for s in plan.of_type("aws:ec2/subnet:Subnet") if s.name.startswith("public-")
+    )
     assert plan.by_name("gpu-instances").inputs["vpcZoneIdentifiers"] == public_ids
     overrides = spot.by_name("spot-fleet").inputs["launchTemplateConfigs"][0]["overrides"]
     assert {o["subnetId"] for o in overrides} == set(public_ids)
@@ -149,8 +161,10 @@ def test_roles_trust_the_right_services_and_attach_the_aws_managed_policies(
         return statement["Principal"]["Service"]
 
     def attached(plan: OfflinePlan) -> dict[str, str]:
-        return {a.inputs["role"]: a.inputs["policyArn"]
-                for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
+        return {
+            a.inputs["role"]: a.inputs["policyArn"]
+            for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        }
 
     assert principal(us_east, "execution-role") == principal(us_east, "task-role") == "ecs-tasks.amazonaws.com"
     assert principal(us_east, "instance-role") == "ec2.amazonaws.com"
@@ -162,7 +176,9 @@ def test_roles_trust_the_right_services_and_attach_the_aws_managed_policies(
     # an Auto Scaling group launches with its service-linked role: no Spot Fleet role
     assert attached(us_east) == common
     assert attached(us_east_spot) == {
-        **common, "llm-pretrain-us-east-1-spot-fleet": "arn:aws:iam::aws:policy/service-role/AmazonEC2SpotFleetTaggingRole"}
+        **common,
+        "llm-pretrain-us-east-1-spot-fleet": "arn:aws:iam::aws:policy/service-role/AmazonEC2SpotFleetTaggingRole",
+    }
     assert us_east.by_name("instance-profile").inputs["role"] == "llm-pretrain-us-east-1-instance"
 
 
@@ -235,7 +251,10 @@ def test_cluster_has_container_insights_and_both_fargate_providers(
     assert providers["clusterName"] == "llm-pretrain"
     # the GPU group's provider too; the default strategy stays Fargate (ECS mixes no Fargate and group providers)
     assert providers["capacityProviders"] == ["FARGATE", "FARGATE_SPOT", "llm-pretrain-gpu"]
-    assert {s["capacityProvider"] for s in providers["defaultCapacityProviderStrategies"]} == {"FARGATE", "FARGATE_SPOT"}
+    assert {s["capacityProvider"] for s in providers["defaultCapacityProviderStrategies"]} == {
+        "FARGATE",
+        "FARGATE_SPOT",
+    }
     for plan in (us_east_spot, eu_west):
         assert plan.by_name("cluster-capacity-providers").inputs["capacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
 
@@ -298,9 +317,10 @@ def test_service_runs_the_task_definition_in_the_cluster_over_every_private_subn
 def test_a_new_deployment_is_forced_only_when_the_run_asks(plan_for) -> None:
     forced = plan_for(example(US_EAST), ProgramOptions(force_new_deployment=True)).by_name("training-service")
     assert forced.inputs["forceNewDeployment"] is True
-    assert "forceNewDeployment" not in plan_for(example(US_EAST), ProgramOptions(force_new_deployment=True)).by_name(
-        "workers-service"
-    ).inputs
+    assert (
+        "forceNewDeployment"
+        not in plan_for(example(US_EAST), ProgramOptions(force_new_deployment=True)).by_name("workers-service").inputs
+    )
 
 
 def test_all_spot_strategy_keeps_fargate_at_weight_zero(eu_west: OfflinePlan) -> None:
@@ -372,7 +392,9 @@ def test_launch_template_makes_instances_join_the_cluster(us_east: OfflinePlan, 
     assert disk["ebs"] == {"deleteOnTermination": "true", "encrypted": "true", "volumeSize": 200, "volumeType": "gp3"}
     tagged = {spec["resourceType"]: spec["tags"] for spec in inputs["tagSpecifications"]}
     assert set(tagged) == {"instance", "volume"}
-    assert all(tags["ftcluster:cluster"] == "llm-pretrain" and tags["team"] == "ml-platform" for tags in tagged.values())
+    assert all(
+        tags["ftcluster:cluster"] == "llm-pretrain" and tags["team"] == "ml-platform" for tags in tagged.values()
+    )
     assert template.options["ignoreChanges"] == ["imageId"]
 
 
@@ -402,7 +424,9 @@ def test_a_price_cap_is_set_only_when_the_spec_asks(plan_for, us_east: OfflinePl
     assert plan_for(as_spot_fleet(data)).by_name("spot-fleet").inputs["spotPrice"] == "0.75"
     distribution = plan_for(data).by_name("gpu-instances").inputs["mixedInstancesPolicy"]["instancesDistribution"]
     assert distribution["spotMaxPrice"] == "0.75"
-    assert "spotMaxPrice" not in us_east.by_name("gpu-instances").inputs["mixedInstancesPolicy"]["instancesDistribution"]
+    assert (
+        "spotMaxPrice" not in us_east.by_name("gpu-instances").inputs["mixedInstancesPolicy"]["instancesDistribution"]
+    )
 
 
 def test_ami_follows_architecture_and_gpu(plan_for) -> None:
@@ -434,13 +458,17 @@ def test_workers_run_on_the_fleet_with_gpus_spread_over_azs(us_east: OfflinePlan
             {"field": "instanceId", "type": "spread"},
         ]
         # never a second set of ranks (and of GPU instances) during a deployment
-        assert (service.inputs["deploymentMaximumPercent"], service.inputs["deploymentMinimumHealthyPercent"]) == (100, 0)
+        assert (service.inputs["deploymentMaximumPercent"], service.inputs["deploymentMinimumHealthyPercent"]) == (
+            100,
+            0,
+        )
         # a change of fleet type replaces the service, and ECS takes no second service of that name
         assert service.options["deleteBeforeReplace"] is True
     # through the group's capacity provider, so the task count drives the instances
     group_workers = us_east.by_name("workers-service")
     assert group_workers.inputs["capacityProviderStrategies"] == [
-        {"base": 0, "capacityProvider": "llm-pretrain-gpu", "weight": 1}]
+        {"base": 0, "capacityProvider": "llm-pretrain-gpu", "weight": 1}
+    ]
     assert "launchType" not in group_workers.inputs  # it conflicts with a strategy
     assert "cluster-capacity-providers" in group_workers.dependencies  # the provider is attached first
     spot_workers = us_east_spot.by_name("workers-service")
@@ -457,8 +485,16 @@ def test_shared_memory_follows_the_spec(plan_for) -> None:
 def test_a_disabled_fleet_deploys_no_fleet_resources(plan_for) -> None:
     plan = plan_for(merged(example(US_EAST), {"fleet": {"enabled": False}}))
     names = {r.name for r in plan.resources}
-    gone = {"fleet-launch-template", "spot-fleet", "workers-task", "workers-service", "instance-role", "spot-fleet-role",
-            "gpu-instances", "gpu-capacity-provider"}
+    gone = {
+        "fleet-launch-template",
+        "spot-fleet",
+        "workers-task",
+        "workers-service",
+        "instance-role",
+        "spot-fleet-role",
+        "gpu-instances",
+        "gpu-capacity-provider",
+    }
     assert not names & gone
     assert plan.exports["spot_fleet_request_id"] is None and plan.exports["fleet_target_capacity"] is None
     assert plan.exports["fleet_type"] is None and plan.exports["workers_desired"] is None
@@ -480,19 +516,39 @@ def test_every_contract_export_is_present(
     assert (us_east.exports["autoscaling_min"], us_east.exports["autoscaling_max"]) == (4, 12)
     assert (us_east.exports["desired_tasks"], us_east.exports["fleet_target_capacity"]) == (6, 4)
     assert us_east.exports["log_group"] == "/ftcluster/llm-pretrain"
-    group = {key: us_east.exports[key] for key in (
-        "fleet_type", "auto_scaling_group_name", "capacity_provider_name", "spot_fleet_request_id", "workers_desired")}
-    assert group == {"fleet_type": "auto_scaling_group", "auto_scaling_group_name": "llm-pretrain-gpu",
-                     "capacity_provider_name": "llm-pretrain-gpu", "spot_fleet_request_id": None, "workers_desired": 4}
-    spot = {key: us_east_spot.exports[key] for key in ("fleet_type", "auto_scaling_group_name", "capacity_provider_name")}
+    group = {
+        key: us_east.exports[key]
+        for key in (
+            "fleet_type",
+            "auto_scaling_group_name",
+            "capacity_provider_name",
+            "spot_fleet_request_id",
+            "workers_desired",
+        )
+    }
+    assert group == {
+        "fleet_type": "auto_scaling_group",
+        "auto_scaling_group_name": "llm-pretrain-gpu",
+        "capacity_provider_name": "llm-pretrain-gpu",
+        "spot_fleet_request_id": None,
+        "workers_desired": 4,
+    }
+    spot = {
+        key: us_east_spot.exports[key] for key in ("fleet_type", "auto_scaling_group_name", "capacity_provider_name")
+    }
     assert spot == {"fleet_type": "spot_fleet", "auto_scaling_group_name": None, "capacity_provider_name": None}
     assert us_east_spot.exports["spot_fleet_request_id"] == ref("id", "spot-fleet")
     assert us_east.exports["rendezvous_endpoint"] is None and us_east.exports["distributed_min_nodes"] is None
-    elastic = {key: us_west.exports[key] for key in ("rendezvous_service_name", "rendezvous_endpoint",
-                                                      "distributed_min_nodes", "workers_desired")}
-    assert elastic == {"rendezvous_service_name": "elastic-llm-rendezvous",
-                       "rendezvous_endpoint": "rendezvous.elastic-llm.ftcluster:29400",
-                       "distributed_min_nodes": 2, "workers_desired": 4}
+    elastic = {
+        key: us_west.exports[key]
+        for key in ("rendezvous_service_name", "rendezvous_endpoint", "distributed_min_nodes", "workers_desired")
+    }
+    assert elastic == {
+        "rendezvous_service_name": "elastic-llm-rendezvous",
+        "rendezvous_endpoint": "rendezvous.elastic-llm.ftcluster:29400",
+        "distributed_min_nodes": 2,
+        "workers_desired": 4,
+    }
     assert eu_west.exports["workers_service_name"] is None and eu_west.exports["autoscaling_min"] is None
     assert eu_west.exports["fleet_type"] is None and eu_west.exports["workers_desired"] is None
 

@@ -82,9 +82,16 @@ def test_us_west_2_example_deploys_these_types(us_west: OfflinePlan) -> None:
 
 
 def test_us_east_1_as_a_spot_fleet_deploys_what_it_always_did(us_east_spot: OfflinePlan) -> None:
-    spot = {**{t: n for t, n in US_EAST_TYPES.items() if t.split(":")[1] not in ("autoscaling/group", "ecs/capacityProvider")},
-            "aws:iam/role:Role": 4, "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
-            "aws:ec2/spotFleetRequest:SpotFleetRequest": 1}
+    spot = {
+        **{
+            t: n
+            for t, n in US_EAST_TYPES.items()
+            if t.split(":")[1] not in ("autoscaling/group", "ecs/capacityProvider")
+        },
+        "aws:iam/role:Role": 4,
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
+        "aws:ec2/spotFleetRequest:SpotFleetRequest": 1,
+    }
     assert dict(Counter(r.type for r in us_east_spot.resources)) == spot
 
 

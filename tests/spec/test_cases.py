@@ -14,7 +14,7 @@ CASES = sorted((Path(__file__).parent / "cases").glob("*.yaml"))
 
 def expected_problems(case: Path) -> list[str]:
     prefix = "# expect: "
-    return [line[len(prefix):] for line in case.read_text().splitlines() if line.startswith(prefix)]
+    return [line[len(prefix) :] for line in case.read_text().splitlines() if line.startswith(prefix)]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])

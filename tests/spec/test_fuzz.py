@@ -17,7 +17,11 @@ EXAMPLES = Path(__file__).parents[2] / "configs"
 VALID = [yaml.safe_load((EXAMPLES / name).read_text()) for name in ("us-east-1.yaml", "eu-west-1.yaml")]
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=30),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=30),
     st.sampled_from(["us-east-1", "g5.xlarge", "10.0.0.0/16", "vpc-0a1b2c3d4e5f67890", "X86_64", "per_az", "1024"]),
 )
 yaml_values = st.recursive(
@@ -60,10 +64,10 @@ def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
     found = [prefix] if prefix else []
     if isinstance(node, dict):
         for key, value in node.items():
-            found += _paths(value, prefix + (key,))
+            found += _paths(value, (*prefix, key))
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            found += _paths(value, prefix + (index,))
+            found += _paths(value, (*prefix, index))
     return found
 
 

@@ -19,7 +19,7 @@ HEAD = "name: demo\nregion: us-east-1\ntraining:\n  image: ghcr.io/example/train
 
 def laughs(levels: int, width: int = 9, where: str = "lol") -> str:
     """The classic "billion laughs": each level is a list of `width` aliases of the level below."""
-    lines = [f'{where}1: &{where}1 [{", ".join(["lol"] * width)}]']
+    lines = [f"{where}1: &{where}1 [{', '.join(['lol'] * width)}]"]
     for level in range(2, levels + 1):
         lines.append(f"{where}{level}: &{where}{level} [{', '.join([f'*{where}{level - 1}'] * width)}]")
     return "\n".join(lines) + "\n"
@@ -70,17 +70,22 @@ def test_an_alias_bomb_behind_a_merge_key_is_refused(tmp_path: Path, hang_guard:
     """`<<: *base` hands the merged keys to the constructor and pydantic, not to the key indexing."""
     path = tmp_path / "merge.yaml"
     merged = "".join(f"    {line}\n" for line in laughs(7, where="x").splitlines())  # only under `<<:`
-    path.write_text("name: demo\nregion: us-east-1\ntraining:\n  <<:\n    image: ghcr.io/example/trainer:1.0\n"
-                    + merged + "    command: *x7\n")
+    path.write_text(
+        "name: demo\nregion: us-east-1\ntraining:\n  <<:\n    image: ghcr.io/example/trainer:1.0\n"
+        + merged
+        + "    command: *x7\n"
+    )
     [line] = refusal(path)
     assert "expands to more than" in line
 
 
 def test_ordinary_aliases_still_work(tmp_path: Path) -> None:
     path = tmp_path / "aliases.yaml"
-    path.write_text(HEAD + "  command: &cmd [python, train.py]\n"
-                    "fleet:\n  instances: 2\n  instance_types: [g5.xlarge, g4dn.xlarge]\n"
-                    "  workers:\n    command: *cmd\n")
+    path.write_text(
+        HEAD + "  command: &cmd [python, train.py]\n"
+        "fleet:\n  instances: 2\n  instance_types: [g5.xlarge, g4dn.xlarge]\n"
+        "  workers:\n    command: *cmd\n"
+    )
     spec = load_spec(path)
     assert spec.fleet is not None and spec.fleet.workers.command == ["python", "train.py"]
 
@@ -92,9 +97,7 @@ def test_a_huge_file_is_refused_before_it_is_parsed(tmp_path: Path, hang_guard: 
         filler = "".join(f"  k{i}: v\n" for i in range(1000))
         while handle.tell() <= MAX_SPEC_BYTES:
             handle.write("# " + "x" * 1000 + "\n" + filler)
-    assert refusal(path) == [
-        f"{path}: is larger than {MAX_SPEC_BYTES // 1024} KiB; a spec is a few KiB of YAML"
-    ]
+    assert refusal(path) == [f"{path}: is larger than {MAX_SPEC_BYTES // 1024} KiB; a spec is a few KiB of YAML"]
 
 
 def test_an_endless_file_is_refused(hang_guard: None) -> None:

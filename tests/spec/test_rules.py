@@ -79,8 +79,20 @@ def test_regions_come_from_botocore_partitions() -> None:
 
 @pytest.mark.parametrize(
     "instance_type",
-    ["g5.xlarge", "p4d.24xlarge", "p5.48xlarge", "c7gn.16xlarge", "m7i-flex.large", "u-6tb1.metal",
-     "c6i.metal", "t4g.nano", "inf2.xlarge", "trn1n.32xlarge", "g6e.12xlarge", "m7i.metal-24xl"],
+    [
+        "g5.xlarge",
+        "p4d.24xlarge",
+        "p5.48xlarge",
+        "c7gn.16xlarge",
+        "m7i-flex.large",
+        "u-6tb1.metal",
+        "c6i.metal",
+        "t4g.nano",
+        "inf2.xlarge",
+        "trn1n.32xlarge",
+        "g6e.12xlarge",
+        "m7i.metal-24xl",
+    ],
 )
 def test_real_instance_types_are_accepted(instance_type: str) -> None:
     assert aws_rules.check_instance_type(instance_type) is None
@@ -93,9 +105,18 @@ def test_malformed_instance_types_are_rejected(instance_type: str) -> None:
 
 @pytest.mark.parametrize(
     ("instance_type", "arch"),
-    [("g5.xlarge", "X86_64"), ("g5g.xlarge", "ARM64"), ("c7gn.large", "ARM64"), ("m6gd.large", "ARM64"),
-     ("g4dn.xlarge", "X86_64"), ("a1.large", "ARM64"), ("im4gn.large", "ARM64"), ("p4d.24xlarge", "X86_64"),
-     ("c7i.large", "X86_64"), ("inf2.xlarge", "X86_64")],
+    [
+        ("g5.xlarge", "X86_64"),
+        ("g5g.xlarge", "ARM64"),
+        ("c7gn.large", "ARM64"),
+        ("m6gd.large", "ARM64"),
+        ("g4dn.xlarge", "X86_64"),
+        ("a1.large", "ARM64"),
+        ("im4gn.large", "ARM64"),
+        ("p4d.24xlarge", "X86_64"),
+        ("c7i.large", "X86_64"),
+        ("inf2.xlarge", "X86_64"),
+    ],
 )
 def test_instance_architecture(instance_type: str, arch: str) -> None:
     assert aws_rules.instance_architecture(instance_type) == arch
@@ -106,7 +127,11 @@ def test_subnet_blocks_one_private_and_one_public_per_az_without_overlap() -> No
 
     network = NewVpc(cidr="10.0.0.0/16", availability_zones=3)
     blocks = network.subnet_blocks()
-    assert blocks == [("10.0.0.0/19", "10.0.224.0/19"), ("10.0.32.0/19", "10.0.192.0/19"), ("10.0.64.0/19", "10.0.160.0/19")]
+    assert blocks == [
+        ("10.0.0.0/19", "10.0.224.0/19"),
+        ("10.0.32.0/19", "10.0.192.0/19"),
+        ("10.0.64.0/19", "10.0.160.0/19"),
+    ]
     flat = [ipaddress.IPv4Network(b) for pair in blocks for b in pair]
     assert not any(a.overlaps(b) for i, a in enumerate(flat) for b in flat[i + 1 :])
 

@@ -14,10 +14,22 @@ PROJECT = "ftcluster"
 
 # Variables from the developer's shell that would change what the tests see.
 SCRUBBED = (
-    "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_ACCESS_TOKEN",
-    "PULUMI_STACK", "PULUMI_STANDIN_FAIL", "PULUMI_STANDIN_HANG", "PULUMI_STANDIN_HANG_UNTIL",
-    "PULUMI_STANDIN_READY_FILE", "PULUMI_STANDIN_VERSION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
-    "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "FTCLUSTER_DEBUG",
+    "PULUMI_BACKEND_URL",
+    "PULUMI_CONFIG_PASSPHRASE",
+    "PULUMI_CONFIG_PASSPHRASE_FILE",
+    "PULUMI_ACCESS_TOKEN",
+    "PULUMI_STACK",
+    "PULUMI_STANDIN_FAIL",
+    "PULUMI_STANDIN_HANG",
+    "PULUMI_STANDIN_HANG_UNTIL",
+    "PULUMI_STANDIN_READY_FILE",
+    "PULUMI_STANDIN_VERSION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "FTCLUSTER_DEBUG",
 )
 
 
@@ -38,22 +50,29 @@ def standin_env(root: Path, moto_url: str | None, *, with_pulumi: bool = True) -
         (root / folder).mkdir(parents=True, exist_ok=True)
     path = os.environ.get("PATH", os.defpath)
     env: dict[str, str | None] = dict.fromkeys(SCRUBBED)
-    env.update({
-        "FTCLUSTER_HOME": str(root / "home"),
-        "HOME": str(root / "user"),
-        "PULUMI_HOME": str(root / "user" / ".pulumi"),  # the user's own Pulumi home
-        "PATH": f"{BIN}{os.pathsep}{path}" if with_pulumi else _path_without_pulumi(path),
-        "PULUMI_STANDIN_PYTHON": sys.executable,
-        "PULUMI_STANDIN_LOG": str(root / "standin-calls.jsonl"),
-        "PULUMI_STANDIN_DOWNLOADS": str(root / "standin-downloads.txt"),
-        "COLUMNS": "200",
-    })
+    env.update(
+        {
+            "FTCLUSTER_HOME": str(root / "home"),
+            "HOME": str(root / "user"),
+            "PULUMI_HOME": str(root / "user" / ".pulumi"),  # the user's own Pulumi home
+            "PATH": f"{BIN}{os.pathsep}{path}" if with_pulumi else _path_without_pulumi(path),
+            "PULUMI_STANDIN_PYTHON": sys.executable,
+            "PULUMI_STANDIN_LOG": str(root / "standin-calls.jsonl"),
+            "PULUMI_STANDIN_DOWNLOADS": str(root / "standin-downloads.txt"),
+            "COLUMNS": "200",
+        }
+    )
     if moto_url is not None:
-        env.update({
-            "AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "AWS_EC2_METADATA_DISABLED": "true",
-        })
+        env.update(
+            {
+                "AWS_ENDPOINT_URL": moto_url,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_CONFIG_FILE": os.devnull,
+                "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                "AWS_EC2_METADATA_DISABLED": "true",
+            }
+        )
     return env
 
 

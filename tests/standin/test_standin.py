@@ -21,7 +21,7 @@ from standin_harness import BIN, StandinState, process_env, standin_env
 STACK = "dev"
 
 
-def tiny_program(tasks: int, with_cluster: bool = True):  # noqa: ANN201 - a Pulumi program function
+def tiny_program(tasks: int, with_cluster: bool = True):
     def program() -> None:
         zones = aws.get_availability_zones(state="available")
         bucket = aws.s3.Bucket("checkpoints", opts=pulumi.ResourceOptions(retain_on_delete=True))
@@ -49,11 +49,16 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[auto.
     work_dir = tmp_path / "work"
     work_dir.mkdir()
     workspace = auto.LocalWorkspace(
-        work_dir=str(work_dir), pulumi_home=str(tmp_path / "pulumi-home"), secrets_provider="passphrase",
-        project_settings=auto.ProjectSettings(name="ftcluster", runtime="python",
-                                              backend=auto.ProjectBackend(f"file://{tmp_path / 'home' / 'state'}")),
+        work_dir=str(work_dir),
+        pulumi_home=str(tmp_path / "pulumi-home"),
+        secrets_provider="passphrase",
+        project_settings=auto.ProjectSettings(
+            name="ftcluster", runtime="python", backend=auto.ProjectBackend(f"file://{tmp_path / 'home' / 'state'}")
+        ),
     )
-    workspace.install_plugin("aws", f"v{json.loads(Path(aws.__file__).with_name('pulumi-plugin.json').read_text())['version']}")
+    workspace.install_plugin(
+        "aws", f"v{json.loads(Path(aws.__file__).with_name('pulumi-plugin.json').read_text())['version']}"
+    )
     yield workspace
     assert not StandinState(tmp_path).unsupported()
 
@@ -69,10 +74,14 @@ def test_up_runs_the_program_over_grpc_and_streams_events(workspace: auto.LocalW
     result = stack.up(program=tiny_program(2), on_event=events.append)
     assert {k: v.value for k, v in result.outputs.items()} == {
         "bucket": "checkpoints-" + result.outputs["bucket"].value.split("-")[1],
-        "zones": ["eu-west-1a", "eu-west-1b"], "tasks": 2}
+        "zones": ["eu-west-1a", "eu-west-1b"],
+        "tasks": 2,
+    }
     # stack, default provider, bucket, cluster, service
     assert result.summary.resource_changes == {"create": 5}
-    kinds = [next(k for k, v in vars(e).items() if v is not None and k not in ("sequence", "timestamp")) for e in events]
+    kinds = [
+        next(k for k, v in vars(e).items() if v is not None and k not in ("sequence", "timestamp")) for e in events
+    ]
     assert kinds[0] == "prelude_event" and kinds[-2:] == ["summary_event", "cancel_event"]
     assert kinds.count("resource_pre_event") == kinds.count("res_outputs_event") == 5
     assert [e.sequence for e in events] == sorted(e.sequence for e in events)
@@ -120,8 +129,9 @@ def test_a_held_lock_is_a_concurrent_update_until_cancel(workspace: auto.LocalWo
     assert not state.locks(STACK)
 
 
-def test_a_wrong_passphrase_and_a_missing_plugin_fail_like_the_real_cli(workspace: auto.LocalWorkspace,
-                                                                        monkeypatch) -> None:
+def test_a_wrong_passphrase_and_a_missing_plugin_fail_like_the_real_cli(
+    workspace: auto.LocalWorkspace, monkeypatch
+) -> None:
     stack = auto.Stack.create_or_select(STACK, workspace)
     monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "wrong")
     with pytest.raises(auto.CommandError, match="incorrect passphrase"):
@@ -144,15 +154,21 @@ def test_a_program_error_is_an_inline_source_error(workspace: auto.LocalWorkspac
 
 def test_unknown_invocations_fail_loudly_and_are_logged(tmp_path: Path) -> None:
     env = process_env(standin_env(tmp_path, None))
-    result = subprocess.run([str(BIN / "pulumi"), "import", "aws:s3/bucket:Bucket", "b", "id"], env=env,
-                            capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(
+        [str(BIN / "pulumi"), "import", "aws:s3/bucket:Bucket", "b", "id"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert result.returncode == 2 and "unsupported invocation: pulumi import" in result.stderr
     assert StandinState(tmp_path).unsupported() == [["import", "aws:s3/bucket:Bucket", "b", "id"]]
     assert os.access(BIN / "pulumi", os.X_OK)
 
 
-def test_only_real_plugin_folders_load_but_a_linked_plugins_folder_does(workspace: auto.LocalWorkspace,
-                                                                         tmp_path: Path) -> None:
+def test_only_real_plugin_folders_load_but_a_linked_plugins_folder_does(
+    workspace: auto.LocalWorkspace, tmp_path: Path
+) -> None:
     stack = auto.Stack.create_or_select(STACK, workspace)
     installed = next((Path(workspace.pulumi_home) / "plugins").glob("resource-aws-v*"))
     linked_one = tmp_path / "linked-one" / "plugins"
@@ -168,8 +184,9 @@ def test_only_real_plugin_folders_load_but_a_linked_plugins_folder_does(workspac
     stack.up(program=tiny_program(1))
 
 
-def test_the_environments_backend_url_wins_over_the_project_file(workspace: auto.LocalWorkspace,
-                                                                 monkeypatch, tmp_path: Path) -> None:
+def test_the_environments_backend_url_wins_over_the_project_file(
+    workspace: auto.LocalWorkspace, monkeypatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("PULUMI_BACKEND_URL", f"file://{tmp_path / 'from-env'}")
     auto.Stack.create_or_select(STACK, workspace)
     assert (tmp_path / "from-env" / ".pulumi" / "stacks" / "ftcluster" / f"{STACK}.json").exists()
@@ -178,11 +195,16 @@ def test_the_environments_backend_url_wins_over_the_project_file(workspace: auto
 
 
 def test_ignore_changes_keep_old_inputs_and_force_new_properties_replace(workspace: auto.LocalWorkspace) -> None:
-    def program(tasks: int, family: str, launch_type: str = "FARGATE", **options) -> Callable[[], None]:  # noqa: ANN003
+    def program(tasks: int, family: str, launch_type: str = "FARGATE", **options) -> Callable[[], None]:
         def run() -> None:
             aws.ecs.TaskDefinition("task", family=family, container_definitions="[]")
-            aws.ecs.Service("service", desired_count=tasks, launch_type=launch_type,
-                            opts=pulumi.ResourceOptions(ignore_changes=["desired_count"], **options))
+            aws.ecs.Service(
+                "service",
+                desired_count=tasks,
+                launch_type=launch_type,
+                opts=pulumi.ResourceOptions(ignore_changes=["desired_count"], **options),
+            )
+
         return run
 
     stack = auto.Stack.create_or_select(STACK, workspace)
@@ -193,19 +215,28 @@ def test_ignore_changes_keep_old_inputs_and_force_new_properties_replace(workspa
     events: list[auto.EngineEvent] = []
     replaced = stack.up(program=program(5, "b"), on_event=events.append)
     assert replaced.summary.resource_changes == {"replace": 1, "same": 3}  # only logical steps count
-    steps = [(e.resource_pre_event.metadata.op.value, e.resource_pre_event.metadata.logical)
-             for e in events if e.resource_pre_event and e.resource_pre_event.metadata.urn.endswith("::task")]
+    steps = [
+        (e.resource_pre_event.metadata.op.value, e.resource_pre_event.metadata.logical)
+        for e in events
+        if e.resource_pre_event and e.resource_pre_event.metadata.urn.endswith("::task")
+    ]
     assert steps == [("create-replacement", False), ("replace", True), ("delete-replaced", False)]
 
-    def service_steps(**options) -> list[str]:  # noqa: ANN003
+    def service_steps(**options) -> list[str]:
         events.clear()
         stack.up(program=program(7, "b", **options), on_event=events.append)
-        return [e.resource_pre_event.metadata.op.value for e in events
-                if e.resource_pre_event and e.resource_pre_event.metadata.urn.endswith("::service")]
+        return [
+            e.resource_pre_event.metadata.op.value
+            for e in events
+            if e.resource_pre_event and e.resource_pre_event.metadata.urn.endswith("::service")
+        ]
 
     assert service_steps(replace_on_changes=["desiredCount"]) == ["same"]  # ignored, so never a change
     assert service_steps(launch_type="EC2", delete_before_replace=True) == [
-        "delete-replaced", "replace", "create-replacement"]
+        "delete-replaced",
+        "replace",
+        "create-replacement",
+    ]
 
 
 def test_refresh_keeps_pending_creates_and_up_only_warns(workspace: auto.LocalWorkspace) -> None:
@@ -214,14 +245,22 @@ def test_refresh_keeps_pending_creates_and_up_only_warns(workspace: auto.LocalWo
     path = state_of(workspace).backend / "stacks" / "ftcluster" / f"{STACK}.json"
     checkpoint = json.loads(path.read_text())
     service = next(r for r in checkpoint["checkpoint"]["latest"]["resources"] if r["urn"].endswith("::service"))
-    checkpoint["checkpoint"]["latest"]["pending_operations"] = [{"resource": service, "type": "creating"},
-                                                                {"resource": service, "type": "updating"}]
+    checkpoint["checkpoint"]["latest"]["pending_operations"] = [
+        {"resource": service, "type": "creating"},
+        {"resource": service, "type": "updating"},
+    ]
     path.write_text(json.dumps(checkpoint))
     stack.refresh()  # exit 0
     assert [op["type"] for op in stack.export_stack().deployment["pending_operations"]] == ["creating"]
     warnings: list[str] = []
-    stack.up(program=tiny_program(1), on_event=lambda e: e.diagnostic_event and e.diagnostic_event.severity ==
-             "warning" and warnings.append(e.diagnostic_event.message))
+    stack.up(
+        program=tiny_program(1),
+        on_event=lambda e: (
+            e.diagnostic_event
+            and e.diagnostic_event.severity == "warning"
+            and warnings.append(e.diagnostic_event.message)
+        ),
+    )
     assert warnings and warnings[0].startswith("Attempting to deploy or update resources with 1 pending")
     assert [op["type"] for op in stack.export_stack().deployment["pending_operations"]] == ["creating"]
     stack.refresh(clear_pending_creates=True)

@@ -59,8 +59,12 @@ def estimate_json(est: Estimate) -> dict[str, Any]:
             else None
         ),
         "live_spot_prices": [
-            {"instance_type": p.instance_type, "availability_zone": p.availability_zone, "price": p.price,
-             "timestamp": p.timestamp}
+            {
+                "instance_type": p.instance_type,
+                "availability_zone": p.availability_zone,
+                "price": p.price,
+                "timestamp": p.timestamp,
+            }
             for p in est.live_prices
         ],
         "price_table": {
@@ -141,8 +145,9 @@ def render(console: Console, est: Estimate, *, show_sources: bool = False) -> No
     if on_demand > 0:
         share = Cost(saving.low / on_demand, saving.high / on_demand)
         percent = f"{share.low:.0%}" if share.is_exact else f"{share.low:.0%} – {share.high:.0%}"
-        table.add_row("Saving", percent, f"[green]{span(saving)}[/green]",
-                      f"[green]{span(saving, HOURS_PER_MONTH)}[/green]", "")
+        table.add_row(
+            "Saving", percent, f"[green]{span(saving)}[/green]", f"[green]{span(saving, HOURS_PER_MONTH)}[/green]", ""
+        )
     console.print(table)
 
     if not total.is_exact:

@@ -16,13 +16,16 @@ from .options import CLUSTER_OPTION, JSON_OPTION, QUIET_OPTION, SPEC_ARGUMENT, S
 from .output import DEPLOY_PANEL, INSPECT_PANEL, examples, print_json, spinner, stdout
 
 
-
 def status(
     spec_path: Path = SPEC_OPTIONAL,
     cluster: str = CLUSTER_OPTION,
     as_json: bool = JSON_OPTION,
     watch: int = typer.Option(
-        None, "--watch", "-w", min=1, metavar="SECONDS",
+        None,
+        "--watch",
+        "-w",
+        min=1,
+        metavar="SECONDS",
         help="Refresh in place every SECONDS until Ctrl-C (which exits with 0).",
     ),
     quiet: bool = QUIET_OPTION,
@@ -39,8 +42,10 @@ def status(
     if spec_path is not None and cluster:
         raise UsageError("give a SPEC or --cluster, not both")
     if watch is not None and as_json:
-        raise UsageError("--watch refreshes a table; it cannot be combined with --json",
-                         hint="run `ftcluster status --json` in a loop instead")
+        raise UsageError(
+            "--watch refreshes a table; it cannot be combined with --json",
+            hint="run `ftcluster status --json` in a loop instead",
+        )
     from ..engine.views import status_view
 
     view = status_view(spec_path, cluster, os.environ)
@@ -58,8 +63,8 @@ def status(
 
         print_json({**report.to_dict(), "scale": view.scale, "run_rate": estimate_json(rate)})
         return
-    from .live_view import render_status
     from .cost_view import render
+    from .live_view import render_status
 
     console = stdout()
     console.print(render_status(report))
@@ -87,8 +92,8 @@ def _watch(read: Callable[[], tuple[Any, Any]], seconds: int, scale: dict[str, A
     from rich.live import Live
     from rich.text import Text
 
-    from .live_view import render_status
     from .cost_view import summary
+    from .live_view import render_status
 
     console = stdout()
     try:
@@ -100,8 +105,12 @@ def _watch(read: Callable[[], tuple[Any, Any]], seconds: int, scale: dict[str, A
                     style="dim",
                 )
                 live.update(
-                    Group(render_status(report), Text.from_markup(scale_line(scale)),
-                          Text(f"run-rate: {summary(rate)}"), footer),
+                    Group(
+                        render_status(report),
+                        Text.from_markup(scale_line(scale)),
+                        Text(f"run-rate: {summary(rate)}"),
+                        footer,
+                    ),
                     refresh=True,
                 )
                 time.sleep(seconds)
@@ -143,11 +152,11 @@ def register(app: typer.Typer) -> None:
             "ftcluster status configs/us-east-1.yaml",
             "ftcluster status --cluster llm-pretrain --watch 10",
             "ftcluster status --json | jq .verdict",
-        )
+        ),
     )(status)
     app.command(
         rich_help_panel=DEPLOY_PANEL,
         epilog=examples(
             "ftcluster preflight configs/us-east-1.yaml", "ftcluster preflight configs/us-east-1.yaml --json"
-        )
+        ),
     )(preflight)

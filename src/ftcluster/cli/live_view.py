@@ -58,8 +58,14 @@ def _verdict_panel(report: StatusReport) -> Panel:
         lines = ["[green]✓[/green] every check passed"]
     title = f"[bold]{escape(status.cluster_name)}[/bold] · {escape(status.region)}"
     subtitle = f"[{STATE_STYLE[verdict.state]}]{verdict.state}[/]"
-    return Panel("\n".join(lines), title=title, subtitle=subtitle, title_align="left", subtitle_align="right",
-                 border_style=STATE_STYLE[verdict.state].split()[-1])
+    return Panel(
+        "\n".join(lines),
+        title=title,
+        subtitle=subtitle,
+        title_align="left",
+        subtitle_align="right",
+        border_style=STATE_STYLE[verdict.state].split()[-1],
+    )
 
 
 def _service_block(title: str, service: ServiceState, status: ClusterStatus) -> RenderableType:
@@ -69,14 +75,30 @@ def _service_block(title: str, service: ServiceState, status: ClusterStatus) -> 
     )
     if not service.deployments:
         return head
-    table = Table("deployment", "status", "rollout", "running/desired", "failed", "task definition", "created",
-                  box=None, padding=(0, 1), header_style="dim")
+    table = Table(
+        "deployment",
+        "status",
+        "rollout",
+        "running/desired",
+        "failed",
+        "task definition",
+        "created",
+        box=None,
+        padding=(0, 1),
+        header_style="dim",
+    )
     for d in service.deployments:
         rollout = d.rollout_state or "-"
         style = {"FAILED": "red", "IN_PROGRESS": "yellow", "COMPLETED": "green"}.get(rollout, "")
-        table.add_row(escape(d.id), d.status, f"[{style}]{rollout}[/]" if style else rollout,
-                      f"{d.running}/{d.desired}", str(d.failed_tasks), escape(d.task_definition or "-"),
-                      _ago(d.created_at, status.gathered_at))
+        table.add_row(
+            escape(d.id),
+            d.status,
+            f"[{style}]{rollout}[/]" if style else rollout,
+            f"{d.running}/{d.desired}",
+            str(d.failed_tasks),
+            escape(d.task_definition or "-"),
+            _ago(d.created_at, status.gathered_at),
+        )
         if d.rollout_state == "FAILED" and d.rollout_state_reason:
             table.add_row("", "", f"[red]{escape(d.rollout_state_reason)}[/red]", "", "", "", "")
     return Group(head, table)
@@ -97,8 +119,13 @@ def _tasks_table(status: ClusterStatus) -> RenderableType:
         row = [counts.get((az, p), 0) for p in providers]
         style = "red" if az in status.expected_azs and not sum(row) and running else ""
         table.add_row(az, *(str(n) for n in row), str(sum(row)), style=style)
-    table.add_row("all", *(str(sum(counts.get((az, p), 0) for az in azs)) for p in providers), str(len(running)),
-                  style="bold", end_section=True)
+    table.add_row(
+        "all",
+        *(str(sum(counts.get((az, p), 0) for az in azs)) for p in providers),
+        str(len(running)),
+        style="bold",
+        end_section=True,
+    )
     return table
 
 
@@ -106,16 +133,24 @@ def _stopped_table(status: ClusterStatus) -> RenderableType:
     stopped = status.stopped_tasks()
     spot = len(status.spot_interruptions())
     several_services = len({t.service for t in stopped}) > 1
-    table = Table(title=f"Stopped recently: {len(stopped)} (Spot interruptions: {spot})", title_justify="left",
-                  header_style="dim")
+    table = Table(
+        title=f"Stopped recently: {len(stopped)} (Spot interruptions: {spot})", title_justify="left", header_style="dim"
+    )
     for column in ("stopped", "task", *(["service"] if several_services else []), "provider", "AZ", "stop code"):
         table.add_column(column, no_wrap=column in ("stopped", "stop code"))
     table.add_column("reason", ratio=1, min_width=16)
     for task in stopped[:STOPPED_SHOWN]:
         service = [escape(task.service or "-")] if several_services else []
-        table.add_row(_ago(task.stopped_at, status.gathered_at), task.id[:8], *service, task.capacity_provider,
-                      task.availability_zone or "-", task.stop_code or "-", escape(task.stopped_reason or "-"),
-                      style="yellow" if task.spot_interrupted else "")
+        table.add_row(
+            _ago(task.stopped_at, status.gathered_at),
+            task.id[:8],
+            *service,
+            task.capacity_provider,
+            task.availability_zone or "-",
+            task.stop_code or "-",
+            escape(task.stopped_reason or "-"),
+            style="yellow" if task.spot_interrupted else "",
+        )
     if len(stopped) > STOPPED_SHOWN:
         table.caption = f"{len(stopped) - STOPPED_SHOWN} more not shown (see --json)"
     return table
@@ -143,27 +178,52 @@ def _fleet_block(status: ClusterStatus) -> RenderableType:
 def _group_block(status: ClusterStatus) -> RenderableType:
     group, provider = status.group, status.capacity_provider
     agents = sum(1 for c in status.container_instances if c.agent_connected)
-    joined = (f"container instances registered {len(status.container_instances)} ({agents} agent connected)")
+    joined = f"container instances registered {len(status.container_instances)} ({agents} agent connected)"
     lines: list[RenderableType] = []
     if group is not None and group.status == "MISSING":
         lines.append(Text(f"Auto Scaling group {group.name}: not found", style="yellow"))
     elif group is not None:
         state = "" if group.status == "ACTIVE" else f" [yellow]{escape(group.status)}[/yellow] ·"
-        lines.append(Text.from_markup(
-            f"[bold]Auto Scaling group[/bold] {escape(group.name)}:{state} desired {group.desired} · "
-            f"min {group.min} · max {group.max} · in service {group.in_service} · {joined}"
-        ))
+        lines.append(
+            Text.from_markup(
+                f"[bold]Auto Scaling group[/bold] {escape(group.name)}:{state} desired {group.desired} · "
+                f"min {group.min} · max {group.max} · in service {group.in_service} · {joined}"
+            )
+        )
     if provider is not None:
-        lines.append(Text.from_markup(f"[bold]Capacity provider[/bold] {escape(provider.name)}: {_provider_text(provider)}"))
+        lines.append(
+            Text.from_markup(f"[bold]Capacity provider[/bold] {escape(provider.name)}: {_provider_text(provider)}")
+        )
     if group is None or not group.instances:
         return Group(*lines)
-    table = Table("instance type", "AZ", "lifecycle", "state", "health", "protected", "count", box=None,
-                  padding=(0, 1), header_style="dim")
-    groups = Counter((i.instance_type, i.availability_zone or "-", i.lifecycle, i.lifecycle_state, i.health,
-                      "yes" if i.protected_from_scale_in else "no") for i in group.instances)
+    table = Table(
+        "instance type",
+        "AZ",
+        "lifecycle",
+        "state",
+        "health",
+        "protected",
+        "count",
+        box=None,
+        padding=(0, 1),
+        header_style="dim",
+    )
+    groups = Counter(
+        (
+            i.instance_type,
+            i.availability_zone or "-",
+            i.lifecycle,
+            i.lifecycle_state,
+            i.health,
+            "yes" if i.protected_from_scale_in else "no",
+        )
+        for i in group.instances
+    )
     for (instance_type, az, lifecycle, state, health, protected), count in sorted(groups.items()):
         healthy = state == "InService" and health == "Healthy"
-        table.add_row(instance_type, az, lifecycle, state, health, protected, str(count), style="" if healthy else "yellow")
+        table.add_row(
+            instance_type, az, lifecycle, state, health, protected, str(count), style="" if healthy else "yellow"
+        )
     return Group(*lines, table)
 
 
@@ -173,13 +233,17 @@ def _provider_text(provider: CapacityProviderState) -> str:
     parts = [provider.status if provider.status == "ACTIVE" else f"[yellow]{escape(provider.status)}[/yellow]"]
     scaling = provider.managed_scaling or "-"
     target = f" (target {provider.target_capacity}%)" if provider.target_capacity is not None else ""
-    parts.append(f"managed scaling {scaling if scaling == 'ENABLED' else f'[yellow]{escape(scaling)}[/yellow]'}{target}")
+    parts.append(
+        f"managed scaling {scaling if scaling == 'ENABLED' else f'[yellow]{escape(scaling)}[/yellow]'}{target}"
+    )
     parts.append(f"termination protection {provider.managed_termination_protection or '-'}")
     parts.append(f"draining {provider.managed_draining or '-'}")
     if provider.update_status:
         failed = provider.update_status.endswith("_FAILED")
-        update = escape(provider.update_status + (f": {provider.update_status_reason}" if provider.update_status_reason
-                                                   and failed else ""))
+        update = escape(
+            provider.update_status
+            + (f": {provider.update_status_reason}" if provider.update_status_reason and failed else "")
+        )
         parts.append(f"last change [red]{update}[/red]" if failed else f"last change {update}")
     return " · ".join(parts)
 
@@ -194,8 +258,7 @@ def _elastic_job_line(status: ClusterStatus) -> RenderableType:
     head += f", desired {workers.desired})" if workers else ")"
     if rendezvous is not None:
         ok = rendezvous.exists and rendezvous.running >= 1
-        state = (f"{rendezvous.running}/{rendezvous.desired} running" if rendezvous.exists
-                 else rendezvous.status.lower())
+        state = f"{rendezvous.running}/{rendezvous.desired} running" if rendezvous.exists else rendezvous.status.lower()
         head += f" · rendezvous {escape(rendezvous.name)} " + (state if ok else f"[red]{escape(state)}[/red]")
     if status.rendezvous_endpoint:
         head += f" at {escape(status.rendezvous_endpoint)}"
@@ -222,8 +285,15 @@ def _scaling_block(status: ClusterStatus) -> RenderableType:
 
 
 def _events_table(service: ServiceState, now: datetime) -> RenderableType:
-    table = Table("when", "event", title=f"Last service events of {service.name}", title_justify="left",
-                  header_style="dim", box=None, padding=(0, 1))
+    table = Table(
+        "when",
+        "event",
+        title=f"Last service events of {service.name}",
+        title_justify="left",
+        header_style="dim",
+        box=None,
+        padding=(0, 1),
+    )
     for event in service.events[:EVENTS_SHOWN]:
         table.add_row(_ago(event.created_at, now), escape(event.message))
     return table
@@ -252,10 +322,12 @@ def render_preflight(report: PreflightReport) -> RenderableType:
         parts.append(_price_table(prices.data))
     counts = Counter(c.level for c in report.checks)
     verdict = "[red]cannot deploy as it is[/red]" if not report.ok else "[green]ready to deploy[/green]"
-    parts.append(Text.from_markup(
-        f"{counts['pass']} passed, {counts['warn']} warning(s), {counts['fail']} failed, "
-        f"{counts['skip']} skipped: {verdict}"
-    ))
+    parts.append(
+        Text.from_markup(
+            f"{counts['pass']} passed, {counts['warn']} warning(s), {counts['fail']} failed, "
+            f"{counts['skip']} skipped: {verdict}"
+        )
+    )
     return Group(*parts)
 
 
@@ -280,16 +352,28 @@ def _price_table(data: dict) -> Table:
 def render_leftovers(report: LeftoverReport) -> RenderableType:
     parts: list[RenderableType] = []
     if report.items:
-        table = Table("", "kind", "id", "found by", "note", header_style="dim",
-                      title=f"Left of cluster {report.cluster} in {report.region}", title_justify="left")
+        table = Table(
+            "",
+            "kind",
+            "id",
+            "found by",
+            "note",
+            header_style="dim",
+            title=f"Left of cluster {report.cluster} in {report.region}",
+            title_justify="left",
+        )
         for item in report.items:
             mark = "[dim]kept[/dim]" if item.expected else "[red]LEFTOVER[/red]"
             table.add_row(mark, item.kind, escape(item.id), item.found_by, escape(item.note or ""))
         parts.append(table)
     unexpected = len(report.unexpected)
     if unexpected:
-        parts.append(Text.from_markup(f"[red]{unexpected} resource(s) survived the destroy[/red]; delete them "
-                                      "in the AWS console or CLI (they may cost money or block a new cluster)"))
+        parts.append(
+            Text.from_markup(
+                f"[red]{unexpected} resource(s) survived the destroy[/red]; delete them "
+                "in the AWS console or CLI (they may cost money or block a new cluster)"
+            )
+        )
     elif report.items:
         parts.append(Text.from_markup("[green]nothing left behind[/green] apart from what destroy keeps on purpose"))
     else:

@@ -12,7 +12,6 @@ from rich.markup import escape
 
 from ..errors import FtclusterError, SpecError
 
-
 # Panels that group the commands in `ftcluster --help`, in workflow order.
 SPEC_PANEL = "Write and check a spec"
 DEPLOY_PANEL = "Plan, deploy, resize, tear down"

@@ -26,7 +26,8 @@ def preview(
         False, "--offline", help="Run the program against Pulumi's mocks: no AWS account, no Pulumi CLI needed."
     ),
     as_json: bool = typer.Option(
-        False, "--json",
+        False,
+        "--json",
         help="Print JSON: offline, {resources: [{type, name, inputs, dependencies, options}], cost}; "
         "online, the change counts (and resources with --diff) and cost.",
     ),
@@ -64,8 +65,13 @@ def online_preview(spec_path: Path, *, diff: bool, expect_no_changes: bool, as_j
 
     result = preview_stack(spec_path, os.environ, CliHooks(quiet=quiet or as_json))
     if as_json:
-        data: dict[str, Any] = {"cluster": result.spec.name, "region": result.spec.region, "stack": result.stack,
-                                "changes": result.changes, "notes": list(result.notes)}
+        data: dict[str, Any] = {
+            "cluster": result.spec.name,
+            "region": result.spec.region,
+            "stack": result.stack,
+            "changes": result.changes,
+            "notes": list(result.notes),
+        }
         if diff:
             data["resources"] = [vars(change) for change in result.resources]
         data["cost"] = estimate_json(result.cost)
@@ -79,8 +85,11 @@ def online_preview(spec_path: Path, *, diff: bool, expect_no_changes: bool, as_j
             console.print(changes_table(result.resources))
         render(console, result.cost)
     if expect_no_changes and has_changes(result.changes):
-        raise ChangesPending(cluster=result.cluster, summary=describe_changes(result.changes),
-                             hint=f"run `ftcluster preview {spec_path} --diff` to see them")
+        raise ChangesPending(
+            cluster=result.cluster,
+            summary=describe_changes(result.changes),
+            hint=f"run `ftcluster preview {spec_path} --diff` to see them",
+        )
 
 
 def offline_preview(spec: Spec, *, as_json: bool) -> None:
@@ -118,7 +127,10 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     "aws:s3/bucket:Bucket": ("bucket", "forceDestroy"),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("rule.objectOwnership",),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": (
-        "blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets",
+        "blockPublicAcls",
+        "blockPublicPolicy",
+        "ignorePublicAcls",
+        "restrictPublicBuckets",
     ),
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": ("rules",),
     "aws:s3/bucketVersioning:BucketVersioning": ("versioningConfiguration.status",),
@@ -126,30 +138,56 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     "aws:s3/bucketPolicy:BucketPolicy": ("policy",),
     "aws:ecs/cluster:Cluster": ("name", "settings"),
     "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": (
-        "capacityProviders", "defaultCapacityProviderStrategies",
+        "capacityProviders",
+        "defaultCapacityProviderStrategies",
     ),
     "aws:ecs/taskDefinition:TaskDefinition": (
-        "family", "requiresCompatibilities", "networkMode", "cpu", "memory", "containerDefinitions",
+        "family",
+        "requiresCompatibilities",
+        "networkMode",
+        "cpu",
+        "memory",
+        "containerDefinitions",
     ),
     "aws:ecs/service:Service": (
-        "name", "desiredCount", "launchType", "capacityProviderStrategies", "networkConfiguration",
-        "orderedPlacementStrategies", "deploymentCircuitBreaker",
+        "name",
+        "desiredCount",
+        "launchType",
+        "capacityProviderStrategies",
+        "networkConfiguration",
+        "orderedPlacementStrategies",
+        "deploymentCircuitBreaker",
     ),
     "aws:appautoscaling/target:Target": ("resourceId", "minCapacity", "maxCapacity"),
     "aws:appautoscaling/policy:Policy": ("name", "targetTrackingScalingPolicyConfiguration"),
     "aws:ec2/launchTemplate:LaunchTemplate": (
-        "name", "imageId", "userData", "metadataOptions.httpTokens", "blockDeviceMappings",
+        "name",
+        "imageId",
+        "userData",
+        "metadataOptions.httpTokens",
+        "blockDeviceMappings",
     ),
     "aws:ec2/spotFleetRequest:SpotFleetRequest": (
-        "targetCapacity", "onDemandTargetCapacity", "allocationStrategy", "fleetType", "spotPrice",
+        "targetCapacity",
+        "onDemandTargetCapacity",
+        "allocationStrategy",
+        "fleetType",
+        "spotPrice",
         "launchTemplateConfigs",
     ),
     "aws:autoscaling/group:Group": (
-        "name", "minSize", "maxSize", "mixedInstancesPolicy.instancesDistribution",
-        "mixedInstancesPolicy.launchTemplate.overrides", "capacityRebalance", "protectFromScaleIn",
+        "name",
+        "minSize",
+        "maxSize",
+        "mixedInstancesPolicy.instancesDistribution",
+        "mixedInstancesPolicy.launchTemplate.overrides",
+        "capacityRebalance",
+        "protectFromScaleIn",
     ),
     "aws:ecs/capacityProvider:CapacityProvider": (
-        "name", "autoScalingGroupProvider.managedScaling", "autoScalingGroupProvider.managedTerminationProtection",
+        "name",
+        "autoScalingGroupProvider.managedScaling",
+        "autoScalingGroupProvider.managedTerminationProtection",
         "autoScalingGroupProvider.managedDraining",
     ),
     "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": ("name", "vpc"),
@@ -304,5 +342,5 @@ def register(app: typer.Typer) -> None:
         epilog=examples(
             "ftcluster preview configs/us-east-1.yaml --offline",
             "ftcluster preview configs/us-east-1.yaml --offline --json > plan.json",
-        )
+        ),
     )(preview)

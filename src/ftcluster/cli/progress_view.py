@@ -17,8 +17,12 @@ def changes_table(changes: Iterable[PlannedChange]) -> Any:
         table.add_column(column)
     style = {"create": "green", "update": "yellow", "delete": "red", "replace": "magenta"}
     for change in changes:
-        table.add_row(f"[{style.get(change.op, 'cyan')}]{SYMBOL.get(change.op, change.op)}[/]", change.type,
-                      change.name, ", ".join(change.properties))
+        table.add_row(
+            f"[{style.get(change.op, 'cyan')}]{SYMBOL.get(change.op, change.op)}[/]",
+            change.type,
+            change.name,
+            ", ".join(change.properties),
+        )
     return table
 
 
@@ -54,8 +58,7 @@ class ProgressView:
         if self.console.is_terminal:
             from rich.live import Live
 
-            self._live = Live(get_renderable=self._render, console=self.console, refresh_per_second=4,
-                              transient=True)
+            self._live = Live(get_renderable=self._render, console=self.console, refresh_per_second=4, transient=True)
             self._live.start()
         else:
             self._printer = threading.Thread(target=self._print_lines, daemon=True)
@@ -87,8 +90,10 @@ class ProgressView:
                 reason = f": {escape(row.message)}" if row.message else ""
                 self.console.print(f"  [red]failed[/red] {row.op} {row.type} {escape(row.name)}{reason}")
             else:
-                self.console.print(f"  [green]{PAST.get(row.op, row.op)}[/green] {row.type} {escape(row.name)} "
-                                   f"[dim]({row.elapsed(now):.0f}s)[/dim]")
+                self.console.print(
+                    f"  [green]{PAST.get(row.op, row.op)}[/green] {row.type} {escape(row.name)} "
+                    f"[dim]({row.elapsed(now):.0f}s)[/dim]"
+                )
 
     def _render(self) -> Any:
         from rich.table import Table
@@ -105,5 +110,6 @@ class ProgressView:
             table.add_row(row.name, row.type, row.op, state, f"{row.elapsed(now):.0f}s")
         done = sum(1 for r in rows if r.state == "done")
         table.caption = f"{done} done, {len(running)} running" + (
-            f", {len(rows) - done - len(running)} failed" if len(rows) - done - len(running) else "")
+            f", {len(rows) - done - len(running)} failed" if len(rows) - done - len(running) else ""
+        )
         return table

@@ -13,7 +13,6 @@ from .options import JSON_OPTION, SPEC_ARGUMENT
 from .output import SPEC_PANEL, examples, print_json, stderr, stdout
 
 
-
 def validate(spec_path: Path = SPEC_ARGUMENT, as_json: bool = JSON_OPTION) -> None:
     """Check a spec file and print the effective spec, every default filled in.
 
@@ -53,9 +52,7 @@ def schema() -> None:
 
 
 def init(
-    path: Path = typer.Argument(
-        None, help="Where to write the spec \\[default: REGION.yaml].", show_default=False
-    ),
+    path: Path = typer.Argument(None, help="Where to write the spec \\[default: REGION.yaml].", show_default=False),
     region: str = typer.Option(
         None,
         "--region",
@@ -82,8 +79,10 @@ def init(
         raise UsageError(f"cannot write {target}: {err.strerror}") from None
     console = stderr()
     console.print(f"[green]wrote[/green] {escape(str(target))}")
-    console.print(f"next: [bold]ftcluster validate {escape(str(target))}[/bold], then "
-                  f"[bold]ftcluster preview {escape(str(target))} --offline[/bold]")
+    console.print(
+        f"next: [bold]ftcluster validate {escape(str(target))}[/bold], then "
+        f"[bold]ftcluster preview {escape(str(target))} --offline[/bold]"
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -93,6 +92,8 @@ def register(app: typer.Typer) -> None:
     )(init)
     app.command(
         rich_help_panel=SPEC_PANEL,
-        epilog=examples("ftcluster validate configs/us-east-1.yaml", "ftcluster validate configs/us-east-1.yaml --json"),
+        epilog=examples(
+            "ftcluster validate configs/us-east-1.yaml", "ftcluster validate configs/us-east-1.yaml --json"
+        ),
     )(validate)
     app.command(rich_help_panel=SPEC_PANEL, epilog=examples("ftcluster schema > ftcluster.schema.json"))(schema)

@@ -32,8 +32,13 @@ def up(
     yes: bool = YES_OPTION,
     skip_preflight: bool = typer.Option(False, "--skip-preflight", help="Skip the read-only AWS checks."),
     no_wait: bool = typer.Option(False, "--no-wait", help="Do not wait for the services to reach a steady state."),
-    wait_timeout: int = typer.Option(20, "--wait-timeout", min=1, metavar="MINUTES",
-                                     help="How long to wait for the services to reach a steady state."),
+    wait_timeout: int = typer.Option(
+        20,
+        "--wait-timeout",
+        min=1,
+        metavar="MINUTES",
+        help="How long to wait for the services to reach a steady state.",
+    ),
     quiet: bool = QUIET_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the stack outputs as JSON on stdout."),
 ) -> None:
@@ -47,8 +52,13 @@ def up(
     from ..engine.events import describe_changes
     from ..engine.lifecycle import deploy
 
-    result = deploy(spec_path, os.environ, CliHooks(yes=yes, quiet=quiet), skip_preflight=skip_preflight,
-                    wait_timeout=None if no_wait else wait_timeout * 60)
+    result = deploy(
+        spec_path,
+        os.environ,
+        CliHooks(yes=yes, quiet=quiet),
+        skip_preflight=skip_preflight,
+        wait_timeout=None if no_wait else wait_timeout * 60,
+    )
     console = stderr()
     if result.applied is None:
         console.print(f"[green]no changes[/green]: cluster {escape(result.cluster)} is up to date")
@@ -62,9 +72,16 @@ def scale(
     cluster: str = CLUSTER_OPTION,
     tasks: int = typer.Option(None, "--tasks", "-t", min=0, help="Desired number of training tasks."),
     workers: int = typer.Option(None, "--workers", "-w", min=0, help="Worker tasks on the fleet's instances."),
-    instances: int = typer.Option(None, "--instances", "-i", min=0,
-                                  help="Fleet instances (Spot Fleet: its size; Auto Scaling group: its maximum)."),
-    adjust_limits: bool = typer.Option(False, "--adjust-limits", help="Move the auto scaling limits to include --tasks."),
+    instances: int = typer.Option(
+        None,
+        "--instances",
+        "-i",
+        min=0,
+        help="Fleet instances (Spot Fleet: its size; Auto Scaling group: its maximum).",
+    ),
+    adjust_limits: bool = typer.Option(
+        False, "--adjust-limits", help="Move the auto scaling limits to include --tasks."
+    ),
     reset: bool = typer.Option(False, "--reset", help="Drop earlier `scale` values: back to the spec's."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before scaling down."),
     quiet: bool = QUIET_OPTION,
@@ -82,10 +99,19 @@ def scale(
     from ..engine.lifecycle import scale as scale_cluster
 
     hooks = CliHooks(yes=yes, quiet=quiet or as_json)
-    result = scale_cluster(spec_path, cluster, os.environ, hooks, ScaleRequest(tasks, instances, adjust_limits, reset, workers))
+    result = scale_cluster(
+        spec_path, cluster, os.environ, hooks, ScaleRequest(tasks, instances, adjust_limits, reset, workers)
+    )
     if as_json:
-        print_json({"cluster": result.cluster, "stack": result.stack, "before": result.before,
-                    "after": result.after, "changes": result.changes})
+        print_json(
+            {
+                "cluster": result.cluster,
+                "stack": result.stack,
+                "before": result.before,
+                "after": result.after,
+                "changes": result.changes,
+            }
+        )
         return
     console = stdout()
     for key, after in result.after.items():
@@ -94,19 +120,23 @@ def scale(
             console.print(f"{key}: [bold]{after}[/bold]{marker}")
     stderr().print(f"[green]done[/green]: {describe_changes(result.changes, done=True)}")
     if result.pinned:
-        hooks.notify(f"auto scaling now holds the service at {result.after['tasks']} tasks; "
-                     "`ftcluster scale --reset` hands the count back to auto scaling and the spec")
+        hooks.notify(
+            f"auto scaling now holds the service at {result.after['tasks']} tasks; "
+            "`ftcluster scale --reset` hands the count back to auto scaling and the spec"
+        )
 
 
 def destroy(
     spec_path: Path = SPEC_OPTIONAL,
     cluster: str = CLUSTER_OPTION,
     yes: bool = YES_OPTION,
-    delete_checkpoints: bool = typer.Option(False, "--delete-checkpoints",
-                                            help="Also delete the checkpoint bucket and every checkpoint in it."),
+    delete_checkpoints: bool = typer.Option(
+        False, "--delete-checkpoints", help="Also delete the checkpoint bucket and every checkpoint in it."
+    ),
     keep_stack: bool = typer.Option(False, "--keep-stack", help="Keep the empty stack (and its history) afterwards."),
-    verify_only: bool = typer.Option(False, "--verify-only",
-                                     help="Destroy nothing: only look in AWS for what is left of the cluster."),
+    verify_only: bool = typer.Option(
+        False, "--verify-only", help="Destroy nothing: only look in AWS for what is left of the cluster."
+    ),
     quiet: bool = QUIET_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -122,17 +152,20 @@ def destroy(
     if verify_only:
         _show_leftovers(lifecycle.verify(spec_path, cluster, os.environ, hooks), as_json)
         return
-    result = lifecycle.destroy(spec_path, cluster, os.environ, hooks, delete_checkpoints=delete_checkpoints,
-                               keep_stack=keep_stack)
+    result = lifecycle.destroy(
+        spec_path, cluster, os.environ, hooks, delete_checkpoints=delete_checkpoints, keep_stack=keep_stack
+    )
     from ..engine.events import describe_changes
 
     console = stderr()
     console.print(f"[green]destroyed[/green] {escape(result.cluster)}: {describe_changes(result.changes, done=True)}")
     if result.kept_bucket:
         bucket = escape(result.kept_bucket)
-        console.print(f"kept the checkpoint bucket [bold]{bucket}[/bold] and its checkpoints; to train on from them, "
-                      f"set `training.checkpoints.bucket: {bucket}` in the spec before the next `up` (delete the "
-                      "bucket in S3 once you no longer need it)")
+        console.print(
+            f"kept the checkpoint bucket [bold]{bucket}[/bold] and its checkpoints; to train on from them, "
+            f"set `training.checkpoints.bucket: {bucket}` in the spec before the next `up` (delete the "
+            "bucket in S3 once you no longer need it)"
+        )
     if result.stack_removed:
         console.print(f"removed stack {escape(result.stack)} from {escape(result.backend)}")
     _show_leftovers(result.leftovers, as_json)
@@ -153,8 +186,10 @@ def refresh(
     spec_path: Path = SPEC_OPTIONAL,
     cluster: str = CLUSTER_OPTION,
     clear_pending_creates: bool = typer.Option(
-        False, "--clear-pending-creates",
-        help="Forget creations an interrupted run left unfinished (check AWS for orphans afterwards)."),
+        False,
+        "--clear-pending-creates",
+        help="Forget creations an interrupted run left unfinished (check AWS for orphans afterwards).",
+    ),
     quiet: bool = QUIET_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -162,12 +197,15 @@ def refresh(
     from ..engine.events import describe_changes
     from ..engine.lifecycle import refresh as refresh_cluster
 
-    result = refresh_cluster(spec_path, cluster, os.environ, CliHooks(quiet=quiet or as_json),
-                             clear_pending_creates=clear_pending_creates)
+    result = refresh_cluster(
+        spec_path, cluster, os.environ, CliHooks(quiet=quiet or as_json), clear_pending_creates=clear_pending_creates
+    )
     if as_json:
         print_json({"cluster": result.cluster, "stack": result.stack, "changes": result.changes})
     else:
-        stderr().print(f"[green]refreshed[/green] {escape(result.cluster)}: {describe_changes(result.changes, done=True)}")
+        stderr().print(
+            f"[green]refreshed[/green] {escape(result.cluster)}: {describe_changes(result.changes, done=True)}"
+        )
 
 
 def cancel(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, yes: bool = YES_OPTION) -> None:
@@ -179,8 +217,10 @@ def cancel(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, yes: 
 
     result = cancel_run(spec_path, cluster, os.environ, CliHooks(yes=yes))
     if result.released:
-        stderr().print(f"[green]released[/green] the lock of {escape(result.cluster)}; next: "
-                       f"[bold]ftcluster refresh --cluster {escape(result.stack)}[/bold]")
+        stderr().print(
+            f"[green]released[/green] the lock of {escape(result.cluster)}; next: "
+            f"[bold]ftcluster refresh --cluster {escape(result.stack)}[/bold]"
+        )
     else:
         stderr().print(f"no update of {escape(result.cluster)} is in progress; nothing to cancel")
 
@@ -207,8 +247,12 @@ def outputs(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, as_j
     _print_outputs(result.outputs, False, "outputs")
 
 
-def list_(backend: str = typer.Option(None, "--backend", help="State backend URL \\[default: $PULUMI_BACKEND_URL, "
-                                      "else the ftcluster home]."), as_json: bool = JSON_OPTION) -> None:
+def list_(
+    backend: str = typer.Option(
+        None, "--backend", help="State backend URL \\[default: $PULUMI_BACKEND_URL, else the ftcluster home]."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """List every ftcluster cluster in the state backend: region, last update, resource count."""
     from ..engine import list_clusters
 
@@ -218,8 +262,9 @@ def list_(backend: str = typer.Option(None, "--backend", help="State backend URL
         return
     from rich.table import Table
 
-    table = Table(title=f"clusters in {escape(url)}", title_justify="left", box=None, pad_edge=False,
-                  header_style="bold")
+    table = Table(
+        title=f"clusters in {escape(url)}", title_justify="left", box=None, pad_edge=False, header_style="bold"
+    )
     for column in ("", "stack", "name", "region"):
         table.add_column(column, no_wrap=True)  # names are looked up and copied: never split them
     table.add_column("last update", overflow="fold")
@@ -244,7 +289,9 @@ def use(cluster: str = typer.Argument(..., help="Cluster name, stack name or spe
     stderr().print(f"active cluster: [bold]{escape(result.cluster)}[/bold] (stack {escape(result.stack)})")
 
 
-def install_pulumi(version: str = typer.Option(None, "--version", help="CLI version \\[default: the pulumi SDK's].")) -> None:
+def install_pulumi(
+    version: str = typer.Option(None, "--version", help="CLI version \\[default: the pulumi SDK's]."),
+) -> None:
     """Install the Pulumi CLI into the ftcluster home (used from then on, whatever PATH says)."""
     from ..engine.install import install_pulumi_cli
 
@@ -257,15 +304,36 @@ def register(app: typer.Typer) -> None:
     deploy = {"rich_help_panel": DEPLOY_PANEL}
     inspect = {"rich_help_panel": INSPECT_PANEL}
     recover = {"rich_help_panel": RECOVER_PANEL}
-    app.command(**deploy, epilog=examples("ftcluster up configs/us-east-1.yaml",
-                                          "ftcluster up configs/us-east-1.yaml --yes --quiet",
-                                          "ftcluster up configs/us-east-1.yaml --wait-timeout 45"))(up)
-    app.command(**deploy, epilog=examples("ftcluster scale --tasks 8", "ftcluster scale --instances 6 --cluster llm-pretrain",
-                                          "ftcluster scale --tasks 20 --adjust-limits", "ftcluster scale --reset",
-                                          "ftcluster scale --workers 6", "ftcluster scale --tasks 2 --yes"))(scale)
-    app.command(**deploy, epilog=examples("ftcluster destroy", "ftcluster destroy configs/us-east-1.yaml --yes",
-                                          "ftcluster destroy --verify-only --cluster llm-pretrain-us-east-1"))(destroy)
-    app.command(**inspect, epilog=examples("ftcluster outputs", "ftcluster outputs --json | jq .outputs.checkpoint_uri"))(outputs)
+    app.command(
+        **deploy,
+        epilog=examples(
+            "ftcluster up configs/us-east-1.yaml",
+            "ftcluster up configs/us-east-1.yaml --yes --quiet",
+            "ftcluster up configs/us-east-1.yaml --wait-timeout 45",
+        ),
+    )(up)
+    app.command(
+        **deploy,
+        epilog=examples(
+            "ftcluster scale --tasks 8",
+            "ftcluster scale --instances 6 --cluster llm-pretrain",
+            "ftcluster scale --tasks 20 --adjust-limits",
+            "ftcluster scale --reset",
+            "ftcluster scale --workers 6",
+            "ftcluster scale --tasks 2 --yes",
+        ),
+    )(scale)
+    app.command(
+        **deploy,
+        epilog=examples(
+            "ftcluster destroy",
+            "ftcluster destroy configs/us-east-1.yaml --yes",
+            "ftcluster destroy --verify-only --cluster llm-pretrain-us-east-1",
+        ),
+    )(destroy)
+    app.command(
+        **inspect, epilog=examples("ftcluster outputs", "ftcluster outputs --json | jq .outputs.checkpoint_uri")
+    )(outputs)
     app.command("list", **inspect, epilog=examples("ftcluster list", "ftcluster list --json"))(list_)
     app.command(**inspect, epilog=examples("ftcluster use llm-pretrain", "ftcluster use configs/eu-west-1.yaml"))(use)
     app.command(**recover, epilog=examples("ftcluster refresh", "ftcluster refresh --clear-pending-creates"))(refresh)

@@ -26,9 +26,9 @@ __all__ = [
     "RunningSnapshot",
     "RunningTasks",
     "TaskRange",
+    "cluster_run_rate",
     "estimate",
     "fargate_split",
-    "cluster_run_rate",
     "run_rate",
     "snapshot_from_status",
 ]

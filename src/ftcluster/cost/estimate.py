@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+from ..program.options import RENDEZVOUS_CPU, RENDEZVOUS_MEMORY  # the program's own size (no pulumi import)
 from ..spec.aws_rules import instance_architecture
 from ..spec.models import ExistingVpc, Spec
 from .fleet_model import fleet_lines
 from .lines import UNPRICED_EXTRAS, Found, add_found, ebs_lines, fargate_lines, nat_gateway_count, nat_lines
 from .model import Cost, Estimate, Line, LivePrice, TaskRange
 from .prices import PriceTable
-
-from ..program.options import RENDEZVOUS_CPU, RENDEZVOUS_MEMORY  # the program's own size (no pulumi import)
 
 
 def fargate_split(tasks: int, on_demand_base: int, spot_percent: int) -> tuple[float, float]:
@@ -108,10 +107,19 @@ def _rendezvous(spec: Spec, prices: PriceTable) -> Found:
     workers = fleet.workers if fleet is not None else None
     if fleet is None or workers is None or workers.distributed is None:
         return [], []
-    found, missing = fargate_lines(prices, spec.region, architecture=instance_architecture(fleet.instance_types[0]),
-                                   cpu=RENDEZVOUS_CPU, memory=RENDEZVOUS_MEMORY, on_demand_tasks=1, spot_tasks=0)
+    found, missing = fargate_lines(
+        prices,
+        spec.region,
+        architecture=instance_architecture(fleet.instance_types[0]),
+        cpu=RENDEZVOUS_CPU,
+        memory=RENDEZVOUS_MEMORY,
+        on_demand_tasks=1,
+        spot_tasks=0,
+    )
     note = "the elastic job's c10d rendezvous store: one task on Fargate, never Spot"
-    return [replace(line, component="rendezvous", label="Rendezvous task, on-demand", note=note) for line in found], missing
+    return [
+        replace(line, component="rendezvous", label="Rendezvous task, on-demand", note=note) for line in found
+    ], missing
 
 
 def _task_range(spec: Spec, prices: PriceTable) -> TaskRange | None:

@@ -57,8 +57,11 @@ def is_group(fleet: Fleet) -> bool:
 
 def strategy_name(fleet: Fleet) -> str:
     """The allocation strategy as the fleet's own API names it."""
-    return GROUP_SPOT_ALLOCATION.get(fleet.allocation_strategy, fleet.allocation_strategy) if is_group(fleet) \
+    return (
+        GROUP_SPOT_ALLOCATION.get(fleet.allocation_strategy, fleet.allocation_strategy)
+        if is_group(fleet)
         else fleet.allocation_strategy
+    )
 
 
 def on_demand_pick(fleet: Fleet, known: dict[str, float]) -> str | None:
@@ -79,12 +82,18 @@ def instance_count(fleet: Fleet, capacity: int | None, workers: int | None) -> t
     count = min(most, tasks)
     if not tasks:
         return 0, "Auto Scaling group: no worker tasks, so managed scaling starts no instance"
-    return count, (f"Auto Scaling group: {count} instance(s) for {tasks} worker task(s) at one task per instance "
-                   f"(at most {most}, fleet.instances); tasks that share an instance need fewer")
+    return count, (
+        f"Auto Scaling group: {count} instance(s) for {tasks} worker task(s) at one task per instance "
+        f"(at most {most}, fleet.instances); tasks that share an instance need fewer"
+    )
 
 
 def fleet_lines(
-    fleet: Fleet, region: str, prices: PriceTable, capacity: int | None, workers: int | None,
+    fleet: Fleet,
+    region: str,
+    prices: PriceTable,
+    capacity: int | None,
+    workers: int | None,
     live_spot: Sequence[LivePrice] | None,
 ) -> FleetLines:
     target, why = instance_count(fleet, capacity, workers)
@@ -126,8 +135,11 @@ def _on_demand_line(fleet: Fleet, known: dict[str, float], count: int) -> Line:
     if pick is None:
         return Line("fleet_on_demand", label, f"{count}", "not_estimated", None, None)
     cost = known[pick] * count
-    note = ("the first listed type (the group's on-demand allocation prioritized)" if is_group(fleet)
-            else "the cheapest listed type (on-demand allocation lowestPrice)")
+    note = (
+        "the first listed type (the group's on-demand allocation prioritized)"
+        if is_group(fleet)
+        else "the cheapest listed type (on-demand allocation lowestPrice)"
+    )
     return Line("fleet_on_demand", label, f"{count} × {pick}", "table", Cost.exact(cost), cost, note=note)
 
 
@@ -136,8 +148,15 @@ def _spot_line(fleet: Fleet, model: _SpotModel | None, count: int, known: dict[s
     label = _label(fleet, "Spot")
     if model is None:
         return Line("fleet_spot", label, quantity, "not_estimated", None, None)
-    return Line("fleet_spot", label, quantity, model.basis,  # type: ignore[arg-type]
-                model.price.times(count), model.on_demand * count, note=model.note)
+    return Line(
+        "fleet_spot",
+        label,
+        quantity,
+        model.basis,  # type: ignore[arg-type]
+        model.price.times(count),
+        model.on_demand * count,
+        note=model.note,
+    )
 
 
 def _spot_model(
@@ -167,13 +186,19 @@ def _live_model(fleet: Fleet, known: dict[str, float], pools: list[LivePrice], n
             names = sorted({f"{p.instance_type} in {p.availability_zone}" for p in above})
             notes.append(f"above the price cap ${cap:g}/h, excluded: {', '.join(names)}")
     if not pools:
-        return _SpotModel(Cost.exact(0.0), 0.0, "live", f"every live Spot price is above max_price ${cap:g}/h: "
-                          "the fleet would launch no Spot instances")
+        return _SpotModel(
+            Cost.exact(0.0),
+            0.0,
+            "live",
+            f"every live Spot price is above max_price ${cap:g}/h: the fleet would launch no Spot instances",
+        )
     strategy, name = fleet.allocation_strategy, strategy_name(fleet)
     if strategy == "lowestPrice" and is_group(fleet):
         zones = sorted({p.availability_zone for p in pools})
-        chosen = {z: sorted((p for p in pools if p.availability_zone == z), key=lambda p: p.price)
-                  [:GROUP_LOWEST_PRICE_POOLS] for z in zones}
+        chosen = {
+            z: sorted((p for p in pools if p.availability_zone == z), key=lambda p: p.price)[:GROUP_LOWEST_PRICE_POOLS]
+            for z in zones
+        }
         price = _mean(_mean(p.price for p in picked) for picked in chosen.values())
         on_demand = _mean(_mean(known[p.instance_type] for p in picked) for picked in chosen.values())
         how = f"{name}: the {GROUP_LOWEST_PRICE_POOLS} cheapest pools of each of {len(zones)} AZs, AZs alike"
@@ -205,8 +230,12 @@ def _offline_model(fleet: Fleet, prices: PriceTable, known: dict[str, float], no
             )
         bounds = {t: b for t, b in bounds.items() if t not in excluded}
         if not bounds:
-            return _SpotModel(Cost.exact(0.0), 0.0, "bound",
-                              f"every type is above max_price ${cap:g}/h: the fleet would launch no Spot instances")
+            return _SpotModel(
+                Cost.exact(0.0),
+                0.0,
+                "bound",
+                f"every type is above max_price ${cap:g}/h: the fleet would launch no Spot instances",
+            )
     ceiling = "max_price" if cap is not None else "on-demand (the default maximum price)"
     range_text = f"a range from {discount:.0%} off on-demand (AWS's stated maximum discount) to {ceiling}"
     name = strategy_name(fleet)
@@ -218,15 +247,21 @@ def _offline_model(fleet: Fleet, prices: PriceTable, known: dict[str, float], no
         low = _mean(bounds[t][0] for t in cheapest)
         high = _mean(bounds[t][1] for t in cheapest)
         on_demand = _mean(known[t] for t in cheapest)
-        how = (f"{name}: the {pool_count} cheapest pools of each AZ, whichever they are" if is_group(fleet)
-               else f"{name}: the cheapest pool, whichever it is")
+        how = (
+            f"{name}: the {pool_count} cheapest pools of each AZ, whichever they are"
+            if is_group(fleet)
+            else f"{name}: the cheapest pool, whichever it is"
+        )
     else:
         low = _mean(b[0] for b in bounds.values())
         high = _mean(b[1] for b in bounds.values())
         on_demand = _mean(known[t] for t in bounds)
         how = f"{name}: equal weight per type ({len(bounds)} types)"
     return _SpotModel(
-        Cost(low, high), on_demand, "bound", f"no live prices, so {range_text}; {how}; run with credentials for live prices"
+        Cost(low, high),
+        on_demand,
+        "bound",
+        f"no live prices, so {range_text}; {how}; run with credentials for live prices",
     )
 
 

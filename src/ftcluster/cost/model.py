@@ -106,9 +106,7 @@ class Estimate:
     @property
     def exact(self) -> bool:
         """True when every part is priced by a single figure and nothing was left out."""
-        return not self.not_estimated and all(
-            line.hourly is not None and line.hourly.is_exact for line in self.lines
-        )
+        return not self.not_estimated and all(line.hourly is not None and line.hourly.is_exact for line in self.lines)
 
     @property
     def uses_live_prices(self) -> bool:

@@ -12,8 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..spec.models import Spec
-from .lines import UNPRICED_EXTRAS, add_found, counted_instance_lines, ebs_lines, fargate_lines, nat_gateway_count, nat_lines
 from .estimate import RENDEZVOUS_CPU, RENDEZVOUS_MEMORY
+from .lines import (
+    UNPRICED_EXTRAS,
+    add_found,
+    counted_instance_lines,
+    ebs_lines,
+    fargate_lines,
+    nat_gateway_count,
+    nat_lines,
+)
 from .model import Estimate, Line, LivePrice
 from .prices import PriceTable
 
@@ -88,8 +96,10 @@ def run_rate(
             sizeless[group.capacity_provider] += group.count
         else:
             sizes[(group.cpu, group.memory, group.cpu_architecture)][group.capacity_provider] += group.count
-    missing += [f"{count} {provider} task(s) whose CPU and memory size is unknown"
-                for provider, count in sorted(sizeless.items())]
+    missing += [
+        f"{count} {provider} task(s) whose CPU and memory size is unknown"
+        for provider, count in sorted(sizeless.items())
+    ]
     for (cpu, memory, architecture), counts in sorted(sizes.items()):
         found = fargate_lines(
             prices,
@@ -168,8 +178,11 @@ def snapshot_from_status(status: Any, spec: Spec | None = None) -> RunningSnapsh
     running = [i for i in status.fleet.instances if i.state == "running"] if status.fleet is not None else []
     group = getattr(status, "group", None)
     if group is not None:
-        running += [i for i in group.instances
-                    if i.state == "running" or (i.state == "unknown" and i.lifecycle_state == "InService")]
+        running += [
+            i
+            for i in group.instances
+            if i.state == "running" or (i.state == "unknown" and i.lifecycle_state == "InService")
+        ]
     for instance in running:
         instance_groups[(instance.instance_type, instance.lifecycle, instance.availability_zone)] += 1
     return RunningSnapshot(

@@ -34,7 +34,9 @@ def read_spot_prices(
     from ..aws import pages
 
     history = pages(
-        ec2, "describe_spot_price_history", "SpotPriceHistory",
+        ec2,
+        "describe_spot_price_history",
+        "SpotPriceHistory",
         InstanceTypes=list(instance_types),
         ProductDescriptions=list(LINUX),
         StartTime=now or datetime.now(timezone.utc),

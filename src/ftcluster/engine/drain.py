@@ -36,17 +36,23 @@ def fleet_members(aws: AwsSession, cluster: str, fleet_id: str) -> list[FleetMem
         arns = pages(ecs, "list_container_instances", "containerInstanceArns", cluster=cluster)
         joined = {}
         for batch in chunks(arns, 100):
-            for item in ecs.describe_container_instances(cluster=cluster, containerInstances=batch)["containerInstances"]:
+            for item in ecs.describe_container_instances(cluster=cluster, containerInstances=batch)[
+                "containerInstances"
+            ]:
                 joined[item.get("ec2InstanceId")] = item
     members = []
     for instance in active:
         found = joined.get(instance["InstanceId"])
-        members.append(FleetMember(
-            instance["InstanceId"],
-            spot=bool(instance.get("SpotInstanceRequestId")),  # on-demand members have no Spot request
-            container_instance=found["containerInstanceArn"] if found else None,
-            running_tasks=int(found.get("runningTasksCount", 0)) + int(found.get("pendingTasksCount", 0)) if found else 0,
-        ))
+        members.append(
+            FleetMember(
+                instance["InstanceId"],
+                spot=bool(instance.get("SpotInstanceRequestId")),  # on-demand members have no Spot request
+                container_instance=found["containerInstanceArn"] if found else None,
+                running_tasks=int(found.get("runningTasksCount", 0)) + int(found.get("pendingTasksCount", 0))
+                if found
+                else 0,
+            )
+        )
     return members
 
 
@@ -57,8 +63,9 @@ def choose_leavers(members: Sequence[FleetMember], count: int, on_demand_target:
     spot = [m for m in members if m.spot]
     on_demand = [m for m in members if not m.spot]
     ranked = sorted(spot, key=lambda m: (m.container_instance is not None, m.running_tasks, m.instance_id))
-    ranked += sorted(on_demand, key=lambda m: (m.container_instance is not None, m.running_tasks,
-                                               m.instance_id))[:spare_on_demand]
+    ranked += sorted(on_demand, key=lambda m: (m.container_instance is not None, m.running_tasks, m.instance_id))[
+        :spare_on_demand
+    ]
     return ranked[:count]
 
 
@@ -80,9 +87,15 @@ def tasks_left(aws: AwsSession, cluster: str, leavers: Sequence[FleetMember]) ->
     return sum(int(i.get("runningTasksCount", 0)) + int(i.get("pendingTasksCount", 0)) for i in found)
 
 
-def wait_until_idle(count_tasks: Callable[[], int], *, timeout: float = DRAIN_TIMEOUT_SECONDS,
-                    interval: float = POLL_SECONDS, on_progress: Callable[[int], None] = lambda left: None,
-                    clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> int:
+def wait_until_idle(
+    count_tasks: Callable[[], int],
+    *,
+    timeout: float = DRAIN_TIMEOUT_SECONDS,
+    interval: float = POLL_SECONDS,
+    on_progress: Callable[[int], None] = lambda left: None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
     """Poll until the draining instances run no task; returns the tasks still left (0: drained)."""
     deadline = clock() + timeout
     while True:
@@ -102,9 +115,16 @@ def terminate(aws: AwsSession, leavers: Sequence[FleetMember]) -> None:
             aws.client("ec2").terminate_instances(InstanceIds=batch)
 
 
-def drain_for_smaller_fleet(aws: AwsSession, cluster: str, fleet_id: str, capacity: int, on_demand_target: int, *,
-                            on_progress: Callable[[int], None] = lambda left: None,
-                            timeout: float = DRAIN_TIMEOUT_SECONDS) -> tuple[list[FleetMember], int]:
+def drain_for_smaller_fleet(
+    aws: AwsSession,
+    cluster: str,
+    fleet_id: str,
+    capacity: int,
+    on_demand_target: int,
+    *,
+    on_progress: Callable[[int], None] = lambda left: None,
+    timeout: float = DRAIN_TIMEOUT_SECONDS,
+) -> tuple[list[FleetMember], int]:
     """Drain as many instances as a target of `capacity` leaves over; (those instances, tasks still on them)."""
     members = fleet_members(aws, cluster, fleet_id)
     leaving = choose_leavers(members, len(members) - capacity, on_demand_target)

@@ -15,11 +15,26 @@ from .urns import type_and_name
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 QUIET_OPS = {"same", "read", "refresh"}  # steps that change nothing are not worth a row
-PAST = {"create": "created", "update": "updated", "delete": "deleted", "replace": "replaced",
-        "create-replacement": "created replacement", "delete-replaced": "deleted old", "import": "imported",
-        "discard": "forgotten"}
-SYMBOL = {"create": "+", "update": "~", "delete": "-", "replace": "+-", "create-replacement": "++",
-          "delete-replaced": "--", "import": "=", "discard": "-"}
+PAST = {
+    "create": "created",
+    "update": "updated",
+    "delete": "deleted",
+    "replace": "replaced",
+    "create-replacement": "created replacement",
+    "delete-replaced": "deleted old",
+    "import": "imported",
+    "discard": "forgotten",
+}
+SYMBOL = {
+    "create": "+",
+    "update": "~",
+    "delete": "-",
+    "replace": "+-",
+    "create-replacement": "++",
+    "delete-replaced": "--",
+    "import": "=",
+    "discard": "-",
+}
 ORDER = ("create", "update", "replace", "delete", "same")
 
 
@@ -63,8 +78,11 @@ class ProgressState:
             elif event.diagnostic_event and event.diagnostic_event.severity == "error":
                 row = self.rows.get(event.diagnostic_event.urn or "")
                 if row is not None:
-                    row.message = event.diagnostic_event.message.strip().splitlines()[0] if \
-                        event.diagnostic_event.message.strip() else ""
+                    row.message = (
+                        event.diagnostic_event.message.strip().splitlines()[0]
+                        if event.diagnostic_event.message.strip()
+                        else ""
+                    )
             elif event.summary_event:
                 changes = event.summary_event.resource_changes or {}
                 self.summary = {getattr(op, "value", op): n for op, n in changes.items()}
@@ -87,6 +105,7 @@ class ProgressState:
 
 def describe_changes(changes: Mapping[str, int], *, done: bool = False) -> str:
     """`3 to create, 1 to update, 40 unchanged` for a preview; `3 created, ...` when `done`."""
+
     def phrase(op: str, count: int) -> str:
         return f"{count} {PAST.get(op, op)}" if done else f"{count} to {op}"
 
@@ -119,8 +138,12 @@ class ChangeCollector:
     def __call__(self, event: Any) -> None:
         pre = event.resource_pre_event
         # a replacement's create and delete halves are not logical steps: its `replace` row says it all
-        if (pre and pre.metadata.op not in QUIET_OPS and pre.metadata.type != STACK_TYPE
-                and pre.metadata.logical is not False):
+        if (
+            pre
+            and pre.metadata.op not in QUIET_OPS
+            and pre.metadata.type != STACK_TYPE
+            and pre.metadata.logical is not False
+        ):
             type_, name = type_and_name(pre.metadata.urn)
             op = getattr(pre.metadata.op, "value", pre.metadata.op)
             with self._lock:

@@ -85,7 +85,7 @@ def stdout_diagnostics(err: Exception) -> list[str]:
             kind, name = header.groups()
             found.append(("" if kind == "pulumi:pulumi:Stack" else f"{kind}::{name}", []))
         elif inside and found and line.startswith("    error: "):
-            found[-1][1].append(line[len("    error: "):])
+            found[-1][1].append(line[len("    error: ") :])
         elif inside and found and found[-1][1] and line.startswith("    ") and line[4:5] in (" ", "\t"):
             found[-1][1][-1] += "\n" + line.strip()  # continuation of the message above
     return _describe([(urn, messages) for urn, messages in found if messages])
@@ -102,7 +102,7 @@ def describe_urn(urn: str) -> str:
 def _trim(message: str) -> str:
     lines = [line for line in message.splitlines() if line.strip()]
     if len(lines) > MAX_MESSAGE_LINES:
-        lines = lines[:MAX_MESSAGE_LINES] + ["..."]
+        lines = [*lines[:MAX_MESSAGE_LINES], "..."]
     return "\n    ".join(lines)
 
 
@@ -114,13 +114,22 @@ def command_error_message(err: Exception) -> str:
     start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("error:")), None)
     if start is None:
         return lines[-1].strip() if lines else "unknown error"
-    message = "\n".join(lines[start:start + MAX_MESSAGE_LINES]).strip()[len("error:"):].strip()
+    message = "\n".join(lines[start : start + MAX_MESSAGE_LINES]).strip()[len("error:") :].strip()
     return message + ("\n..." if len(lines) - start > MAX_MESSAGE_LINES else "")
 
 
-ACTIONS = {"update": "the update", "preview": "the preview", "scale": "the scale update", "destroy": "the destroy",
-           "refresh": "the refresh", "open": "opening the stack", "lookup": "listing the stacks",
-           "list": "listing the stacks", "outputs": "reading the outputs", "read": "reading the state"}
+ACTIONS = {
+    "update": "the update",
+    "preview": "the preview",
+    "scale": "the scale update",
+    "destroy": "the destroy",
+    "refresh": "the refresh",
+    "open": "opening the stack",
+    "lookup": "listing the stacks",
+    "list": "listing the stacks",
+    "outputs": "reading the outputs",
+    "read": "reading the state",
+}
 
 
 @dataclass(frozen=True)
@@ -173,22 +182,22 @@ def translate(err: Exception, context: StackContext, diagnostics: Diagnostics | 
     if isinstance(err, auto_errors.InlineSourceRuntimeError):
         detail = _details(err, diagnostics)
         return StackError(
-            "the ftcluster program failed while declaring resources:\n  " + "\n  ".join(
-                detail or [command_error_message(err)]), **where,
+            "the ftcluster program failed while declaring resources:\n  "
+            + "\n  ".join(detail or [command_error_message(err)]),
+            **where,
             hint="this is a bug in ftcluster unless the message names your spec; run with --debug and report it",
         )
     if isinstance(err, auto_errors.CommandError):
         detail = _details(err, diagnostics)
         what = f"{ACTIONS.get(context.operation, context.operation)} of cluster {context.cluster} failed"
-        if detail:
-            message = f"{what}:\n  " + "\n  ".join(detail)
-        else:
-            message = f"{what}: {command_error_message(err)}"
+        message = f"{what}:\n  " + "\n  ".join(detail) if detail else f"{what}: {command_error_message(err)}"
         hint = None
         if "must be set for login during non-interactive CLI sessions" in message:
             # pkg/backend/backenderr/backenderr.go MissingEnvVarForNonInteractiveError: no token found
-            hint = ("log in with `pulumi login` (ftcluster uses the login of your own Pulumi home), "
-                    "or set PULUMI_ACCESS_TOKEN")
+            hint = (
+                "log in with `pulumi login` (ftcluster uses the login of your own Pulumi home), "
+                "or set PULUMI_ACCESS_TOKEN"
+            )
         elif context.operation in ("update", "scale", "destroy", "refresh"):
             hint = f"resources that finished are recorded in the state; fix the cause and run `{context.retry}` again"
         return StackError(message, **where, failures=diagnostics.failures() if diagnostics else (), hint=hint)

@@ -23,7 +23,7 @@ def install_pulumi_cli(environ: Mapping[str, str], version: str | None = None) -
     root.mkdir(parents=True, exist_ok=True)
     try:
         command = PulumiCommand.install(root=str(root), version=wanted)  # reuses an install already there
-    except Exception as err:  # noqa: BLE001 - download/untar failures come in many shapes
+    except Exception as err:
         raise FtclusterError(
             f"could not install the Pulumi CLI into {root}: {err}",
             hint="check your internet access, or install it yourself: https://www.pulumi.com/docs/install/",

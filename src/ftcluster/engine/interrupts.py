@@ -40,13 +40,13 @@ def run_interruptible(
     def work() -> None:
         try:
             outcome["value"] = operation()
-        except BaseException as err:  # noqa: BLE001 - handed to the main thread
+        except BaseException as err:
             outcome["error"] = err
 
     presses = []
     wake = threading.Event()
 
-    def on_sigint(signum, frame) -> None:  # noqa: ANN001
+    def on_sigint(signum, frame) -> None:
         presses.append(signum)
         wake.set()
 

@@ -60,8 +60,15 @@ class Hooks(Protocol):
         """Return to go on; raise (Declined, UsageError) to stop. Nothing has changed yet when it is asked."""
 
 
-def _open(target: Target, environ: Mapping[str, str], hooks: Hooks, *, engine: bool, create: bool = False,
-          credentials: bool | None = None) -> Session:
+def _open(
+    target: Target,
+    environ: Mapping[str, str],
+    hooks: Hooks,
+    *,
+    engine: bool,
+    create: bool = False,
+    credentials: bool | None = None,
+) -> Session:
     session = open_session(target, environ, engine=engine, notify=hooks.notify, credentials=credentials)
     select_stack(session, create=create)
     return session
@@ -73,8 +80,14 @@ def _estimate(spec: Spec, overrides: Mapping[str, int]) -> Estimate:
     from ..cost.spot_live import spot_prices_for_spec
 
     live, why_not = spot_prices_for_spec(spec)
-    return estimate(spec, tasks=overrides.get("tasks"), fleet_capacity=overrides.get("fleet_capacity"),
-                    workers=overrides.get("workers"), live_spot=live, live_unavailable=why_not)
+    return estimate(
+        spec,
+        tasks=overrides.get("tasks"),
+        fleet_capacity=overrides.get("fleet_capacity"),
+        workers=overrides.get("workers"),
+        live_spot=live,
+        live_unavailable=why_not,
+    )
 
 
 def _preflight(spec: Spec, hooks: Hooks) -> None:
@@ -84,8 +97,9 @@ def _preflight(spec: Spec, hooks: Hooks) -> None:
         report = run_preflight(spec)
     hooks.preflight(report)
     if not report.ok:
-        raise PreflightFailed([check.title for check in report.failures],
-                              hint="fix what is listed above, or pass --skip-preflight")
+        raise PreflightFailed(
+            [check.title for check in report.failures], hint="fix what is listed above, or pass --skip-preflight"
+        )
 
 
 # --- deploy and preview ------------------------------------------------------------------------------
@@ -100,8 +114,14 @@ class Deployed:
     outputs: dict[str, Any]
 
 
-def deploy(spec_path: Path, environ: Mapping[str, str], hooks: Hooks, *, skip_preflight: bool = False,
-           wait_timeout: float | None = DEFAULT_WAIT_SECONDS) -> Deployed:
+def deploy(
+    spec_path: Path,
+    environ: Mapping[str, str],
+    hooks: Hooks,
+    *,
+    skip_preflight: bool = False,
+    wait_timeout: float | None = DEFAULT_WAIT_SECONDS,
+) -> Deployed:
     """preflight, open the stack, preview, cost, confirm, apply with progress, wait for the services to settle
     (`wait_timeout` seconds; None: do not wait); the cluster becomes the active one."""
     target = target_from_spec(spec_path)  # a bad spec stops here (exit 2), before anything else
@@ -122,12 +142,20 @@ def deploy(spec_path: Path, environ: Mapping[str, str], hooks: Hooks, *, skip_pr
         ops.record_applied(session, spec, up_plan)
         write_active(home, session.target, backend)
         return Deployed(session.label, session.stack_name, planned, None, ops.outputs(session))
-    hooks.confirm(Confirmation("apply", session.label, "apply these changes?", changes=planned,
-                               cost=_estimate(spec, up_plan.overrides.items())))
+    hooks.confirm(
+        Confirmation(
+            "apply",
+            session.label,
+            "apply these changes?",
+            changes=planned,
+            cost=_estimate(spec, up_plan.overrides.items()),
+        )
+    )
     write_active(home, session.target, backend)  # from here on, recovery commands need no cluster name
     with hooks.progress(f"updating {session.label}") as on_event:
-        outputs, applied = ops.up(session, spec, up_plan, on_event=on_event, notify=hooks.notify,
-                                  retry=f"ftcluster up {spec_path}")
+        outputs, applied = ops.up(
+            session, spec, up_plan, on_event=on_event, notify=hooks.notify, retry=f"ftcluster up {spec_path}"
+        )
     if wait_timeout is not None:
         _wait_until_settled(session.label, spec, outputs, hooks, wait_timeout)
     return Deployed(session.label, session.stack_name, planned, applied, outputs)
@@ -144,17 +172,23 @@ def _wait_until_settled(label: str, spec: Spec, outputs: Mapping[str, Any], hook
     aws = AwsSession(spec.region, spec.endpoint_url)
     with hooks.stage(f"waiting for the services of {label} to reach a steady state") as update:
         result = wait_for_rollout(
-            lambda: read_rollouts(aws, str(outputs["cluster_name"]), services), timeout=timeout,
-            on_progress=lambda rollouts: update(f"waiting for {label}: " + "; ".join(r.describe() for r in rollouts)))
+            lambda: read_rollouts(aws, str(outputs["cluster_name"]), services),
+            timeout=timeout,
+            on_progress=lambda rollouts: update(f"waiting for {label}: " + "; ".join(r.describe() for r in rollouts)),
+        )
     if not (result.failed or result.timed_out):
         return
     unsettled = result.failed or [r for r in result.rollouts if r.state != "COMPLETED"]
     problems = [r.describe() + (f" ({r.reason})" if r.reason else "") for r in unsettled]
     if result.failed:
-        hint = "`ftcluster status` shows the stopped tasks and service events; fix the cause and run `ftcluster up` again"
+        hint = (
+            "`ftcluster status` shows the stopped tasks and service events; fix the cause and run `ftcluster up` again"
+        )
     else:
-        hint = (f"the update itself was applied; follow it with `ftcluster status --watch 10`, or give "
-                f"`--wait-timeout` more minutes (waited {timeout / 60:g})")
+        hint = (
+            f"the update itself was applied; follow it with `ftcluster status --watch 10`, or give "
+            f"`--wait-timeout` more minutes (waited {timeout / 60:g})"
+        )
     raise RolloutFailed(cluster=label, problems=problems, timed_out=not result.failed, hint=hint)
 
 
@@ -181,8 +215,15 @@ def preview(spec_path: Path, environ: Mapping[str, str], hooks: Hooks) -> Previe
     collector = ChangeCollector()
     with hooks.stage(f"previewing {session.label}"):
         changes = ops.preview(session, spec, up_plan, on_event=collector, notify=hooks.notify)
-    return Previewed(session.label, session.stack_name, spec, changes, collector.changes, up_plan.notes,
-                     _estimate(spec, up_plan.overrides.items()))
+    return Previewed(
+        session.label,
+        session.stack_name,
+        spec,
+        changes,
+        collector.changes,
+        up_plan.notes,
+        _estimate(spec, up_plan.overrides.items()),
+    )
 
 
 # --- scale ---------------------------------------------------------------------------------------------
@@ -215,20 +256,31 @@ class Scaled:
     pinned: bool  # auto scaling holds the service at `tasks` while the override stands
 
 
-def scale(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks,
-          request: ScaleRequest) -> Scaled:
+def scale(
+    spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks, request: ScaleRequest
+) -> Scaled:
     """Resize a running cluster with a targeted update; asks first when tasks or instances go down."""
     request.check()
     session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
-    change = ops.plan_scale_change(session, tasks=request.tasks, instances=request.instances,
-                                   adjust_limits=request.adjust_limits, reset=request.reset, workers=request.workers)
+    change = ops.plan_scale_change(
+        session,
+        tasks=request.tasks,
+        instances=request.instances,
+        adjust_limits=request.adjust_limits,
+        reset=request.reset,
+        workers=request.workers,
+    )
     stop_on_pending_creates(session, hooks.notify)
     if change.shrinks:
         lower = ", ".join(f"{name} {change.before[name]} -> {change.after[name]}" for name in change.shrinks)
-        hooks.confirm(Confirmation(
-            "scale", session.label, f"scale {session.label} down ({lower})?",
-            warning="tasks that stop get their stop timeout to save a checkpoint; work since then is lost",
-        ))
+        hooks.confirm(
+            Confirmation(
+                "scale",
+                session.label,
+                f"scale {session.label} down ({lower})?",
+                warning="tasks that stop get their stop timeout to save a checkpoint; work since then is lost",
+            )
+        )
     leavers = _drain_leaving_instances(session, change, hooks)
     with hooks.progress(f"scaling {session.label}") as on_event:
         changes = ops.apply_scale(session, change, on_event=on_event, notify=hooks.notify)
@@ -261,13 +313,20 @@ def _drain_leaving_instances(session: Session, change: ops.ScaleChange, hooks: H
     aws = AwsSession(change.spec.region, change.spec.endpoint_url)
     with hooks.stage(f"draining the instances {session.label} loses") as update:
         leaving, left = drain.drain_for_smaller_fleet(
-            aws, cluster, fleet_id, after, fleet.on_demand_capacity,
-            on_progress=lambda n: update(f"draining the instances {session.label} loses: {n} task(s) still on them"))
+            aws,
+            cluster,
+            fleet_id,
+            after,
+            fleet.on_demand_capacity,
+            on_progress=lambda n: update(f"draining the instances {session.label} loses: {n} task(s) still on them"),
+        )
     if not leaving:
         return None
     if left:
-        hooks.notify(f"{left} task(s) were still on the draining instances after {drain.DRAIN_TIMEOUT_SECONDS // 60} "
-                     "minutes; they stop with the instances")
+        hooks.notify(
+            f"{left} task(s) were still on the draining instances after {drain.DRAIN_TIMEOUT_SECONDS // 60} "
+            "minutes; they stop with the instances"
+        )
     return _Leavers(aws, leaving)
 
 
@@ -285,31 +344,57 @@ class Destroyed:
     leftovers: LeftoverReport
 
 
-DELETE_CHECKPOINTS_WARNING = ("--delete-checkpoints deletes the checkpoint bucket and every checkpoint in it, "
-                              "with all versions; this cannot be undone.")
+DELETE_CHECKPOINTS_WARNING = (
+    "--delete-checkpoints deletes the checkpoint bucket and every checkpoint in it, "
+    "with all versions; this cannot be undone."
+)
 
 
-def destroy(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks, *,
-            delete_checkpoints: bool = False, keep_stack: bool = False) -> Destroyed:
+def destroy(
+    spec_path: Path | None,
+    cluster: str | None,
+    environ: Mapping[str, str],
+    hooks: Hooks,
+    *,
+    delete_checkpoints: bool = False,
+    keep_stack: bool = False,
+) -> Destroyed:
     """Confirm by name, destroy everything but the checkpoints (unless asked), remove the stack, look for leftovers."""
     session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
     stop_on_pending_creates(session, hooks.notify)  # a destroy would leave them behind in AWS
     applied = ops.applied_spec(session)
     name = session.target.name
-    hooks.confirm(Confirmation(
-        "destroy", session.label, f"Type the cluster name ({name}) to destroy it", type_to_confirm=name,
-        warning=DELETE_CHECKPOINTS_WARNING if delete_checkpoints else None,
-    ))
+    hooks.confirm(
+        Confirmation(
+            "destroy",
+            session.label,
+            f"Type the cluster name ({name}) to destroy it",
+            type_to_confirm=name,
+            warning=DELETE_CHECKPOINTS_WARNING if delete_checkpoints else None,
+        )
+    )
     with hooks.progress(f"destroying {session.label}") as on_event:
-        result = ops.destroy(session, delete_checkpoints=delete_checkpoints, keep_stack=keep_stack,
-                             on_event=on_event, notify=hooks.notify)
+        result = ops.destroy(
+            session,
+            delete_checkpoints=delete_checkpoints,
+            keep_stack=keep_stack,
+            on_event=on_event,
+            notify=hooks.notify,
+        )
     clear_active(session.settings.home, session.stack_name)
     bucket = result.outputs_before.get("checkpoint_bucket")
     if applied is not None and applied.training.checkpoints.bucket is not None:
         bucket = None  # the user's own bucket: never the stack's to keep or delete
     leftovers = _leftovers(session.target, hooks, result.outputs_before, checkpoints_kept=not delete_checkpoints)
-    return Destroyed(session.label, session.stack_name, session.settings.backend_url, result.changes,
-                     result.stack_removed, str(bucket) if bucket and not delete_checkpoints else None, leftovers)
+    return Destroyed(
+        session.label,
+        session.stack_name,
+        session.settings.backend_url,
+        result.changes,
+        result.stack_removed,
+        str(bucket) if bucket and not delete_checkpoints else None,
+        leftovers,
+    )
 
 
 def verify(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks) -> LeftoverReport:
@@ -325,9 +410,14 @@ def _leftovers(target: Target, hooks: Hooks, outputs: Mapping[str, Any], *, chec
     if region is None:
         raise UsageError("name the cluster with its region (e.g. --cluster NAME-REGION) or give its SPEC")
     with hooks.stage(f"looking for leftovers of {target.name} in {region}"):
-        return find_leftovers(target.name, region, outputs.get("vpc_id"),
-                              endpoint_url=spec.endpoint_url if spec else None,
-                              checkpoint_bucket=outputs.get("checkpoint_bucket"), checkpoints_kept=checkpoints_kept)
+        return find_leftovers(
+            target.name,
+            region,
+            outputs.get("vpc_id"),
+            endpoint_url=spec.endpoint_url if spec else None,
+            checkpoint_bucket=outputs.get("checkpoint_bucket"),
+            checkpoints_kept=checkpoints_kept,
+        )
 
 
 # --- recovery ------------------------------------------------------------------------------------------
@@ -340,12 +430,19 @@ class Refreshed:
     changes: dict[str, int]
 
 
-def refresh(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks, *,
-            clear_pending_creates: bool = False) -> Refreshed:
+def refresh(
+    spec_path: Path | None,
+    cluster: str | None,
+    environ: Mapping[str, str],
+    hooks: Hooks,
+    *,
+    clear_pending_creates: bool = False,
+) -> Refreshed:
     session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
     with hooks.progress(f"refreshing {session.label}") as on_event:
-        changes = ops.refresh(session, clear_pending_creates=clear_pending_creates, on_event=on_event,
-                              notify=hooks.notify)
+        changes = ops.refresh(
+            session, clear_pending_creates=clear_pending_creates, on_event=on_event, notify=hooks.notify
+        )
     return Refreshed(session.label, session.stack_name, changes)
 
 
@@ -358,9 +455,14 @@ class Cancelled:
 
 def cancel(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks) -> Cancelled:
     session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=False)
-    hooks.confirm(Confirmation(
-        "cancel", session.label, f"release the update lock of {session.label}? Only do this if no ftcluster or "
-        "pulumi run is still working on it"))
+    hooks.confirm(
+        Confirmation(
+            "cancel",
+            session.label,
+            f"release the update lock of {session.label}? Only do this if no ftcluster or "
+            "pulumi run is still working on it",
+        )
+    )
     return Cancelled(session.label, session.stack_name, ops.cancel(session))
 
 
@@ -375,4 +477,3 @@ def use(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str],
     session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=False)
     write_active(session.settings.home, session.target, session.settings.backend_url)
     return Selected(session.label, session.stack_name)
-

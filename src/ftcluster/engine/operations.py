@@ -12,11 +12,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import FtclusterError
+from ..program.options import ProgramOptions
 from ..spec import Spec
 from .failures import ACTIONS, Diagnostics
 from .interrupts import run_interruptible
 from .pending import check_after_refresh, hard_stop_advice, show_run_warnings
-from ..program.options import ProgramOptions
 from .scale import SPEC_KEY, Overrides, UpPlan, deployed_values, plan_scale, plan_up, recorded_spec, spec_config
 from .session import Session
 from .urns import type_and_name
@@ -34,8 +34,14 @@ def _tee(diagnostics: Diagnostics, on_event: OnEvent) -> Callable[[Any], None]:
     return handle
 
 
-def _run(session: Session, operation: str, retry: str, call: Callable[[Callable[[Any], None]], Any],
-         on_event: OnEvent, notify: Notify) -> Any:
+def _run(
+    session: Session,
+    operation: str,
+    retry: str,
+    call: Callable[[Callable[[Any], None]], Any],
+    on_event: OnEvent,
+    notify: Notify,
+) -> Any:
     # When a run is stopped hard, the Automation API's event receiver warns that the stream broke: expected.
     warnings.filterwarnings("ignore", message="Error in event stream", category=UserWarning)
     diagnostics = Diagnostics()
@@ -44,11 +50,14 @@ def _run(session: Session, operation: str, retry: str, call: Callable[[Callable[
     try:
         with session.translated(operation, retry, diagnostics):
             return run_interruptible(
-                lambda: call(_tee(diagnostics, on_event)), session.command, what=what,
+                lambda: call(_tee(diagnostics, on_event)),
+                session.command,
+                what=what,
                 recovery=lambda: hard_stop_advice(session),
                 on_first_interrupt=lambda: notify(
                     f"cancelling {what}: Pulumi finishes the operations in flight and saves the state "
-                    "(press Ctrl-C again to stop at once)"),
+                    "(press Ctrl-C again to stop at once)"
+                ),
             )
     finally:
         session.forget_state()
@@ -96,9 +105,11 @@ def plan(session: Session, spec: Spec) -> UpPlan:
     from ..program import capacity_strategy_changed
 
     applied = applied_spec(session)
-    return replace(plan_up(spec, applied, Overrides.from_config(session.config)),
-                   force_new_deployment=capacity_strategy_changed(applied, spec),
-                   adopt_insights_log_group=_insights_log_group_to_adopt(session, spec))
+    return replace(
+        plan_up(spec, applied, Overrides.from_config(session.config)),
+        force_new_deployment=capacity_strategy_changed(applied, spec),
+        adopt_insights_log_group=_insights_log_group_to_adopt(session, spec),
+    )
 
 
 def _insights_log_group_to_adopt(session: Session, spec: Spec) -> bool:
@@ -112,36 +123,53 @@ def _insights_log_group_to_adopt(session: Session, spec: Spec) -> bool:
     name = names_for(spec).insights_log_group
     try:
         with aws_call(f"looking for log group {name}"):
-            found = AwsSession(spec.region, spec.endpoint_url).client("logs").describe_log_groups(
-                logGroupNamePrefix=name).get("logGroups", [])
+            found = (
+                AwsSession(spec.region, spec.endpoint_url)
+                .client("logs")
+                .describe_log_groups(logGroupNamePrefix=name)
+                .get("logGroups", [])
+            )
     except AwsError as err:
         if err.kind in ("credentials", "unreachable"):
             raise
-        session.notify(f"could not check whether {name} exists ({err.message}); if it does, `up` fails to "
-                       "create it: delete it or give the identity logs:DescribeLogGroups")
+        session.notify(
+            f"could not check whether {name} exists ({err.message}); if it does, `up` fails to "
+            "create it: delete it or give the identity logs:DescribeLogGroups"
+        )
         return False
     return any(group.get("logGroupName") == name for group in found)
 
 
 def preview(session: Session, spec: Spec, up_plan: UpPlan, *, on_event: OnEvent, notify: Notify) -> dict[str, int]:
     """Change counts by operation ("create", "update", "same", ...)."""
-    result = _run(session, "preview", "ftcluster preview SPEC",
-                  lambda handle: session.stack.preview(program=_program(spec, up_plan.options()), on_event=handle,
-                                                       color="never"),
-                  on_event, notify)
+    result = _run(
+        session,
+        "preview",
+        "ftcluster preview SPEC",
+        lambda handle: session.stack.preview(program=_program(spec, up_plan.options()), on_event=handle, color="never"),
+        on_event,
+        notify,
+    )
     return {getattr(op, "value", op): count for op, count in result.change_summary.items()}
 
 
-def up(session: Session, spec: Spec, up_plan: UpPlan, *, on_event: OnEvent, notify: Notify,
-       retry: str) -> tuple[dict[str, Any], dict[str, int]]:
+def up(
+    session: Session, spec: Spec, up_plan: UpPlan, *, on_event: OnEvent, notify: Notify, retry: str
+) -> tuple[dict[str, Any], dict[str, int]]:
     """Record the spec and overrides (so the update's history carries them), then apply.
 
     Returns the stack outputs and what the update did (counts by operation)."""
     _save_config(session, spec, up_plan.overrides)
-    result = _run(session, "update", retry,
-                  lambda handle: session.stack.up(program=_program(spec, up_plan.options()), on_event=handle,
-                                                  color="never", suppress_progress=True),
-                  on_event, notify)
+    result = _run(
+        session,
+        "update",
+        retry,
+        lambda handle: session.stack.up(
+            program=_program(spec, up_plan.options()), on_event=handle, color="never", suppress_progress=True
+        ),
+        on_event,
+        notify,
+    )
     return plain_outputs(result.outputs), dict(result.summary.resource_changes or {})
 
 
@@ -171,9 +199,11 @@ class ScaleChange:
     @property
     def shrinks(self) -> list[str]:
         """The counts that go down: fewer tasks or instances stop running work (limits alone stop nothing)."""
-        return [name for name in ("tasks", "workers", "fleet_capacity")
-                if self.after[name] is not None and self.before[name] is not None
-                and self.after[name] < self.before[name]]
+        return [
+            name
+            for name in ("tasks", "workers", "fleet_capacity")
+            if self.after[name] is not None and self.before[name] is not None and self.after[name] < self.before[name]
+        ]
 
 
 def _require_applied(session: Session) -> Spec:
@@ -190,19 +220,31 @@ def _urns(session: Session, wanted: Callable[[dict[str, Any]], bool]) -> list[st
     return [r["urn"] for r in session.deployment().get("resources", []) if wanted(r)]
 
 
-def plan_scale_change(session: Session, *, tasks: int | None, instances: int | None, adjust_limits: bool,
-                      reset: bool, workers: int | None = None) -> ScaleChange:
+def plan_scale_change(
+    session: Session,
+    *,
+    tasks: int | None,
+    instances: int | None,
+    adjust_limits: bool,
+    reset: bool,
+    workers: int | None = None,
+) -> ScaleChange:
     from ..program import scale_targets
 
     spec = _require_applied(session)
     current = Overrides.from_config(session.config)
-    new = Overrides() if reset else plan_scale(spec, current, tasks=tasks, instances=instances,
-                                               adjust_limits=adjust_limits, workers=workers)
+    new = (
+        Overrides()
+        if reset
+        else plan_scale(spec, current, tasks=tasks, instances=instances, adjust_limits=adjust_limits, workers=workers)
+    )
     wanted = set(scale_targets(spec))
     targets = _urns(session, lambda r: type_and_name(r["urn"]) in wanted)
     if not targets:
-        raise FtclusterError(f"cluster {session.label} has none of the resources scaling changes",
-                             hint="finish the deployment with `ftcluster up SPEC` first")
+        raise FtclusterError(
+            f"cluster {session.label} has none of the resources scaling changes",
+            hint="finish the deployment with `ftcluster up SPEC` first",
+        )
     return ScaleChange(spec, new, deployed_values(spec, current), deployed_values(spec, new), targets)
 
 
@@ -211,8 +253,13 @@ def apply_scale(session: Session, change: ScaleChange, *, on_event: OnEvent, not
     _save_config(session, change.spec, change.overrides)
 
     def apply(handle: Callable[[Any], None]) -> Any:
-        return session.stack.up(program=_program(change.spec, change.overrides.options()), target=change.targets,
-                                on_event=handle, color="never", suppress_progress=True)
+        return session.stack.up(
+            program=_program(change.spec, change.overrides.options()),
+            target=change.targets,
+            on_event=handle,
+            color="never",
+            suppress_progress=True,
+        )
 
     result = _run(session, "scale", f"ftcluster scale --cluster {session.stack_name} ...", apply, on_event, notify)
     return dict(result.summary.resource_changes or {})
@@ -228,8 +275,9 @@ class DestroyResult:
     stack_removed: bool
 
 
-def destroy(session: Session, *, delete_checkpoints: bool, keep_stack: bool, on_event: OnEvent,
-            notify: Notify) -> DestroyResult:
+def destroy(
+    session: Session, *, delete_checkpoints: bool, keep_stack: bool, on_event: OnEvent, notify: Notify
+) -> DestroyResult:
     spec = applied_spec(session)
     overrides = Overrides.from_config(session.config)
     before = outputs(session)
@@ -238,18 +286,34 @@ def destroy(session: Session, *, delete_checkpoints: bool, keep_stack: bool, on_
         kept = _urns(session, lambda r: bool(r.get("retainOnDelete")))
         if kept:
             if spec is None:
-                raise FtclusterError("--delete-checkpoints needs the applied spec, which this stack does not record",
-                                     hint="delete the bucket in the S3 console after destroy")
+                raise FtclusterError(
+                    "--delete-checkpoints needs the applied spec, which this stack does not record",
+                    hint="delete the bucket in the S3 console after destroy",
+                )
             notify(f"letting go of the checkpoint bucket: {len(kept)} resource(s) lose their keep-on-destroy flag")
-            _run(session, "update", retry,
-                 lambda handle: session.stack.up(program=_program(spec, overrides.options(delete_checkpoints=True)),
-                                                 target=kept, on_event=handle, color="never", suppress_progress=True),
-                 on_event, notify)
+            _run(
+                session,
+                "update",
+                retry,
+                lambda handle: session.stack.up(
+                    program=_program(spec, overrides.options(delete_checkpoints=True)),
+                    target=kept,
+                    on_event=handle,
+                    color="never",
+                    suppress_progress=True,
+                ),
+                on_event,
+                notify,
+            )
     program = _program(spec, overrides.options()) if spec is not None else _no_program
-    result = _run(session, "destroy", retry,
-                  lambda handle: session.stack.destroy(program=program, on_event=handle, color="never",
-                                                       suppress_progress=True),
-                  on_event, notify)
+    result = _run(
+        session,
+        "destroy",
+        retry,
+        lambda handle: session.stack.destroy(program=program, on_event=handle, color="never", suppress_progress=True),
+        on_event,
+        notify,
+    )
     removed = False
     if not keep_stack:
         with session.translated("destroy", retry):
@@ -261,11 +325,20 @@ def destroy(session: Session, *, delete_checkpoints: bool, keep_stack: bool, on_
 def refresh(session: Session, *, clear_pending_creates: bool, on_event: OnEvent, notify: Notify) -> dict[str, int]:
     spec = applied_spec(session)
     program = _program(spec, Overrides.from_config(session.config).options()) if spec is not None else _no_program
-    result = _run(session, "refresh", f"ftcluster refresh --cluster {session.stack_name}",
-                  lambda handle: session.stack.refresh(program=program, on_event=handle, color="never",
-                                                       clear_pending_creates=clear_pending_creates or None,
-                                                       suppress_progress=True),
-                  on_event, notify)
+    result = _run(
+        session,
+        "refresh",
+        f"ftcluster refresh --cluster {session.stack_name}",
+        lambda handle: session.stack.refresh(
+            program=program,
+            on_event=handle,
+            color="never",
+            clear_pending_creates=clear_pending_creates or None,
+            suppress_progress=True,
+        ),
+        on_event,
+        notify,
+    )
     check_after_refresh(session)
     return dict(result.summary.resource_changes or {})
 

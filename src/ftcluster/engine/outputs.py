@@ -15,6 +15,7 @@ from .scale import Overrides, recorded_spec, scale_view
 from .session import lock_folder, open_session, select_stack
 from .stacks import Target, read_active, resolve_target, split_stack_name
 
+
 @dataclass(frozen=True)
 class ClusterOutputs:
     """A deployed cluster as the state backend knows it."""
@@ -29,16 +30,24 @@ class ClusterOutputs:
     spec: Spec | None = None  # the spec given, else the one recorded by the last `up`
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "region": self.region, "stack": self.stack, "backend": self.backend,
-                "scale": self.scale, "overrides": self.overrides, "outputs": self.outputs}
+        return {
+            "name": self.name,
+            "region": self.region,
+            "stack": self.stack,
+            "backend": self.backend,
+            "scale": self.scale,
+            "overrides": self.overrides,
+            "outputs": self.outputs,
+        }
 
 
 def _quiet(_: str) -> None:
     """Read-only views say nothing about the home folder (the first `up` already told the user)."""
 
 
-def cluster_outputs(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str],
-                    notify: Callable[[str], None] = _quiet) -> ClusterOutputs:
+def cluster_outputs(
+    spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], notify: Callable[[str], None] = _quiet
+) -> ClusterOutputs:
     """Outputs and spec-vs-effective scale of the cluster named by SPEC, --cluster or the active one."""
     target = resolve_target(spec_path, cluster, environ)
     session = open_session(target, environ, engine=False, notify=notify)
@@ -69,14 +78,20 @@ class ClusterSummary:
     active: bool
 
     def to_dict(self) -> dict[str, Any]:
-        return {"stack": self.stack, "name": self.name, "region": self.region,
-                "last_update": self.last_update.isoformat() + "Z" if self.last_update else None,
-                "resource_count": self.resource_count, "update_in_progress": self.update_in_progress,
-                "active": self.active}
+        return {
+            "stack": self.stack,
+            "name": self.name,
+            "region": self.region,
+            "last_update": self.last_update.isoformat() + "Z" if self.last_update else None,
+            "resource_count": self.resource_count,
+            "update_in_progress": self.update_in_progress,
+            "active": self.active,
+        }
 
 
-def list_clusters(environ: Mapping[str, str], backend: str | None = None,
-                  notify: Callable[[str], None] = _quiet) -> tuple[str, list[ClusterSummary]]:
+def list_clusters(
+    environ: Mapping[str, str], backend: str | None = None, notify: Callable[[str], None] = _quiet
+) -> tuple[str, list[ClusterSummary]]:
     """(backend URL, every ftcluster stack in it)."""
     session = open_session(Target("", "", None, backend), environ, engine=False, notify=notify, lookup=False)
     with session.translated("list", "ftcluster list"):
@@ -85,11 +100,17 @@ def list_clusters(environ: Mapping[str, str], backend: str | None = None,
     summaries = []
     for stack in sorted(stacks, key=lambda s: s.name):
         name, region = split_stack_name(stack.name)
-        summaries.append(ClusterSummary(
-            stack.name, name, region, stack.last_update, stack.resource_count,
-            _locked(session.settings.backend_url, stack.name, stack.update_in_progress),
-            active.get("stack") == stack.name and active.get("backend") == session.settings.backend_url,
-        ))
+        summaries.append(
+            ClusterSummary(
+                stack.name,
+                name,
+                region,
+                stack.last_update,
+                stack.resource_count,
+                _locked(session.settings.backend_url, stack.name, stack.update_in_progress),
+                active.get("stack") == stack.name and active.get("backend") == session.settings.backend_url,
+            )
+        )
     return session.settings.backend_url, summaries
 
 

@@ -41,8 +41,10 @@ def pending_operations(session: Any) -> list[PendingOperation]:
 
 
 def recovery_hint(session: Any) -> str:
-    return ("check in AWS whether those resources exist (delete the ones you do not want), then run "
-            f"`ftcluster refresh --clear-pending-creates --cluster {session.stack_name}`")
+    return (
+        "check in AWS whether those resources exist (delete the ones you do not want), then run "
+        f"`ftcluster refresh --clear-pending-creates --cluster {session.stack_name}`"
+    )
 
 
 def _listed(operations: list[PendingOperation]) -> str:
@@ -58,13 +60,18 @@ def stop_on_pending_creates(session: Any, notify: Notify) -> None:
             f"cluster {session.label}: an interrupted run left {len(creates)} creation(s) unfinished; these "
             "resources may exist in AWS without being in the state (an update would create them again, a "
             f"destroy would leave them behind):\n  {_listed(creates)}",
-            cluster=session.label, stack=session.stack_name, operation="check",
-            operations=[op.describe() for op in creates], hint=recovery_hint(session),
+            cluster=session.label,
+            stack=session.stack_name,
+            operation="check",
+            operations=[op.describe() for op in creates],
+            hint=recovery_hint(session),
         )
     if pending:
-        notify(f"an interrupted run left {len(pending)} operation(s) unfinished: {_listed(pending)}; Pulumi "
-               f"carries on and drops them from the state, so run `ftcluster refresh --cluster "
-               f"{session.stack_name}` afterwards to check the state against AWS")
+        notify(
+            f"an interrupted run left {len(pending)} operation(s) unfinished: {_listed(pending)}; Pulumi "
+            f"carries on and drops them from the state, so run `ftcluster refresh --cluster "
+            f"{session.stack_name}` afterwards to check the state against AWS"
+        )
 
 
 def check_after_refresh(session: Any) -> None:
@@ -74,8 +81,11 @@ def check_after_refresh(session: Any) -> None:
         raise PendingOperations(
             f"refreshed cluster {session.label}, but {len(creates)} creation(s) an interrupted run left "
             f"unfinished are still pending:\n  {_listed(creates)}",
-            cluster=session.label, stack=session.stack_name, operation="refresh",
-            operations=[op.describe() for op in creates], hint=recovery_hint(session),
+            cluster=session.label,
+            stack=session.stack_name,
+            operation="refresh",
+            operations=[op.describe() for op in creates],
+            hint=recovery_hint(session),
         )
 
 
@@ -85,8 +95,12 @@ def hard_stop_advice(session: Any) -> str:
     session.forget_state()
     folder = session.lock_folder()
     locked = folder is not None and folder.is_dir() and any(folder.glob("*.json"))
-    release = (f"release the stack lock with `ftcluster cancel --cluster {session.stack_name}` "
-               "(Pulumi did not get to release it), then " if locked else "")
+    release = (
+        f"release the stack lock with `ftcluster cancel --cluster {session.stack_name}` "
+        "(Pulumi did not get to release it), then "
+        if locked
+        else ""
+    )
     try:
         pending = pending_operations(session)
     except FtclusterError:

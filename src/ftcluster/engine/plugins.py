@@ -39,7 +39,9 @@ def _install(command: ManagedPulumiCommand, pulumi_home: Path, version: str, cwd
 
     cwd.mkdir(parents=True, exist_ok=True)
     try:
-        command.run(["plugin", "install", "resource", "aws", f"v{version}"], str(cwd), {"PULUMI_HOME": str(pulumi_home)})
+        command.run(
+            ["plugin", "install", "resource", "aws", f"v{version}"], str(cwd), {"PULUMI_HOME": str(pulumi_home)}
+        )
     except CommandError as err:
         raise FtclusterError(
             f"could not install the aws provider plugin v{version}: {command_error_message(err)}",
@@ -99,8 +101,10 @@ def ensure_aws_plugin(settings: EngineSettings, command: ManagedPulumiCommand) -
         if not shared or was_shared:
             return None
         why = " instead of one link per plugin, which Pulumi does not load" if repaired else ""
-        return (f"using the aws provider plugin v{version} from {users.parent}{why} "
-                "(shared with your Pulumi, not downloaded again)")
+        return (
+            f"using the aws provider plugin v{version} from {users.parent}{why} "
+            "(shared with your Pulumi, not downloaded again)"
+        )
     _install(command, settings.pulumi_home, version, settings.home)
     where = f"{users.parent} (shared with your Pulumi)" if shared else str(ours.parent)
     return f"installed the aws provider plugin v{version} into {where}"

@@ -7,6 +7,7 @@ Here the child gets its own session instead, and ftcluster decides which SIGINTs
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -86,13 +87,11 @@ class ManagedPulumiCommand:
         with self._lock:
             children = [child for child in self._children if child.poll() is None]
         for child in children:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 child.send_signal(signal.SIGINT)
-            except ProcessLookupError:
-                pass
         return len(children)
 
-    def run(self, args, cwd, additional_env, on_output=None, on_error=None):  # noqa: ANN001 - Automation API's signature
+    def run(self, args, cwd, additional_env, on_output=None, on_error=None):
         """`PulumiCommand.run`, except that the child runs in its own session (see the module docstring)."""
         from ..pulumi_private import command_error, command_result, env_with_cli_on_path
 
@@ -106,7 +105,7 @@ class ManagedPulumiCommand:
         stdout_chunks: list[str] = []
         stderr_chunks: list[str] = []
 
-        def consume(stream, callback, chunks) -> None:  # noqa: ANN001
+        def consume(stream, callback, chunks) -> None:
             for line in iter(stream.readline, ""):
                 stripped = line.rstrip()
                 if callback:
@@ -115,8 +114,14 @@ class ManagedPulumiCommand:
             stream.close()
 
         process = subprocess.Popen(
-            [self.command, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-            cwd=cwd, env=env, encoding="utf-8", start_new_session=os.name == "posix",
+            [self.command, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            env=env,
+            encoding="utf-8",
+            start_new_session=os.name == "posix",
         )
         with self._lock:
             self._children.add(process)

@@ -40,20 +40,46 @@ class ScaleSetting:
 
 
 SCALE_SETTINGS: tuple[ScaleSetting, ...] = (
-    ScaleSetting("tasks", "training.tasks", "ftcluster:tasks", "desired_tasks",
-                 lambda spec: spec.training.tasks, lambda counts: counts.tasks),
-    ScaleSetting("fleet_capacity", "fleet.instances", "ftcluster:fleetCapacity", "fleet_target_capacity",
-                 lambda spec: fleet.instances if (fleet := _fleet(spec)) else None,
-                 lambda counts: counts.fleet_capacity),
-    ScaleSetting("workers", "fleet.workers.tasks", "ftcluster:workers", "workers_desired",
-                 lambda spec: fleet.workers.tasks if (fleet := _fleet(spec)) and fleet.workers else None,
-                 lambda counts: counts.workers),
-    ScaleSetting("min_tasks", "autoscaling.min_tasks", "ftcluster:minTasks", "autoscaling_min",
-                 lambda spec: spec.autoscaling.min_tasks if spec.autoscaling else None,
-                 lambda counts: counts.scaling_min if counts.autoscaling else None),
-    ScaleSetting("max_tasks", "autoscaling.max_tasks", "ftcluster:maxTasks", "autoscaling_max",
-                 lambda spec: spec.autoscaling.max_tasks if spec.autoscaling else None,
-                 lambda counts: counts.scaling_max if counts.autoscaling else None),
+    ScaleSetting(
+        "tasks",
+        "training.tasks",
+        "ftcluster:tasks",
+        "desired_tasks",
+        lambda spec: spec.training.tasks,
+        lambda counts: counts.tasks,
+    ),
+    ScaleSetting(
+        "fleet_capacity",
+        "fleet.instances",
+        "ftcluster:fleetCapacity",
+        "fleet_target_capacity",
+        lambda spec: fleet.instances if (fleet := _fleet(spec)) else None,
+        lambda counts: counts.fleet_capacity,
+    ),
+    ScaleSetting(
+        "workers",
+        "fleet.workers.tasks",
+        "ftcluster:workers",
+        "workers_desired",
+        lambda spec: fleet.workers.tasks if (fleet := _fleet(spec)) and fleet.workers else None,
+        lambda counts: counts.workers,
+    ),
+    ScaleSetting(
+        "min_tasks",
+        "autoscaling.min_tasks",
+        "ftcluster:minTasks",
+        "autoscaling_min",
+        lambda spec: spec.autoscaling.min_tasks if spec.autoscaling else None,
+        lambda counts: counts.scaling_min if counts.autoscaling else None,
+    ),
+    ScaleSetting(
+        "max_tasks",
+        "autoscaling.max_tasks",
+        "ftcluster:maxTasks",
+        "autoscaling_max",
+        lambda spec: spec.autoscaling.max_tasks if spec.autoscaling else None,
+        lambda counts: counts.scaling_max if counts.autoscaling else None,
+    ),
 )
 SETTING = {setting.name: setting for setting in SCALE_SETTINGS}
 
@@ -119,8 +145,11 @@ class UpPlan:
     adopt_insights_log_group: bool = False  # Container Insights' own log group exists: import it
 
     def options(self) -> ProgramOptions:
-        return ProgramOptions(**self.overrides.items(), force_new_deployment=self.force_new_deployment,
-                              adopt_insights_log_group=self.adopt_insights_log_group)
+        return ProgramOptions(
+            **self.overrides.items(),
+            force_new_deployment=self.force_new_deployment,
+            adopt_insights_log_group=self.adopt_insights_log_group,
+        )
 
 
 def plan_up(spec: Spec, applied: Spec | None, overrides: Overrides) -> UpPlan:
@@ -133,12 +162,15 @@ def plan_up(spec: Spec, applied: Spec | None, overrides: Overrides) -> UpPlan:
         if new[name] is None:
             notes.append(f"dropping the scaled {label} ({value}): the spec no longer has that setting")
         elif old is not None and new[name] != old[name]:
-            notes.append(f"{label} changed in the spec ({old[name]} -> {new[name]}); it replaces the scaled "
-                         f"value {value}")
+            notes.append(
+                f"{label} changed in the spec ({old[name]} -> {new[name]}); it replaces the scaled value {value}"
+            )
         else:
             kept[name] = value
-            notes.append(f"keeping {label} = {value} from `ftcluster scale` (the spec says {new[name]}); "
-                         f"change it in the spec, or run `ftcluster scale --reset`")
+            notes.append(
+                f"keeping {label} = {value} from `ftcluster scale` (the spec says {new[name]}); "
+                f"change it in the spec, or run `ftcluster scale --reset`"
+            )
     result = Overrides(**kept)
     try:
         effective_counts(spec, result.options())
@@ -148,8 +180,15 @@ def plan_up(spec: Spec, applied: Spec | None, overrides: Overrides) -> UpPlan:
     return UpPlan(result, tuple(notes))
 
 
-def plan_scale(spec: Spec, overrides: Overrides, *, tasks: int | None, instances: int | None,
-               adjust_limits: bool, workers: int | None = None) -> Overrides:
+def plan_scale(
+    spec: Spec,
+    overrides: Overrides,
+    *,
+    tasks: int | None,
+    instances: int | None,
+    adjust_limits: bool,
+    workers: int | None = None,
+) -> Overrides:
     """The overrides after `ftcluster scale`; UsageError when the request cannot apply to `spec`."""
     if tasks is None and instances is None and workers is None:
         raise UsageError("nothing to scale", hint="pass --tasks N, --workers W and/or --instances M (or --reset)")
@@ -169,7 +208,7 @@ def plan_scale(spec: Spec, overrides: Overrides, *, tasks: int | None, instances
                 raise UsageError(
                     f"{tasks} tasks is outside the auto scaling limits {low}..{high} of cluster {spec.name}",
                     hint=f"pass --adjust-limits to move the limits to {min(low, tasks)}..{max(high, tasks)}, "
-                         "or pick a count within them",
+                    "or pick a count within them",
                 )
             result = replace(result, min_tasks=min(low, tasks), max_tasks=max(high, tasks))
         elif adjust_limits and low is None:

@@ -77,7 +77,7 @@ def lock_folder(backend_url: str, stack: str) -> Path | None:
     """Where a file backend keeps the stack's lock files (None for other backends)."""
     if not backend_url.startswith("file://"):
         return None
-    return Path(backend_url[len("file://"):]) / ".pulumi" / "locks" / "organization" / PROJECT / stack
+    return Path(backend_url[len("file://") :]) / ".pulumi" / "locks" / "organization" / PROJECT / stack
 
 
 def open_session(
@@ -101,8 +101,9 @@ def open_session(
         if notice:
             notify(notice)
     if not target.stack:
-        session = Session(target, settings, command, _workspace(settings, command, settings.work_dir("lookup")),
-                          notify=notify)
+        session = Session(
+            target, settings, command, _workspace(settings, command, settings.work_dir("lookup")), notify=notify
+        )
         if not lookup:
             return session
         target = find_stack(session)
@@ -110,8 +111,9 @@ def open_session(
         region = target.region or (target.spec.region if target.spec else None)
         if region:
             check_aws_credentials(region, target.spec.endpoint_url if target.spec else None)
-    return Session(target, settings, command, _workspace(settings, command, settings.work_dir(target.stack)),
-                   notify=notify)
+    return Session(
+        target, settings, command, _workspace(settings, command, settings.work_dir(target.stack)), notify=notify
+    )
 
 
 def _workspace(settings: EngineSettings, command: ManagedPulumiCommand, work_dir: Path) -> Any:
@@ -180,7 +182,7 @@ def _no_passphrase_for(session: Session) -> UsageError:
         f"cluster {session.label} already exists in the state backend {session.settings.backend_url}, "
         f"but this machine has no passphrase for its secrets ({path} does not exist)",
         hint="set PULUMI_CONFIG_PASSPHRASE_FILE to a copy of the passphrase file of the machine that created it "
-             "(by default ~/.ftcluster/passphrase there), or PULUMI_CONFIG_PASSPHRASE to its content",
+        "(by default ~/.ftcluster/passphrase there), or PULUMI_CONFIG_PASSPHRASE to its content",
     )
 
 

@@ -50,7 +50,7 @@ def backend_url(spec_backend: str | None, environ: Mapping[str, str], home: Path
     if problem:
         raise UsageError(problem)
     if url.startswith("file://"):
-        path = Path(url[len("file://"):]).expanduser()
+        path = Path(url[len("file://") :]).expanduser()
         path.mkdir(parents=True, exist_ok=True)  # "created on first use"
         url = f"file://{path}"
     return url

@@ -89,8 +89,13 @@ def read_active(home: Path) -> dict[str, str] | None:
 
 def write_active(home: Path, target: Target, backend_url: str) -> None:
     home.mkdir(parents=True, exist_ok=True)
-    data = {"stack": target.stack, "name": target.name, "region": target.region, "backend": backend_url,
-            "spec": str(target.spec_path.resolve()) if target.spec_path else None}
+    data = {
+        "stack": target.stack,
+        "name": target.name,
+        "region": target.region,
+        "backend": backend_url,
+        "spec": str(target.spec_path.resolve()) if target.spec_path else None,
+    }
     temporary = home / f".{ACTIVE_FILE}.{os.getpid()}"
     temporary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     os.replace(temporary, home / ACTIVE_FILE)

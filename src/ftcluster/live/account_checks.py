@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..spec.models import ExistingVpc, NewVpc, Fleet
+from ..spec.models import ExistingVpc, Fleet, NewVpc
 from .preflight_checks import Check
 
 ROLES_TITLE = "Service-linked roles"
@@ -75,21 +75,36 @@ def spot_roles_check(fleet: Fleet | None, existing: dict[str, bool]) -> Check:
     missing = [(name, service) for name, service in needed if not existing.get(name)]
     data = {"roles": {name: bool(existing.get(name)) for name, _ in needed}}
     if fleet.type == "auto_scaling_group":
-        why = ("Auto Scaling and ECS create them with the first group and cluster only if the identity that runs "
-               "`ftcluster up` may call iam:CreateServiceLinkedRole; otherwise creating the group or the capacity "
-               "provider fails")
-        spot = ("the group's role creates AWSServiceRoleForEC2Spot itself when it first launches Spot, "
-                "so that one is not needed in advance")
+        why = (
+            "Auto Scaling and ECS create them with the first group and cluster only if the identity that runs "
+            "`ftcluster up` may call iam:CreateServiceLinkedRole; otherwise creating the group or the capacity "
+            "provider fails"
+        )
+        spot = (
+            "the group's role creates AWSServiceRoleForEC2Spot itself when it first launches Spot, "
+            "so that one is not needed in advance"
+        )
     else:
-        why = ("EC2 creates them at the first Spot request only if the identity that runs `ftcluster up` may call "
-               "iam:CreateServiceLinkedRole; otherwise the Spot Fleet fails with "
-               "AuthFailure.ServiceLinkedRoleCreationNotPermitted")
+        why = (
+            "EC2 creates them at the first Spot request only if the identity that runs `ftcluster up` may call "
+            "iam:CreateServiceLinkedRole; otherwise the Spot Fleet fails with "
+            "AuthFailure.ServiceLinkedRoleCreationNotPermitted"
+        )
         spot = ""
     if not missing:
-        return Check("spot_roles", ROLES_TITLE, "pass", f"{' and '.join(n for n, _ in needed)} exist",
-                     [spot] if spot else [], data=data)
+        return Check(
+            "spot_roles",
+            ROLES_TITLE,
+            "pass",
+            f"{' and '.join(n for n, _ in needed)} exist",
+            [spot] if spot else [],
+            data=data,
+        )
     return Check(
-        "spot_roles", ROLES_TITLE, "warn", f"missing: {', '.join(n for n, _ in missing)}",
+        "spot_roles",
+        ROLES_TITLE,
+        "warn",
+        f"missing: {', '.join(n for n, _ in missing)}",
         [why, *([spot] if spot else [])],
         fix="; ".join(f"aws iam create-service-linked-role --aws-service-name {s}" for _, s in missing),
         data=data,
@@ -127,8 +142,10 @@ def vcpu_quotas_check(
         else:
             details.append(f"not checked: {t} ({'no quota family known' if family is None else 'no vCPU count'})")
     fails, warns, fits, data = [], [], [], {}
-    for label, count, code_field in (("Spot", fleet.instances - fleet.on_demand_capacity, "spot_code"),
-                                     ("on-demand", fleet.on_demand_capacity, "on_demand_code")):
+    for label, count, code_field in (
+        ("Spot", fleet.instances - fleet.on_demand_capacity, "spot_code"),
+        ("on-demand", fleet.on_demand_capacity, "on_demand_code"),
+    ):
         if count <= 0 or not by_family:
             continue
         best = worst = 0
@@ -137,48 +154,67 @@ def vcpu_quotas_check(
             code = getattr(family, code_field)
             quota = quotas.get(code)
             smallest, largest = min(vcpus[t] for t in types), max(vcpus[t] for t in types)
-            data[code] = {"family": family.name, "purchase": label, "quota_vcpus": quota, "types": types,
-                          "instances": count, "vcpus_needed": [count * smallest, count * largest]}
+            data[code] = {
+                "family": family.name,
+                "purchase": label,
+                "quota_vcpus": quota,
+                "types": types,
+                "instances": count,
+                "vcpus_needed": [count * smallest, count * largest],
+            }
             if quota is None:
                 known = False
                 continue
             best += int(quota // smallest)
             worst += int(quota // largest)
-            details.append(f"{family.name} {label} quota {code}: {quota:g} vCPUs; {count} instance(s) of "
-                           f"{', '.join(types)} need {_span(count * smallest, count * largest)}")
+            details.append(
+                f"{family.name} {label} quota {code}: {quota:g} vCPUs; {count} instance(s) of "
+                f"{', '.join(types)} need {_span(count * smallest, count * largest)}"
+            )
         if not known:
             continue
         if best < count:
             fails.append(f"the {label} quotas hold {best} of the {count} {label} instance(s) at most")
         elif worst < count:
-            warns.append(f"the {label} quotas hold all {count} {label} instance(s) only if the fleet picks "
-                         "the smaller types")
+            warns.append(
+                f"the {label} quotas hold all {count} {label} instance(s) only if the fleet picks the smaller types"
+            )
         elif label == "Spot" and margin and best < count + margin:
-            warns.append(f"the Spot quotas leave no room for the {margin} instance(s) a rebalancing group may "
-                         f"start above its maximum of {fleet.instances}")
+            warns.append(
+                f"the Spot quotas leave no room for the {margin} instance(s) a rebalancing group may "
+                f"start above its maximum of {fleet.instances}"
+            )
         else:
             fits.append(f"{count} {label}")
     if margin:
-        details.append(f"an Auto Scaling group at its maximum may run up to {margin} more instance(s) for a few "
-                       "minutes while it rebalances (it launches before it terminates)")
+        details.append(
+            f"an Auto Scaling group at its maximum may run up to {margin} more instance(s) for a few "
+            "minutes while it rebalances (it launches before it terminates)"
+        )
     details.append("the account's other running instances count against the same quotas")
-    fix = ("ask for more in Service Quotas (console, or `aws service-quotas request-service-quota-increase "
-           "--service-code ec2 --quota-code CODE --desired-value VCPUS`), or lower fleet.instances")
+    fix = (
+        "ask for more in Service Quotas (console, or `aws service-quotas request-service-quota-increase "
+        "--service-code ec2 --quota-code CODE --desired-value VCPUS`), or lower fleet.instances"
+    )
     missing = [code for code, entry in data.items() if entry["quota_vcpus"] is None]
     if fails:
         return Check("vcpu_quotas", title, "fail", fails[0], fails[1:] + warns + details, fix=fix, data=data)
     if warns:
         return Check("vcpu_quotas", title, "warn", warns[0], warns[1:] + details, fix=fix, data=data)
     if missing:
-        return Check("vcpu_quotas", title, "warn", f"could not read the quota(s) {', '.join(missing)}",
-                     [(unread or {}).get(code, f"{code}: not read") for code in missing] + details,
-                     fix=f"look them up (`aws service-quotas get-service-quota --service-code ec2 --quota-code "
-                     f"{missing[0]}`) before relying on the fleet; reading them needs servicequotas:GetServiceQuota",
-                     data=data)
+        return Check(
+            "vcpu_quotas",
+            title,
+            "warn",
+            f"could not read the quota(s) {', '.join(missing)}",
+            [(unread or {}).get(code, f"{code}: not read") for code in missing] + details,
+            fix=f"look them up (`aws service-quotas get-service-quota --service-code ec2 --quota-code "
+            f"{missing[0]}`) before relying on the fleet; reading them needs servicequotas:GetServiceQuota",
+            data=data,
+        )
     if not fits:
         return Check("vcpu_quotas", title, "skip", "no instance type with a known quota", details, data=data)
-    return Check("vcpu_quotas", title, "pass", f"the quotas hold {' + '.join(fits)} instance(s)", details,
-                 data=data)
+    return Check("vcpu_quotas", title, "pass", f"the quotas hold {' + '.join(fits)} instance(s)", details, data=data)
 
 
 def _family(instance_type: str) -> QuotaFamily | None:
@@ -195,8 +231,9 @@ def checkpoint_bucket_check(
     """`name`: the bucket ftcluster would create; `status`: HTTP status of HeadBucket on it (None: not asked)."""
     title = "Checkpoint bucket"
     if spec_bucket:
-        return Check("checkpoint_bucket", title, "skip",
-                     f"the spec names its own bucket ({spec_bucket}); ftcluster creates none")
+        return Check(
+            "checkpoint_bucket", title, "skip", f"the spec names its own bucket ({spec_bucket}); ftcluster creates none"
+        )
     data = {"bucket": name, "head_bucket_status": status}
     if status == 404:
         return Check("checkpoint_bucket", title, "pass", f"{name} is free; ftcluster will create it", data=data)
@@ -205,23 +242,35 @@ def checkpoint_bucket_check(
     if status == 200:
         # CreateBucket on a bucket its owner has answers 200 in us-east-1 only (legacy behaviour) and
         # BucketAlreadyOwnedByYou elsewhere (S3 API reference, CreateBucket errors)
-        consequence = ("S3 would hand the old bucket to the new stack, so a later `destroy --delete-checkpoints` "
-                       "would delete its checkpoints" if region == "us-east-1"
-                       else "the deploy would fail with BucketAlreadyOwnedByYou")
+        consequence = (
+            "S3 would hand the old bucket to the new stack, so a later `destroy --delete-checkpoints` "
+            "would delete its checkpoints"
+            if region == "us-east-1"
+            else "the deploy would fail with BucketAlreadyOwnedByYou"
+        )
         return Check(
-            "checkpoint_bucket", title, "fail",
+            "checkpoint_bucket",
+            title,
+            "fail",
             f"{name} already exists (kept by an earlier destroy, with its checkpoints)",
-            [consequence, "if an `up` of this cluster stopped before creating its ECS cluster, the bucket is "
-             "that run's: run `ftcluster up --skip-preflight` to finish it"],
+            [
+                consequence,
+                "if an `up` of this cluster stopped before creating its ECS cluster, the bucket is "
+                "that run's: run `ftcluster up --skip-preflight` to finish it",
+            ],
             fix=f"to train on from those checkpoints, set `training.checkpoints.bucket: {name}` in the spec; "
             "or delete the bucket once its checkpoints are no longer needed",
             data=data,
         )
-    return Check("checkpoint_bucket", title, "warn",
-                 f"could not tell whether {name} exists (HeadBucket answered HTTP {status})",
-                 ["HTTP 403: another account owns the name, or this identity lacks s3:ListBucket on it"],
-                 fix="check with `aws s3api head-bucket --bucket NAME`; if it is yours, set "
-                 "training.checkpoints.bucket to it", data=data)
+    return Check(
+        "checkpoint_bucket",
+        title,
+        "warn",
+        f"could not tell whether {name} exists (HeadBucket answered HTTP {status})",
+        ["HTTP 403: another account owns the name, or this identity lacks s3:ListBucket on it"],
+        fix="check with `aws s3api head-bucket --bucket NAME`; if it is yours, set training.checkpoints.bucket to it",
+        data=data,
+    )
 
 
 def s3_endpoint_check(
@@ -238,20 +287,42 @@ def s3_endpoint_check(
     if not vpc_found:
         return Check("s3_endpoint", title, "skip", "needs the VPC named in network.vpc_id")
     service = f"com.amazonaws.{region}.s3"
-    fix = (f"add one: `aws ec2 create-vpc-endpoint --vpc-id {network.vpc_id} --vpc-endpoint-type Gateway "
-           f"--service-name {service} --route-table-ids ...` with the route tables of network.subnet_ids")
+    fix = (
+        f"add one: `aws ec2 create-vpc-endpoint --vpc-id {network.vpc_id} --vpc-endpoint-type Gateway "
+        f"--service-name {service} --route-table-ids ...` with the route tables of network.subnet_ids"
+    )
     covered = {table for e in endpoints for table in e.get("RouteTableIds") or []}
     uncovered = sorted(s for s, table in subnet_route_tables.items() if table not in covered)
     data = {"endpoints": [e.get("VpcEndpointId") for e in endpoints], "subnets_without": uncovered}
-    why = ("checkpoint traffic to S3 then goes through a NAT gateway (paid per GB), or has no way to S3 "
-           "in subnets without one")
+    why = (
+        "checkpoint traffic to S3 then goes through a NAT gateway (paid per GB), or has no way to S3 "
+        "in subnets without one"
+    )
     if not endpoints:
-        return Check("s3_endpoint", title, "warn", f"VPC {network.vpc_id} has no S3 gateway endpoint ({service})",
-                     [why], fix=fix, data=data)
+        return Check(
+            "s3_endpoint",
+            title,
+            "warn",
+            f"VPC {network.vpc_id} has no S3 gateway endpoint ({service})",
+            [why],
+            fix=fix,
+            data=data,
+        )
     if uncovered:
-        return Check("s3_endpoint", title, "warn",
-                     f"the S3 gateway endpoint is not on the route table of {', '.join(uncovered)}", [why],
-                     fix=f"add those subnets' route tables to {', '.join(data['endpoints'])} "
-                     "(`aws ec2 modify-vpc-endpoint --add-route-table-ids ...`)", data=data)
-    return Check("s3_endpoint", title, "pass",
-                 f"{', '.join(data['endpoints'])} serves the route tables of every subnet", data=data)
+        return Check(
+            "s3_endpoint",
+            title,
+            "warn",
+            f"the S3 gateway endpoint is not on the route table of {', '.join(uncovered)}",
+            [why],
+            fix=f"add those subnets' route tables to {', '.join(data['endpoints'])} "
+            "(`aws ec2 modify-vpc-endpoint --add-route-table-ids ...`)",
+            data=data,
+        )
+    return Check(
+        "s3_endpoint",
+        title,
+        "pass",
+        f"{', '.join(data['endpoints'])} serves the route tables of every subnet",
+        data=data,
+    )

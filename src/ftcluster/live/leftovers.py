@@ -26,8 +26,12 @@ EC2_LOOKUPS = {
     "security-group": ("describe_security_groups", "SecurityGroups", "group-id", "GroupId"),
     "subnet": ("describe_subnets", "Subnets", "subnet-id", "SubnetId"),
     "vpc": ("describe_vpcs", "Vpcs", "vpc-id", "VpcId"),
-    "network-interface": ("describe_network_interfaces", "NetworkInterfaces", "network-interface-id",
-                          "NetworkInterfaceId"),
+    "network-interface": (
+        "describe_network_interfaces",
+        "NetworkInterfaces",
+        "network-interface-id",
+        "NetworkInterfaceId",
+    ),
     "internet-gateway": ("describe_internet_gateways", "InternetGateways", "internet-gateway-id", "InternetGatewayId"),
     "route-table": ("describe_route_tables", "RouteTables", "route-table-id", "RouteTableId"),
     "natgateway": ("describe_nat_gateways", "NatGateways", "nat-gateway-id", "NatGatewayId"),
@@ -94,12 +98,20 @@ def find_leftovers(
     finder.iam_roles()
     # without stack outputs (destroy --verify-only): the VPC the tagging API found, else the VPCs of
     # the cluster's security groups (a VPC of the user's own)
-    vpc_ids = [vpc_id] if vpc_id else list(dict.fromkeys(
-        [i.id for i in finder.items.values() if i.kind == "ec2 vpc"] + list(finder.group_vpcs.values())))
+    vpc_ids = (
+        [vpc_id]
+        if vpc_id
+        else list(
+            dict.fromkeys(
+                [i.id for i in finder.items.values() if i.kind == "ec2 vpc"] + list(finder.group_vpcs.values())
+            )
+        )
+    )
     for found in vpc_ids:
         finder.in_vpc(found)
-    return LeftoverReport(cluster_name, region, vpc_ids[0] if vpc_ids else None,
-                          sorted(finder.items.values(), key=_order), finder.notes)
+    return LeftoverReport(
+        cluster_name, region, vpc_ids[0] if vpc_ids else None, sorted(finder.items.values(), key=_order), finder.notes
+    )
 
 
 def iam_names(cluster: str, region: str) -> tuple[set[str], set[str]]:
@@ -117,8 +129,15 @@ class _Finder:
         self.tag_filter = [{"Key": CLUSTER_TAG, "Values": [cluster]}]
         self.group_vpcs: dict[str, str] = {}  # tagged security group -> its VPC
 
-    def add(self, kind: str, resource_id: str, arn: str | None, found_by: str, note: str | None = None,
-            expected: bool = False) -> None:
+    def add(
+        self,
+        kind: str,
+        resource_id: str,
+        arn: str | None,
+        found_by: str,
+        note: str | None = None,
+        expected: bool = False,
+    ) -> None:
         key = (kind, resource_id)
         known = self.items.get(key)
         if known:
@@ -141,8 +160,9 @@ class _Finder:
     def tagged(self) -> None:
         tagging = self.aws.client("resourcegroupstaggingapi")
         with aws_call(f"looking up resources tagged {CLUSTER_TAG}={self.cluster}"):
-            mappings = pages(tagging, "get_resources", "ResourceTagMappingList", TagFilters=self.tag_filter,
-                             ResourcesPerPage=100)
+            mappings = pages(
+                tagging, "get_resources", "ResourceTagMappingList", TagFilters=self.tag_filter, ResourcesPerPage=100
+            )
         by_kind: dict[tuple[str, str], dict[str, str]] = {}  # (service, kind) -> resource id -> ARN
         for mapping in mappings:
             service, kind, resource_id = _parse_arn(mapping["ResourceARN"])
@@ -166,8 +186,12 @@ class _Finder:
             return self._ec2_alive(kind, ids)
         if service == "ec2" and kind == "launch-template":  # no id filter; the cluster's are tagged
             with aws_call("listing the cluster's launch templates"):
-                found = pages(self.aws.client("ec2"), "describe_launch_templates", "LaunchTemplates",
-                              Filters=[{"Name": f"tag:{CLUSTER_TAG}", "Values": [self.cluster]}])
+                found = pages(
+                    self.aws.client("ec2"),
+                    "describe_launch_templates",
+                    "LaunchTemplates",
+                    Filters=[{"Name": f"tag:{CLUSTER_TAG}", "Values": [self.cluster]}],
+                )
             existing = {t.get("LaunchTemplateId") for t in found}
             return {i: None for i in ids if i in existing}
         if service == "ec2" and kind == "spot-fleet-request":
@@ -196,8 +220,11 @@ class _Finder:
         if kind == "security-group":
             self.group_vpcs.update({g[id_field]: g["VpcId"] for g in found if g.get("VpcId")})
         wanted = set(ids)
-        return {item[id_field]: None for item in found
-                if item.get(id_field) in wanted and _state_name(item) not in GONE_STATES}
+        return {
+            item[id_field]: None
+            for item in found
+            if item.get(id_field) in wanted and _state_name(item) not in GONE_STATES
+        }
 
     def _fleets_alive(self, ids: list[str]) -> Alive:
         ec2 = self.aws.client("ec2")
@@ -206,7 +233,8 @@ class _Finder:
             try:
                 with aws_call(f"describing Spot Fleet request {request_id}"):
                     configs = ec2.describe_spot_fleet_requests(SpotFleetRequestIds=[request_id]).get(
-                        "SpotFleetRequestConfigs", [])
+                        "SpotFleetRequestConfigs", []
+                    )
             except AwsError as err:
                 if err.kind == "not_found":
                     continue
@@ -222,8 +250,11 @@ class _Finder:
         with aws_call(f"describing {len(ids)} ECS {kind}(s)"):
             if kind == "cluster":
                 for batch in chunks(ids, ECS_CLUSTERS_PER_CALL):
-                    active |= {c["clusterName"] for c in ecs.describe_clusters(clusters=batch).get("clusters", [])
-                               if c.get("status") not in ("INACTIVE", None)}
+                    active |= {
+                        c["clusterName"]
+                        for c in ecs.describe_clusters(clusters=batch).get("clusters", [])
+                        if c.get("status") not in ("INACTIVE", None)
+                    }
             elif kind == "service":  # "<cluster>/<service>" (the old ARN format has no cluster)
                 by_cluster: dict[str, dict[str, str]] = {}  # cluster -> service name -> resource id
                 for resource_id in ids:
@@ -232,12 +263,16 @@ class _Finder:
                 for cluster, named in by_cluster.items():
                     for batch in chunks(sorted(named), ECS_SERVICES_PER_CALL):
                         found = ecs.describe_services(cluster=cluster, services=batch).get("services", [])
-                        active |= {named[s["serviceName"]] for s in found if s.get("serviceName") in named
-                                   and s.get("status") not in ("INACTIVE", "DRAINING", None)}
+                        active |= {
+                            named[s["serviceName"]]
+                            for s in found
+                            if s.get("serviceName") in named and s.get("status") not in ("INACTIVE", "DRAINING", None)
+                        }
             else:  # "family:revision"; the ACTIVE revisions of each family, listed once per family
                 for family in sorted({i.rpartition(":")[0] for i in ids}):
-                    arns = pages(ecs, "list_task_definitions", "taskDefinitionArns", familyPrefix=family,
-                                 status="ACTIVE")
+                    arns = pages(
+                        ecs, "list_task_definitions", "taskDefinitionArns", familyPrefix=family, status="ACTIVE"
+                    )
                     active |= {arn.rpartition("/")[2] for arn in arns}
         return {i: None for i in ids if i in active}
 
@@ -250,8 +285,9 @@ class _Finder:
                 if any(name.startswith(prefix) for prefix in listed):
                     continue
                 listed.append(name)
-                existing |= {g["logGroupName"] for g in pages(logs, "describe_log_groups", "logGroups",
-                                                               logGroupNamePrefix=name)}
+                existing |= {
+                    g["logGroupName"] for g in pages(logs, "describe_log_groups", "logGroups", logGroupNamePrefix=name)
+                }
         return {name: None for name in names if name in existing}
 
     def _bucket_exists(self, name: str) -> bool:
@@ -272,9 +308,11 @@ class _Finder:
     # --- outside the tagging API ------------------------------------------------------------------
 
     def untagged(self) -> None:
-        for what, read in (("Auto Scaling groups", untagged.auto_scaling_groups),
-                           ("ECS capacity providers", untagged.capacity_provider_by_name),
-                           ("the Cloud Map namespace", untagged.cloud_map)):
+        for what, read in (
+            ("Auto Scaling groups", untagged.auto_scaling_groups),
+            ("ECS capacity providers", untagged.capacity_provider_by_name),
+            ("the Cloud Map namespace", untagged.cloud_map),
+        ):
             for item in self.optional(what, partial(read, self.aws, self.cluster)) or []:
                 self.add(item.kind, item.id, item.arn, item.found_by, item.note)
 
@@ -326,8 +364,12 @@ class _Finder:
             for table in pages(ec2, "describe_route_tables", "RouteTables", Filters=by_vpc):
                 if not any(a.get("Main") for a in table.get("Associations", [])):
                     self.add("ec2 route-table", table["RouteTableId"], None, "vpc")
-            for gateway in pages(ec2, "describe_internet_gateways", "InternetGateways",
-                                 Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}]):
+            for gateway in pages(
+                ec2,
+                "describe_internet_gateways",
+                "InternetGateways",
+                Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}],
+            ):
                 self.add("ec2 internet-gateway", gateway["InternetGatewayId"], None, "vpc")
             for nat in pages(ec2, "describe_nat_gateways", "NatGateways", Filters=by_vpc):
                 if nat.get("State") not in GONE_STATES:
@@ -350,9 +392,12 @@ class _Finder:
         with aws_call(f"listing network interfaces in VPC {vpc_id}"):
             interfaces = []
             for batch in chunks(ours, 100):
-                interfaces += pages(ec2, "describe_network_interfaces", "NetworkInterfaces",
-                                    Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
-                                             {"Name": "group-id", "Values": batch}])
+                interfaces += pages(
+                    ec2,
+                    "describe_network_interfaces",
+                    "NetworkInterfaces",
+                    Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-id", "Values": batch}],
+                )
         for interface in interfaces:
             self.add("ec2 network-interface", interface["NetworkInterfaceId"], None, "vpc", _eni_note(interface))
 
@@ -364,8 +409,10 @@ def _state_name(item: dict[str, Any]) -> str:
 
 def _eni_note(interface: dict[str, Any]) -> str:
     if interface.get("RequesterManaged") or str(interface.get("Description", "")).startswith("arn:aws:ecs"):
-        return ("made by ECS for a task; ECS deletes it minutes after the task stops, "
-                "and it blocks deleting its security group")
+        return (
+            "made by ECS for a task; ECS deletes it minutes after the task stops, "
+            "and it blocks deleting its security group"
+        )
     return "blocks deleting its security group and subnet while it exists"
 
 

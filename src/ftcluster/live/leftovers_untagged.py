@@ -41,8 +41,12 @@ def auto_scaling_groups(aws: AwsSession, cluster: str) -> list[Found]:
     name = fleet_names(cluster)[0]
     # DescribeAutoScalingGroups filter `tag:<key>` (botocore autoscaling Filter.Name)
     with aws_call("looking up the cluster's Auto Scaling groups"):
-        tagged = pages(client, "describe_auto_scaling_groups", "AutoScalingGroups",
-                       Filters=[{"Name": f"tag:{CLUSTER_TAG}", "Values": [cluster]}])
+        tagged = pages(
+            client,
+            "describe_auto_scaling_groups",
+            "AutoScalingGroups",
+            Filters=[{"Name": f"tag:{CLUSTER_TAG}", "Values": [cluster]}],
+        )
         named = pages(client, "describe_auto_scaling_groups", "AutoScalingGroups", AutoScalingGroupNames=[name])
     found = [_group(g, "tag") for g in tagged]
     found += [_group(g, "name") for g in named]
@@ -54,8 +58,9 @@ def _group(group: dict[str, Any], found_by: str) -> Found:
     parts = [f"being deleted ({group['Status']})"] if group.get("Status") else []
     if instances:
         parts.append(f"{instances} instance(s) still in it (they cost money every hour)")
-    return Found(GROUP_KIND, group["AutoScalingGroupName"], group.get("AutoScalingGroupARN"), found_by,
-                 "; ".join(parts) or None)
+    return Found(
+        GROUP_KIND, group["AutoScalingGroupName"], group.get("AutoScalingGroupARN"), found_by, "; ".join(parts) or None
+    )
 
 
 def capacity_providers_alive(aws: AwsSession, names: list[str]) -> Alive:
@@ -92,18 +97,41 @@ def cloud_map(aws: AwsSession, cluster: str) -> list[Found]:
     # ListNamespaces filter NAME / EQ, ListServices filter NAMESPACE_ID (botocore servicediscovery
     # NamespaceFilter, ServiceFilter); the names are checked here too (moto ignores the filters)
     with aws_call("looking up the cluster's Cloud Map namespace"):
-        namespaces = [n for n in pages(client, "list_namespaces", "Namespaces",
-                                       Filters=[{"Name": "NAME", "Values": [name], "Condition": "EQ"}])
-                      if n.get("Name") == name]
+        namespaces = [
+            n
+            for n in pages(
+                client, "list_namespaces", "Namespaces", Filters=[{"Name": "NAME", "Values": [name], "Condition": "EQ"}]
+            )
+            if n.get("Name") == name
+        ]
         found = []
         for namespace in namespaces:
-            found.append(Found(NAMESPACE_KIND, namespace["Id"], namespace.get("Arn"), "name",
-                               f"{name}: its Route 53 private hosted zone goes with it"))
-            services = pages(client, "list_services", "Services",
-                             Filters=[{"Name": "NAMESPACE_ID", "Values": [namespace["Id"]], "Condition": "EQ"}])
-            found += [Found(SERVICE_KIND, s["Id"], s.get("Arn"), "name", f"{s.get('Name')} in {name}; "
-                            "blocks deleting the namespace")
-                      for s in services if _namespace_of(s) in (None, namespace["Id"])]
+            found.append(
+                Found(
+                    NAMESPACE_KIND,
+                    namespace["Id"],
+                    namespace.get("Arn"),
+                    "name",
+                    f"{name}: its Route 53 private hosted zone goes with it",
+                )
+            )
+            services = pages(
+                client,
+                "list_services",
+                "Services",
+                Filters=[{"Name": "NAMESPACE_ID", "Values": [namespace["Id"]], "Condition": "EQ"}],
+            )
+            found += [
+                Found(
+                    SERVICE_KIND,
+                    s["Id"],
+                    s.get("Arn"),
+                    "name",
+                    f"{s.get('Name')} in {name}; blocks deleting the namespace",
+                )
+                for s in services
+                if _namespace_of(s) in (None, namespace["Id"])
+            ]
     return found
 
 

@@ -94,7 +94,9 @@ def run_preflight(
         "spot_prices": lambda: run.spot_prices(prices),
     }
     return PreflightReport(
-        spec.name, spec.region, endpoint,
+        spec.name,
+        spec.region,
+        endpoint,
         [checks.credentials_check(identity)] + [run.guard(check_id, build) for check_id, build in builds.items()],
     )
 
@@ -127,16 +129,20 @@ class _Run:
     def region(self) -> Check:
         region = self.spec.region
         try:
-            regions = _call(f"describing region {region}", lambda: self.ec2.describe_regions(
-                AllRegions=True, RegionNames=[region]).get("Regions", []))
+            regions = _call(
+                f"describing region {region}",
+                lambda: self.ec2.describe_regions(AllRegions=True, RegionNames=[region]).get("Regions", []),
+            )
         except AwsError as err:
             if err.kind != "credentials":
                 raise
             # STS accepted the credentials, so EC2 refusing them in this region means it is not enabled
-            return checks.failed("region", CHECK_TITLES["region"],
-                                 f"EC2 in {region} refused the credentials ({err.code}); "
-                                 "the region is probably not enabled",
-                                 f"enable {region} under Account > AWS Regions, or pick another region")
+            return checks.failed(
+                "region",
+                CHECK_TITLES["region"],
+                f"EC2 in {region} refused the credentials ({err.code}); the region is probably not enabled",
+                f"enable {region} under Account > AWS Regions, or pick another region",
+            )
         status = next((r.get("OptInStatus") for r in regions if r.get("RegionName") == region), None)
         return checks.region_check(region, status)
 
@@ -148,8 +154,10 @@ class _Run:
         network = self.spec.network
         if not isinstance(network, ExistingVpc):
             return checks.network_check(network, None, [])
-        vpcs = _call(f"describing VPC {network.vpc_id}", lambda: pages(
-            self.ec2, "describe_vpcs", "Vpcs", Filters=[{"Name": "vpc-id", "Values": [network.vpc_id]}]))
+        vpcs = _call(
+            f"describing VPC {network.vpc_id}",
+            lambda: pages(self.ec2, "describe_vpcs", "Vpcs", Filters=[{"Name": "vpc-id", "Values": [network.vpc_id]}]),
+        )
         return checks.network_check(network, vpcs[0] if vpcs else None, self._read_subnets())
 
     def instance_types(self) -> Check:
@@ -158,9 +166,16 @@ class _Run:
             return checks.instance_types_check(fleet, self.spec.region, [], {})
         if not self._chosen():  # the zones check already says why; every type would fail for it
             return checks.skipped("instance_types", CHECK_TITLES["instance_types"], NEEDS_ZONES)
-        offerings = _call("listing instance type offerings", lambda: pages(
-            self.ec2, "describe_instance_type_offerings", "InstanceTypeOfferings", LocationType="availability-zone",
-            Filters=[{"Name": "instance-type", "Values": list(fleet.instance_types)}]))
+        offerings = _call(
+            "listing instance type offerings",
+            lambda: pages(
+                self.ec2,
+                "describe_instance_type_offerings",
+                "InstanceTypeOfferings",
+                LocationType="availability-zone",
+                Filters=[{"Name": "instance-type", "Values": list(fleet.instance_types)}],
+            ),
+        )
         offered: dict[str, set[str]] = {}
         for offering in offerings:
             offered.setdefault(offering["InstanceType"], set()).add(offering["Location"])
@@ -173,7 +188,9 @@ class _Run:
         chosen = self._chosen()
         if not chosen:
             return checks.skipped("spot_prices", CHECK_TITLES["spot_prices"], NEEDS_ZONES)
-        found = _call("reading Spot prices", lambda: read_spot_prices(self.ec2, fleet.instance_types, chosen, now=self.now))
+        found = _call(
+            "reading Spot prices", lambda: read_spot_prices(self.ec2, fleet.instance_types, chosen, now=self.now)
+        )
         spot: dict[str, dict[str, float]] = {}
         for price in found:
             spot.setdefault(price.instance_type, {})[price.availability_zone] = price.price
@@ -184,19 +201,32 @@ class _Run:
         if not isinstance(network, ExistingVpc):
             return account_checks.s3_endpoint_check(network, self.spec.region, False, [], {})
         by_vpc = {"Name": "vpc-id", "Values": [network.vpc_id]}
-        vpcs = _call(f"describing VPC {network.vpc_id}", lambda: pages(
-            self.ec2, "describe_vpcs", "Vpcs", Filters=[by_vpc]))
+        vpcs = _call(
+            f"describing VPC {network.vpc_id}", lambda: pages(self.ec2, "describe_vpcs", "Vpcs", Filters=[by_vpc])
+        )
         if not vpcs:
             return account_checks.s3_endpoint_check(network, self.spec.region, False, [], {})
-        endpoints = _call("listing the VPC's S3 gateway endpoints", lambda: pages(
-            self.ec2, "describe_vpc_endpoints", "VpcEndpoints", Filters=[
-                by_vpc, {"Name": "vpc-endpoint-type", "Values": ["Gateway"]},
-                {"Name": "service-name", "Values": [f"com.amazonaws.{self.spec.region}.s3"]}]))
+        endpoints = _call(
+            "listing the VPC's S3 gateway endpoints",
+            lambda: pages(
+                self.ec2,
+                "describe_vpc_endpoints",
+                "VpcEndpoints",
+                Filters=[
+                    by_vpc,
+                    {"Name": "vpc-endpoint-type", "Values": ["Gateway"]},
+                    {"Name": "service-name", "Values": [f"com.amazonaws.{self.spec.region}.s3"]},
+                ],
+            ),
+        )
         endpoints = [e for e in endpoints if str(e.get("State", "")).lower() in ("available", "pending")]
-        tables = _call("describing the VPC's route tables", lambda: pages(
-            self.ec2, "describe_route_tables", "RouteTables", Filters=[by_vpc]))
-        return account_checks.s3_endpoint_check(network, self.spec.region, True, endpoints,
-                                                _route_table_of(list(network.subnet_ids), tables))
+        tables = _call(
+            "describing the VPC's route tables",
+            lambda: pages(self.ec2, "describe_route_tables", "RouteTables", Filters=[by_vpc]),
+        )
+        return account_checks.s3_endpoint_check(
+            network, self.spec.region, True, endpoints, _route_table_of(list(network.subnet_ids), tables)
+        )
 
     def checkpoint_bucket(self, account: str) -> Check:
         spec_bucket = self.spec.training.checkpoints.bucket
@@ -214,8 +244,10 @@ class _Run:
             status = int(err.code) if (err.code or "").isdigit() else 404 if err.code == "NoSuchBucket" else None
         deployed = False
         if status == 200:  # ours: the running cluster's, or one that an earlier destroy kept
-            clusters = _call(f"describing ECS cluster {self.spec.name}", lambda: self.aws.client(
-                "ecs").describe_clusters(clusters=[self.spec.name]).get("clusters", []))
+            clusters = _call(
+                f"describing ECS cluster {self.spec.name}",
+                lambda: self.aws.client("ecs").describe_clusters(clusters=[self.spec.name]).get("clusters", []),
+            )
             deployed = any(c.get("status") == "ACTIVE" for c in clusters)
         return account_checks.checkpoint_bucket_check(None, name, self.spec.region, status, deployed)
 
@@ -223,13 +255,24 @@ class _Run:
         fleet = self.spec.fleet
         if fleet is None or not fleet.enabled:
             return account_checks.vcpu_quotas_check(fleet, {}, {})
-        types = _call("describing the fleet's instance types", lambda: pages(
-            self.ec2, "describe_instance_types", "InstanceTypes",
-            Filters=[{"Name": "instance-type", "Values": list(fleet.instance_types)}]))  # unknown types: no error
+        types = _call(
+            "describing the fleet's instance types",
+            lambda: pages(
+                self.ec2,
+                "describe_instance_types",
+                "InstanceTypes",
+                Filters=[{"Name": "instance-type", "Values": list(fleet.instance_types)}],
+            ),
+        )  # unknown types: no error
         vcpus = {t["InstanceType"]: int(t["VCpuInfo"]["DefaultVCpus"]) for t in types if t.get("VCpuInfo")}
-        codes = sorted({getattr(family, code)
-                        for family in account_checks.QUOTA_FAMILIES if any(family.covers(t) for t in vcpus)
-                        for code in ("on_demand_code", "spot_code")})
+        codes = sorted(
+            {
+                getattr(family, code)
+                for family in account_checks.QUOTA_FAMILIES
+                if any(family.covers(t) for t in vcpus)
+                for code in ("on_demand_code", "spot_code")
+            }
+        )
         quotas, unread = {}, {}
         for code in codes:
             value = self._quota(code)
@@ -271,8 +314,10 @@ class _Run:
 
     def _read_zones(self) -> list[Zone]:
         if self._zones is None:
-            zones = _call("listing Availability Zones", lambda: self.ec2.describe_availability_zones().get(
-                "AvailabilityZones", []))
+            zones = _call(
+                "listing Availability Zones",
+                lambda: self.ec2.describe_availability_zones().get("AvailabilityZones", []),
+            )
             # the program places subnets in standard zones only (no Local or Wavelength Zones)
             self._zones = [
                 Zone(z["ZoneName"], z.get("State", "unknown"), z.get("ZoneId", ""))
@@ -287,9 +332,15 @@ class _Run:
         if not isinstance(network, ExistingVpc):
             return []
         if self._subnets is None:
-            self._subnets = _call("describing the spec's subnets", lambda: pages(
-                self.ec2, "describe_subnets", "Subnets",
-                Filters=[{"Name": "subnet-id", "Values": list(network.subnet_ids)}]))
+            self._subnets = _call(
+                "describing the spec's subnets",
+                lambda: pages(
+                    self.ec2,
+                    "describe_subnets",
+                    "Subnets",
+                    Filters=[{"Name": "subnet-id", "Values": list(network.subnet_ids)}],
+                ),
+            )
         return self._subnets
 
     def _subnet_azs(self) -> dict[str, str]:
@@ -305,8 +356,9 @@ class _Run:
 
         zones = self._read_zones()
         try:
-            picked = pick_zones(self.spec.region, [z.name for z in zones], [z.zone_id for z in zones],
-                                network.availability_zones)
+            picked = pick_zones(
+                self.spec.region, [z.name for z in zones], [z.zone_id for z in zones], network.availability_zones
+            )
         except FtclusterError as err:
             return [], err.message
         return picked, None
@@ -317,8 +369,9 @@ class _Run:
 
 def _route_table_of(subnet_ids: list[str], tables: list[dict[str, Any]]) -> dict[str, str | None]:
     """Each subnet's route table: the one associated with it, else the VPC's main one (EC2 routing rules)."""
-    explicit = {a["SubnetId"]: t["RouteTableId"] for t in tables for a in t.get("Associations", [])
-                if a.get("SubnetId")}
+    explicit = {
+        a["SubnetId"]: t["RouteTableId"] for t in tables for a in t.get("Associations", []) if a.get("SubnetId")
+    }
     main = next((t["RouteTableId"] for t in tables if any(a.get("Main") for a in t.get("Associations", []))), None)
     return {subnet: explicit.get(subnet, main) for subnet in subnet_ids}
 

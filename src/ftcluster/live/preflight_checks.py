@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cost.fleet_model import on_demand_pick
-from ..spec.models import ExistingVpc, NewVpc, Fleet
+from ..spec.models import ExistingVpc, Fleet, NewVpc
 
 LEVELS = ("pass", "warn", "fail", "skip")
 
@@ -31,7 +31,9 @@ class Zone:
 
 def credentials_check(identity: dict[str, Any]) -> Check:
     return Check(
-        "credentials", "AWS credentials", "pass",
+        "credentials",
+        "AWS credentials",
+        "pass",
         f"account {identity.get('Account')} as {identity.get('Arn')}",
         data={"account": identity.get("Account"), "arn": identity.get("Arn")},
     )
@@ -39,13 +41,27 @@ def credentials_check(identity: dict[str, Any]) -> Check:
 
 def region_check(region: str, opt_in_status: str | None) -> Check:
     if opt_in_status in ("opt-in-not-required", "opted-in"):
-        return Check("region", "Region enabled", "pass", f"{region} is enabled ({opt_in_status})",
-                     data={"opt_in_status": opt_in_status})
+        return Check(
+            "region",
+            "Region enabled",
+            "pass",
+            f"{region} is enabled ({opt_in_status})",
+            data={"opt_in_status": opt_in_status},
+        )
     if opt_in_status is None:
-        return Check("region", "Region enabled", "fail", f"EC2 does not list {region} for this account",
-                     fix="check the region name in the spec", data={"opt_in_status": None})
+        return Check(
+            "region",
+            "Region enabled",
+            "fail",
+            f"EC2 does not list {region} for this account",
+            fix="check the region name in the spec",
+            data={"opt_in_status": None},
+        )
     return Check(
-        "region", "Region enabled", "fail", f"{region} is not enabled for this account ({opt_in_status})",
+        "region",
+        "Region enabled",
+        "fail",
+        f"{region} is not enabled for this account ({opt_in_status})",
         fix=f"enable it under Account > AWS Regions in the console, or `aws account enable-region "
         f"--region-name {region}`; enabling takes a few minutes",
         data={"opt_in_status": opt_in_status},
@@ -68,12 +84,18 @@ def zones_check(
     if choose_problem:
         wanted = network.availability_zones if isinstance(network, NewVpc) else len(chosen)
         return Check(
-            "availability_zones", "Availability Zones", "fail", choose_problem,
-            fix=f"set network.availability_zones lower than {wanted} or pick another region", data=data,
+            "availability_zones",
+            "Availability Zones",
+            "fail",
+            choose_problem,
+            fix=f"set network.availability_zones lower than {wanted} or pick another region",
+            data=data,
         )
     if troubled:
         return Check(
-            "availability_zones", "Availability Zones", "warn",
+            "availability_zones",
+            "Availability Zones",
+            "warn",
             f"the cluster would use AZs that are not available now: {', '.join(troubled)}",
             fix="tasks and instances there may not start until AWS clears the AZ; check the AWS Health Dashboard",
             data=data,
@@ -81,8 +103,9 @@ def zones_check(
     if isinstance(network, NewVpc):
         summary = f"{len(available)} available; the cluster will use {', '.join(chosen)}"
     elif not chosen:
-        return Check("availability_zones", "Availability Zones", "skip", "none of the spec's subnets was found",
-                     data=data)
+        return Check(
+            "availability_zones", "Availability Zones", "skip", "none of the spec's subnets was found", data=data
+        )
     else:
         summary = f"the subnets use {', '.join(chosen)}"
     return Check("availability_zones", "Availability Zones", "pass", summary, data=data)
@@ -90,8 +113,12 @@ def zones_check(
 
 def network_check(network: NewVpc | ExistingVpc, vpc: dict[str, Any] | None, subnets: list[dict[str, Any]]) -> Check:
     if isinstance(network, NewVpc):
-        return Check("network", "Network", "pass",
-                     f"a new VPC {network.cidr} will be created over {network.availability_zones} AZs")
+        return Check(
+            "network",
+            "Network",
+            "pass",
+            f"a new VPC {network.cidr} will be created over {network.availability_zones} AZs",
+        )
     found = {s["SubnetId"]: s for s in subnets}
     missing = [s for s in network.subnet_ids if s not in found]
     foreign = [
@@ -116,13 +143,16 @@ def network_check(network: NewVpc | ExistingVpc, vpc: dict[str, Any] | None, sub
         fixes.append("add a subnet in another AZ to network.subnet_ids")
     if problems:
         return Check("network", "Network", "fail", problems[0], problems[1:], fix="; ".join(fixes), data=data)
-    return Check("network", "Network", "pass",
-                 f"VPC {network.vpc_id} with {len(subnets)} subnets in {len(azs)} AZs ({', '.join(azs)})", data=data)
+    return Check(
+        "network",
+        "Network",
+        "pass",
+        f"VPC {network.vpc_id} with {len(subnets)} subnets in {len(azs)} AZs ({', '.join(azs)})",
+        data=data,
+    )
 
 
-def instance_types_check(
-    fleet: Fleet | None, region: str, chosen: list[str], offered: dict[str, set[str]]
-) -> Check:
+def instance_types_check(fleet: Fleet | None, region: str, chosen: list[str], offered: dict[str, set[str]]) -> Check:
     """`offered` maps each fleet instance type to every AZ of the region that offers it."""
     if fleet is None or not fleet.enabled:
         return Check("instance_types", "Fleet instance types", "skip", "no fleet in this spec")
@@ -141,20 +171,32 @@ def instance_types_check(
             f"{t} is not offered in {', '.join(chosen)} (only in {', '.join(sorted(offered[t]))})" for t in outside
         ]
         return Check(
-            "instance_types", "Fleet instance types", "fail", problems[0], problems[1:] + details,
+            "instance_types",
+            "Fleet instance types",
+            "fail",
+            problems[0],
+            problems[1:] + details,
             fix="remove these from fleet.instance_types or replace them with types offered in these AZs "
             "(`aws ec2 describe-instance-type-offerings --location-type availability-zone`)",
             data=data,
         )
     if partly:
         return Check(
-            "instance_types", "Fleet instance types", "warn",
-            f"{len(partly)} of {len(fleet.instance_types)} types are missing from some AZs", details,
+            "instance_types",
+            "Fleet instance types",
+            "warn",
+            f"{len(partly)} of {len(fleet.instance_types)} types are missing from some AZs",
+            details,
             fix="the fleet only launches them where they are offered; add types offered everywhere for more pools",
             data=data,
         )
-    return Check("instance_types", "Fleet instance types", "pass",
-                 f"all {len(fleet.instance_types)} types are offered in {', '.join(chosen)}", data=data)
+    return Check(
+        "instance_types",
+        "Fleet instance types",
+        "pass",
+        f"all {len(fleet.instance_types)} types are offered in {', '.join(chosen)}",
+        data=data,
+    )
 
 
 def spot_prices_check(
@@ -167,10 +209,7 @@ def spot_prices_check(
     if fleet is None or not fleet.enabled:
         return Check("spot_prices", "Spot prices", "skip", "no fleet in this spec")
     pools = {
-        (t, az): p
-        for t, by_az in spot.items()
-        for az, p in by_az.items()
-        if az in chosen and t in fleet.instance_types
+        (t, az): p for t, by_az in spot.items() for az, p in by_az.items() if az in chosen and t in fleet.instance_types
     }
     spot_count = max(fleet.instances - fleet.on_demand_capacity, 0)
     data: dict[str, Any] = {
@@ -182,9 +221,15 @@ def spot_prices_check(
     unpriced = [f"{t} in {az}" for t in fleet.instance_types for az in chosen if (t, az) not in pools]
     details = [f"no current Spot price for {', '.join(unpriced)}"] if unpriced else []
     if not pools:
-        return Check("spot_prices", "Spot prices", "warn", "no current Spot price for any type in the chosen AZs",
-                     details, fix="check the instance types; the fleet cannot launch Spot instances without a market",
-                     data=data)
+        return Check(
+            "spot_prices",
+            "Spot prices",
+            "warn",
+            "no current Spot price for any type in the chosen AZs",
+            details,
+            fix="check the instance types; the fleet cannot launch Spot instances without a market",
+            data=data,
+        )
     low, high = min(pools.values()), max(pools.values())
     estimate = {"spot_low": round(spot_count * low, 6), "spot_high": round(spot_count * high, 6)}
     # a group runs what its worker tasks need, up to `instances`: these are its figures at the maximum
@@ -196,25 +241,46 @@ def spot_prices_check(
         on_demand_price = known_od[pick]
         estimate["on_demand_part"] = round(fleet.on_demand_capacity * on_demand_price, 6)
         estimate["all_on_demand"] = round(fleet.instances * on_demand_price, 6)
-        summary += (f" + {fleet.on_demand_capacity} on-demand: {usd(estimate['on_demand_part'])}"
-                    f" (all on-demand: {usd(estimate['all_on_demand'])})")
+        summary += (
+            f" + {fleet.on_demand_capacity} on-demand: {usd(estimate['on_demand_part'])}"
+            f" (all on-demand: {usd(estimate['all_on_demand'])})"
+        )
     else:
         details.append("on-demand prices unknown here; only Spot prices are shown")
     data["estimate_per_hour"] = estimate
     if fleet.max_price is not None:
         above = sorted(f"{t} in {az}" for (t, az), p in pools.items() if p > fleet.max_price)
         if len(above) == len(pools):
-            return Check("spot_prices", "Spot prices", "fail",
-                         f"max_price {usd(fleet.max_price)} is below every current Spot price (lowest {usd(low)})",
-                         details,
-                         fix="raise fleet.max_price or remove it (recommended: pay the Spot price)", data=data)
+            return Check(
+                "spot_prices",
+                "Spot prices",
+                "fail",
+                f"max_price {usd(fleet.max_price)} is below every current Spot price (lowest {usd(low)})",
+                details,
+                fix="raise fleet.max_price or remove it (recommended: pay the Spot price)",
+                data=data,
+            )
         if above:
             details.append(f"above max_price {usd(fleet.max_price)}: {', '.join(above)}")
-            return Check("spot_prices", "Spot prices", "warn", summary, details,
-                         fix="pools above max_price are skipped; raise or remove fleet.max_price", data=data)
+            return Check(
+                "spot_prices",
+                "Spot prices",
+                "warn",
+                summary,
+                details,
+                fix="pools above max_price are skipped; raise or remove fleet.max_price",
+                data=data,
+            )
     if unpriced:
-        return Check("spot_prices", "Spot prices", "warn", summary, details,
-                     fix="those pools have no Spot market now; the fleet uses the others", data=data)
+        return Check(
+            "spot_prices",
+            "Spot prices",
+            "warn",
+            summary,
+            details,
+            fix="those pools have no Spot market now; the fleet uses the others",
+            data=data,
+        )
     return Check("spot_prices", "Spot prices", "pass", summary, details, data=data)
 
 

@@ -50,9 +50,16 @@ def rollout_of(name: str, service: dict[str, Any] | None) -> Rollout:
         return Rollout(name, "IN_PROGRESS", int(service.get("runningCount", 0)), int(service.get("desiredCount", 0)))
     # a deployment without a rolloutState (older API answers) is done once it runs what it wants
     state = primary.get("rolloutState") or (
-        "COMPLETED" if primary.get("runningCount", 0) >= primary.get("desiredCount", 0) else "IN_PROGRESS")
-    return Rollout(name, str(state), int(primary.get("runningCount", 0)), int(primary.get("desiredCount", 0)),
-                   int(primary.get("failedTasks", 0)), primary.get("rolloutStateReason"))
+        "COMPLETED" if primary.get("runningCount", 0) >= primary.get("desiredCount", 0) else "IN_PROGRESS"
+    )
+    return Rollout(
+        name,
+        str(state),
+        int(primary.get("runningCount", 0)),
+        int(primary.get("desiredCount", 0)),
+        int(primary.get("failedTasks", 0)),
+        primary.get("rolloutStateReason"),
+    )
 
 
 def read_rollouts(aws: AwsSession, cluster: str, services: Sequence[str]) -> list[Rollout]:

@@ -81,10 +81,16 @@ class _Gatherer:
         fleet_id = outputs.get("spot_fleet_request_id")
         fleet = self._optional("the Spot Fleet", lambda: read_fleet(self.aws, str(fleet_id))) if fleet_id else None
         group_name, provider_name = outputs.get("auto_scaling_group_name"), outputs.get("capacity_provider_name")
-        group = self._optional("the Auto Scaling group",
-                               lambda: read_group(self.aws, str(group_name), self._optional)) if group_name else None
-        provider = self._optional("the capacity provider",
-                                  lambda: read_capacity_provider(self.aws, str(provider_name))) if provider_name else None
+        group = (
+            self._optional("the Auto Scaling group", lambda: read_group(self.aws, str(group_name), self._optional))
+            if group_name
+            else None
+        )
+        provider = (
+            self._optional("the capacity provider", lambda: read_capacity_provider(self.aws, str(provider_name)))
+            if provider_name
+            else None
+        )
         scaling = None
         if outputs.get("autoscaling_min") is not None and training_name:
             scaling = self._optional("auto scaling", lambda: self._scaling(training_name))

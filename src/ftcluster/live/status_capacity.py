@@ -54,8 +54,13 @@ def read_group(aws: AwsSession, name: str, optional: Optional) -> GroupState:
         return GroupState(name=name, status="MISSING")
     group = groups[0]
     members = group.get("Instances") or []
-    ec2 = optional("the group's instances in EC2 (Spot or on-demand)",
-                   lambda: _ec2_instances(aws, [m["InstanceId"] for m in members])) or {}
+    ec2 = (
+        optional(
+            "the group's instances in EC2 (Spot or on-demand)",
+            lambda: _ec2_instances(aws, [m["InstanceId"] for m in members]),
+        )
+        or {}
+    )
     distribution = (group.get("MixedInstancesPolicy") or {}).get("InstancesDistribution") or {}
     return GroupState(
         name=name,
@@ -98,8 +103,9 @@ def _ec2_instances(aws: AwsSession, ids: list[str]) -> dict[str, dict[str, Any]]
     found: dict[str, dict[str, Any]] = {}
     with aws_call(f"describing {len(ids)} instance(s)"):
         for batch in chunks(ids, EC2_FILTER_VALUES):
-            for reservation in pages(ec2, "describe_instances", "Reservations",
-                                     Filters=[{"Name": "instance-id", "Values": batch}]):
+            for reservation in pages(
+                ec2, "describe_instances", "Reservations", Filters=[{"Name": "instance-id", "Values": batch}]
+            ):
                 found.update({i["InstanceId"]: i for i in reservation.get("Instances", [])})
     return found
 

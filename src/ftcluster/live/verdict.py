@@ -69,9 +69,7 @@ def _az_spread(status: ClusterStatus) -> Iterator[Finding]:
         yield Finding("degraded", f"all {len(running)} running training tasks are in one AZ ({used[0]})")
     elif len(running) >= len(azs) and len(used) < len(azs):
         empty = ", ".join(az for az in azs if not by_az.get(az))
-        yield Finding(
-            "degraded", f"no training task running in {empty} although the cluster spans {len(azs)} AZs"
-        )
+        yield Finding("degraded", f"no training task running in {empty} although the cluster spans {len(azs)} AZs")
 
 
 def _deployments(service: ServiceState) -> Iterator[Finding]:
@@ -93,9 +91,7 @@ def _deployments(service: ServiceState) -> Iterator[Finding]:
     elif primary in failed:
         yield Finding("degraded", f"deployment {primary.id} failed: {reason or 'no reason given'}")
     if primary.rollout_state == "IN_PROGRESS":
-        yield Finding(
-            "info", f"deployment {primary.id} is rolling out ({primary.running} of {primary.desired} tasks)"
-        )
+        yield Finding("info", f"deployment {primary.id} is rolling out ({primary.running} of {primary.desired} tasks)")
 
 
 def _workers(status: ClusterStatus) -> Iterator[Finding]:
@@ -122,19 +118,30 @@ def _elastic_job(status: ClusterStatus) -> Iterator[Finding]:
     elif workers.desired == 0:
         yield Finding("info", "the elastic job is scaled to zero workers")
     elif workers.running < minimum:
-        yield Finding("down", f"{workers.running} worker(s) running, below the elastic job's minimum of {minimum}: "
-                      "torchrun waits for more before training")
+        yield Finding(
+            "down",
+            f"{workers.running} worker(s) running, below the elastic job's minimum of {minimum}: "
+            "torchrun waits for more before training",
+        )
     elif workers.running < workers.desired:
-        yield Finding("degraded", f"{workers.running} of {workers.desired} workers of the elastic job running "
-                      f"(it trains with at least {minimum})")
+        yield Finding(
+            "degraded",
+            f"{workers.running} of {workers.desired} workers of the elastic job running "
+            f"(it trains with at least {minimum})",
+        )
     if rendezvous is None:
         return
     if not rendezvous.exists:
-        yield Finding("down", f"rendezvous service {rendezvous.name} is {rendezvous.status.lower()}: "
-                      "the workers have nowhere to meet")
+        yield Finding(
+            "down",
+            f"rendezvous service {rendezvous.name} is {rendezvous.status.lower()}: the workers have nowhere to meet",
+        )
     elif rendezvous.running < 1:
-        yield Finding("down", f"the rendezvous service {rendezvous.name} runs no task: the workers cannot meet "
-                      "(torchrun restarts them until it is back)")
+        yield Finding(
+            "down",
+            f"the rendezvous service {rendezvous.name} runs no task: the workers cannot meet "
+            "(torchrun restarts them until it is back)",
+        )
 
 
 def _fleet(status: ClusterStatus) -> Iterator[Finding]:
@@ -180,12 +187,17 @@ def _group(status: ClusterStatus) -> Iterator[Finding]:
     starting = [i for i in group.instances if i.lifecycle_state.startswith("Pending") and _fresh(status, i.launched_at)]
     unhealthy = sum(1 for i in group.instances if i.lifecycle_state == "InService" and i.health != "Healthy")
     if len(starting) >= short:
-        yield Finding("info", f"the Auto Scaling group is starting {len(starting)} instance(s) "
-                      f"({group.in_service} of {group.desired} in service)")
+        yield Finding(
+            "info",
+            f"the Auto Scaling group is starting {len(starting)} instance(s) "
+            f"({group.in_service} of {group.desired} in service)",
+        )
         return
     detail = f", {unhealthy} unhealthy" if unhealthy else ""
-    yield Finding("degraded", f"Auto Scaling group {group.name} has {group.in_service} of {group.desired} "
-                  f"instances in service{detail}")
+    yield Finding(
+        "degraded",
+        f"Auto Scaling group {group.name} has {group.in_service} of {group.desired} instances in service{detail}",
+    )
 
 
 def _capacity_provider(status: ClusterStatus) -> Iterator[Finding]:
@@ -198,11 +210,16 @@ def _capacity_provider(status: ClusterStatus) -> Iterator[Finding]:
     if provider.status != "ACTIVE":
         yield Finding("degraded", f"capacity provider {provider.name} is {provider.status}")
     if provider.update_status in FAILED_PROVIDER_UPDATES:
-        yield Finding("degraded", f"the last change of capacity provider {provider.name} failed "
-                      f"({provider.update_status}): {provider.update_status_reason or 'no reason given'}")
+        yield Finding(
+            "degraded",
+            f"the last change of capacity provider {provider.name} failed "
+            f"({provider.update_status}): {provider.update_status_reason or 'no reason given'}",
+        )
     if provider.managed_scaling == "DISABLED":
-        yield Finding("degraded", f"managed scaling of capacity provider {provider.name} is off: "
-                      "worker tasks do not start instances")
+        yield Finding(
+            "degraded",
+            f"managed scaling of capacity provider {provider.name} is off: worker tasks do not start instances",
+        )
     if provider.status == "ACTIVE" and status.capacity_providers and provider.name not in status.capacity_providers:
         yield Finding("degraded", f"capacity provider {provider.name} is not attached to cluster {status.cluster_name}")
 
@@ -211,8 +228,11 @@ def _container_instances(status: ClusterStatus) -> Iterator[Finding]:
     registered = {c.ec2_instance_id for c in status.container_instances}
     running = [i for i in status.fleet.instances if i.state == "running"] if status.fleet else []
     if status.group:  # a launch time is known only when EC2 was read; without it, no blame
-        running += [i for i in status.group.instances
-                    if i.lifecycle_state == "InService" and i.state == "running" and i.launched_at is not None]
+        running += [
+            i
+            for i in status.group.instances
+            if i.lifecycle_state == "InService" and i.state == "running" and i.launched_at is not None
+        ]
     strays = [i.id for i in running if not _fresh(status, i.launched_at) and i.id not in registered]
     if strays:
         what = "fleet" if status.fleet else "group"

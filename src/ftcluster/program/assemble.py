@@ -59,8 +59,9 @@ def build(spec: Spec, options: ProgramOptions = ProgramOptions()) -> dict[str, A
     discovery = build_discovery(ctx, network)
 
     def workers_service(providers: aws.ecs.ClusterCapacityProviders | None) -> aws.ecs.Service | None:
-        return build_workers(ctx, ecs_cluster, providers, network, security_group, roles, log_group, checkpoints,
-                             fleet, discovery)
+        return build_workers(
+            ctx, ecs_cluster, providers, network, security_group, roles, log_group, checkpoints, fleet, discovery
+        )
 
     if fleet is not None and fleet.capacity_provider is not None:
         # The workers place through the group's provider: it is attached to the cluster first.

@@ -22,7 +22,12 @@ def _environment(
 ) -> list[dict[str, str]]:
     """`defaults` give way to the spec's training.environment; `fixed` (and CHECKPOINT_URI) do not
     (the spec refuses the keys ftcluster fixes)."""
-    variables = {**(defaults or {}), **spec.training.environment, **(fixed or {}), CHECKPOINT_URI_VARIABLE: checkpoint_uri}
+    variables = {
+        **(defaults or {}),
+        **spec.training.environment,
+        **(fixed or {}),
+        CHECKPOINT_URI_VARIABLE: checkpoint_uri,
+    }
     return [{"name": name, "value": variables[name]} for name in sorted(variables)]
 
 
@@ -66,7 +71,8 @@ def worker_container(spec: Spec, names: Names, *, log_group: str, checkpoint_uri
     command = workers.command if workers.command is not None else training.command
     elastic = workers.distributed is not None
     environment = _environment(
-        spec, checkpoint_uri,
+        spec,
+        checkpoint_uri,
         defaults=NCCL_DEFAULTS if elastic else None,
         fixed=torchrun_environment(spec, names) if elastic else None,
     )

@@ -137,4 +137,3 @@ def build_rendezvous(
         opts=ctx.opts(depends_on=[providers, *network.paths]),
     )
     return Rendezvous(task_definition, service)
-

@@ -135,4 +135,3 @@ def _launch_template(
             depends_on=network.paths,  # instances boot only once they can reach ECS (network.py)
         ),
     )
-

@@ -110,8 +110,12 @@ def service_role(
 def build_roles(ctx: Context, checkpoints: Checkpoints) -> Roles:
     names, spec = ctx.names, ctx.spec
     execution, _ = service_role(
-        ctx, logical.EXECUTION_ROLE, name=names.execution_role, purpose="ECS pulls images and writes logs",
-        service="ecs-tasks.amazonaws.com", managed_policy="service-role/AmazonECSTaskExecutionRolePolicy",
+        ctx,
+        logical.EXECUTION_ROLE,
+        name=names.execution_role,
+        purpose="ECS pulls images and writes logs",
+        service="ecs-tasks.amazonaws.com",
+        managed_policy="service-role/AmazonECSTaskExecutionRolePolicy",
     )
     task = aws.iam.Role(
         logical.TASK_ROLE,
@@ -146,9 +150,12 @@ def build_roles(ctx: Context, checkpoints: Checkpoints) -> Roles:
 
     spot_fleet = fleet.type == "spot_fleet"
     instance_role, instance_policy = service_role(
-        ctx, logical.INSTANCE_ROLE, name=names.instance_role,
+        ctx,
+        logical.INSTANCE_ROLE,
+        name=names.instance_role,
         purpose=f"{'Spot Fleet' if spot_fleet else 'Auto Scaling group'} instances register with the ECS cluster",
-        service="ec2.amazonaws.com", managed_policy="service-role/AmazonEC2ContainerServiceforEC2Role",
+        service="ec2.amazonaws.com",
+        managed_policy="service-role/AmazonEC2ContainerServiceforEC2Role",
     )
     profile = aws.iam.InstanceProfile(
         logical.INSTANCE_PROFILE, name=names.instance_profile, path=ROLE_PATH, role=instance_role.name, opts=ctx.opts()
@@ -156,8 +163,11 @@ def build_roles(ctx: Context, checkpoints: Checkpoints) -> Roles:
     if not spot_fleet:
         return Roles(execution, task, task_policy, profile, instance_policy, None, None)
     fleet_role, fleet_policy = service_role(
-        ctx, logical.FLEET_ROLE, name=names.fleet_role,
+        ctx,
+        logical.FLEET_ROLE,
+        name=names.fleet_role,
         purpose="Spot Fleet launches, tags and replaces instances",
-        service="spotfleet.amazonaws.com", managed_policy="service-role/AmazonEC2SpotFleetTaggingRole",
+        service="spotfleet.amazonaws.com",
+        managed_policy="service-role/AmazonEC2SpotFleetTaggingRole",
     )
     return Roles(execution, task, task_policy, profile, instance_policy, fleet_role, fleet_policy)

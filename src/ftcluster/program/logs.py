@@ -30,7 +30,9 @@ def build_log_groups(ctx: Context) -> LogGroups:
         # next `up` then sets the retention and tags.
         adopt = {"import_": ctx.names.insights_log_group, "ignore_changes": ["retentionInDays", "tags"]}
     insights = aws.cloudwatch.LogGroup(
-        logical.INSIGHTS_LOG_GROUP, name=ctx.names.insights_log_group, retention_in_days=retention,
+        logical.INSIGHTS_LOG_GROUP,
+        name=ctx.names.insights_log_group,
+        retention_in_days=retention,
         opts=ctx.opts(**adopt),
     )
     return LogGroups(containers, insights)

@@ -50,7 +50,7 @@ def pick_zones(region: str, names: list[str], zone_ids: list[str], count: int) -
     allowed = FARGATE_ZONE_IDS.get(region)
     usable = sorted(
         name
-        for name, zone_id in zip(names, zone_ids)
+        for name, zone_id in zip(names, zone_ids, strict=False)
         if zone_id not in EXCLUDED_ZONE_IDS and (allowed is None or zone_id in allowed)
     )
     if len(usable) < count:
@@ -94,7 +94,9 @@ def _new_vpc(ctx: Context, network: NewVpc) -> Network:
     ]
 
     public_subnets, private_subnets, private_tables, nat_gateways = [], [], [], []
-    for index, (zone, (private_block, public_block)) in enumerate(zip(zones, network.subnet_blocks()), start=1):
+    for index, (zone, (private_block, public_block)) in enumerate(
+        zip(zones, network.subnet_blocks(), strict=False), start=1
+    ):
         public = aws.ec2.Subnet(
             logical.public_subnet(index),
             vpc_id=vpc.id,

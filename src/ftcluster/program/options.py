@@ -100,8 +100,10 @@ def effective_counts(spec: Spec, options: ProgramOptions = ProgramOptions()) -> 
     workers = _workers(spec, options)
     if fleet is None:
         if options.fleet_capacity is not None:
-            raise UsageError(f"cluster {spec.name} has no fleet (no Spot Fleet or Auto Scaling group), "
-                             "so its capacity cannot be changed")
+            raise UsageError(
+                f"cluster {spec.name} has no fleet (no Spot Fleet or Auto Scaling group), "
+                "so its capacity cannot be changed"
+            )
         return Counts(tasks, low, high, scaling is not None, None, 0, workers)
     capacity = fleet.instances if options.fleet_capacity is None else options.fleet_capacity
     _check_range("the fleet capacity", capacity, 0, 10000)

@@ -12,7 +12,16 @@ from . import names as logical
 # Provider `endpoints` keys (canonical names, pulumi_aws 7 / Terraform AWS provider 6) of every
 # service the program calls, resources and lookups alike.
 ENDPOINT_SERVICES = (
-    "appautoscaling", "autoscaling", "ec2", "ecs", "iam", "logs", "s3", "servicediscovery", "ssm", "sts",
+    "appautoscaling",
+    "autoscaling",
+    "ec2",
+    "ecs",
+    "iam",
+    "logs",
+    "s3",
+    "servicediscovery",
+    "ssm",
+    "sts",
 )
 
 
@@ -25,7 +34,7 @@ def provider_args(spec: Spec) -> dict[str, Any]:
     }
     if spec.endpoint_url:
         args.update(
-            endpoints=[{service: spec.endpoint_url for service in ENDPOINT_SERVICES}],
+            endpoints=[dict.fromkeys(ENDPOINT_SERVICES, spec.endpoint_url)],
             # What LocalStack-style emulators need (Terraform AWS provider custom endpoint guide):
             # no real STS check of the keys, no EC2 metadata lookup, path-style S3 addressing.
             skip_credentials_validation=True,

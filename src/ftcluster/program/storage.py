@@ -48,6 +48,7 @@ def build_checkpoints(ctx: Context) -> Checkpoints:
         return Checkpoints(settings.bucket, f"s3://{settings.bucket}/{settings.prefix}", created=False)
 
     keep = not ctx.options.delete_checkpoints
+
     # retain_on_delete (not protect: protect would make `destroy` fail) keeps the bucket *and* its
     # settings when the stack goes away; deleting, say, the versioning resource would otherwise
     # suspend versioning on the kept bucket, and deleting the public access block would open it up.

@@ -66,9 +66,11 @@ def build_workers(
         assert providers is not None
         # Through the provider (no launch type: it conflicts with a strategy). The provider must be
         # attached to the cluster before a service can use it.
-        placement = {"capacity_provider_strategies": [
-            {"capacity_provider": fleet.capacity_provider.name, "base": 0, "weight": 1}
-        ]}
+        placement = {
+            "capacity_provider_strategies": [
+                {"capacity_provider": fleet.capacity_provider.name, "base": 0, "weight": 1}
+            ]
+        }
         waits_for = [providers]
     else:
         assert fleet.request is not None

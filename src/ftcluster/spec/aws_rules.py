@@ -114,10 +114,7 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def check_env_name(name: str) -> str | None:
     if _ENV_NAME.match(name):
         return None
-    return (
-        f"`{name}` is not a valid environment variable name: use letters, digits and `_`, "
-        "not starting with a digit"
-    )
+    return f"`{name}` is not a valid environment variable name: use letters, digits and `_`, not starting with a digit"
 
 
 MAX_TAGS = 50  # per resource, user tags plus the ones ftcluster adds

@@ -86,17 +86,19 @@ def fleet_rules(spec: Spec) -> Found:
         )
     if fleet.type == "auto_scaling_group":
         if fleet.allocation_strategy == "diversified":
-            yield ("fleet.allocation_strategy", "`diversified` is a Spot Fleet strategy; an Auto Scaling group "
-                   "takes priceCapacityOptimized, capacityOptimized, capacityOptimizedPrioritized or lowestPrice")
+            yield (
+                "fleet.allocation_strategy",
+                "`diversified` is a Spot Fleet strategy; an Auto Scaling group "
+                "takes priceCapacityOptimized, capacityOptimized, capacityOptimizedPrioritized or lowestPrice",
+            )
         if len(fleet.instance_types) > MAX_GROUP_INSTANCE_TYPES:
-            yield ("fleet.instance_types", f"an Auto Scaling group's mixed instances policy takes at most "
-                   f"{MAX_GROUP_INSTANCE_TYPES} instance types; got {len(fleet.instance_types)}")
+            yield (
+                "fleet.instance_types",
+                f"an Auto Scaling group's mixed instances policy takes at most "
+                f"{MAX_GROUP_INSTANCE_TYPES} instance types; got {len(fleet.instance_types)}",
+            )
         return
-    subnets = (
-        len(spec.network.subnet_ids)
-        if isinstance(spec.network, ExistingVpc)
-        else spec.network.availability_zones
-    )
+    subnets = len(spec.network.subnet_ids) if isinstance(spec.network, ExistingVpc) else spec.network.availability_zones
     overrides = len(fleet.instance_types) * subnets
     if overrides > MAX_FLEET_OVERRIDES:
         yield (
@@ -114,22 +116,35 @@ def elastic_job_rules(spec: Spec) -> Found:
     if fleet is None or workers is None or distributed is None:
         return
     if distributed.min_nodes > distributed.max_nodes:
-        yield ("fleet.workers.distributed.min_nodes",
-               f"must not exceed max_nodes ({distributed.min_nodes} > {distributed.max_nodes})")
+        yield (
+            "fleet.workers.distributed.min_nodes",
+            f"must not exceed max_nodes ({distributed.min_nodes} > {distributed.max_nodes})",
+        )
     elif not distributed.min_nodes <= workers.tasks <= distributed.max_nodes:
-        yield ("fleet.workers.tasks", f"an elastic job runs {distributed.min_nodes}..{distributed.max_nodes} "
-               f"workers (distributed.min_nodes..max_nodes); got {workers.tasks}")
+        yield (
+            "fleet.workers.tasks",
+            f"an elastic job runs {distributed.min_nodes}..{distributed.max_nodes} "
+            f"workers (distributed.min_nodes..max_nodes); got {workers.tasks}",
+        )
     if fleet.type == "auto_scaling_group" and distributed.max_nodes > fleet.instances:
-        yield ("fleet.workers.distributed.max_nodes",
-               f"must not exceed fleet.instances ({distributed.max_nodes} > {fleet.instances}): each worker may need "
-               "an instance of its own")
+        yield (
+            "fleet.workers.distributed.max_nodes",
+            f"must not exceed fleet.instances ({distributed.max_nodes} > {fleet.instances}): each worker may need "
+            "an instance of its own",
+        )
     if spec.autoscaling is not None:
-        yield ("autoscaling", "CPU/memory auto scaling does not go with an elastic job: every scale restarts all "
-               "its ranks; remove `autoscaling:` (scale with `ftcluster scale --workers N`)")
+        yield (
+            "autoscaling",
+            "CPU/memory auto scaling does not go with an elastic job: every scale restarts all "
+            "its ranks; remove `autoscaling:` (scale with `ftcluster scale --workers N`)",
+        )
     reserved = sorted(name for name in spec.training.environment if name.startswith(TORCHRUN_PREFIX))
     if reserved:
-        yield ("training.environment", f"{', '.join(reserved)}: ftcluster sets torchrun's PET_* settings for an "
-               "elastic job (fleet.workers.distributed); remove them")
+        yield (
+            "training.environment",
+            f"{', '.join(reserved)}: ftcluster sets torchrun's PET_* settings for an "
+            "elastic job (fleet.workers.distributed); remove them",
+        )
 
 
 def cluster_name_can_start_a_bucket(spec: Spec) -> Found:
@@ -149,11 +164,18 @@ def cluster_name_can_start_a_capacity_provider(spec: Spec) -> Found:
     """An Auto Scaling group fleet's capacity provider is named `<name>-gpu`, and ECS refuses capacity
     provider names that start with aws, ecs or fargate (botocore ecs CreateCapacityProviderRequest.name)."""
     fleet = spec.fleet
-    if fleet is not None and fleet.enabled and fleet.type == "auto_scaling_group" and spec.name.startswith(
-            RESERVED_CAPACITY_PROVIDER_PREFIXES):
-        yield ("name", f"`{spec.name}` cannot start an ECS capacity provider name (aws, ecs and fargate are "
-               "reserved prefixes), and the fleet's capacity provider is named after the cluster; rename the "
-               "cluster or use fleet.type: spot_fleet")
+    if (
+        fleet is not None
+        and fleet.enabled
+        and fleet.type == "auto_scaling_group"
+        and spec.name.startswith(RESERVED_CAPACITY_PROVIDER_PREFIXES)
+    ):
+        yield (
+            "name",
+            f"`{spec.name}` cannot start an ECS capacity provider name (aws, ecs and fargate are "
+            "reserved prefixes), and the fleet's capacity provider is named after the cluster; rename the "
+            "cluster or use fleet.type: spot_fleet",
+        )
 
 
 CHECKS: tuple[Callable[[Spec], Found], ...] = (

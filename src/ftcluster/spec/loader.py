@@ -61,7 +61,9 @@ def _read_text(path: Path, shown: str) -> str:
     except OSError as err:
         raise SpecError(shown, [Problem("", f"cannot read the file: {err.strerror}")]) from None
     if len(raw) > MAX_SPEC_BYTES:
-        raise SpecError(shown, [Problem("", f"is larger than {MAX_SPEC_BYTES // 1024} KiB; a spec is a few KiB of YAML")])
+        raise SpecError(
+            shown, [Problem("", f"is larger than {MAX_SPEC_BYTES // 1024} KiB; a spec is a few KiB of YAML")]
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -130,11 +132,16 @@ class _Indexer:
     def visit(self) -> None:
         self.visited += 1
         if self.visited > MAX_YAML_NODES:
-            raise SpecError(self.shown, [Problem(
-                "",
-                f"expands to more than {MAX_YAML_NODES:,} YAML nodes through aliases (`*name`) and merges (`<<:`); "
-                "a spec has a few hundred, so this looks like an alias bomb: write the values out instead",
-            )])
+            raise SpecError(
+                self.shown,
+                [
+                    Problem(
+                        "",
+                        f"expands to more than {MAX_YAML_NODES:,} YAML nodes through aliases (`*name`) and merges (`<<:`); "
+                        "a spec has a few hundred, so this looks like an alias bomb: write the values out instead",
+                    )
+                ],
+            )
 
     def index(self, node: yaml.Node, path: Path_) -> None:
         self.visit()
@@ -150,26 +157,31 @@ class _Indexer:
                 key = self.loader.construct_object(key_node, deep=True)
                 if not _hashable(key):
                     doc.problems.append(
-                        Problem(_dotted(path), "a key must be a plain value, not a list or mapping", *_mark(key_node)))
+                        Problem(_dotted(path), "a key must be a plain value, not a list or mapping", *_mark(key_node))
+                    )
                     continue
                 if key in first_seen:
                     line, _ = first_seen[key]
-                    doc.problems.append(Problem(_dotted(path + (key,)),
-                                                f"duplicate key (first given on line {line}); keep only one",
-                                                *_mark(key_node)))
+                    doc.problems.append(
+                        Problem(
+                            _dotted((*path, key)),
+                            f"duplicate key (first given on line {line}); keep only one",
+                            *_mark(key_node),
+                        )
+                    )
                     continue
                 first_seen[key] = _mark(key_node)
-                doc.key_marks[path + (key,)] = _mark(key_node)
-                self.index(value_node, path + (key,))
+                doc.key_marks[(*path, key)] = _mark(key_node)
+                self.index(value_node, (*path, key))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
-                self.index(item, path + (index,))
+                self.index(item, (*path, index))
 
     def count(self, node: yaml.Node) -> None:
         """Visit a merged subtree only to count it (its places are those of the anchor)."""
         self.visit()
         if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
+            for _key_node, value_node in node.value:
                 self.visit()
                 self.count(value_node)
         elif isinstance(node, yaml.SequenceNode):
@@ -252,10 +264,9 @@ def _data_path(loc: tuple[Any, ...], data: Any, *, missing: bool = False) -> tup
         last = position == len(loc) - 1
         if part == "[key]":
             return tuple(path), True
-        if isinstance(current, dict) and part in current:
-            path.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        if (isinstance(current, dict) and part in current) or (
+            isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        ):
             path.append(part)
             current = current[part]
         elif part in NETWORK_VARIANTS:
@@ -320,7 +331,7 @@ def _problem_from_pydantic(error: dict[str, Any], document: Document) -> Problem
 # Keys that an earlier ftcluster took: say what they became rather than "unknown".
 RENAMED_KEYS = {
     ("spot_fleet",): "`spot_fleet:` is now `fleet:`; add `type: spot_fleet` to keep a Spot Fleet (the new default "
-                     "is an Auto Scaling group capacity provider), and `target_capacity` is now `instances`",
+    "is an Auto Scaling group capacity provider), and `target_capacity` is now `instances`",
     ("fleet", "target_capacity"): "`target_capacity` is now `instances`",
 }
 

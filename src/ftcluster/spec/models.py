@@ -11,7 +11,7 @@ import math
 import re
 import shlex
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -58,7 +58,9 @@ def _command_list(value: Any) -> Any:
 
 def _env_text(value: Any) -> Any:
     if isinstance(value, bool):
-        raise ValueError(f'true/false is ambiguous here; quote the text the container should see, e.g. "{str(value).lower()}"')
+        raise ValueError(
+            f'true/false is ambiguous here; quote the text the container should see, e.g. "{str(value).lower()}"'
+        )
     # ECS wants strings; YAML turns `EPOCHS: 10` into a number, which the user meant as text.
     return str(value) if isinstance(value, int | float) else value
 
@@ -111,7 +113,7 @@ def check_backend_url(url: str) -> str | None:
             f"`{url}` is not a Pulumi backend URL: file:///ABSOLUTE/PATH, s3://BUCKET, gs://BUCKET, "
             "azblob://CONTAINER or https://api.pulumi.com"
         )
-    if url.startswith("file://") and not url[len("file://"):].startswith(("/", "~")):
+    if url.startswith("file://") and not url[len("file://") :].startswith(("/", "~")):
         return f"`{url}` is a relative file backend (Pulumi would resolve it in a private folder); use file:///ABSOLUTE/PATH"
     return None
 
@@ -202,9 +204,7 @@ class ExistingVpc(Model):
     subnet_ids: Annotated[list[SubnetId], Field(min_length=2), _rule(_unique)] = Field(
         description="Subnets for tasks and fleet instances, in at least two AZs."
     )
-    assign_public_ip: bool = Field(
-        False, description="Give tasks public IPs (only for public subnets without NAT)."
-    )
+    assign_public_ip: bool = Field(False, description="Give tasks public IPs (only for public subnets without NAT).")
 
 
 def _network_kind(value: Any) -> str:
@@ -214,7 +214,7 @@ def _network_kind(value: Any) -> str:
 
 
 Network = Annotated[
-    Union[Annotated[NewVpc, Tag("new VPC")], Annotated[ExistingVpc, Tag("existing VPC")]],
+    Annotated[NewVpc, Tag("new VPC")] | Annotated[ExistingVpc, Tag("existing VPC")],
     Discriminator(_network_kind),
 ]
 # The union's tags appear in pydantic error locations (they are not keys of the file).
@@ -254,9 +254,7 @@ class Training(Model):
         1024, description="Fargate CPU units per task (1024 = 1 vCPU)."
     )
     memory: int = Field(2048, ge=512, le=122880, description="MiB per task; must fit the Fargate size of `cpu`.")
-    cpu_architecture: Literal["X86_64", "ARM64"] = Field(
-        "X86_64", description="Fargate Spot needs X86_64."
-    )
+    cpu_architecture: Literal["X86_64", "ARM64"] = Field("X86_64", description="Fargate Spot needs X86_64.")
     tasks: int = Field(2, ge=0, le=5000, description="Desired number of training tasks.")
     port: int | None = Field(
         None, ge=1, le=65535, description="Port the tasks use to talk to each other (opened only within the cluster)."
@@ -269,7 +267,30 @@ class Training(Model):
     checkpoints: Checkpoints = Field(default_factory=Checkpoints, description="Where checkpoints go.")
 
 
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 
 
 class Logs(Model):
@@ -345,7 +366,8 @@ class Fleet(Model):
     )
     enabled: bool = Field(True, description="Set false to keep the section but deploy no fleet.")
     instances: int = Field(
-        ge=0, le=10000,
+        ge=0,
+        le=10000,
         description="spot_fleet: instances the fleet keeps running; auto_scaling_group: the most instances "
         "ECS managed scaling may start (the worker tasks decide how many run).",
     )

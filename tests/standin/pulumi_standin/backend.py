@@ -84,14 +84,16 @@ DIY_SCHEMES = ("file://", "s3://", "gs://", "azblob://")  # pkg/backend/diy IsDI
 def open_backend(url: str, project: str, environ: dict[str, str]) -> Backend:
     """A file backend; or, once logged in, a Pulumi Cloud backend kept in $PULUMI_STANDIN_CLOUD_STATE."""
     if url.startswith("file://"):
-        return Backend(Path(url[len("file://"):]).expanduser(), project)
+        return Backend(Path(url[len("file://") :]).expanduser(), project)
     if url.startswith(DIY_SCHEMES):
         raise StandinError(f"the pulumi stand-in supports only file:// among the diy backends, got {url!r}")
     access_token(url, environ)
     folder = environ.get("PULUMI_STANDIN_CLOUD_STATE")
     if not folder:
-        raise StandinError(f"logged in to {url}, but the pulumi stand-in keeps a cloud backend's state only "
-                           "when PULUMI_STANDIN_CLOUD_STATE names a folder")
+        raise StandinError(
+            f"logged in to {url}, but the pulumi stand-in keeps a cloud backend's state only "
+            "when PULUMI_STANDIN_CLOUD_STATE names a folder"
+        )
     host = url.split("://", 1)[-1].strip("/").replace("/", "_")
     return Backend(Path(folder) / host, project, diy=False)
 
@@ -139,18 +141,21 @@ class Backend:
             raise StandinError(f"stack '{stack}' already exists")
         (self.meta / "meta.yaml").parent.mkdir(parents=True, exist_ok=True)
         (self.meta / "meta.yaml").write_text("version: 1\n", encoding="utf-8")
-        self.save(stack, {
-            "version": 3,
-            "checkpoint": {
-                "stack": f"organization/{self.project}/{stack}",
-                "latest": {
-                    "manifest": {"time": now_text(), "version": "standin"},
-                    "secrets_providers": {"type": "passphrase", "state": secrets_state},
-                    "resources": [],
-                    "pending_operations": [],
+        self.save(
+            stack,
+            {
+                "version": 3,
+                "checkpoint": {
+                    "stack": f"organization/{self.project}/{stack}",
+                    "latest": {
+                        "manifest": {"time": now_text(), "version": "standin"},
+                        "secrets_providers": {"type": "passphrase", "state": secrets_state},
+                        "resources": [],
+                        "pending_operations": [],
+                    },
                 },
             },
-        })
+        )
 
     def load(self, stack: str) -> dict[str, Any]:
         if not self.exists(stack):
@@ -205,12 +210,15 @@ class Backend:
                 "process(es) to end or delete the lock file with `pulumi cancel`.\n" + "\n".join(details)
             )
         path = self.lock_folder(stack) / f"{uuid.uuid4()}.json"
-        _write_json(path, {
-            "pid": os.getpid(),
-            "username": getpass.getuser(),
-            "hostname": socket.gethostname(),
-            "timestamp": now_text(),
-        })
+        _write_json(
+            path,
+            {
+                "pid": os.getpid(),
+                "username": getpass.getuser(),
+                "hostname": socket.gethostname(),
+                "timestamp": now_text(),
+            },
+        )
         return path
 
     # --- the emulated cloud ------------------------------------------------------------------

@@ -18,9 +18,28 @@ from .backend import Project, StandinError, now_text
 
 _STARTED = time.monotonic()
 DEFAULT_VERSION = "3.210.0"  # > 3.205: the Automation API streams events over gRPC
-VALUED = {"--stack", "-s", "--secrets-provider", "--page-size", "--page", "--client", "--exec-kind", "--event-log",
-          "--target", "--parallel", "--message", "-m", "--color", "--config-file", "--server", "--exclude",
-          "--replace", "--plan", "--save-plan", "--run-program"}
+VALUED = {
+    "--stack",
+    "-s",
+    "--secrets-provider",
+    "--page-size",
+    "--page",
+    "--client",
+    "--exec-kind",
+    "--event-log",
+    "--target",
+    "--parallel",
+    "--message",
+    "-m",
+    "--color",
+    "--config-file",
+    "--server",
+    "--exclude",
+    "--replace",
+    "--plan",
+    "--save-plan",
+    "--run-program",
+}
 REPEATED = {"target", "exclude", "replace"}
 ALIASES = {"-s": "stack", "-m": "message"}
 PROJECT_COMMANDS = {"stack", "config", "up", "preview", "destroy", "refresh", "cancel", "whoami"}
@@ -39,7 +58,7 @@ def parse(args: list[str]) -> tuple[list[str], dict[str, Any], list[str]]:
     while index < len(args):
         word = args[index]
         if word == "--":
-            rest = args[index + 1:]
+            rest = args[index + 1 :]
             break
         if word.startswith("-"):
             name, _, inline = word.partition("=")
@@ -67,8 +86,18 @@ def _log(environ: dict[str, str], argv: list[str], supported: bool) -> None:
             # pkg/cmd/pulumi/pulumi.go: every command checks for a newer CLI (over the network) unless
             # PULUMI_SKIP_UPDATE_CHECK is true; recorded so tests can tell
             update_check = environ.get("PULUMI_SKIP_UPDATE_CHECK", "").lower() not in ("1", "true")
-            log.write(json.dumps({"argv": argv, "cwd": os.getcwd(), "supported": supported, "seconds": seconds,
-                                  "update_check": update_check}) + "\n")
+            log.write(
+                json.dumps(
+                    {
+                        "argv": argv,
+                        "cwd": os.getcwd(),
+                        "supported": supported,
+                        "seconds": seconds,
+                        "update_check": update_check,
+                    }
+                )
+                + "\n"
+            )
 
 
 def _pulumi_home(environ: dict[str, str]) -> Path:
@@ -117,8 +146,11 @@ def stack_command(project: Project, words: list[str], flags: dict[str, Any], env
         for name in backend.stacks():
             checkpoint = backend.load(name)
             history = backend.history(name)
-            summary: dict[str, Any] = {"name": name, "current": False,
-                                       "resourceCount": len(checkpoint["checkpoint"]["latest"]["resources"])}
+            summary: dict[str, Any] = {
+                "name": name,
+                "current": False,
+                "resourceCount": len(checkpoint["checkpoint"]["latest"]["resources"]),
+            }
             # pkg/cmd/pulumi/stack/stack_list.go formatStackSummariesJSON: updateInProgress only from backends
             # that SupportsProgress (never diy ones); while an update runs, lastUpdate is left out
             locked = bool(backend.locks(name))
@@ -134,9 +166,11 @@ def stack_command(project: Project, words: list[str], flags: dict[str, Any], env
         name = words[1]
         checkpoint = backend.load(name)
         if checkpoint["checkpoint"]["latest"]["resources"] and "force" not in flags:
-            raise StandinError(f"'{name}' still has resources; removal rejected. Possible actions:\n"
-                               f"- Make sure that '{name}' is the stack that you want to destroy\n"
-                               "- Run `pulumi destroy` to delete the resources, then run `pulumi stack rm`")
+            raise StandinError(
+                f"'{name}' still has resources; removal rejected. Possible actions:\n"
+                f"- Make sure that '{name}' is the stack that you want to destroy\n"
+                "- Run `pulumi destroy` to delete the resources, then run `pulumi stack rm`"
+            )
         backend.remove(name)
         if "preserve-config" not in flags:
             project.config_file(name).unlink(missing_ok=True)
@@ -150,7 +184,7 @@ def stack_command(project: Project, words: list[str], flags: dict[str, Any], env
         history = backend.history(_stack(flags))
         if "page-size" in flags:
             size, page = int(flags["page-size"]), int(flags.get("page", 1))
-            history = history[(page - 1) * size: page * size]
+            history = history[(page - 1) * size : page * size]
         _print_json(history)
     elif verb == "export":
         checkpoint = backend.load(_stack(flags))
@@ -166,8 +200,9 @@ def _select(project: Project, stack: str, environ: dict[str, str]) -> None:
     path.write_text(json.dumps({"stack": stack}), encoding="utf-8")
 
 
-def config_command(project: Project, words: list[str], flags: dict[str, Any], rest: list[str],
-                   raw: list[str], environ: dict[str, str]) -> int:
+def config_command(
+    project: Project, words: list[str], flags: dict[str, Any], rest: list[str], raw: list[str], environ: dict[str, str]
+) -> int:
     stack = _stack(flags)
     project.backend.load(stack)
     config = project.config(stack)
@@ -223,8 +258,16 @@ def plugin_command(words: list[str], environ: dict[str, str]) -> int:
         found = []
         for entry in sorted(installed_plugins(plugins)):
             kind, name, version = entry.split("-", 2)
-            found.append({"name": name, "kind": kind, "version": version.lstrip("v"), "size": 1,
-                          "installTime": now_text(), "lastUsedTime": now_text()})
+            found.append(
+                {
+                    "name": name,
+                    "kind": kind,
+                    "version": version.lstrip("v"),
+                    "size": 1,
+                    "installTime": now_text(),
+                    "lastUsedTime": now_text(),
+                }
+            )
         _print_json(found)
         return 0
     raise Unsupported()
@@ -273,8 +316,9 @@ def main(argv: list[str]) -> int:
     return code
 
 
-def _dispatch(args: list[str], positionals: list[str], flags: dict[str, Any], rest: list[str],
-              environ: dict[str, str]) -> int:
+def _dispatch(
+    args: list[str], positionals: list[str], flags: dict[str, Any], rest: list[str], environ: dict[str, str]
+) -> int:
     command = positionals[0] if positionals else ""
     if command == "version":
         print("v" + environ.get("PULUMI_STANDIN_VERSION", DEFAULT_VERSION))

@@ -56,8 +56,11 @@ def installed_plugins(folder: Path) -> set[str]:
         entries = list(os.scandir(folder))
     except FileNotFoundError:
         return set()
-    return {entry.name for entry in entries
-            if entry.is_dir(follow_symlinks=False) and not (folder / f"{entry.name}.partial").exists()}
+    return {
+        entry.name
+        for entry in entries
+        if entry.is_dir(follow_symlinks=False) and not (folder / f"{entry.name}.partial").exists()
+    }
 
 
 class Knobs:
@@ -73,9 +76,21 @@ class Knobs:
 
 
 class Deployment:
-    def __init__(self, *, backend: Backend, stack: str, project: str, checkpoint: dict[str, Any],
-                 config: dict[str, str], sink: EventSink, dry_run: bool, targets: list[str],
-                 target_dependents: bool, knobs: Knobs, pulumi_home: Path) -> None:
+    def __init__(
+        self,
+        *,
+        backend: Backend,
+        stack: str,
+        project: str,
+        checkpoint: dict[str, Any],
+        config: dict[str, str],
+        sink: EventSink,
+        dry_run: bool,
+        targets: list[str],
+        target_dependents: bool,
+        knobs: Knobs,
+        pulumi_home: Path,
+    ) -> None:
         self.backend = backend
         self.stack = stack
         self.project = project
@@ -148,14 +163,19 @@ class Deployment:
         if package == "pulumi" or not version:
             return
         if f"resource-{package}-v{version}" not in installed_plugins(self.pulumi_home / "plugins"):
-            self._fail(urn, f"no resource plugin 'pulumi-resource-{package}' found in the workspace at version "
-                            f"v{version}")
+            self._fail(
+                urn, f"no resource plugin 'pulumi-resource-{package}' found in the workspace at version v{version}"
+            )
 
     def _hang_if_asked(self, name: str, resource: dict[str, Any], op: str) -> None:
         if self.knobs.hang != name or self.dry_run:
             return
-        kind = {"create": "creating", "create-replacement": "creating", "delete": "deleting",
-                "delete-replaced": "deleting"}.get(op, "updating")
+        kind = {
+            "create": "creating",
+            "create-replacement": "creating",
+            "delete": "deleting",
+            "delete-replaced": "deleting",
+        }.get(op, "updating")
         operation = {"resource": resource, "type": kind}
         self.in_flight.append(operation)
         self.save_checkpoint(final=False)
@@ -166,8 +186,16 @@ class Deployment:
             threading.Event().wait()  # never: the second Ctrl-C ends the process
         self.in_flight.remove(operation)
 
-    def _step(self, op: str, urn: str, type_: str, old: dict | None, new: dict | None, diffs: list[str],
-              keys: list[str] | None = None) -> None:
+    def _step(
+        self,
+        op: str,
+        urn: str,
+        type_: str,
+        old: dict | None,
+        new: dict | None,
+        diffs: list[str],
+        keys: list[str] | None = None,
+    ) -> None:
         name = urn.rsplit("::", 1)[-1]
         # pkg/resource/deploy/step.go: the create and delete halves of a replacement are not logical
         # steps; pkg/engine/update.go counts only logical ones in the change summary
@@ -175,8 +203,12 @@ class Deployment:
         metadata = step_metadata(op, urn, type_, old, new, diffs, keys, logical)
         self.sink.resource_pre(metadata, self.dry_run)
         if self.knobs.fail == name and not self.dry_run and op != "replace":
-            self._fail(urn, f"{op} of {type_} {name} failed: InvalidParameterException: "
-                            f"the pulumi stand-in was told to fail `{name}` (PULUMI_STANDIN_FAIL)", metadata)
+            self._fail(
+                urn,
+                f"{op} of {type_} {name} failed: InvalidParameterException: "
+                f"the pulumi stand-in was told to fail `{name}` (PULUMI_STANDIN_FAIL)",
+                metadata,
+            )
         if op != "replace":
             self._hang_if_asked(name, new or old or {}, op)
         if logical:
@@ -185,8 +217,18 @@ class Deployment:
 
     # --- ResourceMonitor operations -------------------------------------------------------------
 
-    def register(self, type_: str, name: str, parent: str, custom: bool, inputs: dict[str, Any],
-                 provider_ref: str, version: str, dependencies: list[str], options: Options) -> tuple[str, str, dict]:
+    def register(
+        self,
+        type_: str,
+        name: str,
+        parent: str,
+        custom: bool,
+        inputs: dict[str, Any],
+        provider_ref: str,
+        version: str,
+        dependencies: list[str],
+        options: Options,
+    ) -> tuple[str, str, dict]:
         inputs = normalize(inputs)
         with self.lock:
             self._check_open()
@@ -213,13 +255,24 @@ class Deployment:
                 diffs = sorted(k for k in set(inputs) | set(old["inputs"]) if inputs.get(k) != old["inputs"].get(k))
                 keys = schema.replace_keys(type_, set(diffs), inputs, old["inputs"], options.replace_on_changes)
                 op = "replace" if keys else "update" if diffs else "same"
-            resource = {"urn": urn, "type": type_, "custom": custom, "parent": parent, "provider": provider_ref,
-                        "inputs": inputs, "dependencies": dependencies, "retainOnDelete": options.retain_on_delete,
-                        "protect": options.protect}
+            resource = {
+                "urn": urn,
+                "type": type_,
+                "custom": custom,
+                "parent": parent,
+                "provider": provider_ref,
+                "inputs": inputs,
+                "dependencies": dependencies,
+                "retainOnDelete": options.retain_on_delete,
+                "protect": options.protect,
+            }
             region = self.provider_regions.get(provider_ref, self.default_region())
             if op in ("create", "replace", "import"):
-                resource_id, outputs = ("", inputs) if self.dry_run else provider.create_outputs(
-                    type_, urn, name, inputs, region, previous=old)
+                resource_id, outputs = (
+                    ("", inputs)
+                    if self.dry_run
+                    else provider.create_outputs(type_, urn, name, inputs, region, previous=old)
+                )
                 if op == "import":
                     resource_id = outputs["id"] = options.import_id
             elif op == "update":
@@ -239,8 +292,14 @@ class Deployment:
                 self.cloud[urn] = {"type": type_, "id": resource_id, "arn": outputs.get("arn", ""), "retained": False}
             return urn, resource_id, outputs
 
-    def _replace(self, old: dict[str, Any], new: dict[str, Any], diffs: list[str], keys: list[str],
-                 delete_before_replace: bool | None) -> None:
+    def _replace(
+        self,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        diffs: list[str],
+        keys: list[str],
+        delete_before_replace: bool | None,
+    ) -> None:
         """pkg/resource/deploy/step_generator.go: create-replacement then replace, the old one deleted
         after all creates and updates (delete-replaced); deleteBeforeReplace deletes it first instead."""
         urn, type_ = new["urn"], new["type"]
@@ -258,8 +317,16 @@ class Deployment:
 
     def _register_stack(self, urn: str) -> tuple[str, str, dict[str, Any]]:
         old = self.old.get(urn)
-        resource = {"urn": urn, "type": STACK_TYPE, "custom": False, "parent": "", "provider": "",
-                    "inputs": {}, "outputs": (old or {}).get("outputs", {}), "dependencies": []}
+        resource = {
+            "urn": urn,
+            "type": STACK_TYPE,
+            "custom": False,
+            "parent": "",
+            "provider": "",
+            "inputs": {},
+            "outputs": (old or {}).get("outputs", {}),
+            "dependencies": [],
+        }
         self._step("create" if old is None else "same", urn, STACK_TYPE, old, resource, [])
         self.new[urn] = resource
         return urn, "", {}
@@ -268,8 +335,9 @@ class Deployment:
         key = f"{package}@{version}"
         if key not in self.default_providers:
             name = f"default_{version.replace('.', '_')}" if version else "default"
-            urn, resource_id, _ = self.register(f"pulumi:providers:{package}", name, "", True,
-                                                {"version": version}, "", version, [], Options())
+            urn, resource_id, _ = self.register(
+                f"pulumi:providers:{package}", name, "", True, {"version": version}, "", version, [], Options()
+            )
             self.default_providers[key] = f"{urn}::{resource_id}"
         return self.default_providers[key]
 
@@ -278,8 +346,18 @@ class Deployment:
             self._check_open()
             urn = self.urn(parent, type_, name)
             outputs = {**normalize(properties), "id": resource_id}
-            resource = {"urn": urn, "type": type_, "custom": True, "external": True, "parent": parent,
-                        "provider": "", "inputs": {}, "outputs": outputs, "id": resource_id, "dependencies": []}
+            resource = {
+                "urn": urn,
+                "type": type_,
+                "custom": True,
+                "external": True,
+                "parent": parent,
+                "provider": "",
+                "inputs": {},
+                "outputs": outputs,
+                "id": resource_id,
+                "dependencies": [],
+            }
             self._step("read", urn, type_, self.old.get(urn), resource, [])
             self.new[urn] = resource
             return urn, outputs

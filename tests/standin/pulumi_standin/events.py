@@ -27,7 +27,7 @@ class EventSink:
             return
         if target.startswith("tcp://"):
             self._queue = queue.Queue()
-            self._thread = threading.Thread(target=self._stream, args=(target[len("tcp://"):],), daemon=True)
+            self._thread = threading.Thread(target=self._stream, args=(target[len("tcp://") :],), daemon=True)
             self._thread.start()
         else:
             self._file = open(target, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
@@ -77,8 +77,16 @@ class EventSink:
 
     def diagnostic(self, message: str, severity: str, urn: str = "") -> None:
         prefix = {"error": "error: ", "warning": "warning: "}.get(severity, "")
-        self.emit(diagnosticEvent={"urn": urn, "prefix": prefix, "message": message + "\n", "color": "never",
-                                   "severity": severity, "ephemeral": False})
+        self.emit(
+            diagnosticEvent={
+                "urn": urn,
+                "prefix": prefix,
+                "message": message + "\n",
+                "color": "never",
+                "severity": severity,
+                "ephemeral": False,
+            }
+        )
 
     def resource_pre(self, metadata: dict[str, Any], planning: bool) -> None:
         self.emit(resourcePreEvent={"metadata": metadata, "planning": planning})
@@ -90,8 +98,14 @@ class EventSink:
         self.emit(resOpFailedEvent={"metadata": metadata, "status": 1, "steps": 1})
 
     def summary(self, changes: dict[str, int], seconds: int) -> None:
-        self.emit(summaryEvent={"maybeCorrupt": False, "durationSeconds": seconds,
-                                "resourceChanges": changes, "PolicyPacks": {}})
+        self.emit(
+            summaryEvent={
+                "maybeCorrupt": False,
+                "durationSeconds": seconds,
+                "resourceChanges": changes,
+                "PolicyPacks": {},
+            }
+        )
 
     def cancel(self) -> None:
         self.emit(cancelEvent={})
@@ -101,24 +115,44 @@ def state_metadata(resource: dict[str, Any] | None) -> dict[str, Any] | None:
     if resource is None:
         return None
     return {
-        "type": resource["type"], "urn": resource["urn"], "id": resource.get("id", ""),
-        "parent": resource.get("parent", ""), "provider": resource.get("provider", ""),
-        "custom": resource.get("custom", False), "delete": bool(resource.get("delete")),
+        "type": resource["type"],
+        "urn": resource["urn"],
+        "id": resource.get("id", ""),
+        "parent": resource.get("parent", ""),
+        "provider": resource.get("provider", ""),
+        "custom": resource.get("custom", False),
+        "delete": bool(resource.get("delete")),
         "protect": resource.get("protect", False),
-        "retainOnDelete": resource.get("retainOnDelete", False), "inputs": resource.get("inputs", {}),
+        "retainOnDelete": resource.get("retainOnDelete", False),
+        "inputs": resource.get("inputs", {}),
         "outputs": resource.get("outputs", {}),
     }
 
 
-def step_metadata(op: str, urn: str, type_: str, old: dict | None, new: dict | None,
-                  diffs: list[str] | None = None, keys: list[str] | None = None,
-                  logical: bool = True) -> dict[str, Any]:
+def step_metadata(
+    op: str,
+    urn: str,
+    type_: str,
+    old: dict | None,
+    new: dict | None,
+    diffs: list[str] | None = None,
+    keys: list[str] | None = None,
+    logical: bool = True,
+) -> dict[str, Any]:
     """`keys` are the properties that force a replacement (pkg/engine/events.go StepEventMetadata)."""
     replacing = set(keys or [])
     return {
-        "op": op, "urn": urn, "type": type_, "provider": (new or old or {}).get("provider", ""),
-        "old": state_metadata(old), "new": state_metadata(new), "keys": keys or [], "diffs": diffs or [],
-        "detailedDiff": {key: {"diffKind": "update-replace" if key in replacing else "update", "inputDiff": True}
-                         for key in diffs or []},
+        "op": op,
+        "urn": urn,
+        "type": type_,
+        "provider": (new or old or {}).get("provider", ""),
+        "old": state_metadata(old),
+        "new": state_metadata(new),
+        "keys": keys or [],
+        "diffs": diffs or [],
+        "detailedDiff": {
+            key: {"diffKind": "update-replace" if key in replacing else "update", "inputDiff": True}
+            for key in diffs or []
+        },
         "logical": logical,
     }

@@ -11,8 +11,12 @@ from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, resource_pb2, reso
 from .backend import StandinError
 from .deploy import Aborted, Deployment, Options
 
-_SEVERITY = {engine_pb2.DEBUG: "debug", engine_pb2.INFO: "info", engine_pb2.WARNING: "warning",
-             engine_pb2.ERROR: "error"}
+_SEVERITY = {
+    engine_pb2.DEBUG: "debug",
+    engine_pb2.INFO: "info",
+    engine_pb2.WARNING: "warning",
+    engine_pb2.ERROR: "error",
+}
 _FEATURES = [
     resource_pb2.RESOURCE_MONITOR_FEATURE_SECRETS,
     resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES,
@@ -48,14 +52,23 @@ class ResourceMonitor(resource_pb2_grpc.ResourceMonitorServicer):
     def RegisterResource(self, request, context):
         try:
             options = Options(
-                retain_on_delete=request.retainOnDelete, protect=request.protect,
-                ignore_changes=list(request.ignoreChanges), replace_on_changes=list(request.replaceOnChanges),
+                retain_on_delete=request.retainOnDelete,
+                protect=request.protect,
+                ignore_changes=list(request.ignoreChanges),
+                replace_on_changes=list(request.replaceOnChanges),
                 delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
                 import_id=request.importId,
             )
             urn, resource_id, outputs = self.deployment.register(
-                request.type, request.name, request.parent, request.custom, _dict(request.object),
-                request.provider, request.version, list(request.dependencies), options,
+                request.type,
+                request.name,
+                request.parent,
+                request.custom,
+                _dict(request.object),
+                request.provider,
+                request.version,
+                list(request.dependencies),
+                options,
             )
         except Aborted:
             self._abort(context)
@@ -63,8 +76,9 @@ class ResourceMonitor(resource_pb2_grpc.ResourceMonitorServicer):
 
     def ReadResource(self, request, context):
         try:
-            urn, outputs = self.deployment.read(request.type, request.name, request.parent, request.id,
-                                                _dict(request.properties))
+            urn, outputs = self.deployment.read(
+                request.type, request.name, request.parent, request.id, _dict(request.properties)
+            )
         except Aborted:
             self._abort(context)
         return resource_pb2.ReadResourceResponse(urn=urn, properties=_struct(outputs))
@@ -79,8 +93,9 @@ class ResourceMonitor(resource_pb2_grpc.ResourceMonitorServicer):
         except StandinError as err:
             self.deployment.log("error", str(err), "")
             return resource_pb2.ResourceInvokeResponse(
-                failures=[resource_pb2.CheckFailure(property="", reason=str(err))])
-        return getattr(resource_pb2, "ResourceInvokeResponse")(**{"return": _struct(result)})
+                failures=[resource_pb2.CheckFailure(property="", reason=str(err))]
+            )
+        return resource_pb2.ResourceInvokeResponse(**{"return": _struct(result)})
 
     def SignalAndWaitForShutdown(self, request, context):
         return empty_pb2.Empty()
@@ -110,8 +125,9 @@ class Engine(engine_pb2_grpc.EngineServicer):
 
 def serve(deployment: Deployment) -> tuple[grpc.Server, str]:
     """Start both services on a free loopback port; returns (server, address)."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=64),
-                         options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)])
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=64), options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)]
+    )
     resource_pb2_grpc.add_ResourceMonitorServicer_to_server(ResourceMonitor(deployment), server)
     engine_pb2_grpc.add_EngineServicer_to_server(Engine(deployment), server)
     port = server.add_insecure_port("127.0.0.1:0")

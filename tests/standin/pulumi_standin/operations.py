@@ -26,12 +26,14 @@ class Interrupts:
     def install(self) -> None:
         signal.signal(signal.SIGINT, self._handle)
 
-    def _handle(self, signum, frame) -> None:  # noqa: ANN001 - signal handler signature
+    def _handle(self, signum, frame) -> None:
         self.count += 1
         if self.count == 1:
-            print("^C received; cancelling. If you would like to terminate immediately, press ^C again.\n"
-                  "Note that terminating immediately may lead to orphaned resources and other inconsistencies.",
-                  flush=True)
+            print(
+                "^C received; cancelling. If you would like to terminate immediately, press ^C again.\n"
+                "Note that terminating immediately may lead to orphaned resources and other inconsistencies.",
+                flush=True,
+            )
             if self.deployment is not None:
                 self.deployment.cancelled.set()
             return
@@ -58,8 +60,15 @@ def _run_program(deployment: Deployment, client: str, project: str, stack: str, 
     def call() -> None:
         with grpc.insecure_channel(client) as channel:
             request = language_pb2.RunRequest(
-                project=project, stack=stack, pwd=os.getcwd(), args=[address], config=deployment.config,
-                dryRun=deployment.dry_run, parallel=parallel, monitor_address=address, organization="organization",
+                project=project,
+                stack=stack,
+                pwd=os.getcwd(),
+                args=[address],
+                config=deployment.config,
+                dryRun=deployment.dry_run,
+                parallel=parallel,
+                monitor_address=address,
+                organization="organization",
             )
             try:
                 result["response"] = language_pb2_grpc.LanguageRuntimeStub(channel).Run(request)
@@ -95,8 +104,9 @@ def _print_report(verb: str, deployment: Deployment, stack: str, outputs: dict[s
         lines.append("Diagnostics:")
         for urn, messages in by_resource.items():
             parts = urn.split("::")
-            lines.append(f"  {display_name(parts[2].split('$')[-1]) if len(parts) > 3 else 'pulumi:pulumi:Stack'} "
-                         f"({parts[-1]}):")
+            lines.append(
+                f"  {display_name(parts[2].split('$')[-1]) if len(parts) > 3 else 'pulumi:pulumi:Stack'} ({parts[-1]}):"
+            )
             lines.extend(messages)
             lines.append("")
     if outputs:
@@ -151,8 +161,15 @@ def clear_pending_creates(checkpoint: dict[str, Any]) -> None:
     latest["pending_operations"] = [op for op in latest["pending_operations"] if op["type"] != "creating"]
 
 
-def run(command: str, project: Project, stack: str, flags: dict[str, Any], environ: dict[str, str],
-        pulumi_home: Path, interrupts: Interrupts) -> int:
+def run(
+    command: str,
+    project: Project,
+    stack: str,
+    flags: dict[str, Any],
+    environ: dict[str, str],
+    pulumi_home: Path,
+    interrupts: Interrupts,
+) -> int:
     backend = project.backend
     checkpoint = backend.load(stack)
     verify_passphrase(checkpoint, environ)
@@ -163,11 +180,21 @@ def run(command: str, project: Project, stack: str, flags: dict[str, Any], envir
     if command == "refresh" and flags.get("clear-pending-creates") and not dry_run:
         clear_pending_creates(checkpoint)  # a state edit saved before the refresh runs
         backend.save(stack, checkpoint)
-    sink = EventSink(flags.get("event-log"), set(filter(None, environ.get("PULUMI_STANDIN_DROP_EVENTS", "").split(","))))
+    sink = EventSink(
+        flags.get("event-log"), set(filter(None, environ.get("PULUMI_STANDIN_DROP_EVENTS", "").split(",")))
+    )
     deployment = Deployment(
-        backend=backend, stack=stack, project=project.name, checkpoint=checkpoint, config=config, sink=sink,
-        dry_run=dry_run, targets=flags.get("target", []), target_dependents=bool(flags.get("target-dependents")),
-        knobs=Knobs(environ), pulumi_home=pulumi_home,
+        backend=backend,
+        stack=stack,
+        project=project.name,
+        checkpoint=checkpoint,
+        config=config,
+        sink=sink,
+        dry_run=dry_run,
+        targets=flags.get("target", []),
+        target_dependents=bool(flags.get("target-dependents")),
+        knobs=Knobs(environ),
+        pulumi_home=pulumi_home,
     )
     interrupts.deployment = deployment
     started = now_text()
@@ -193,12 +220,19 @@ def run(command: str, project: Project, stack: str, flags: dict[str, Any], envir
         deployment.log("error", f"{kind} {'failed' if deployment.failed else 'canceled'}", "")
     if not dry_run:
         deployment.save_checkpoint(final=True)
-        backend.append_history(stack, {
-            "kind": {"up": "update"}.get(command, command), "startTime": started, "endTime": now_text(),
-            "message": flags.get("message", ""), "environment": {"exec.kind": flags.get("exec-kind", "cli")},
-            "config": {key: {"value": value, "secret": False} for key, value in config.items()},
-            "result": "failed" if failed else "succeeded", "resourceChanges": deployment.summary(),
-        })
+        backend.append_history(
+            stack,
+            {
+                "kind": {"up": "update"}.get(command, command),
+                "startTime": started,
+                "endTime": now_text(),
+                "message": flags.get("message", ""),
+                "environment": {"exec.kind": flags.get("exec-kind", "cli")},
+                "config": {key: {"value": value, "secret": False} for key, value in config.items()},
+                "result": "failed" if failed else "succeeded",
+                "resourceChanges": deployment.summary(),
+            },
+        )
     sink.summary(deployment.summary(), deployment.elapsed())
     sink.cancel()
     sink.close()

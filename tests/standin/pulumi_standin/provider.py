@@ -63,8 +63,9 @@ def _auto_name(logical: str, urn: str, prefix: str | None, bucket: bool) -> str:
     return name.lower().replace("_", "-") if bucket else name
 
 
-def create_outputs(type_: str, urn: str, logical: str, inputs: dict[str, Any], region: str,
-                   previous: dict[str, Any] | None = None) -> tuple[str, dict]:
+def create_outputs(
+    type_: str, urn: str, logical: str, inputs: dict[str, Any], region: str, previous: dict[str, Any] | None = None
+) -> tuple[str, dict]:
     """(id, outputs) for a newly created resource: its inputs plus what AWS would compute.
 
     `previous` is the resource a replacement takes the place of: the new one gets other ids.
@@ -113,8 +114,7 @@ def create_outputs(type_: str, urn: str, logical: str, inputs: dict[str, Any], r
         resource_id = str(inputs.get("resourceId", name))
     elif type_ == "aws:autoscaling/group:Group":
         # terraform-provider-aws internal/service/autoscaling/group.go: the id is the group's name
-        arn = (f"arn:aws:autoscaling:{region}:{ACCOUNT}:autoScalingGroup:{_uuid(urn)}:"
-               f"autoScalingGroupName/{name}")
+        arn = f"arn:aws:autoscaling:{region}:{ACCOUNT}:autoScalingGroup:{_uuid(urn)}:autoScalingGroupName/{name}"
         resource_id = str(name)
     elif type_ == "aws:ecs/capacityProvider:CapacityProvider":
         # internal/service/ecs/capacity_provider.go: the id is the capacity provider's ARN
@@ -174,9 +174,9 @@ def _policy_document(args: dict[str, Any]) -> dict[str, Any]:
         for principal in statement.get("principals") or []:
             rendered.setdefault("Principal", {})[principal["type"]] = principal["identifiers"]
         for condition in statement.get("conditions") or []:
-            rendered.setdefault("Condition", {}).setdefault(condition["test"], {})[condition["variable"]] = (
-                condition["values"]
-            )
+            rendered.setdefault("Condition", {}).setdefault(condition["test"], {})[condition["variable"]] = condition[
+                "values"
+            ]
         statements.append(rendered)
     text = json.dumps({"Version": args.get("version", "2012-10-17"), "Statement": statements})
     return {"json": text, "minifiedJson": text, "id": _hex(text, 10)}
@@ -188,32 +188,61 @@ def invoke(token: str, args: dict[str, Any], default_region: str) -> dict[str, A
     if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
         letters = "abcdef"
         return {
-            "id": region, "names": [f"{region}{c}" for c in letters],
+            "id": region,
+            "names": [f"{region}{c}" for c in letters],
             "zoneIds": [f"use1-az{i + 1}" for i in range(len(letters))],
-            "groupNames": [region] * len(letters), "state": args.get("state") or "available", "region": region,
+            "groupNames": [region] * len(letters),
+            "state": args.get("state") or "available",
+            "region": region,
         }
     if token == "aws:ssm/getParameter:getParameter":
         value = "ami-0abcdef1234567890"
         name = args.get("name", "")
-        return {"id": name, "name": name, "value": value, "insecureValue": value, "type": "String",
-                "arn": f"arn:aws:ssm:{region}::parameter{name}", "version": 1,
-                "withDecryption": args.get("withDecryption", True), "region": region}
+        return {
+            "id": name,
+            "name": name,
+            "value": value,
+            "insecureValue": value,
+            "type": "String",
+            "arn": f"arn:aws:ssm:{region}::parameter{name}",
+            "version": 1,
+            "withDecryption": args.get("withDecryption", True),
+            "region": region,
+        }
     if token == "aws:index/getCallerIdentity:getCallerIdentity":
-        return {"id": ACCOUNT, "accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/standin",
-                "userId": "AIDASTANDIN"}
+        return {
+            "id": ACCOUNT,
+            "accountId": ACCOUNT,
+            "arn": f"arn:aws:iam::{ACCOUNT}:user/standin",
+            "userId": "AIDASTANDIN",
+        }
     if token == "aws:index/getRegion:getRegion":
-        return {"id": region, "name": region, "region": region, "description": region,
-                "endpoint": f"ec2.{region}.amazonaws.com"}
+        return {
+            "id": region,
+            "name": region,
+            "region": region,
+            "description": region,
+            "endpoint": f"ec2.{region}.amazonaws.com",
+        }
     if token == "aws:index/getPartition:getPartition":
         return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
     if token == "aws:iam/getPolicyDocument:getPolicyDocument":
         return _policy_document(args)
     if token == "aws:ec2/getSubnet:getSubnet":
         subnet = args.get("id") or "subnet-00000000"
-        return {"id": subnet, "availabilityZone": f"{region}{'abc'[int(_hex(subnet, 2), 16) % 3]}",
-                "vpcId": args.get("vpcId") or "vpc-00000000", "cidrBlock": "10.0.0.0/24", "region": region}
+        return {
+            "id": subnet,
+            "availabilityZone": f"{region}{'abc'[int(_hex(subnet, 2), 16) % 3]}",
+            "vpcId": args.get("vpcId") or "vpc-00000000",
+            "cidrBlock": "10.0.0.0/24",
+            "region": region,
+        }
     if token == "aws:ec2/getVpc:getVpc":
         vpc = args.get("id") or "vpc-00000000"
-        return {"id": vpc, "cidrBlock": "10.0.0.0/16", "arn": f"arn:aws:ec2:{region}:{ACCOUNT}:vpc/{vpc}",
-                "region": region}
+        return {
+            "id": vpc,
+            "cidrBlock": "10.0.0.0/16",
+            "arn": f"arn:aws:ec2:{region}:{ACCOUNT}:vpc/{vpc}",
+            "region": region,
+        }
     raise StandinError(f"pulumi stand-in: no canned answer for invoke {token}")

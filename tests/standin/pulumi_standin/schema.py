@@ -19,9 +19,18 @@ FORCE_NEW: dict[str, set[str]] = {
     # scheduling_strategy are ForceNew; capacity_provider_strategy see _service_replace_keys)
     "aws:ecs/service:Service": {"name", "cluster", "iamRole", "launchType", "schedulingStrategy"},
     # terraform-provider-aws internal/service/ec2/vpc_subnet.go
-    "aws:ec2/subnet:Subnet": {"vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId", "ipv6Native",
-                              "ipv4IpamPoolId", "ipv4NetmaskLength", "ipv6IpamPoolId", "ipv6NetmaskLength",
-                              "outpostArn"},
+    "aws:ec2/subnet:Subnet": {
+        "vpcId",
+        "cidrBlock",
+        "availabilityZone",
+        "availabilityZoneId",
+        "ipv6Native",
+        "ipv4IpamPoolId",
+        "ipv4NetmaskLength",
+        "ipv6IpamPoolId",
+        "ipv6NetmaskLength",
+        "outpostArn",
+    },
     # internal/service/ec2/ec2_launch_template.go: name and name_prefix (everything else makes a new version)
     "aws:ec2/launchTemplate:LaunchTemplate": {"name", "namePrefix"},
     # internal/service/autoscaling/group.go: name, name_prefix and initial_lifecycle_hook
@@ -41,7 +50,9 @@ FORCE_NEW: dict[str, set[str]] = {
 NESTED_FORCE_NEW: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "aws:ecs/capacityProvider:CapacityProvider": [("autoScalingGroupProvider", ("autoScalingGroupArn",))],
     "aws:servicediscovery/service:Service": [
-        ("dnsConfig", ("namespaceId",)), ("dnsConfig", ("routingPolicy",)), ("dnsConfig", ("dnsRecords", "[]", "type")),
+        ("dnsConfig", ("namespaceId",)),
+        ("dnsConfig", ("routingPolicy",)),
+        ("dnsConfig", ("dnsRecords", "[]", "type")),
     ],
 }
 
@@ -65,12 +76,16 @@ def _nested_values(value: Any, path: tuple[str, ...]) -> list[Any]:
 
 
 def _nested_replace_keys(type_: str, diffs: set[str], inputs: dict[str, Any], old_inputs: dict[str, Any]) -> set[str]:
-    return {top for top, path in NESTED_FORCE_NEW.get(type_, []) if top in diffs
-            and _nested_values(inputs.get(top), path) != _nested_values(old_inputs.get(top), path)}
+    return {
+        top
+        for top, path in NESTED_FORCE_NEW.get(type_, [])
+        if top in diffs and _nested_values(inputs.get(top), path) != _nested_values(old_inputs.get(top), path)
+    }
 
 
-def replace_keys(type_: str, diffs: set[str], inputs: dict[str, Any], old_inputs: dict[str, Any],
-                 replace_on_changes: list[str]) -> list[str]:
+def replace_keys(
+    type_: str, diffs: set[str], inputs: dict[str, Any], old_inputs: dict[str, Any], replace_on_changes: list[str]
+) -> list[str]:
     """The changed properties that force a replacement (empty: an update in place)."""
     if type_ == "aws:ecs/taskDefinition:TaskDefinition":
         keys = diffs - _TASK_DEFINITION_MUTABLE
