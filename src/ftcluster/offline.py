@@ -158,7 +158,7 @@ def _mocks_class() -> type:
         def __init__(self, region: str) -> None:
             self.region = region
 
-        def call(self, args: Any) -> dict[str, Any]:
+        def call(self, args: Any) -> Any:  # a dict of outputs (Mocks.call also takes a tuple with failures)
             token = args.token
             if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
                 zones = range(1, MAX_ZONES + 1)
@@ -261,7 +261,8 @@ def _run_quietly(spec: Spec, options: ProgramOptions, logger: logging.Logger, me
 
     def program() -> None:
         outputs = build(spec, options)
-        exports.update(wait_for(pulumi.Output.from_input(outputs).future()) or {})
+        resolved: dict[str, Any] | None = wait_for(pulumi.Output.from_input(outputs).future())
+        exports.update(resolved or {})
 
     run_program(program)
     return OfflinePlan(_planned(monitor), exports, messages)

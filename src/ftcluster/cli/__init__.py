@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import os
+from typing import Any
 
 import typer
 from typer.core import TyperGroup
@@ -34,7 +35,7 @@ class _Group(TyperGroup):
         for command in self.commands.values():
             command.help = _reflow(command.help)
 
-    def invoke(self, ctx: typer.Context) -> object:
+    def invoke(self, ctx: Any) -> Any:  # click's Context, vendored by Typer
         try:
             return super().invoke(ctx)
         except (typer.TyperException, typer.Exit, typer.Abort):

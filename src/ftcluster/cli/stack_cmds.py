@@ -301,9 +301,9 @@ def install_pulumi(
 
 
 def register(app: typer.Typer) -> None:
-    deploy = {"rich_help_panel": DEPLOY_PANEL}
-    inspect = {"rich_help_panel": INSPECT_PANEL}
-    recover = {"rich_help_panel": RECOVER_PANEL}
+    deploy: dict[str, Any] = {"rich_help_panel": DEPLOY_PANEL}
+    inspect: dict[str, Any] = {"rich_help_panel": INSPECT_PANEL}
+    recover: dict[str, Any] = {"rich_help_panel": RECOVER_PANEL}
     app.command(
         **deploy,
         epilog=examples(

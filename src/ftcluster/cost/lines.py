@@ -147,7 +147,7 @@ def counted_instance_lines(
     od_count = sum(on_demand.values())
     if od_count:
         priced = {t: n for t, n in on_demand.items() if t not in unknown}
-        cost = sum(prices.on_demand(region, t) * n for t, n in priced.items())  # type: ignore[operator]
+        cost = sum((prices.on_demand(region, t) or 0.0) * n for t, n in priced.items())  # priced: every type known
         complete = len(priced) == len(on_demand)
         lines.append(
             Line(

@@ -118,14 +118,14 @@ def run_rate(
     unknown = sum(g.count for g in snapshot.instances if g.lifecycle not in ("spot", "on-demand"))
     if unknown:
         missing.append(f"{unknown} instance(s) whose purchase option (Spot or on-demand) could not be read")
-    for group in snapshot.instances:
-        if group.lifecycle not in ("spot", "on-demand"):
+    for instances in snapshot.instances:
+        if instances.lifecycle not in ("spot", "on-demand"):
             continue
-        if group.lifecycle == "spot":
-            price = live.get((group.instance_type, group.availability_zone or ""))
-            spot[group.instance_type] += [price] * group.count
+        if instances.lifecycle == "spot":
+            price = live.get((instances.instance_type, instances.availability_zone or ""))
+            spot[instances.instance_type] += [price] * instances.count
         else:
-            on_demand[group.instance_type] += group.count
+            on_demand[instances.instance_type] += instances.count
     add_found(lines, missing, counted_instance_lines(prices, region, on_demand, spot, max_price=spot_max_price))
     add_found(lines, missing, nat_lines(prices, region, snapshot.nat_gateways, "running"))
     instance_count = sum(g.count for g in snapshot.instances)

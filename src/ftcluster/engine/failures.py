@@ -174,7 +174,7 @@ def _details(err: Exception, diagnostics: Diagnostics | None) -> list[str]:
 def translate(err: Exception, context: StackContext, diagnostics: Diagnostics | None) -> FtclusterError:
     from pulumi.automation import errors as auto_errors
 
-    where = {"cluster": context.cluster, "stack": context.stack, "operation": context.operation}
+    where: dict[str, Any] = {"cluster": context.cluster, "stack": context.stack, "operation": context.operation}
     if isinstance(err, auto_errors.ConcurrentUpdateError):
         return StackLocked(**where, holder=lock_holder(context.lock_folder))
     if isinstance(err, auto_errors.StackNotFoundError):

@@ -202,7 +202,7 @@ class ScaleChange:
         return [
             name
             for name in ("tasks", "workers", "fleet_capacity")
-            if self.after[name] is not None and self.before[name] is not None and self.after[name] < self.before[name]
+            if (after := self.after[name]) is not None and (before := self.before[name]) is not None and after < before
         ]
 
 

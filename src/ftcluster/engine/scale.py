@@ -112,7 +112,14 @@ class Overrides:
         return {SETTING[name].config_key: str(value) for name, value in self.items().items()}
 
     def options(self, *, delete_checkpoints: bool = False) -> ProgramOptions:
-        return ProgramOptions(**self.items(), delete_checkpoints=delete_checkpoints)
+        return ProgramOptions(
+            tasks=self.tasks,
+            fleet_capacity=self.fleet_capacity,
+            workers=self.workers,
+            min_tasks=self.min_tasks,
+            max_tasks=self.max_tasks,
+            delete_checkpoints=delete_checkpoints,
+        )
 
 
 def spec_values(spec: Spec) -> dict[str, int | None]:
@@ -145,8 +152,8 @@ class UpPlan:
     adopt_insights_log_group: bool = False  # Container Insights' own log group exists: import it
 
     def options(self) -> ProgramOptions:
-        return ProgramOptions(
-            **self.overrides.items(),
+        return replace(
+            self.overrides.options(),
             force_new_deployment=self.force_new_deployment,
             adopt_insights_log_group=self.adopt_insights_log_group,
         )

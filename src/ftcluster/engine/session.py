@@ -126,7 +126,7 @@ def _workspace(settings: EngineSettings, command: ManagedPulumiCommand, work_dir
         env_vars=settings.env_vars,
         secrets_provider="passphrase",
         project_settings=ProjectSettings(name=PROJECT, runtime="python", backend=ProjectBackend(settings.backend_url)),
-        pulumi_command=command,  # type: ignore[arg-type] - same interface, own process handling
+        pulumi_command=command,  # type: ignore[arg-type]  # same interface, own process handling
     )
 
 

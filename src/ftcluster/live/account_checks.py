@@ -293,7 +293,8 @@ def s3_endpoint_check(
     )
     covered = {table for e in endpoints for table in e.get("RouteTableIds") or []}
     uncovered = sorted(s for s, table in subnet_route_tables.items() if table not in covered)
-    data = {"endpoints": [e.get("VpcEndpointId") for e in endpoints], "subnets_without": uncovered}
+    endpoint_ids = [str(e.get("VpcEndpointId")) for e in endpoints]
+    data = {"endpoints": endpoint_ids, "subnets_without": uncovered}
     why = (
         "checkpoint traffic to S3 then goes through a NAT gateway (paid per GB), or has no way to S3 "
         "in subnets without one"
@@ -315,7 +316,7 @@ def s3_endpoint_check(
             "warn",
             f"the S3 gateway endpoint is not on the route table of {', '.join(uncovered)}",
             [why],
-            fix=f"add those subnets' route tables to {', '.join(data['endpoints'])} "
+            fix=f"add those subnets' route tables to {', '.join(endpoint_ids)} "
             "(`aws ec2 modify-vpc-endpoint --add-route-table-ids ...`)",
             data=data,
         )
@@ -323,6 +324,6 @@ def s3_endpoint_check(
         "s3_endpoint",
         title,
         "pass",
-        f"{', '.join(data['endpoints'])} serves the route tables of every subnet",
+        f"{', '.join(endpoint_ids)} serves the route tables of every subnet",
         data=data,
     )

@@ -235,13 +235,14 @@ class _Run:
         from ..program.names import names_for
 
         name = names_for(self.spec).checkpoint_bucket(account)
+        status: int | None
         try:
             _call(f"looking at bucket {name}", lambda: self.aws.client("s3").head_bucket(Bucket=name))
             status = 200
         except AwsError as err:
             if err.kind in ("credentials", "unreachable"):
                 raise
-            status = int(err.code) if (err.code or "").isdigit() else 404 if err.code == "NoSuchBucket" else None
+            status = int(err.code) if err.code and err.code.isdigit() else 404 if err.code == "NoSuchBucket" else None
         deployed = False
         if status == 200:  # ours: the running cluster's, or one that an earlier destroy kept
             clusters = _call(

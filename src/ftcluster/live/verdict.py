@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from .status_model import ClusterStatus, Finding, ServiceState, Verdict
+from .status_model import ClusterStatus, Finding, FleetInstance, GroupInstance, ServiceState, Verdict
 
 JOIN_GRACE = timedelta(minutes=5)  # time a new fleet or group instance gets to boot and register with ECS
 ROLLBACK_EVENT = "rolling back to deployment"  # ECS service event text when the circuit breaker rolls back
@@ -226,7 +226,9 @@ def _capacity_provider(status: ClusterStatus) -> Iterator[Finding]:
 
 def _container_instances(status: ClusterStatus) -> Iterator[Finding]:
     registered = {c.ec2_instance_id for c in status.container_instances}
-    running = [i for i in status.fleet.instances if i.state == "running"] if status.fleet else []
+    running: list[FleetInstance | GroupInstance] = (
+        [i for i in status.fleet.instances if i.state == "running"] if status.fleet else []
+    )
     if status.group:  # a launch time is known only when EC2 was read; without it, no blame
         running += [
             i

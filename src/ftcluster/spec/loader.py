@@ -9,6 +9,7 @@ from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from ..errors import Problem, SpecError
 from .checks import cross_field_problems
@@ -171,8 +172,9 @@ class _Indexer:
                     )
                     continue
                 first_seen[key] = _mark(key_node)
-                doc.key_marks[(*path, key)] = _mark(key_node)
-                self.index(value_node, (*path, key))
+                key_path = (*path, key)
+                doc.key_marks[key_path] = _mark(key_node)
+                self.index(value_node, key_path)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 self.index(item, (*path, index))
@@ -292,18 +294,19 @@ _TYPE_WORDS = {
 }
 
 
-def _problem_from_pydantic(error: dict[str, Any], document: Document) -> Problem:
+def _problem_from_pydantic(error: ErrorDetails, document: Document) -> Problem:
     kind = error["type"]
     path, at_key = _data_path(tuple(error["loc"]), document.data, missing=kind == "missing")
     dotted = _dotted(path)
     value = error.get("input")
     if kind == "missing":
         parent = path[:-1]
-        line_col = document.place(parent, key=bool(parent)) or (1, 1)
-        return Problem(dotted, f"missing required key `{path[-1]}`", *line_col)
+        return Problem(
+            dotted, f"missing required key `{path[-1]}`", *(document.place(parent, key=bool(parent)) or (1, 1))
+        )
     if kind == "extra_forbidden":
-        line_col = document.place(path, key=True) or (None, None)
-        return Problem(dotted, _unknown_key_message(tuple(error["loc"])), *line_col)
+        place = document.place(path, key=True)
+        return Problem(dotted, _unknown_key_message(tuple(error["loc"])), *(place or (None, None)))
     line_col = document.place(path, key=at_key) or (None, None)
     if kind in _TYPE_WORDS:
         message = f"expected {_TYPE_WORDS[kind]}, got {_yaml_kind(value)}"
@@ -322,7 +325,7 @@ def _problem_from_pydantic(error: dict[str, Any], document: Document) -> Problem
     elif kind == "string_too_short":
         message = "must not be empty" if error["ctx"]["min_length"] == 1 else error["msg"]
     elif kind == "string_too_long":
-        message = f"must be at most {error['ctx']['max_length']} characters; got {len(value)}"
+        message = f"must be at most {error['ctx']['max_length']} characters; got {len(str(value))}"
     else:
         message = f"{error['msg']}; got {_yaml_kind(value)}"
     return Problem(dotted, message, *line_col)
