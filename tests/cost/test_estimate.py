@@ -70,7 +70,7 @@ def test_us_east_1_example_by_hand(table: PriceTable) -> None:
 def test_the_same_fleet_as_a_spot_fleet_buys_its_on_demand_part_at_the_cheapest_type(
     table: PriceTable, tmp_path: Path
 ) -> None:
-    spec = variant(tmp_path, "us-east-1.yaml", fleet__type="spot_fleet")
+    spec = variant(tmp_path, "us-east-1.yaml", fleet__type="spot_fleet", fleet__max_instances=None, fleet__instances=4)
     parts = lines_by_component(estimate(spec, table))
     # Spot Fleet: `instances` run whatever the worker tasks need; on-demand allocation lowestPrice → g4dn.xlarge
     assert (parts["fleet_on_demand"].quantity, parts["fleet_on_demand"].hourly.low) == (
@@ -149,7 +149,14 @@ LIVE = [
 def test_live_prices_placed_as_the_strategy_would(
     table: PriceTable, tmp_path: Path, strategy, spot_hourly, on_demand_hourly
 ) -> None:
-    spec = variant(tmp_path, "us-east-1.yaml", fleet__allocation_strategy=strategy, fleet__type="spot_fleet")
+    spec = variant(
+        tmp_path,
+        "us-east-1.yaml",
+        fleet__allocation_strategy=strategy,
+        fleet__type="spot_fleet",
+        fleet__max_instances=None,
+        fleet__instances=4,
+    )
     est = estimate(spec, table, live_spot=LIVE)
     spot = lines_by_component(est)["fleet_spot"]
     assert spot.basis == "live"

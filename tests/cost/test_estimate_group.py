@@ -35,7 +35,7 @@ def test_the_worker_tasks_decide_how_many_instances_run(table: PriceTable, tmp_p
     assert lines["ebs"].quantity == "2 × 200 GiB"
     assert (
         "Auto Scaling group: 2 instance(s) for 2 worker task(s) at one task per instance (at most 4, "
-        "fleet.instances); tasks that share an instance need fewer"
+        "fleet.max_instances); tasks that share an instance need fewer"
     ) in est.notes
 
 

@@ -24,7 +24,7 @@ training:
     bucket: example-modes-checkpoints
 fleet:
   type: {fleet_type}
-  instances: 2
+  {count_key}: 2
   instance_types: [g5.xlarge, g6.xlarge]
   gpu: true
   workers:
@@ -35,7 +35,8 @@ fleet:
 
 def spec(tmp_path: Path, fleet_type: str) -> Path:
     path = tmp_path / f"{fleet_type}.yaml"
-    path.write_text(SPEC.format(fleet_type=fleet_type))
+    count_key = "instances" if fleet_type == "spot_fleet" else "max_instances"
+    path.write_text(SPEC.format(fleet_type=fleet_type, count_key=count_key))
     return path
 
 

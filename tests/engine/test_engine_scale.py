@@ -89,7 +89,7 @@ def test_a_spec_recorded_by_an_older_ftcluster_is_read_in_todays_shape() -> None
     old = json.loads(spec_config(AUTOSCALED))
     fleet = old.pop("fleet")
     fleet.pop("type")
-    old["spot_fleet"] = {**{k: v for k, v in fleet.items() if k != "instances"}, "target_capacity": 5}
+    old["spot_fleet"] = {**{k: v for k, v in fleet.items() if k != "max_instances"}, "target_capacity": 5}
     migrated = recorded_spec({"ftcluster:spec": json.dumps(old)})
     assert migrated is not None and migrated.fleet is not None
     assert (migrated.fleet.type, migrated.fleet.instances) == ("spot_fleet", 5)

@@ -54,7 +54,7 @@ def test_one_table_names_every_scale_setting_everywhere() -> None:
 
 FLEET = """
 fleet:
-  instances: 4
+  max_instances: 4
   gpu: true
   instance_types: [g5.xlarge]
   workers:

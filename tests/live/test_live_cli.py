@@ -24,7 +24,7 @@ region: {region}
 training:
   image: trainer:1
 fleet:
-  instances: 2
+  max_instances: 2
   instance_types: [{types}]
 """
 

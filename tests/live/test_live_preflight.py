@@ -20,7 +20,7 @@ def make_spec(**changes: Any) -> Spec:
         "name": "demo",
         "region": "us-east-1",
         "training": {"image": "trainer:1"},
-        "fleet": {"instances": 3, "on_demand_capacity": 1, "instance_types": ["g5.xlarge", "g4dn.xlarge"]},
+        "fleet": {"max_instances": 3, "on_demand_capacity": 1, "instance_types": ["g5.xlarge", "g4dn.xlarge"]},
     }
     for key, value in changes.items():
         if value is None:
@@ -29,6 +29,10 @@ def make_spec(**changes: Any) -> Spec:
             data[key] = {**data[key], **value}
         else:
             data[key] = value
+    fleet = data.get("fleet")
+    if isinstance(fleet, dict) and fleet.get("type") == "spot_fleet" and "max_instances" in fleet:
+        # the same size under a Spot Fleet's key
+        data["fleet"] = {("instances" if k == "max_instances" else k): v for k, v in fleet.items()}
     return Spec.model_validate(data)
 
 

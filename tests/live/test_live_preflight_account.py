@@ -60,7 +60,7 @@ def test_existing_spot_roles_pass(live_aws: str) -> None:
 
 
 def test_an_all_on_demand_spot_fleet_needs_only_the_spot_fleet_role(live_aws: str) -> None:
-    spec = make_spec(fleet={"type": "spot_fleet", "instances": 1, "on_demand_capacity": 1})
+    spec = make_spec(fleet={"type": "spot_fleet", "max_instances": 1, "on_demand_capacity": 1})
     check = by_id(run_preflight(spec))["spot_roles"]
     assert check.summary == "missing: AWSServiceRoleForEC2SpotFleet"
     assert by_id(run_preflight(make_spec(fleet=None)))["spot_roles"].level == "skip"
@@ -95,7 +95,7 @@ def quotas_session(values: dict[str, float | None]) -> tuple[AwsSession, Stubber
 
 def quota_check(values: dict[str, float | None], **fleet: Any) -> Any:
     session, stub = quotas_session(values)
-    fleet = {"instances": 3, "on_demand_capacity": 1, "instance_types": ["g5.xlarge", "g4dn.2xlarge"], **fleet}
+    fleet = {"max_instances": 3, "on_demand_capacity": 1, "instance_types": ["g5.xlarge", "g4dn.2xlarge"], **fleet}
     check = by_id(run_preflight(make_spec(fleet=fleet), session=session))["vcpu_quotas"]
     stub.assert_no_pending_responses()
     return check

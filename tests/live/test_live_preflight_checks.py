@@ -11,9 +11,9 @@ from ftcluster.aws import AwsSession
 from ftcluster.live import preflight_checks as checks
 from ftcluster.live.preflight import run_preflight
 from ftcluster.live.preflight_checks import Zone
-from ftcluster.spec import Fleet, NewVpc, Spec
+from ftcluster.spec import AutoScalingGroupFleet, NewVpc, Spec, SpotFleet
 
-FLEET = Fleet(instances=4, on_demand_capacity=1, instance_types=["g5.xlarge", "g6.xlarge"])
+FLEET = AutoScalingGroupFleet(max_instances=4, on_demand_capacity=1, instance_types=["g5.xlarge", "g6.xlarge"])
 AZS = ["us-east-1a", "us-east-1b"]
 
 
@@ -32,7 +32,7 @@ def test_all_types_offered_everywhere_passes() -> None:
 
 
 def test_disabled_fleet_is_skipped() -> None:
-    fleet = Fleet(enabled=False, instances=1, instance_types=["g5.xlarge"])
+    fleet = AutoScalingGroupFleet(enabled=False, max_instances=1, instance_types=["g5.xlarge"])
     assert checks.instance_types_check(fleet, "us-east-1", AZS, {}).level == "skip"
     assert checks.spot_prices_check(fleet, AZS, {}, None).level == "skip"
 
@@ -43,7 +43,8 @@ def test_spot_estimate_with_on_demand_prices() -> None:
         "g6.xlarge": {"us-east-1a": 0.30, "us-east-1b": 0.35},
     }
     on_demand = {"g5.xlarge": 1.006, "g6.xlarge": 0.8048}
-    fleet = FLEET.model_copy(update={"type": "spot_fleet"})  # on-demand allocation lowestPrice: the cheapest
+    fleet = SpotFleet(type="spot_fleet", instances=4, on_demand_capacity=1, instance_types=FLEET.instance_types)
+    # a Spot Fleet buys on demand at its on-demand allocation lowestPrice: the cheapest type
     check = checks.spot_prices_check(fleet, AZS, spot, on_demand)
     assert check.level == "pass"
     assert check.data["estimate_per_hour"] == {

@@ -54,8 +54,10 @@ def taggable(type_token: str) -> bool:
 
 
 def as_spot_fleet(data: dict[str, Any]) -> dict[str, Any]:
-    """The same spec with its fleet as a Spot Fleet (the legacy mode, kept for clusters that chose it)."""
-    return merged(data, {"fleet": {"type": "spot_fleet"}})
+    """The same spec with its fleet as a Spot Fleet (the legacy mode, kept for clusters that chose it):
+    the group's `max_instances` becomes the fleet's `instances`."""
+    fleet = {("instances" if key == "max_instances" else key): value for key, value in data["fleet"].items()}
+    return {**merged(data, {"fleet": None}), "fleet": {**fleet, "type": "spot_fleet"}}
 
 
 def tag_map(inputs: dict[str, Any]) -> dict[str, str]:

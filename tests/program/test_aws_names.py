@@ -270,7 +270,7 @@ VARIANTS: dict[str, Callable[[], dict[str, Any]]] = {
         MINIMAL,
         {
             "network": {"nat": "none", "availability_zones": 2},
-            "fleet": {"instances": 1, "instance_types": ["c7g.large"], "workers": {"tasks": 1}},
+            "fleet": {"max_instances": 1, "instance_types": ["c7g.large"], "workers": {"tasks": 1}},
         },
     ),
 }

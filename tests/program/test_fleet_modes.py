@@ -136,7 +136,7 @@ def test_the_spot_fleet_example_keeps_a_spot_fleet(eu_central: OfflinePlan) -> N
 
 
 def test_a_fleet_without_workers_gets_instances_but_no_workers_service(plan_for) -> None:
-    data = merged(MINIMAL, {"fleet": {"instances": 2, "instance_types": ["g5.xlarge"], "gpu": True}})
+    data = merged(MINIMAL, {"fleet": {"max_instances": 2, "instance_types": ["g5.xlarge"], "gpu": True}})
     for plan in (plan_for(data), plan_for(as_spot_fleet(data))):
         names = {r.name for r in plan.resources}
         assert "fleet-launch-template" in names and not {"workers-task", "workers-service"} & names

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 import pytest
-from program_helpers import MINIMAL, ROOT, merged
+from program_helpers import MINIMAL, ROOT, as_spot_fleet, merged
 
 from ftcluster.program import names as logical
 from ftcluster.program.names import names_for
@@ -108,9 +108,9 @@ def test_the_names_other_layers_address_keep_their_values() -> None:
 
 def test_the_launch_template_is_named_for_its_fleet_type(spec_from) -> None:
     # Its name is ForceNew: a change of type must replace it (and so every instance), never edit it.
-    fleet = {"instances": 2, "instance_types": ["g5.xlarge"]}
-    group = names_for(spec_from(merged(MINIMAL, {"name": "exp-7", "fleet": fleet})))
-    spot = names_for(spec_from(merged(MINIMAL, {"name": "exp-7", "fleet": {**fleet, "type": "spot_fleet"}})))
+    group_spec = merged(MINIMAL, {"name": "exp-7", "fleet": {"max_instances": 2, "instance_types": ["g5.xlarge"]}})
+    group = names_for(spec_from(group_spec))
+    spot = names_for(spec_from(as_spot_fleet(group_spec)))
     assert (spot.launch_template, group.launch_template) == ("exp-7-fleet", "exp-7-gpu")
     assert group.auto_scaling_group == group.capacity_provider == "exp-7-gpu"
     assert group.discovery_namespace == "exp-7.ftcluster"

@@ -9,7 +9,7 @@ kept billing; and `up` started tasks before a NAT gateway existed.
 from __future__ import annotations
 
 import pytest
-from program_helpers import MINIMAL, merged
+from program_helpers import MINIMAL, as_spot_fleet, merged
 
 from ftcluster.offline import OfflinePlan
 
@@ -21,8 +21,8 @@ PATH_TYPES = (
     "aws:ec2/natGateway:NatGateway",
     "aws:ec2/vpcEndpoint:VpcEndpoint",
 )
-FLEET = {"fleet": {"instances": 1, "instance_types": ["m6i.large"], "workers": {"tasks": 1}}}
-SPOT_FLEET = {"fleet": {**FLEET["fleet"], "type": "spot_fleet"}}
+FLEET = {"fleet": {"max_instances": 1, "instance_types": ["m6i.large"], "workers": {"tasks": 1}}}
+SPOT_FLEET = {"fleet": as_spot_fleet(FLEET)["fleet"]}
 ELASTIC = {"fleet": {**FLEET["fleet"], "workers": {"tasks": 1, "distributed": {"min_nodes": 1, "max_nodes": 1}}}}
 VARIANTS = {
     "per-az-nat": merged(MINIMAL, FLEET),

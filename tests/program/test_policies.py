@@ -18,7 +18,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
         {
             "network": {"nat": "none"},
             "training": {"port": 8000},
-            "fleet": {"instances": 2, "instance_types": ["c7g.large"], "workers": {"tasks": 1}},
+            "fleet": {"max_instances": 2, "instance_types": ["c7g.large"], "workers": {"tasks": 1}},
         },
     ),
     "no-nat-spot-fleet": merged(

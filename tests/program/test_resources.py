@@ -111,7 +111,7 @@ def test_single_nat_serves_every_az(plan_for) -> None:
 
 def test_without_nat_work_runs_in_public_subnets_with_public_ips(plan_for) -> None:
     data = merged(MINIMAL, {"network": {"nat": "none"}})
-    data["fleet"] = {"instances": 1, "instance_types": ["m6i.large"], "workers": {"tasks": 1}}
+    data["fleet"] = {"max_instances": 1, "instance_types": ["m6i.large"], "workers": {"tasks": 1}}
     plan, spot = plan_for(data), plan_for(as_spot_fleet(data))
     assert not plan.of_type("aws:ec2/natGateway:NatGateway")
     assert not [r for r in plan.of_type("aws:ec2/route:Route") if r.name.startswith("private-")]
@@ -430,8 +430,8 @@ def test_a_price_cap_is_set_only_when_the_spec_asks(plan_for, us_east: OfflinePl
 
 
 def test_ami_follows_architecture_and_gpu(plan_for) -> None:
-    arm = merged(MINIMAL, {"fleet": {"instances": 2, "instance_types": ["c7g.xlarge", "m7g.xlarge"]}})
-    x86 = merged(MINIMAL, {"fleet": {"instances": 2, "instance_types": ["c6i.xlarge"]}})
+    arm = merged(MINIMAL, {"fleet": {"max_instances": 2, "instance_types": ["c7g.xlarge", "m7g.xlarge"]}})
+    x86 = merged(MINIMAL, {"fleet": {"max_instances": 2, "instance_types": ["c6i.xlarge"]}})
     image = lambda data: plan_for(data).by_name("fleet-launch-template").inputs["imageId"]  # noqa: E731
     assert "/amazon-linux-2023/arm64/recommended/image_id" in image(arm)
     assert "/amazon-linux-2023/recommended/image_id" in image(x86)

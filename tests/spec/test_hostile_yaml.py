@@ -83,7 +83,7 @@ def test_ordinary_aliases_still_work(tmp_path: Path) -> None:
     path = tmp_path / "aliases.yaml"
     path.write_text(
         HEAD + "  command: &cmd [python, train.py]\n"
-        "fleet:\n  instances: 2\n  instance_types: [g5.xlarge, g4dn.xlarge]\n"
+        "fleet:\n  max_instances: 2\n  instance_types: [g5.xlarge, g4dn.xlarge]\n"
         "  workers:\n    command: *cmd\n"
     )
     spec = load_spec(path)

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..program.options import GROUP_SPOT_ALLOCATION
-from ..spec.models import Fleet
+from ..spec.models import AutoScalingGroupFleet, Fleet
 from .model import Cost, Line, LivePrice
 from .prices import PriceTable
 
@@ -51,32 +51,26 @@ class _SpotModel:
     note: str
 
 
-def is_group(fleet: Fleet) -> bool:
-    return fleet.type == "auto_scaling_group"
-
-
 def strategy_name(fleet: Fleet) -> str:
     """The allocation strategy as the fleet's own API names it."""
-    return (
-        GROUP_SPOT_ALLOCATION.get(fleet.allocation_strategy, fleet.allocation_strategy)
-        if is_group(fleet)
-        else fleet.allocation_strategy
-    )
+    if isinstance(fleet, AutoScalingGroupFleet):
+        return GROUP_SPOT_ALLOCATION[fleet.allocation_strategy]
+    return fleet.allocation_strategy
 
 
 def on_demand_pick(fleet: Fleet, known: dict[str, float]) -> str | None:
     """The type the fleet buys on demand, among the priced ones: see the module docstring."""
     if not known:
         return None
-    if is_group(fleet):
+    if isinstance(fleet, AutoScalingGroupFleet):
         return next(t for t in fleet.instance_types if t in known)
     return min(known, key=lambda t: known[t])
 
 
 def instance_count(fleet: Fleet, capacity: int | None, workers: int | None) -> tuple[int, str | None]:
     """How many instances the estimate prices, and for a group the sentence that says why."""
-    most = fleet.instances if capacity is None else capacity
-    if not is_group(fleet):
+    most = fleet.capacity if capacity is None else capacity
+    if not isinstance(fleet, AutoScalingGroupFleet):
         return most, None
     tasks = workers if workers is not None else (fleet.workers.tasks if fleet.workers is not None else 0)
     count = min(most, tasks)
@@ -84,7 +78,7 @@ def instance_count(fleet: Fleet, capacity: int | None, workers: int | None) -> t
         return 0, "Auto Scaling group: no worker tasks, so managed scaling starts no instance"
     return count, (
         f"Auto Scaling group: {count} instance(s) for {tasks} worker task(s) at one task per instance "
-        f"(at most {most}, fleet.instances); tasks that share an instance need fewer"
+        f"(at most {most}, fleet.max_instances); tasks that share an instance need fewer"
     )
 
 
@@ -126,7 +120,7 @@ def fleet_lines(
 
 
 def _label(fleet: Fleet, part: str) -> str:
-    return f"{'Auto Scaling group' if is_group(fleet) else 'Spot Fleet'}, {part} instances"
+    return f"{'Auto Scaling group' if isinstance(fleet, AutoScalingGroupFleet) else 'Spot Fleet'}, {part} instances"
 
 
 def _on_demand_line(fleet: Fleet, known: dict[str, float], count: int) -> Line:
@@ -137,7 +131,7 @@ def _on_demand_line(fleet: Fleet, known: dict[str, float], count: int) -> Line:
     cost = known[pick] * count
     note = (
         "the first listed type (the group's on-demand allocation prioritized)"
-        if is_group(fleet)
+        if isinstance(fleet, AutoScalingGroupFleet)
         else "the cheapest listed type (on-demand allocation lowestPrice)"
     )
     return Line("fleet_on_demand", label, f"{count} × {pick}", "table", Cost.exact(cost), cost, note=note)
@@ -193,7 +187,7 @@ def _live_model(fleet: Fleet, known: dict[str, float], pools: list[LivePrice], n
             f"every live Spot price is above max_price ${cap:g}/h: the fleet would launch no Spot instances",
         )
     strategy, name = fleet.allocation_strategy, strategy_name(fleet)
-    if strategy == "lowestPrice" and is_group(fleet):
+    if strategy == "lowestPrice" and isinstance(fleet, AutoScalingGroupFleet):
         zones = sorted({p.availability_zone for p in pools})
         chosen = {
             z: sorted((p for p in pools if p.availability_zone == z), key=lambda p: p.price)[:GROUP_LOWEST_PRICE_POOLS]
@@ -242,14 +236,14 @@ def _offline_model(fleet: Fleet, prices: PriceTable, known: dict[str, float], no
     if fleet.allocation_strategy == "lowestPrice":
         # the cheapest pool (Spot Fleet), or the cheapest few of each AZ (group); which type is cheapest
         # is not known offline, so the types cheapest on demand stand in for them
-        pool_count = GROUP_LOWEST_PRICE_POOLS if is_group(fleet) else 1
+        pool_count = GROUP_LOWEST_PRICE_POOLS if isinstance(fleet, AutoScalingGroupFleet) else 1
         cheapest = sorted(bounds, key=lambda t: known[t])[:pool_count]
         low = _mean(bounds[t][0] for t in cheapest)
         high = _mean(bounds[t][1] for t in cheapest)
         on_demand = _mean(known[t] for t in cheapest)
         how = (
             f"{name}: the {pool_count} cheapest pools of each AZ, whichever they are"
-            if is_group(fleet)
+            if isinstance(fleet, AutoScalingGroupFleet)
             else f"{name}: the cheapest pool, whichever it is"
         )
     else:

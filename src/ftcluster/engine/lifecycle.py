@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import PreflightFailed, RolloutFailed, UsageError
+from ..spec import SpotFleet
 from . import operations as ops
 from .events import ChangeCollector, PlannedChange, has_changes
 from .pending import stop_on_pending_creates
@@ -303,7 +304,7 @@ def _drain_leaving_instances(session: Session, change: ops.ScaleChange, hooks: H
     """A smaller Spot Fleet: drain the instances that go before the target drops (see engine/drain.py)."""
     before, after = change.before["fleet_capacity"], change.after["fleet_capacity"]
     fleet = change.spec.fleet
-    if before is None or after is None or after >= before or fleet is None or fleet.type != "spot_fleet":
+    if before is None or after is None or after >= before or not isinstance(fleet, SpotFleet):
         return None  # an Auto Scaling group's capacity provider drains instances itself (managed draining)
     from ..aws import AwsSession
     from . import drain

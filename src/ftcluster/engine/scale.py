@@ -32,7 +32,7 @@ class ScaleSetting:
     which stack output shows it as deployed, and how the program's counts hold it."""
 
     name: str  # the Overrides field and the key of every scale view: "tasks"
-    label: str  # the spec key people know it by: "training.tasks"
+    label: Callable[[Spec], str]  # the spec key people know it by: "training.tasks"
     config_key: str  # stack config of the override: "ftcluster:tasks"
     output: str  # stack output of the deployed value: "desired_tasks"
     in_spec: Callable[[Spec], int | None]  # None: the spec has no such setting
@@ -42,7 +42,7 @@ class ScaleSetting:
 SCALE_SETTINGS: tuple[ScaleSetting, ...] = (
     ScaleSetting(
         "tasks",
-        "training.tasks",
+        lambda spec: "training.tasks",
         "ftcluster:tasks",
         "desired_tasks",
         lambda spec: spec.training.tasks,
@@ -50,15 +50,15 @@ SCALE_SETTINGS: tuple[ScaleSetting, ...] = (
     ),
     ScaleSetting(
         "fleet_capacity",
-        "fleet.instances",
+        lambda spec: f"fleet.{fleet.CAPACITY_KEY}" if (fleet := _fleet(spec)) else "fleet.max_instances",
         "ftcluster:fleetCapacity",
         "fleet_target_capacity",
-        lambda spec: fleet.instances if (fleet := _fleet(spec)) else None,
+        lambda spec: fleet.capacity if (fleet := _fleet(spec)) else None,
         lambda counts: counts.fleet_capacity,
     ),
     ScaleSetting(
         "workers",
-        "fleet.workers.tasks",
+        lambda spec: "fleet.workers.tasks",
         "ftcluster:workers",
         "workers_desired",
         lambda spec: fleet.workers.tasks if (fleet := _fleet(spec)) and fleet.workers else None,
@@ -66,7 +66,7 @@ SCALE_SETTINGS: tuple[ScaleSetting, ...] = (
     ),
     ScaleSetting(
         "min_tasks",
-        "autoscaling.min_tasks",
+        lambda spec: "autoscaling.min_tasks",
         "ftcluster:minTasks",
         "autoscaling_min",
         lambda spec: spec.autoscaling.min_tasks if spec.autoscaling else None,
@@ -74,7 +74,7 @@ SCALE_SETTINGS: tuple[ScaleSetting, ...] = (
     ),
     ScaleSetting(
         "max_tasks",
-        "autoscaling.max_tasks",
+        lambda spec: "autoscaling.max_tasks",
         "ftcluster:maxTasks",
         "autoscaling_max",
         lambda spec: spec.autoscaling.max_tasks if spec.autoscaling else None,
@@ -165,7 +165,7 @@ def plan_up(spec: Spec, applied: Spec | None, overrides: Overrides) -> UpPlan:
     kept: dict[str, int] = {}
     notes: list[str] = []
     for name, value in overrides.items().items():
-        label = SETTING[name].label
+        label = SETTING[name].label(applied if new[name] is None and applied is not None else spec)
         if new[name] is None:
             notes.append(f"dropping the scaled {label} ({value}): the spec no longer has that setting")
         elif old is not None and new[name] != old[name]:
@@ -239,13 +239,21 @@ def recorded_spec(config: Mapping[str, str]) -> Spec | None:
 
 def _migrated(data: Any) -> Any:
     """A spec recorded by an earlier ftcluster, in today's shape: `spot_fleet` (a Spot Fleet, with
-    `target_capacity`) became `fleet` with `type: spot_fleet` and `instances`."""
+    `target_capacity`) became `fleet` with `type: spot_fleet` and `instances`; then an Auto Scaling
+    group's `instances` became `max_instances`."""
     if isinstance(data, dict) and isinstance(data.get("spot_fleet"), dict):
         fleet = dict(data.pop("spot_fleet"))
         fleet["instances"] = fleet.pop("target_capacity", 0)
         data = {**data, "fleet": {"type": "spot_fleet", **fleet}}
     elif isinstance(data, dict) and "spot_fleet" in data:
         data = {key: value for key, value in data.items() if key != "spot_fleet"}
+    group = data.get("fleet") if isinstance(data, dict) else None
+    if (
+        isinstance(group, dict)
+        and group.get("type", "auto_scaling_group") == "auto_scaling_group"
+        and "instances" in group
+    ):
+        data = {**data, "fleet": {("max_instances" if k == "instances" else k): v for k, v in group.items()}}
     return data
 
 

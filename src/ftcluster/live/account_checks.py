@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..spec.models import ExistingVpc, Fleet, NewVpc
+from ..spec.models import AutoScalingGroupFleet, ExistingVpc, Fleet, NewVpc
 from .preflight_checks import Check
 
 ROLES_TITLE = "Service-linked roles"
@@ -59,10 +59,10 @@ def spot_roles_needed(fleet: Fleet | None) -> list[tuple[str, str]]:
     """(role name, AWS service name) of each service-linked role the fleet needs before `up`."""
     if fleet is None or not fleet.enabled:
         return []
-    if fleet.type == "auto_scaling_group":
+    if isinstance(fleet, AutoScalingGroupFleet):
         return [AUTO_SCALING_ROLE, ECS_ROLE]
     needed = [SPOT_FLEET_ROLE]
-    if fleet.instances > fleet.on_demand_capacity:
+    if fleet.capacity > fleet.on_demand_capacity:
         needed.insert(0, SPOT_ROLE)
     return needed
 
@@ -74,7 +74,7 @@ def spot_roles_check(fleet: Fleet | None, existing: dict[str, bool]) -> Check:
         return Check("spot_roles", ROLES_TITLE, "skip", "no fleet in this spec")
     missing = [(name, service) for name, service in needed if not existing.get(name)]
     data = {"roles": {name: bool(existing.get(name)) for name, _ in needed}}
-    if fleet.type == "auto_scaling_group":
+    if isinstance(fleet, AutoScalingGroupFleet):
         why = (
             "Auto Scaling and ECS create them with the first group and cluster only if the identity that runs "
             "`ftcluster up` may call iam:CreateServiceLinkedRole; otherwise creating the group or the capacity "
@@ -113,9 +113,9 @@ def spot_roles_check(fleet: Fleet | None, existing: dict[str, bool]) -> Check:
 
 def rebalancing_margin(fleet: Fleet) -> int:
     """Instances an Auto Scaling group may run above its maximum while it rebalances (0 for a Spot Fleet)."""
-    if fleet.type != "auto_scaling_group" or fleet.instances <= fleet.on_demand_capacity:
+    if not isinstance(fleet, AutoScalingGroupFleet) or fleet.max_instances <= fleet.on_demand_capacity:
         return 0
-    return math.ceil(fleet.instances * REBALANCING_MARGIN)
+    return math.ceil(fleet.max_instances * REBALANCING_MARGIN)
 
 
 def vcpu_quotas_check(
@@ -143,7 +143,7 @@ def vcpu_quotas_check(
             details.append(f"not checked: {t} ({'no quota family known' if family is None else 'no vCPU count'})")
     fails, warns, fits, data = [], [], [], {}
     for label, count, code_field in (
-        ("Spot", fleet.instances - fleet.on_demand_capacity, "spot_code"),
+        ("Spot", fleet.capacity - fleet.on_demand_capacity, "spot_code"),
         ("on-demand", fleet.on_demand_capacity, "on_demand_code"),
     ):
         if count <= 0 or not by_family:
@@ -182,7 +182,7 @@ def vcpu_quotas_check(
         elif label == "Spot" and margin and best < count + margin:
             warns.append(
                 f"the Spot quotas leave no room for the {margin} instance(s) a rebalancing group may "
-                f"start above its maximum of {fleet.instances}"
+                f"start above its maximum of {fleet.capacity}"
             )
         else:
             fits.append(f"{count} {label}")
@@ -194,7 +194,7 @@ def vcpu_quotas_check(
     details.append("the account's other running instances count against the same quotas")
     fix = (
         "ask for more in Service Quotas (console, or `aws service-quotas request-service-quota-increase "
-        "--service-code ec2 --quota-code CODE --desired-value VCPUS`), or lower fleet.instances"
+        f"--service-code ec2 --quota-code CODE --desired-value VCPUS`), or lower fleet.{fleet.CAPACITY_KEY}"
     )
     missing = [code for code, entry in data.items() if entry["quota_vcpus"] is None]
     if fails:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cost.fleet_model import on_demand_pick
-from ..spec.models import ExistingVpc, Fleet, NewVpc
+from ..spec.models import AutoScalingGroupFleet, ExistingVpc, Fleet, NewVpc
 
 LEVELS = ("pass", "warn", "fail", "skip")
 
@@ -211,7 +211,7 @@ def spot_prices_check(
     pools = {
         (t, az): p for t, by_az in spot.items() for az, p in by_az.items() if az in chosen and t in fleet.instance_types
     }
-    spot_count = max(fleet.instances - fleet.on_demand_capacity, 0)
+    spot_count = max(fleet.capacity - fleet.on_demand_capacity, 0)
     data: dict[str, Any] = {
         "spot": {t: {az: spot.get(t, {}).get(az) for az in chosen} for t in fleet.instance_types},
         "on_demand": {t: (on_demand or {}).get(t) for t in fleet.instance_types} if on_demand is not None else None,
@@ -232,15 +232,15 @@ def spot_prices_check(
         )
     low, high = min(pools.values()), max(pools.values())
     estimate = {"spot_low": round(spot_count * low, 6), "spot_high": round(spot_count * high, 6)}
-    # a group runs what its worker tasks need, up to `instances`: these are its figures at the maximum
-    most = "at most " if fleet.type == "auto_scaling_group" else ""
+    # a group runs what its worker tasks need, up to `max_instances`: these are its figures at the maximum
+    most = "at most " if isinstance(fleet, AutoScalingGroupFleet) else ""
     summary = f"{most}{spot_count} Spot instance(s): {usd(estimate['spot_low'])}-{usd(estimate['spot_high'])} per hour"
     known_od = {t: p for t, p in (on_demand or {}).items() if t in fleet.instance_types and p}
     pick = on_demand_pick(fleet, known_od)  # the type the fleet buys on demand, as the estimate has it
     if pick is not None:
         on_demand_price = known_od[pick]
         estimate["on_demand_part"] = round(fleet.on_demand_capacity * on_demand_price, 6)
-        estimate["all_on_demand"] = round(fleet.instances * on_demand_price, 6)
+        estimate["all_on_demand"] = round(fleet.capacity * on_demand_price, 6)
         summary += (
             f" + {fleet.on_demand_capacity} on-demand: {usd(estimate['on_demand_part'])}"
             f" (all on-demand: {usd(estimate['all_on_demand'])})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from ..spec.models import SpotFleet
 from .names import GPU_INSTANCES, SCALING_TARGET, SPOT_FLEET, TRAINING_SERVICE, WORKERS_SERVICE
 from .options import Counts, ProgramOptions, capacity_strategy_changed, effective_counts
 
@@ -53,7 +54,7 @@ def scale_targets(spec: Spec) -> list[tuple[str, str]]:
         ("aws:ecs/service:Service", TRAINING_SERVICE),
     ]
     if spec.fleet is not None and spec.fleet.enabled:
-        if spec.fleet.type == "spot_fleet":
+        if isinstance(spec.fleet, SpotFleet):
             targets.append(("aws:ec2/spotFleetRequest:SpotFleetRequest", SPOT_FLEET))
         else:
             targets.append(("aws:autoscaling/group:Group", GPU_INSTANCES))

@@ -3,7 +3,7 @@ an ECS capacity provider.
 
 The workers service places its tasks through the provider (workers.py), and ECS managed scaling
 starts and stops instances for them: the worker task count drives the instances, up to
-`fleet.instances` (the group's max size). Managed termination protection keeps the group from
+`fleet.max_instances` (the group's max size). Managed termination protection keeps the group from
 terminating an instance that still runs tasks; managed draining drains an instance the group does
 terminate (scale-in, Spot interruption, capacity rebalancing) before it goes.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pulumi_aws as aws
 
-from ..spec import Fleet as FleetSpec
+from ..spec import AutoScalingGroupFleet
 from . import names as logical
 from .context import Context
 from .iam import Roles
@@ -38,7 +38,7 @@ def group_tags(ctx: Context) -> list[dict[str, object]]:
 
 
 def build_instance_group(
-    ctx: Context, fleet: FleetSpec, template: aws.ec2.LaunchTemplate, network: Network, roles: Roles
+    ctx: Context, fleet: AutoScalingGroupFleet, template: aws.ec2.LaunchTemplate, network: Network, roles: Roles
 ) -> tuple[aws.autoscaling.Group, aws.ecs.CapacityProvider]:
     distribution: dict[str, object] = {
         "on_demand_base_capacity": ctx.counts.fleet_on_demand,  # the first N instances, never interrupted

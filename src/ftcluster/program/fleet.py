@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pulumi_aws as aws
 
 from ..spec import Fleet as FleetSpec
+from ..spec import SpotFleet
 from ..spec.aws_rules import instance_architecture
 from . import names as logical
 from .auto_scaling_group import build_instance_group
@@ -72,7 +73,7 @@ def build_fleet(
     if fleet is None or not fleet.enabled:
         return None
     template = _launch_template(ctx, fleet, cluster, network, security_group, roles)
-    if fleet.type == "spot_fleet":
+    if isinstance(fleet, SpotFleet):
         return Fleet(fleet, template, request=build_spot_fleet(ctx, fleet, template, network, roles))
     group, provider = build_instance_group(ctx, fleet, template, network, roles)
     return Fleet(fleet, template, group=group, capacity_provider=provider)
@@ -87,7 +88,7 @@ def _launch_template(
     roles: Roles,
 ) -> aws.ec2.LaunchTemplate:
     assert roles.instance_profile is not None
-    spot_fleet = fleet.type == "spot_fleet"
+    spot_fleet = isinstance(fleet, SpotFleet)
     ami = aws.ssm.get_parameter_output(name=ami_parameter(fleet), opts=ctx.invoke_opts())
     settings = cluster.name.apply(
         lambda name: ecs_agent_settings(name, ctx.spec.training.stop_timeout, fleet.gpu, spot_draining=spot_fleet)

@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ..spec import SpotFleet
 from . import names as logical
 from .context import Context
 from .storage import Checkpoints
@@ -148,7 +149,7 @@ def build_roles(ctx: Context, checkpoints: Checkpoints) -> Roles:
     if fleet is None or not fleet.enabled:
         return Roles(execution, task, task_policy, None, None, None, None)
 
-    spot_fleet = fleet.type == "spot_fleet"
+    spot_fleet = isinstance(fleet, SpotFleet)
     instance_role, instance_policy = service_role(
         ctx,
         logical.INSTANCE_ROLE,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..spec import Spec
+from ..spec import Spec, SpotFleet
 
 # AWS limits of the names below (characters), checked by tests for the longest cluster name
 # and the longest region name.
@@ -197,7 +197,7 @@ def names_for(spec: Spec) -> Names:
     account_wide = f"{name}-{region}"  # IAM is global to the account: keep regions apart
     # A launch template's name is ForceNew (terraform-provider-aws internal/service/ec2/ec2_launch_template.go):
     # a name per fleet type makes a change of type replace the template, and so every instance.
-    spot_fleet = spec.fleet is not None and spec.fleet.type == "spot_fleet"
+    spot_fleet = isinstance(spec.fleet, SpotFleet)
     return Names(
         cluster=name,
         training_service=f"{name}-training",

@@ -18,7 +18,7 @@ class ProgramOptions:
     """Per-run overrides of the spec; the defaults change nothing."""
 
     tasks: int | None = None  # replaces spec.training.tasks (`ftcluster scale --tasks`)
-    fleet_capacity: int | None = None  # replaces spec.fleet.instances
+    fleet_capacity: int | None = None  # replaces the fleet's instance count (Spot Fleet target, group maximum)
     workers: int | None = None  # replaces spec.fleet.workers.tasks (`ftcluster scale --workers`)
     min_tasks: int | None = None  # replaces spec.autoscaling.min_tasks (`scale --adjust-limits`)
     max_tasks: int | None = None  # replaces spec.autoscaling.max_tasks
@@ -105,7 +105,7 @@ def effective_counts(spec: Spec, options: ProgramOptions = ProgramOptions()) -> 
                 "so its capacity cannot be changed"
             )
         return Counts(tasks, low, high, scaling is not None, None, 0, workers)
-    capacity = fleet.instances if options.fleet_capacity is None else options.fleet_capacity
+    capacity = fleet.capacity if options.fleet_capacity is None else options.fleet_capacity
     _check_range("the fleet capacity", capacity, 0, 10000)
     if fleet.on_demand_capacity > capacity:
         raise UsageError(

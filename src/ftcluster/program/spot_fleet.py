@@ -11,7 +11,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from ..spec import Fleet as FleetSpec
+from ..spec import SpotFleet
 from . import names as logical
 from .context import Context
 from .iam import Roles
@@ -28,7 +28,7 @@ def fleet_overrides(instance_types: list[str], subnet_ids: list[pulumi.Input[str
 
 
 def build_spot_fleet(
-    ctx: Context, fleet: FleetSpec, template: aws.ec2.LaunchTemplate, network: Network, roles: Roles
+    ctx: Context, fleet: SpotFleet, template: aws.ec2.LaunchTemplate, network: Network, roles: Roles
 ) -> aws.ec2.SpotFleetRequest:
     assert roles.fleet is not None
     overrides = fleet_overrides(list(fleet.instance_types), network.subnet_ids)

@@ -3,6 +3,7 @@
 from .loader import load_spec
 from .models import (
     Autoscaling,
+    AutoScalingGroupFleet,
     Capacity,
     Checkpoints,
     Distributed,
@@ -12,11 +13,13 @@ from .models import (
     Logs,
     NewVpc,
     Spec,
+    SpotFleet,
     State,
     Training,
 )
 
 __all__ = [
+    "AutoScalingGroupFleet",
     "Autoscaling",
     "Capacity",
     "Checkpoints",
@@ -27,6 +30,7 @@ __all__ = [
     "Logs",
     "NewVpc",
     "Spec",
+    "SpotFleet",
     "State",
     "Training",
     "load_spec",

@@ -8,7 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from . import aws_rules
-from .models import MAX_FLEET_OVERRIDES, MAX_GROUP_INSTANCE_TYPES, TORCHRUN_PREFIX, ExistingVpc, NewVpc, Spec
+from .models import (
+    MAX_FLEET_OVERRIDES,
+    MAX_GROUP_INSTANCE_TYPES,
+    TORCHRUN_PREFIX,
+    AutoScalingGroupFleet,
+    ExistingVpc,
+    NewVpc,
+    Spec,
+)
 
 Found = Iterator[tuple[str, str]]
 
@@ -61,10 +69,10 @@ def fleet_rules(spec: Spec) -> Found:
     fleet = spec.fleet
     if fleet is None:
         return
-    if fleet.on_demand_capacity > fleet.instances:
+    if fleet.on_demand_capacity > fleet.capacity:
         yield (
             "fleet.on_demand_capacity",
-            f"must not exceed instances ({fleet.on_demand_capacity} > {fleet.instances})",
+            f"must not exceed {fleet.CAPACITY_KEY} ({fleet.on_demand_capacity} > {fleet.capacity})",
         )
     architectures = {t: aws_rules.instance_architecture(t) for t in fleet.instance_types}
     if len(set(architectures.values())) > 1:
@@ -84,13 +92,7 @@ def fleet_rules(spec: Spec) -> Found:
             f"must not exceed fleet.workers.memory ({workers.shared_memory_mib} > {workers.memory}): "
             "/dev/shm is part of the task's memory",
         )
-    if fleet.type == "auto_scaling_group":
-        if fleet.allocation_strategy == "diversified":
-            yield (
-                "fleet.allocation_strategy",
-                "`diversified` is a Spot Fleet strategy; an Auto Scaling group "
-                "takes priceCapacityOptimized, capacityOptimized, capacityOptimizedPrioritized or lowestPrice",
-            )
+    if isinstance(fleet, AutoScalingGroupFleet):
         if len(fleet.instance_types) > MAX_GROUP_INSTANCE_TYPES:
             yield (
                 "fleet.instance_types",
@@ -126,11 +128,11 @@ def elastic_job_rules(spec: Spec) -> Found:
             f"an elastic job runs {distributed.min_nodes}..{distributed.max_nodes} "
             f"workers (distributed.min_nodes..max_nodes); got {workers.tasks}",
         )
-    if fleet.type == "auto_scaling_group" and distributed.max_nodes > fleet.instances:
+    if isinstance(fleet, AutoScalingGroupFleet) and distributed.max_nodes > fleet.max_instances:
         yield (
             "fleet.workers.distributed.max_nodes",
-            f"must not exceed fleet.instances ({distributed.max_nodes} > {fleet.instances}): each worker may need "
-            "an instance of its own",
+            f"must not exceed fleet.max_instances ({distributed.max_nodes} > {fleet.max_instances}): each worker "
+            "may need an instance of its own",
         )
     if spec.autoscaling is not None:
         yield (
@@ -167,7 +169,7 @@ def cluster_name_can_start_a_capacity_provider(spec: Spec) -> Found:
     if (
         fleet is not None
         and fleet.enabled
-        and fleet.type == "auto_scaling_group"
+        and isinstance(fleet, AutoScalingGroupFleet)
         and spec.name.startswith(RESERVED_CAPACITY_PROVIDER_PREFIXES)
     ):
         yield (

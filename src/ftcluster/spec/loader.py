@@ -13,7 +13,7 @@ from pydantic_core import ErrorDetails
 
 from ..errors import Problem, SpecError
 from .checks import cross_field_problems
-from .models import NETWORK_VARIANTS, Spec
+from .models import VARIANT_KEY, VARIANTS, FleetType, Spec
 
 # Bounds far above any real spec (the examples are 1-3 KiB and about 100 YAML nodes) that stop a
 # hostile file early: nodes are counted through aliases and merges, because `*name` repeats a whole
@@ -234,7 +234,14 @@ def validate_document(document: Document, shown: str) -> Spec:
     try:
         spec = Spec.model_validate(document.data)
     except ValidationError as err:
-        problems += [_problem_from_pydantic(e, document) for e in err.errors(include_url=False)]
+        errors = err.errors(include_url=False)
+        # a key given under its old name is one problem, not two (the rename, and the new key missing)
+        renamed = {_renamed_to(tuple(e["loc"])) for e in errors if e["type"] == "extra_forbidden"}
+        problems += [
+            _problem_from_pydantic(e, document)
+            for e in errors
+            if not (e["type"] == "missing" and tuple(e["loc"]) in renamed)
+        ]
         raise SpecError(shown, _dedupe(problems)) from None
     if problems:  # duplicate keys: which value counts is unclear, so cross-field rules would mislead
         raise SpecError(shown, problems)
@@ -271,7 +278,7 @@ def _data_path(loc: tuple[Any, ...], data: Any, *, missing: bool = False) -> tup
         ):
             path.append(part)
             current = current[part]
-        elif part in NETWORK_VARIANTS:
+        elif part in VARIANTS:
             continue
         elif last and missing:
             path.append(part)
@@ -294,6 +301,12 @@ _TYPE_WORDS = {
 }
 
 
+def _at(data: Any, path: Path_) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
 def _problem_from_pydantic(error: ErrorDetails, document: Document) -> Problem:
     kind = error["type"]
     path, at_key = _data_path(tuple(error["loc"]), document.data, missing=kind == "missing")
@@ -307,6 +320,14 @@ def _problem_from_pydantic(error: ErrorDetails, document: Document) -> Problem:
     if kind == "extra_forbidden":
         place = document.place(path, key=True)
         return Problem(dotted, _unknown_key_message(tuple(error["loc"])), *(place or (None, None)))
+    if kind == "union_tag_not_found":  # only the fleet's `type` can name no variant
+        where = (*path, "type") if isinstance(_at(document.data, path), dict) else path
+        *others, last = (repr(t) for t in get_args(FleetType))
+        types = f"{', '.join(others)} or {last}"  # as pydantic lists a literal's values
+        got = _at(document.data, where)
+        return Problem(
+            _dotted(where), f"expected one of {types}; got {_yaml_kind(got)}", *(document.place(where) or (None, None))
+        )
     line_col = document.place(path, key=at_key) or (None, None)
     if kind in _TYPE_WORDS:
         message = f"expected {_TYPE_WORDS[kind]}, got {_yaml_kind(value)}"
@@ -331,24 +352,44 @@ def _problem_from_pydantic(error: ErrorDetails, document: Document) -> Problem:
     return Problem(dotted, message, *line_col)
 
 
-# Keys that an earlier ftcluster took: say what they became rather than "unknown".
-RENAMED_KEYS = {
-    ("spot_fleet",): "`spot_fleet:` is now `fleet:`; add `type: spot_fleet` to keep a Spot Fleet (the new default "
-    "is an Auto Scaling group capacity provider), and `target_capacity` is now `instances`",
-    ("fleet", "target_capacity"): "`target_capacity` is now `instances`",
+# Keys that an earlier ftcluster took: say what they became rather than "unknown". The key path
+# includes the union variant chosen on the way (a fleet's kind), so a key can mean one thing per kind.
+_GROUP_MAXIMUM = (
+    "is now `max_instances` for an Auto Scaling group (`type: auto_scaling_group`, the default): the most "
+    "instances ECS managed scaling may start; a Spot Fleet (`type: spot_fleet`) keeps `instances`"
+)
+RENAMED_KEYS: dict[tuple[str, ...], tuple[str | None, str]] = {  # old key path: (new key, message)
+    ("spot_fleet",): (
+        None,
+        "`spot_fleet:` is now `fleet:`; add `type: spot_fleet` to keep a Spot Fleet (the new default "
+        "is an Auto Scaling group capacity provider), and `target_capacity` is now `instances`",
+    ),
+    ("fleet", "Spot Fleet", "target_capacity"): ("instances", "`target_capacity` is now `instances`"),
+    ("fleet", "Auto Scaling group", "target_capacity"): ("max_instances", f"`target_capacity` {_GROUP_MAXIMUM}"),
+    ("fleet", "Auto Scaling group", "instances"): ("max_instances", f"`instances` {_GROUP_MAXIMUM}"),
 }
+
+
+def _rename(loc: tuple[Any, ...]) -> tuple[str | None, str] | None:
+    return RENAMED_KEYS.get(tuple(str(part) for part in loc if isinstance(part, str)))
+
+
+def _renamed_to(loc: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """The location of the key an old key at `loc` became, if any."""
+    rename = _rename(loc)
+    return (*loc[:-1], rename[0]) if rename and rename[0] else None
 
 
 def _unknown_key_message(loc: tuple[Any, ...]) -> str:
     key = str(loc[-1])
-    renamed = RENAMED_KEYS.get(tuple(str(part) for part in loc if isinstance(part, str)))
-    if renamed:
-        return renamed
+    rename = _rename(loc)
+    if rename:
+        return rename[1]
     variant, valid = _keys_at(loc[:-1])
-    if variant and any(key in model.model_fields for model in NETWORK_VARIANTS.values()):
-        article = "an" if variant[0] in "aeiou" else "a"
+    if variant and any(key in VARIANTS[other].model_fields for other in _siblings(variant)):
+        article = "an" if variant[0].lower() in "aeiou" else "a"
         return (
-            f"unknown key `{key}`: it does not apply to {article} {variant} (`vpc_id` decides which); "
+            f"unknown key `{key}`: it does not apply to {article} {variant} (`{VARIANT_KEY[variant]}` decides which); "
             f"the keys here are: {', '.join(valid)}"
         )
     close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
@@ -357,13 +398,18 @@ def _unknown_key_message(loc: tuple[Any, ...]) -> str:
     return f"unknown key `{key}`; expected one of: {', '.join(valid)}"
 
 
+def _siblings(variant: str) -> list[str]:
+    """The other variants of the union `variant` belongs to (those decided by the same key)."""
+    return [other for other in VARIANTS if other != variant and VARIANT_KEY[other] == VARIANT_KEY[variant]]
+
+
 def _keys_at(loc: tuple[Any, ...]) -> tuple[str | None, list[str]]:
     """(union variant chosen on the way, if any; the valid keys of the mapping at `loc`)."""
     models: list[type[BaseModel]] = [Spec]
     variant = None
     for part in loc:
-        if part in NETWORK_VARIANTS:
-            models, variant = [NETWORK_VARIANTS[part]], part
+        if part in VARIANTS:
+            models, variant = [VARIANTS[part]], part
             continue
         next_models: list[type[BaseModel]] = []
         for current in models:

@@ -11,7 +11,7 @@ import math
 import re
 import shlex
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -26,6 +26,10 @@ from pydantic import (
 from . import aws_rules
 
 NAME_MAX_LENGTH = 20  # keeps every derived AWS name in bounds (the checkpoint bucket is the longest)
+# ECS service quota "Tasks per service" (Amazon ECS Developer Guide, service quotas): every task count
+# of the spec (training tasks, auto scaling bounds, fleet workers, elastic nodes) stays within it.
+MAX_TASKS = 5000
+MAX_FLEET_INSTANCES = 10000  # the spec's ceiling for a fleet's instance count (target or maximum)
 MAX_FLEET_OVERRIDES = 300  # Spot Fleet: launch template overrides across all templates
 MAX_GROUP_INSTANCE_TYPES = 40  # "The maximum number of instance types ... associated with an Auto Scaling group is 40" (CDK MixedInstancesPolicy docs)
 TORCHRUN_PREFIX = "PET_"  # torchrun reads every option from PET_<OPTION> (torch/distributed/argparse_util.py)
@@ -255,7 +259,7 @@ class Training(Model):
     )
     memory: int = Field(2048, ge=512, le=122880, description="MiB per task; must fit the Fargate size of `cpu`.")
     cpu_architecture: Literal["X86_64", "ARM64"] = Field("X86_64", description="Fargate Spot needs X86_64.")
-    tasks: int = Field(2, ge=0, le=5000, description="Desired number of training tasks.")
+    tasks: int = Field(2, ge=0, le=MAX_TASKS, description="Desired number of training tasks.")
     port: int | None = Field(
         None, ge=1, le=65535, description="Port the tasks use to talk to each other (opened only within the cluster)."
     )
@@ -300,8 +304,8 @@ class Logs(Model):
 
 
 class Autoscaling(Model):
-    min_tasks: int = Field(ge=0, le=5000, description="Floor for the task count.")
-    max_tasks: int = Field(ge=1, le=5000, description="Ceiling for the task count.")
+    min_tasks: int = Field(ge=0, le=MAX_TASKS, description="Floor for the task count.")
+    max_tasks: int = Field(ge=1, le=MAX_TASKS, description="Ceiling for the task count.")
     target_cpu_percent: Percent = Field(70, description="Average service CPU to hold.")
     target_memory_percent: Percent | None = Field(None, description="Average service memory to hold (optional).")
     scale_in_cooldown: Cooldown = Field(300, description="Seconds to wait after scaling in.")
@@ -311,8 +315,8 @@ class Autoscaling(Model):
 class Distributed(Model):
     """Elastic distributed training under torchrun: the workers find each other through a rendezvous."""
 
-    min_nodes: int = Field(ge=1, le=5000, description="Fewest workers the job runs with (PET_NNODES=MIN:MAX).")
-    max_nodes: int = Field(ge=1, le=5000, description="Most workers the job takes (PET_NNODES=MIN:MAX).")
+    min_nodes: int = Field(ge=1, le=MAX_TASKS, description="Fewest workers the job runs with (PET_NNODES=MIN:MAX).")
+    max_nodes: int = Field(ge=1, le=MAX_TASKS, description="Most workers the job takes (PET_NNODES=MIN:MAX).")
     procs_per_node: int | None = Field(
         None, ge=1, le=64, description="Processes per worker (PET_NPROC_PER_NODE); unset: `gpus`, else 1."
     )
@@ -325,7 +329,7 @@ class FleetWorkers(Model):
 
     image: ImageRef | None = Field(None, description="Image; unset: the training image.")
     command: Command | None = Field(None, description="Command; unset: the training command.")
-    tasks: int = Field(1, ge=0, le=5000, description="How many worker tasks to run on the fleet.")
+    tasks: int = Field(1, ge=0, le=MAX_TASKS, description="How many worker tasks to run on the fleet.")
     gpus: int = Field(0, ge=0, le=16, description="GPUs per task (needs `fleet.gpu: true`).")
     cpu: int | None = Field(None, ge=128, le=196608, description="CPU units per task; unset: no reservation.")
     memory: int = Field(4096, ge=128, le=3_145_728, description="MiB per task (hard limit).")
@@ -354,29 +358,46 @@ class FleetWorkers(Model):
 
 
 FleetType = Literal["auto_scaling_group", "spot_fleet"]
+# Spot allocation strategies, in the Spot Fleet API's spelling: EC2 AllocationStrategy (botocore
+# data/ec2 service-2.json) takes all five; an Auto Scaling group's SpotAllocationStrategy (botocore
+# data/autoscaling service-2.json, InstancesDistribution) takes the same but `diversified`, spelt
+# price-capacity-optimized etc. (program/options.py GROUP_SPOT_ALLOCATION maps them).
+GroupAllocationStrategy = Literal[
+    "priceCapacityOptimized", "capacityOptimized", "capacityOptimizedPrioritized", "lowestPrice"
+]
+SpotFleetAllocationStrategy = Literal[
+    "priceCapacityOptimized", "capacityOptimized", "capacityOptimizedPrioritized", "diversified", "lowestPrice"
+]
+
+
+def _group_strategy(value: Any) -> Any:
+    if value == "diversified":
+        raise ValueError(
+            "`diversified` is a Spot Fleet strategy; an Auto Scaling group takes "
+            "priceCapacityOptimized, capacityOptimized, capacityOptimizedPrioritized or lowestPrice"
+        )
+    return value
 
 
 class Fleet(Model):
-    """EC2 instances (usually GPU) that join the cluster, and the worker tasks they run."""
+    """What both fleet types share: EC2 instances (usually GPU) that join the cluster, and the worker
+    tasks they run. A spec holds one of its two kinds, `AutoScalingGroupFleet` or `SpotFleet`."""
+
+    CAPACITY_KEY: ClassVar[str]  # the key of the instance count this type keeps in the spec
 
     type: FleetType = Field(
         "auto_scaling_group",
         description="auto_scaling_group: an ECS capacity provider whose instances the worker tasks drive; "
-        "spot_fleet: an EC2 Spot Fleet (a legacy API AWS discourages).",
+        "spot_fleet: an EC2 Spot Fleet (a legacy API AWS discourages). Changing it on a deployed cluster "
+        "replaces every instance.",
     )
     enabled: bool = Field(True, description="Set false to keep the section but deploy no fleet.")
-    instances: int = Field(
-        ge=0,
-        le=10000,
-        description="spot_fleet: instances the fleet keeps running; auto_scaling_group: the most instances "
-        "ECS managed scaling may start (the worker tasks decide how many run).",
-    )
     instance_types: Annotated[list[InstanceType], Field(min_length=1, max_length=50), _rule(_unique)] = Field(
         description="Instance types to diversify over (more types, fewer interruptions)."
     )
-    allocation_strategy: Literal[
-        "priceCapacityOptimized", "capacityOptimized", "capacityOptimizedPrioritized", "diversified", "lowestPrice"
-    ] = Field("priceCapacityOptimized", description="How Spot pools are picked.")
+    allocation_strategy: SpotFleetAllocationStrategy = Field(
+        "priceCapacityOptimized", description="How Spot pools are picked."
+    )
     on_demand_capacity: int = Field(
         0, ge=0, description="Instances bought on demand (never interrupted); the rest is Spot."
     )
@@ -385,7 +406,85 @@ class Fleet(Model):
     )
     gpu: bool = Field(False, description="Use the GPU ECS-optimized AMI.")
     root_volume_gib: int = Field(100, ge=30, le=16384, description="Encrypted gp3 root volume per instance.")
-    workers: FleetWorkers | None = Field(None, description="Tasks to run on the fleet's instances.")
+    if TYPE_CHECKING:  # declared by each kind after its instance count, so the section reads in that order
+        workers: FleetWorkers | None
+
+    @property
+    def capacity(self) -> int:
+        """The instance count the spec sets: a Spot Fleet's target, an Auto Scaling group's maximum."""
+        raise NotImplementedError
+
+
+def _workers_field() -> Any:
+    return Field(None, description="Tasks to run on the fleet's instances.")
+
+
+class AutoScalingGroupFleet(Fleet):
+    """An EC2 Auto Scaling group behind an ECS capacity provider (the default): the worker tasks decide
+    how many instances run, up to `max_instances`, and ECS drains an instance before it goes."""
+
+    CAPACITY_KEY: ClassVar[str] = "max_instances"
+
+    type: Literal["auto_scaling_group"] = Field(
+        "auto_scaling_group",
+        description="auto_scaling_group (the default): an Auto Scaling group behind an ECS capacity provider.",
+    )
+    allocation_strategy: Annotated[GroupAllocationStrategy, BeforeValidator(_group_strategy)] = Field(
+        "priceCapacityOptimized", description="How Spot pools are picked (the group's SpotAllocationStrategy)."
+    )
+    max_instances: int = Field(
+        ge=0,
+        le=MAX_FLEET_INSTANCES,
+        description="The most instances ECS managed scaling may start (the group's maximum size); "
+        "the worker tasks decide how many run.",
+    )
+    workers: FleetWorkers | None = _workers_field()
+
+    @property
+    def capacity(self) -> int:
+        return self.max_instances
+
+
+class SpotFleet(Fleet):
+    """An EC2 Spot Fleet of a fixed size (`type: spot_fleet`; a legacy API AWS discourages, kept for
+    clusters that chose it)."""
+
+    CAPACITY_KEY: ClassVar[str] = "instances"
+
+    type: Literal["spot_fleet"] = Field(
+        description="spot_fleet: an EC2 Spot Fleet of a fixed size (a legacy API AWS discourages)."
+    )
+    instances: int = Field(
+        ge=0, le=MAX_FLEET_INSTANCES, description="Instances the fleet keeps running (its target capacity)."
+    )
+    workers: FleetWorkers | None = _workers_field()
+
+    @property
+    def capacity(self) -> int:
+        return self.instances
+
+
+# The union's tags (readable: they appear in pydantic error locations, not keys of the file).
+FLEET_VARIANTS: dict[str, type[Fleet]] = {"Auto Scaling group": AutoScalingGroupFleet, "Spot Fleet": SpotFleet}
+_FLEET_TAGS = {"auto_scaling_group": "Auto Scaling group", "spot_fleet": "Spot Fleet"}
+
+
+def _fleet_kind(value: Any) -> str | None:
+    """`type` decides; unset means the default, an Auto Scaling group. An unknown type is no tag (the
+    loader says which types exist)."""
+    if isinstance(value, Fleet):
+        return _FLEET_TAGS[value.type]
+    kind = value.get("type", "auto_scaling_group") if isinstance(value, dict) else "auto_scaling_group"
+    return _FLEET_TAGS.get(kind) if isinstance(kind, str) else None
+
+
+AnyFleet = Annotated[
+    Annotated[AutoScalingGroupFleet, Tag("Auto Scaling group")] | Annotated[SpotFleet, Tag("Spot Fleet")],
+    Discriminator(_fleet_kind),
+]
+# Every union of the spec by its tags, and the key that picks a variant (the loader's messages).
+VARIANTS: dict[str, type[Model]] = {**NETWORK_VARIANTS, **FLEET_VARIANTS}
+VARIANT_KEY = {**dict.fromkeys(NETWORK_VARIANTS, "vpc_id"), **dict.fromkeys(FLEET_VARIANTS, "type")}
 
 
 class Spec(Model):
@@ -401,5 +500,7 @@ class Spec(Model):
     training: Training = Field(description="The training service on Fargate and Fargate Spot.")
     logs: Logs = Field(default_factory=Logs, description="Container logs.")
     autoscaling: Autoscaling | None = Field(None, description="Target-tracking auto scaling of the training service.")
-    fleet: Fleet | None = Field(None, description="EC2 (GPU) instances that join the cluster, and their worker tasks.")
+    fleet: AnyFleet | None = Field(
+        None, description="EC2 (GPU) instances that join the cluster, and their worker tasks."
+    )
     tags: Tags = Field(default_factory=dict, description="Tags on every taggable resource.")
