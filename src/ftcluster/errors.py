@@ -147,6 +147,17 @@ class PendingOperations(StackError):
         self.operations = tuple(operations)
 
 
+class RecordedSpecUnreadable(FtclusterError):
+    """The spec the last `up` recorded in the stack's config cannot be read; `reason` says why. Commands
+    that compare with it or work on it (up, preview, scale, destroy, refresh) stop rather than guess."""
+
+    def __init__(self, *, cluster: str, stack: str, reason: str, hint: str) -> None:
+        super().__init__(f"cannot read the spec the last `up` of cluster {cluster} recorded: {reason}", hint=hint)
+        self.cluster = cluster
+        self.stack = stack
+        self.reason = reason
+
+
 class PreflightFailed(FtclusterError):
     """Preflight checks failed; `checks` are their titles."""
 

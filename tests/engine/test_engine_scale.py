@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ftcluster.engine.scale import Overrides, plan_scale, plan_up, recorded_spec, spec_config
+from ftcluster.engine.scale import Overrides, plan_scale, plan_up
 from ftcluster.errors import UsageError
 from ftcluster.spec import Spec, load_spec
 
@@ -76,22 +76,3 @@ def test_scale_within_the_limits_and_with_adjusted_limits() -> None:
 def test_scale_requests_the_cluster_cannot_take_are_usage_errors(spec: Spec, kwargs: dict, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         plan_scale(spec, Overrides(), **kwargs)
-
-
-def test_the_applied_spec_is_recorded_losslessly() -> None:
-    assert recorded_spec({"ftcluster:spec": spec_config(AUTOSCALED)}) == AUTOSCALED
-    assert recorded_spec({"ftcluster:spec": "{broken"}) is None and recorded_spec({}) is None
-
-
-def test_a_spec_recorded_by_an_older_ftcluster_is_read_in_todays_shape() -> None:
-    import json
-
-    old = json.loads(spec_config(AUTOSCALED))
-    fleet = old.pop("fleet")
-    fleet.pop("type")
-    old["spot_fleet"] = {**{k: v for k, v in fleet.items() if k != "max_instances"}, "target_capacity": 5}
-    migrated = recorded_spec({"ftcluster:spec": json.dumps(old)})
-    assert migrated is not None and migrated.fleet is not None
-    assert (migrated.fleet.type, migrated.fleet.instances) == ("spot_fleet", 5)
-    assert migrated.training == AUTOSCALED.training
-    assert recorded_spec({"ftcluster:spec": spec_config(AUTOSCALED)}) == AUTOSCALED  # today's shape round-trips

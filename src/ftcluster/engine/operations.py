@@ -9,15 +9,17 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
-from ..errors import FtclusterError
+from ..errors import FtclusterError, RecordedSpecUnreadable
 from ..program.options import ProgramOptions
 from ..spec import Spec
 from .failures import ACTIONS, Diagnostics
 from .interrupts import run_interruptible
 from .pending import check_after_refresh, hard_stop_advice, show_run_warnings
-from .scale import SPEC_KEY, Overrides, UpPlan, deployed_values, plan_scale, plan_up, recorded_spec, spec_config
+from .recorded import SPEC_KEY, UnreadableRecord, record, recorded_spec
+from .scale import Overrides, UpPlan, deployed_values, plan_scale, plan_up
 from .session import Session
 from .urns import type_and_name
 
@@ -79,14 +81,32 @@ def plain_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def applied_spec(session: Session) -> Spec | None:
-    return recorded_spec(session.config)
+    """The spec the last `up` recorded; None when the stack records none. An unreadable record is an
+    error: without it `up` would take the cluster for a new one, `scale` for one never deployed."""
+    try:
+        return recorded_spec(session.config)
+    except UnreadableRecord as err:
+        raise RecordedSpecUnreadable(
+            cluster=session.label, stack=session.stack_name, reason=err.reason, hint=_unreadable_hint(session, err)
+        ) from None
+
+
+def _unreadable_hint(session: Session, err: UnreadableRecord) -> str:
+    if err.newer:
+        return f"upgrade ftcluster to {err.written_by or 'the version that deployed it'} or later"
+    config_file = Path(session.workspace.work_dir) / f"Pulumi.{session.stack_name}.yaml"
+    return (
+        f"the record is `{SPEC_KEY}` in {config_file}. If that file was edited, delete it: ftcluster then "
+        f"restores the config of the last update from the state backend. Otherwise remove the `{SPEC_KEY}` "
+        "entry from it; the next `ftcluster up SPEC` records the spec again"
+    )
 
 
 def _save_config(session: Session, spec: Spec, overrides: Overrides) -> None:
     """Record the spec and the overrides in force, in as few Pulumi calls as the change needs."""
     from pulumi.automation import ConfigValue
 
-    wanted = {SPEC_KEY: spec_config(spec), "aws:region": spec.region, **overrides.config()}
+    wanted = {SPEC_KEY: record(spec), "aws:region": spec.region, **overrides.config()}
     stale = [key for key in Overrides.from_config(session.config).config() if key not in wanted]
     changed = {key: value for key, value in wanted.items() if session.config.get(key) != value}
     with session.translated("update", "ftcluster up SPEC"):

@@ -11,7 +11,8 @@ from typing import Any
 from ..home import ftcluster_home
 from ..spec import Spec
 from .operations import outputs as stack_outputs
-from .scale import Overrides, recorded_spec, scale_view
+from .recorded import UnreadableRecord, recorded_spec
+from .scale import Overrides, scale_view
 from .session import lock_folder, open_session, select_stack
 from .stacks import Target, read_active, resolve_target, split_stack_name
 
@@ -54,7 +55,7 @@ def cluster_outputs(
     select_stack(session, create=False)
     values = stack_outputs(session)
     target = session.target
-    spec = target.spec or recorded_spec(session.config)
+    spec = target.spec or _recorded(session.config, target.name, notify)
     return ClusterOutputs(
         name=target.name,
         region=target.region or str(values.get("region") or ""),
@@ -65,6 +66,18 @@ def cluster_outputs(
         overrides=Overrides.from_config(session.config).items(),
         spec=spec,
     )
+
+
+def _recorded(config: Mapping[str, str], cluster: str, notify: Callable[[str], None]) -> Spec | None:
+    """A read-only view does without the recorded spec when it cannot be read, and says so."""
+    try:
+        return recorded_spec(config)
+    except UnreadableRecord as err:
+        notify(
+            f"the spec the last `up` of {cluster} recorded cannot be read ({err.reason}); "
+            "the spec's own scale values are not shown (`ftcluster up`, `scale` and `destroy` say how to fix it)"
+        )
+        return None
 
 
 @dataclass(frozen=True)

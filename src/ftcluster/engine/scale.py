@@ -1,7 +1,7 @@
 """The scale a cluster runs at, kept in stack config so `up` does not silently undo `scale`.
 
 Stack config (it travels with the stack's update history, so teammates see it too):
-  ftcluster:spec           the spec as last applied (JSON)
+  ftcluster:spec           the spec as last applied (recorded.py)
   ftcluster:tasks, ftcluster:fleetCapacity, ftcluster:minTasks, ftcluster:maxTasks
                            values set by `ftcluster scale` that override the spec
 
@@ -18,8 +18,6 @@ from typing import Any
 from ..errors import UsageError
 from ..program.options import Counts, ProgramOptions, effective_counts
 from ..spec import Spec
-
-SPEC_KEY = "ftcluster:spec"
 
 
 def _fleet(spec: Spec) -> Any:
@@ -222,40 +220,3 @@ def plan_scale(
             raise UsageError(f"cluster {spec.name} has no auto scaling, so there are no limits to adjust")
     effective_counts(spec, result.options())  # the program's own rules (fleet present, on-demand part, ranges)
     return result
-
-
-def recorded_spec(config: Mapping[str, str]) -> Spec | None:
-    """The spec as last applied, from stack config; None when absent or unreadable."""
-    import json
-
-    text = config.get(SPEC_KEY)
-    if not text:
-        return None
-    try:
-        return Spec.model_validate(_migrated(json.loads(text)))
-    except ValueError:
-        return None
-
-
-def _migrated(data: Any) -> Any:
-    """A spec recorded by an earlier ftcluster, in today's shape: `spot_fleet` (a Spot Fleet, with
-    `target_capacity`) became `fleet` with `type: spot_fleet` and `instances`; then an Auto Scaling
-    group's `instances` became `max_instances`."""
-    if isinstance(data, dict) and isinstance(data.get("spot_fleet"), dict):
-        fleet = dict(data.pop("spot_fleet"))
-        fleet["instances"] = fleet.pop("target_capacity", 0)
-        data = {**data, "fleet": {"type": "spot_fleet", **fleet}}
-    elif isinstance(data, dict) and "spot_fleet" in data:
-        data = {key: value for key, value in data.items() if key != "spot_fleet"}
-    group = data.get("fleet") if isinstance(data, dict) else None
-    if (
-        isinstance(group, dict)
-        and group.get("type", "auto_scaling_group") == "auto_scaling_group"
-        and "instances" in group
-    ):
-        data = {**data, "fleet": {("max_instances" if k == "instances" else k): v for k, v in group.items()}}
-    return data
-
-
-def spec_config(spec: Spec) -> str:
-    return spec.model_dump_json(exclude_defaults=False)

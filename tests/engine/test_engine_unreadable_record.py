@@ -1,0 +1,119 @@
+"""A recorded spec that cannot be read stops up, scale and destroy with its cause and fix; nothing runs.
+
+Before, such a record counted as none: `scale` said the cluster was never deployed, `up` took it for a
+first deployment, `destroy` could report the user's own bucket as kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from engine_helpers import TINY, Stand, make_stand
+
+from ftcluster.engine.recorded import FORMAT, SPEC_KEY
+
+STACK = "tiny-eu-west-1"
+
+
+@pytest.fixture(scope="module")
+def spec_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("spec") / "tiny.yaml"
+    path.write_text(TINY)
+    return path
+
+
+@pytest.fixture(scope="module")
+def deployed_once(tmp_path_factory: pytest.TempPathFactory, moto_server: str, spec_file: Path) -> Iterator[Stand]:
+    stand = make_stand(tmp_path_factory.mktemp("unreadable"), moto_server)
+    result = stand.run("up", str(spec_file), "--yes", "--skip-preflight", "--quiet")
+    assert result.exit_code == 0, result.output
+    yield stand
+    assert not stand.state.unsupported()
+
+
+@pytest.fixture
+def deployed(deployed_once: Stand) -> Iterator[Stand]:
+    """The deployed cluster with its config file as `up` left it, put back after each test."""
+    path = config_file(deployed_once)
+    text = path.read_text()
+    yield deployed_once
+    path.write_text(text)
+
+
+def config_file(stand: Stand) -> Path:
+    (found,) = (stand.home / "workspaces").glob(f"{STACK}-*/Pulumi.{STACK}.yaml")
+    return found
+
+
+def set_record(stand: Stand, value: str) -> None:
+    """Edit the record in the stack's config file, as a hand edit (or a newer ftcluster) would leave it."""
+    path = config_file(stand)
+    data = yaml.safe_load(path.read_text())
+    assert SPEC_KEY in data["config"]
+    data["config"][SPEC_KEY] = value
+    path.write_text(yaml.safe_dump(data))
+
+
+def runs(stand: Stand) -> list[list[str]]:
+    """The Pulumi runs that change a stack or its config."""
+    changing = {"up", "destroy", "refresh", "set-all", "rm-all"}
+    return [call["argv"] for call in stand.state.calls() if changing & set(call["argv"])]
+
+
+def assert_stopped_on_the_record(stand: Stand, result, before: list[list[str]]) -> None:
+    assert result.exit_code == 1, result.output
+    assert "cannot read the spec the last `up` of cluster" in result.stderr
+    assert "it is not JSON" in result.stderr  # the cause
+    assert str(config_file(stand)) in " ".join(result.stderr.split())  # where the fix goes
+    assert runs(stand) == before, "nothing may run on a cluster whose recorded spec cannot be read"
+    assert stand.state.has_stack(STACK) and stand.state.resources(STACK)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("up", "SPEC", "--yes", "--skip-preflight"),
+        ("scale", "--tasks", "3", "--yes"),
+        ("destroy", "--yes"),
+    ],
+    ids=["up", "scale", "destroy"],
+)
+def test_an_unreadable_record_stops_the_command_before_anything_runs(
+    deployed: Stand, spec_file: Path, command: tuple[str, ...]
+) -> None:
+    set_record(deployed, "{not json")
+    before = runs(deployed)
+    result = deployed.run(*(str(spec_file) if arg == "SPEC" else arg for arg in command))
+    assert_stopped_on_the_record(deployed, result, before)
+
+
+def test_a_record_from_a_newer_ftcluster_asks_for_an_upgrade(deployed: Stand) -> None:
+    newer = json.dumps({"format": FORMAT + 1, "ftcluster": "9.0.0", "spec": {}})
+    set_record(deployed, newer)
+    before = runs(deployed)
+    result = deployed.run("scale", "--tasks", "3", "--yes")
+    assert result.exit_code == 1 and runs(deployed) == before
+    assert f"spec format {FORMAT + 1}, written by ftcluster 9.0.0" in result.stderr
+    assert "upgrade ftcluster to ftcluster 9.0.0 or later" in result.stderr
+
+
+def test_outputs_still_show_the_cluster_and_say_the_record_is_unreadable(deployed: Stand) -> None:
+    set_record(deployed, "{not json")
+    result = deployed.run("outputs", "--cluster", STACK, "--json")
+    assert result.exit_code == 0, result.output
+    scale = json.loads(result.stdout)["scale"]["tasks"]
+    assert scale["spec"] is None and isinstance(scale["effective"], int)
+    assert "cannot be read (it is not JSON" in result.stderr
+
+
+def test_the_fix_it_names_works_deleting_the_edited_file_restores_the_record(deployed: Stand) -> None:
+    set_record(deployed, "{not json")
+    assert deployed.run("scale", "--tasks", "3", "--yes", "--quiet").exit_code == 1
+    config_file(deployed).unlink()  # as the hint says: the config of the last update comes back from the backend
+    result = deployed.run("scale", "--tasks", "3", "--yes", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert yaml.safe_load(config_file(deployed).read_text())["config"]["ftcluster:tasks"] == "3"
