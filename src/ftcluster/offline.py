@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .program import names as logical
 from .program.options import ProgramOptions
 from .spec import Spec
 
@@ -84,23 +85,22 @@ _MODULE_CONCERN = {
     "servicediscovery": "distributed",
 }
 _TYPE_CONCERN = {
-    "aws:ec2/securityGroup:SecurityGroup": "security",
-    "aws:ec2/launchTemplate:LaunchTemplate": "fleet",
-    "aws:ec2/spotFleetRequest:SpotFleetRequest": "fleet",
-    "aws:ecs/capacityProvider:CapacityProvider": "fleet",
+    logical.PROVIDER_TYPE: "provider",
+    logical.SECURITY_GROUP_TYPE: "security",
+    logical.LAUNCH_TEMPLATE_TYPE: "fleet",
+    logical.SPOT_FLEET_REQUEST_TYPE: "fleet",
+    logical.CAPACITY_PROVIDER_TYPE: "fleet",
 }
 
 
 def concern_of(type_token: str, name: str) -> str:
-    if type_token.startswith("pulumi:providers:"):
-        return "provider"
     if type_token in _TYPE_CONCERN:
         return _TYPE_CONCERN[type_token]
-    module = type_token.split(":")[1].split("/")[0]
-    if module == "servicediscovery" or name.startswith("rendezvous-"):
+    if name in logical.DISTRIBUTED_NAMES:
         return "distributed"  # the elastic job's Cloud Map namespace and registries, and its rendezvous
-    if name.startswith("workers-"):
+    if name in logical.FLEET_WORKERS_NAMES:
         return "fleet workers"
+    module = type_token.split(":")[1].split("/")[0]
     return _MODULE_CONCERN.get(module, "other")
 
 
@@ -185,7 +185,7 @@ def _mocks_class() -> type:
         def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
             state = dict(args.inputs)
             state.setdefault("arn", placeholder(f"ARN of {args.name}"))
-            if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            if args.typ == logical.LAUNCH_TEMPLATE_TYPE:
                 state["latestVersion"] = placeholder("launch template version")
             return placeholder(f"id of {args.name}"), state
 
@@ -204,7 +204,7 @@ def _monitor_class() -> type:
 
         def RegisterResource(self, request: Any) -> Any:
             response = super().RegisterResource(request)
-            if request.type != "pulumi:pulumi:Stack":
+            if request.type != logical.STACK_TYPE:
                 self.registrations.append(
                     {
                         "urn": response.urn,
@@ -300,9 +300,9 @@ def _inputs_of(type_token: str, state: dict[str, Any]) -> dict[str, Any]:
     inputs = _plain(state)
     if str(inputs.get("arn", "")).startswith(PLACEHOLDER_PREFIX + "ARN of "):
         inputs.pop("arn")
-    if type_token == "aws:ec2/launchTemplate:LaunchTemplate":
+    if type_token == logical.LAUNCH_TEMPLATE_TYPE:
         inputs.pop("latestVersion", None)
-    if type_token.startswith("pulumi:providers:"):
+    if type_token == logical.PROVIDER_TYPE:
         # Provider inputs travel as JSON text; show them as data.
         inputs = {key: _maybe_json(value) for key, value in inputs.items()}
     return inputs

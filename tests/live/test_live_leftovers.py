@@ -342,14 +342,14 @@ def test_iam_names_match_what_the_program_creates() -> None:
     assert profiles == {names.instance_profile}
 
 
-def test_untagged_kinds_are_looked_up_by_the_names_the_program_gives() -> None:
-    from ftcluster.live.leftovers_untagged import fleet_names
-    from ftcluster.program.names import names_for
+def test_the_names_without_a_spec_are_the_names_the_program_gives() -> None:
+    from ftcluster.program.names import cluster_names, names_for
     from ftcluster.spec import Spec
 
-    names = names_for(Spec.model_validate({"name": "demo", "region": "eu-west-1", "training": {"image": "t:1"}}))
-    assert fleet_names("demo") == (names.auto_scaling_group, names.discovery_namespace)
-    assert names.capacity_provider == names.auto_scaling_group
+    spec = {"name": "demo", "region": "eu-west-1", "training": {"image": "t:1"}}
+    assert cluster_names("demo", "eu-west-1") == names_for(Spec.model_validate(spec))
+    spot = {**spec, "fleet": {"type": "spot_fleet", "instances": 1, "instance_types": ["g5.xlarge"]}}
+    assert cluster_names("demo", "eu-west-1", spot_fleet=True) == names_for(Spec.model_validate(spot))
 
 
 # --- destroy --verify-only: no stack outputs, so no vpc_id -------------------------------------------

@@ -145,3 +145,33 @@ def test_no_program_module_spells_a_logical_name_itself() -> None:
             )
             assert first is not None and not spelled, f"{module.name}:{call.lineno}: use a name from program/names.py"
     assert checked >= 30  # the walk really found the resource declarations
+
+
+TYPE_TOKENS = {name: value for name, value in vars(logical).items() if name.endswith("_TYPE")}
+
+
+def test_each_type_token_is_the_one_its_pulumi_aws_class_registers() -> None:
+    import inspect
+
+    from program_helpers import resource_class
+
+    assert len(TYPE_TOKENS) >= 35
+    for name, token in TYPE_TOKENS.items():
+        if token.startswith("pulumi:"):
+            continue  # Pulumi's own: the stack and the provider
+        registered = inspect.getsource(resource_class(token)._internal_init)
+        assert f"'{token}'" in registered, f"{name}: pulumi_aws registers no {token}"
+
+
+def test_the_program_declares_no_type_other_layers_cannot_name(us_east, us_east_spot, us_west, eu_west) -> None:
+    declared = {r.type for plan in (us_east, us_east_spot, us_west, eu_west) for r in plan.resources}
+    assert declared <= set(TYPE_TOKENS.values())
+    assert set(TYPE_TOKENS.values()) - declared == {logical.STACK_TYPE}  # and nothing stale
+
+
+def test_the_plan_groups_the_names_of_the_elastic_job_and_the_workers(us_west) -> None:
+    from ftcluster.offline import concern_of
+
+    concerns = {r.name: concern_of(r.type, r.name) for r in us_west.resources}
+    assert {n for n, c in concerns.items() if c == "distributed"} == logical.DISTRIBUTED_NAMES
+    assert {n for n, c in concerns.items() if c == "fleet workers"} == logical.FLEET_WORKERS_NAMES

@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 from collections import Counter
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,90 +110,98 @@ def offline_preview(spec: Spec, *, as_json: bool) -> None:
 
 # --- rendering -----------------------------------------------------------------------------------
 
-KEY_INPUTS: dict[str, tuple[str, ...]] = {
-    "pulumi:providers:aws": ("region", "defaultTags.tags", "endpoints"),
-    "aws:ec2/vpc:Vpc": ("cidrBlock",),
-    "aws:ec2/subnet:Subnet": ("cidrBlock", "availabilityZone", "mapPublicIpOnLaunch"),
-    "aws:ec2/eip:Eip": ("domain",),
-    "aws:ec2/natGateway:NatGateway": ("subnetId",),
-    "aws:ec2/route:Route": ("destinationCidrBlock", "gatewayId", "natGatewayId"),
-    "aws:ec2/routeTableAssociation:RouteTableAssociation": ("subnetId", "routeTableId"),
-    "aws:ec2/vpcEndpoint:VpcEndpoint": ("serviceName", "vpcEndpointType"),
-    "aws:ec2/securityGroup:SecurityGroup": ("name", "ingress", "egress"),
-    "aws:iam/role:Role": ("name", "assumeRolePolicy"),
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ("policyArn",),
-    "aws:iam/rolePolicy:RolePolicy": ("name", "policy"),
-    "aws:iam/instanceProfile:InstanceProfile": ("name",),
-    "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
-    "aws:s3/bucket:Bucket": ("bucket", "forceDestroy"),
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("rule.objectOwnership",),
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": (
-        "blockPublicAcls",
-        "blockPublicPolicy",
-        "ignorePublicAcls",
-        "restrictPublicBuckets",
-    ),
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": ("rules",),
-    "aws:s3/bucketVersioning:BucketVersioning": ("versioningConfiguration.status",),
-    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": ("rules",),
-    "aws:s3/bucketPolicy:BucketPolicy": ("policy",),
-    "aws:ecs/cluster:Cluster": ("name", "settings"),
-    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": (
-        "capacityProviders",
-        "defaultCapacityProviderStrategies",
-    ),
-    "aws:ecs/taskDefinition:TaskDefinition": (
-        "family",
-        "requiresCompatibilities",
-        "networkMode",
-        "cpu",
-        "memory",
-        "containerDefinitions",
-    ),
-    "aws:ecs/service:Service": (
-        "name",
-        "desiredCount",
-        "launchType",
-        "capacityProviderStrategies",
-        "networkConfiguration",
-        "orderedPlacementStrategies",
-        "deploymentCircuitBreaker",
-    ),
-    "aws:appautoscaling/target:Target": ("resourceId", "minCapacity", "maxCapacity"),
-    "aws:appautoscaling/policy:Policy": ("name", "targetTrackingScalingPolicyConfiguration"),
-    "aws:ec2/launchTemplate:LaunchTemplate": (
-        "name",
-        "imageId",
-        "userData",
-        "metadataOptions.httpTokens",
-        "blockDeviceMappings",
-    ),
-    "aws:ec2/spotFleetRequest:SpotFleetRequest": (
-        "targetCapacity",
-        "onDemandTargetCapacity",
-        "allocationStrategy",
-        "fleetType",
-        "spotPrice",
-        "launchTemplateConfigs",
-    ),
-    "aws:autoscaling/group:Group": (
-        "name",
-        "minSize",
-        "maxSize",
-        "mixedInstancesPolicy.instancesDistribution",
-        "mixedInstancesPolicy.launchTemplate.overrides",
-        "capacityRebalance",
-        "protectFromScaleIn",
-    ),
-    "aws:ecs/capacityProvider:CapacityProvider": (
-        "name",
-        "autoScalingGroupProvider.managedScaling",
-        "autoScalingGroupProvider.managedTerminationProtection",
-        "autoScalingGroupProvider.managedDraining",
-    ),
-    "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": ("name", "vpc"),
-    "aws:servicediscovery/service:Service": ("name", "dnsConfig.dnsRecords", "dnsConfig.routingPolicy"),
-}
+
+@cache
+def key_inputs() -> dict[str, tuple[str, ...]]:
+    """The few inputs worth reading for each resource type (imported on use: the names pull in the spec)."""
+    from ..program import names as n
+
+    return {
+        n.PROVIDER_TYPE: ("region", "defaultTags.tags", "endpoints"),
+        n.VPC_TYPE: ("cidrBlock",),
+        n.SUBNET_TYPE: ("cidrBlock", "availabilityZone", "mapPublicIpOnLaunch"),
+        n.EIP_TYPE: ("domain",),
+        n.NAT_GATEWAY_TYPE: ("subnetId",),
+        n.ROUTE_TYPE: ("destinationCidrBlock", "gatewayId", "natGatewayId"),
+        n.ROUTE_TABLE_ASSOCIATION_TYPE: ("subnetId", "routeTableId"),
+        n.VPC_ENDPOINT_TYPE: ("serviceName", "vpcEndpointType"),
+        n.SECURITY_GROUP_TYPE: ("name", "ingress", "egress"),
+        n.ROLE_TYPE: ("name", "assumeRolePolicy"),
+        n.ROLE_POLICY_ATTACHMENT_TYPE: ("policyArn",),
+        n.ROLE_POLICY_TYPE: ("name", "policy"),
+        n.INSTANCE_PROFILE_TYPE: ("name",),
+        n.LOG_GROUP_TYPE: ("name", "retentionInDays"),
+        n.BUCKET_TYPE: ("bucket", "forceDestroy"),
+        n.BUCKET_OWNERSHIP_TYPE: ("rule.objectOwnership",),
+        n.BUCKET_PUBLIC_ACCESS_TYPE: (
+            "blockPublicAcls",
+            "blockPublicPolicy",
+            "ignorePublicAcls",
+            "restrictPublicBuckets",
+        ),
+        n.BUCKET_ENCRYPTION_TYPE: ("rules",),
+        n.BUCKET_VERSIONING_TYPE: ("versioningConfiguration.status",),
+        n.BUCKET_LIFECYCLE_TYPE: ("rules",),
+        n.BUCKET_POLICY_TYPE: ("policy",),
+        n.ECS_CLUSTER_TYPE: ("name", "settings"),
+        n.CLUSTER_CAPACITY_PROVIDERS_TYPE: (
+            "capacityProviders",
+            "defaultCapacityProviderStrategies",
+        ),
+        n.TASK_DEFINITION_TYPE: (
+            "family",
+            "requiresCompatibilities",
+            "networkMode",
+            "cpu",
+            "memory",
+            "containerDefinitions",
+        ),
+        n.ECS_SERVICE_TYPE: (
+            "name",
+            "desiredCount",
+            "launchType",
+            "capacityProviderStrategies",
+            "networkConfiguration",
+            "orderedPlacementStrategies",
+            "deploymentCircuitBreaker",
+        ),
+        n.SCALING_TARGET_TYPE: ("resourceId", "minCapacity", "maxCapacity"),
+        n.SCALING_POLICY_TYPE: ("name", "targetTrackingScalingPolicyConfiguration"),
+        n.LAUNCH_TEMPLATE_TYPE: (
+            "name",
+            "imageId",
+            "userData",
+            "metadataOptions.httpTokens",
+            "blockDeviceMappings",
+        ),
+        n.SPOT_FLEET_REQUEST_TYPE: (
+            "targetCapacity",
+            "onDemandTargetCapacity",
+            "allocationStrategy",
+            "fleetType",
+            "spotPrice",
+            "launchTemplateConfigs",
+        ),
+        n.AUTO_SCALING_GROUP_TYPE: (
+            "name",
+            "minSize",
+            "maxSize",
+            "mixedInstancesPolicy.instancesDistribution",
+            "mixedInstancesPolicy.launchTemplate.overrides",
+            "capacityRebalance",
+            "protectFromScaleIn",
+        ),
+        n.CAPACITY_PROVIDER_TYPE: (
+            "name",
+            "autoScalingGroupProvider.managedScaling",
+            "autoScalingGroupProvider.managedTerminationProtection",
+            "autoScalingGroupProvider.managedDraining",
+        ),
+        n.DNS_NAMESPACE_TYPE: ("name", "vpc"),
+        n.DISCOVERY_SERVICE_TYPE: ("name", "dnsConfig.dnsRecords", "dnsConfig.routingPolicy"),
+    }
+
+
 MAX_VALUE = 160
 
 
@@ -244,7 +253,7 @@ def _console() -> Any:
 def key_properties(resource: PlannedResource) -> list[tuple[str, str]]:
     """The few inputs worth reading for each resource type, as display text."""
     rows = []
-    for path in KEY_INPUTS.get(resource.type, ()):
+    for path in key_inputs().get(resource.type, ()):
         value = _lookup(resource.inputs, path)
         if value is None:
             continue

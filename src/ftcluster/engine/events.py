@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..program.names import STACK_TYPE
 from .urns import type_and_name
 
-STACK_TYPE = "pulumi:pulumi:Stack"
 QUIET_OPS = {"same", "read", "refresh"}  # steps that change nothing are not worth a row
 PAST = {
     "create": "created",

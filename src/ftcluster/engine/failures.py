@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FtclusterError, ResourceFailure, StackError, StackLocked, StackNotFound
+from ..program.names import STACK_TYPE
 from .urns import type_and_name
 
 MAX_MESSAGE_LINES = 6
@@ -83,7 +84,7 @@ def stdout_diagnostics(err: Exception) -> list[str]:
             break  # "Outputs:", "Resources:" ...
         elif inside and (header := re.match(r"^  (\S+) \((.+)\):$", line)):
             kind, name = header.groups()
-            found.append(("" if kind == "pulumi:pulumi:Stack" else f"{kind}::{name}", []))
+            found.append(("" if kind == STACK_TYPE else f"{kind}::{name}", []))
         elif inside and found and line.startswith("    error: "):
             found[-1][1].append(line[len("    error: ") :])
         elif inside and found and found[-1][1] and line.startswith("    ") and line[4:5] in (" ", "\t"):

@@ -11,13 +11,9 @@ from functools import partial
 from typing import Any
 
 from ..aws import AwsError, AwsSession, aws_call, chunks, pages
+from ..program.names import CLUSTER_TAG, IAM_PATH, cluster_names
 from . import leftovers_untagged as untagged
 
-CLUSTER_TAG = "ftcluster:cluster"
-IAM_PATH = "/ftcluster/"  # the program creates its IAM roles and instance profile under this path
-# program/names.py `names_for`: IAM names are `<name>-<region>-<suffix>` (IAM is account-wide)
-IAM_ROLE_SUFFIXES = ("execution", "task", "instance", "spot-fleet")
-IAM_PROFILE_SUFFIXES = ("instance",)
 GONE_STATES = {"terminated", "deleted", "deleting", "cancelled", "inactive", "failed"}
 # EC2 kinds (as in their ARNs) looked up with an id filter, which lists what exists and ignores ids
 # that are gone: (operation, result key, id filter, id field)
@@ -115,9 +111,9 @@ def find_leftovers(
 
 
 def iam_names(cluster: str, region: str) -> tuple[set[str], set[str]]:
-    """(role names, instance profile names) the program gives cluster `cluster` in `region`."""
-    prefix = f"{cluster}-{region}-"
-    return {prefix + s for s in IAM_ROLE_SUFFIXES}, {prefix + s for s in IAM_PROFILE_SUFFIXES}
+    """(role names, instance profile names) the program gives cluster `cluster` in `region`, of either fleet type."""
+    names = cluster_names(cluster, region)
+    return {names.execution_role, names.task_role, names.instance_role, names.fleet_role}, {names.instance_profile}
 
 
 class _Finder:

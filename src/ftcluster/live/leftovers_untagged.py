@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..aws import AwsSession, aws_call, chunks, pages
+from ..program.names import CLUSTER_TAG, cluster_names
 
-CLUSTER_TAG = "ftcluster:cluster"
 GROUP_KIND = "autoscaling auto-scaling-group"  # the ResourceType the Auto Scaling API gives its groups' tags
 PROVIDER_KIND = "ecs capacity-provider"  # as the tagging API's ARNs would name them (capacity-provider/NAME)
 NAMESPACE_KIND = "servicediscovery namespace"  # ARN servicediscovery:...:namespace/ns-...
@@ -29,16 +29,11 @@ class Found:
     note: str | None = None
 
 
-def fleet_names(cluster: str) -> tuple[str, str]:
-    """(Auto Scaling group and capacity provider name, Cloud Map namespace) the program gives `cluster`."""
-    return f"{cluster}-gpu", f"{cluster}.ftcluster"
-
-
 def auto_scaling_groups(aws: AwsSession, cluster: str) -> list[Found]:
     """Groups tagged with the cluster, and the one with the program's name (two calls: the API ANDs a
     name list with tag filters). The tagging API lists no Auto Scaling groups (moto and AWS alike)."""
     client = aws.client("autoscaling")
-    name = fleet_names(cluster)[0]
+    name = cluster_names(cluster, aws.region).auto_scaling_group
     # DescribeAutoScalingGroups filter `tag:<key>` (botocore autoscaling Filter.Name)
     with aws_call("looking up the cluster's Auto Scaling groups"):
         tagged = pages(
@@ -77,7 +72,7 @@ def capacity_providers_alive(aws: AwsSession, names: list[str]) -> Alive:
 
 
 def capacity_provider_by_name(aws: AwsSession, cluster: str) -> list[Found]:
-    name = fleet_names(cluster)[0]
+    name = cluster_names(cluster, aws.region).capacity_provider
     return [Found(PROVIDER_KIND, n, None, "name", note) for n, note in capacity_providers_alive(aws, [name]).items()]
 
 
@@ -93,7 +88,7 @@ def cloud_map(aws: AwsSession, cluster: str) -> list[Found]:
     """The cluster's private DNS namespace and the services in it (a namespace with services cannot
     be deleted, and its Route 53 hosted zone lives as long as it does)."""
     client = aws.client("servicediscovery")
-    name = fleet_names(cluster)[1]
+    name = cluster_names(cluster, aws.region).discovery_namespace
     # ListNamespaces filter NAME / EQ, ListServices filter NAMESPACE_ID (botocore servicediscovery
     # NamespaceFilter, ServiceFilter); the names are checked here too (moto ignores the filters)
     with aws_call("looking up the cluster's Cloud Map namespace"):

@@ -10,7 +10,17 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..spec.models import SpotFleet
-from .names import GPU_INSTANCES, SCALING_TARGET, SPOT_FLEET, TRAINING_SERVICE, WORKERS_SERVICE
+from .names import (
+    AUTO_SCALING_GROUP_TYPE,
+    ECS_SERVICE_TYPE,
+    GPU_INSTANCES,
+    SCALING_TARGET,
+    SCALING_TARGET_TYPE,
+    SPOT_FLEET,
+    SPOT_FLEET_REQUEST_TYPE,
+    TRAINING_SERVICE,
+    WORKERS_SERVICE,
+)
 from .options import Counts, ProgramOptions, capacity_strategy_changed, effective_counts
 
 if TYPE_CHECKING:
@@ -50,14 +60,14 @@ def scale_targets(spec: Spec) -> list[tuple[str, str]]:
     carries.
     """
     targets = [
-        ("aws:appautoscaling/target:Target", SCALING_TARGET),
-        ("aws:ecs/service:Service", TRAINING_SERVICE),
+        (SCALING_TARGET_TYPE, SCALING_TARGET),
+        (ECS_SERVICE_TYPE, TRAINING_SERVICE),
     ]
     if spec.fleet is not None and spec.fleet.enabled:
         if isinstance(spec.fleet, SpotFleet):
-            targets.append(("aws:ec2/spotFleetRequest:SpotFleetRequest", SPOT_FLEET))
+            targets.append((SPOT_FLEET_REQUEST_TYPE, SPOT_FLEET))
         else:
-            targets.append(("aws:autoscaling/group:Group", GPU_INSTANCES))
+            targets.append((AUTO_SCALING_GROUP_TYPE, GPU_INSTANCES))
         if spec.fleet.workers is not None:
-            targets.append(("aws:ecs/service:Service", WORKERS_SERVICE))
+            targets.append((ECS_SERVICE_TYPE, WORKERS_SERVICE))
     return targets

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ..spec import Spec
-from .names import Names
+from .names import CLUSTER_TAG, Names
 from .options import Counts, ProgramOptions
 
 
@@ -33,7 +33,7 @@ class Context:
 
     def cluster_tags(self, **extra: str) -> dict[str, str]:
         """Tags for places the provider's default tags do not reach (launch template tag specs)."""
-        return {"ftcluster:cluster": self.spec.name, **self.spec.tags, **extra}
+        return {CLUSTER_TAG: self.spec.name, **self.spec.tags, **extra}
 
     def managed_policy(self, path: str) -> str:
         return f"arn:{self.partition}:iam::aws:policy/{path}"

@@ -15,8 +15,6 @@ from . import names as logical
 from .context import Context
 from .storage import Checkpoints
 
-ROLE_PATH = "/ftcluster/"
-
 
 @dataclass(frozen=True)
 class Roles:
@@ -94,7 +92,7 @@ def service_role(
     role = aws.iam.Role(
         resource_name,
         name=name,
-        path=ROLE_PATH,
+        path=logical.IAM_PATH,
         description=f"ftcluster {ctx.spec.name}: {purpose}",
         assume_role_policy=trust(service),
         opts=ctx.opts(),
@@ -121,7 +119,7 @@ def build_roles(ctx: Context, checkpoints: Checkpoints) -> Roles:
     task = aws.iam.Role(
         logical.TASK_ROLE,
         name=names.task_role,
-        path=ROLE_PATH,
+        path=logical.IAM_PATH,
         description=f"ftcluster {spec.name}: training containers read and write checkpoints",
         # Only ECS tasks of this account and region may take the role (confused-deputy guard
         # from the ECS task role documentation).
@@ -159,7 +157,11 @@ def build_roles(ctx: Context, checkpoints: Checkpoints) -> Roles:
         managed_policy="service-role/AmazonEC2ContainerServiceforEC2Role",
     )
     profile = aws.iam.InstanceProfile(
-        logical.INSTANCE_PROFILE, name=names.instance_profile, path=ROLE_PATH, role=instance_role.name, opts=ctx.opts()
+        logical.INSTANCE_PROFILE,
+        name=names.instance_profile,
+        path=logical.IAM_PATH,
+        role=instance_role.name,
+        opts=ctx.opts(),
     )
     if not spot_fleet:
         return Roles(execution, task, task_policy, profile, instance_policy, None, None)

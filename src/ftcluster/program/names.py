@@ -1,5 +1,7 @@
-"""Every AWS name the program gives, derived from the cluster name alone (no random suffixes).
+"""Every name the program gives and other layers look for: AWS names derived from the cluster name
+alone (no random suffixes), logical (Pulumi) names, type tokens, ftcluster's tag keys and IAM path.
 
+Pulumi-free, so live/, cost/, engine/ and cli/ import the names from here instead of copying them.
 Regional resources are named after the cluster; account-wide ones (IAM roles) and the globally
 unique checkpoint bucket also carry the region, so one cluster name can be used in two regions.
 """
@@ -9,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..spec import Spec, SpotFleet
+from ..spec.models import CLUSTER_TAG as CLUSTER_TAG  # defined with the spec rule that reserves the prefix
+from ..spec.models import TIER_TAG as TIER_TAG
+
+IAM_PATH = "/ftcluster/"  # every IAM role and instance profile of the program is under this path
 
 # AWS limits of the names below (characters), checked by tests for the longest cluster name
 # and the longest region name.
@@ -80,6 +86,54 @@ WORKERS_DISCOVERY = "workers-discovery"
 RENDEZVOUS_DISCOVERY = "rendezvous-discovery"
 RENDEZVOUS_TASK = "rendezvous-task"
 RENDEZVOUS_SERVICE = "rendezvous-service"
+
+
+# Logical names by what they belong to (the offline plan groups them so).
+DISTRIBUTED_NAMES = frozenset(
+    {DISCOVERY_NAMESPACE, WORKERS_DISCOVERY, RENDEZVOUS_DISCOVERY, RENDEZVOUS_TASK, RENDEZVOUS_SERVICE}
+)
+FLEET_WORKERS_NAMES = frozenset({WORKERS_TASK, WORKERS_SERVICE})
+
+# --- type tokens ---------------------------------------------------------------------------------
+# The Pulumi type of each kind of resource the program declares, as its pulumi_aws class registers
+# it (`aws:<module>/<name>:<Class>`); tests/program/test_names.py checks each against pulumi_aws
+# and that the program declares no other. Pulumi's own stack resource comes first.
+STACK_TYPE = "pulumi:pulumi:Stack"
+PROVIDER_TYPE = "pulumi:providers:aws"
+VPC_TYPE = "aws:ec2/vpc:Vpc"
+SUBNET_TYPE = "aws:ec2/subnet:Subnet"
+INTERNET_GATEWAY_TYPE = "aws:ec2/internetGateway:InternetGateway"
+ROUTE_TABLE_TYPE = "aws:ec2/routeTable:RouteTable"
+ROUTE_TYPE = "aws:ec2/route:Route"
+ROUTE_TABLE_ASSOCIATION_TYPE = "aws:ec2/routeTableAssociation:RouteTableAssociation"
+EIP_TYPE = "aws:ec2/eip:Eip"
+NAT_GATEWAY_TYPE = "aws:ec2/natGateway:NatGateway"
+VPC_ENDPOINT_TYPE = "aws:ec2/vpcEndpoint:VpcEndpoint"
+SECURITY_GROUP_TYPE = "aws:ec2/securityGroup:SecurityGroup"
+LAUNCH_TEMPLATE_TYPE = "aws:ec2/launchTemplate:LaunchTemplate"
+SPOT_FLEET_REQUEST_TYPE = "aws:ec2/spotFleetRequest:SpotFleetRequest"
+ROLE_TYPE = "aws:iam/role:Role"
+ROLE_POLICY_TYPE = "aws:iam/rolePolicy:RolePolicy"
+ROLE_POLICY_ATTACHMENT_TYPE = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+INSTANCE_PROFILE_TYPE = "aws:iam/instanceProfile:InstanceProfile"
+LOG_GROUP_TYPE = "aws:cloudwatch/logGroup:LogGroup"
+BUCKET_TYPE = "aws:s3/bucket:Bucket"
+BUCKET_OWNERSHIP_TYPE = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+BUCKET_PUBLIC_ACCESS_TYPE = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+BUCKET_ENCRYPTION_TYPE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+BUCKET_VERSIONING_TYPE = "aws:s3/bucketVersioning:BucketVersioning"
+BUCKET_LIFECYCLE_TYPE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+BUCKET_POLICY_TYPE = "aws:s3/bucketPolicy:BucketPolicy"
+ECS_CLUSTER_TYPE = "aws:ecs/cluster:Cluster"
+CLUSTER_CAPACITY_PROVIDERS_TYPE = "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders"
+TASK_DEFINITION_TYPE = "aws:ecs/taskDefinition:TaskDefinition"
+ECS_SERVICE_TYPE = "aws:ecs/service:Service"
+CAPACITY_PROVIDER_TYPE = "aws:ecs/capacityProvider:CapacityProvider"
+SCALING_TARGET_TYPE = "aws:appautoscaling/target:Target"
+SCALING_POLICY_TYPE = "aws:appautoscaling/policy:Policy"
+AUTO_SCALING_GROUP_TYPE = "aws:autoscaling/group:Group"
+DNS_NAMESPACE_TYPE = "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace"
+DISCOVERY_SERVICE_TYPE = "aws:servicediscovery/service:Service"
 
 
 def provider(region: str) -> str:
@@ -193,11 +247,14 @@ class Names:
 
 
 def names_for(spec: Spec) -> Names:
-    name, region = spec.name, spec.region
+    return cluster_names(spec.name, spec.region, spot_fleet=isinstance(spec.fleet, SpotFleet))
+
+
+def cluster_names(name: str, region: str, *, spot_fleet: bool = False) -> Names:
+    """The names of cluster `name` in `region` (what live/ looks for once the spec is gone)."""
     account_wide = f"{name}-{region}"  # IAM is global to the account: keep regions apart
     # A launch template's name is ForceNew (terraform-provider-aws internal/service/ec2/ec2_launch_template.go):
     # a name per fleet type makes a change of type replace the template, and so every instance.
-    spot_fleet = isinstance(spec.fleet, SpotFleet)
     return Names(
         cluster=name,
         training_service=f"{name}-training",

@@ -104,7 +104,7 @@ def _new_vpc(ctx: Context, network: NewVpc) -> Network:
             availability_zone=zone,
             # Only without NAT do instances in the public subnets need their own public address.
             map_public_ip_on_launch=network.nat == "none",
-            tags={"Name": f"{name}-public-{index}", "ftcluster:tier": "public"},
+            tags={"Name": f"{name}-public-{index}", logical.TIER_TAG: "public"},
             opts=ctx.opts(),
         )
         paths.append(
@@ -120,7 +120,7 @@ def _new_vpc(ctx: Context, network: NewVpc) -> Network:
             vpc_id=vpc.id,
             cidr_block=private_block,
             availability_zone=zone,
-            tags={"Name": f"{name}-private-{index}", "ftcluster:tier": "private"},
+            tags={"Name": f"{name}-private-{index}", logical.TIER_TAG: "private"},
             opts=ctx.opts(),
         )
         # One private route table per AZ, whatever the NAT mode, so switching modes only moves routes.

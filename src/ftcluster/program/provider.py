@@ -8,6 +8,7 @@ import pulumi_aws as aws
 
 from ..spec import Spec
 from . import names as logical
+from .names import CLUSTER_TAG
 
 # Provider `endpoints` keys (canonical names, pulumi_aws 7 / Terraform AWS provider 6) of every
 # service the program calls, resources and lookups alike.
@@ -30,7 +31,7 @@ def provider_args(spec: Spec) -> dict[str, Any]:
     args: dict[str, Any] = {
         "region": spec.region,
         # Every taggable resource gets these through the provider, so no resource can miss them.
-        "default_tags": {"tags": {"ftcluster:cluster": spec.name, **spec.tags}},
+        "default_tags": {"tags": {CLUSTER_TAG: spec.name, **spec.tags}},
     }
     if spec.endpoint_url:
         args.update(

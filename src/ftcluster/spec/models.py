@@ -75,16 +75,22 @@ def _env_name(name: str) -> str | None:
     return aws_rules.check_env_name(name)
 
 
+# ftcluster's own tag keys (program/names.py passes them on to the program, live/ and cli/).
+TAG_PREFIX = "ftcluster:"
+CLUSTER_TAG = f"{TAG_PREFIX}cluster"  # on every taggable resource: the cluster's name
+TIER_TAG = f"{TAG_PREFIX}tier"  # on subnets: public or private
+
+
 def _tag_key(key: str) -> str | None:
-    if key.lower().startswith("ftcluster:"):
-        return f"tag key `{key}`: the `ftcluster:` prefix is reserved for ftcluster's own tags"
+    if key.lower().startswith(TAG_PREFIX):
+        return f"tag key `{key}`: the `{TAG_PREFIX}` prefix is reserved for ftcluster's own tags"
     return aws_rules.check_tag_key(key)
 
 
 # ftcluster's own tags on one resource: `ftcluster:cluster` (everywhere, provider default tags)
 # plus `Name` and `ftcluster:tier` (subnets, program/network.py). The provider sends default and
 # resource tags together, so the user's share of AWS's 50 per resource is what remains.
-OWN_TAGS = ("ftcluster:cluster", "Name", "ftcluster:tier")
+OWN_TAGS = (CLUSTER_TAG, "Name", TIER_TAG)
 MAX_USER_TAGS = aws_rules.MAX_TAGS - len(OWN_TAGS)
 
 
