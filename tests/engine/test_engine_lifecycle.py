@@ -187,7 +187,10 @@ def test_scale_touches_only_what_scaling_changes_and_survives_up(deployed, tmp_p
     # outside the auto scaling limits: refused, unless the limits move
     refused = stand.run("scale", "--tasks", "20")
     assert refused.exit_code == 2
-    assert "outside the auto scaling limits 4..12" in refused.stderr and "--adjust-limits" in refused.stderr
+    assert "training.tasks: must lie within autoscaling min_tasks..max_tasks (4..12); got 20" in " ".join(
+        refused.stderr.split()
+    )
+    assert "pass --adjust-limits to move the limits to 4..20" in " ".join(refused.stderr.split())
     moved = stand.run("scale", "--tasks", "20", "--adjust-limits", "--json")
     assert moved.exit_code == 0, moved.output
     assert json.loads(moved.stdout)["after"]["tasks"] == 20

@@ -134,7 +134,7 @@ def test_a_worker_count_outside_the_jobs_nodes_is_refused(spec_from) -> None:
     spec = spec_from(example(US_WEST))
     assert effective_counts(spec, ProgramOptions(workers=8)).workers == 8
     assert effective_counts(spec, ProgramOptions(workers=0)).workers == 0  # pauses the job
-    with pytest.raises(UsageError, match=r"outside the elastic job's 2\.\.8 nodes"):
+    with pytest.raises(UsageError, match=r"fleet\.workers\.tasks: an elastic job runs 2\.\.8 workers .*; got 9"):
         effective_counts(spec, ProgramOptions(workers=9))
-    with pytest.raises(UsageError, match="outside the elastic job"):
+    with pytest.raises(UsageError, match=r"an elastic job runs 2\.\.8 workers .*; got 1"):
         effective_counts(spec, ProgramOptions(workers=1))

@@ -41,10 +41,14 @@ def test_without_autoscaling_the_count_is_pinned_at_tasks(eu_spec) -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        (ProgramOptions(tasks=20), "outside the auto scaling limits 4..12"),
-        (ProgramOptions(min_tasks=8, max_tasks=5), "exceeds the maximum"),
-        (ProgramOptions(tasks=-1), "between 0 and 5000"),
-        (ProgramOptions(fleet_capacity=0), "below its on-demand part"),
+        (
+            ProgramOptions(tasks=20),
+            r"training\.tasks: must lie within autoscaling min_tasks\.\.max_tasks \(4\.\.12\); got 20",
+        ),
+        (ProgramOptions(min_tasks=8, max_tasks=5), r"autoscaling\.min_tasks: must not exceed max_tasks \(8 > 5\)"),
+        (ProgramOptions(tasks=-1), r"training\.tasks: must be >= 0; got -1"),
+        (ProgramOptions(tasks=5001), r"training\.tasks: must be <= 5000; got 5001"),
+        (ProgramOptions(fleet_capacity=0), r"fleet\.on_demand_capacity: must not exceed max_instances \(1 > 0\)"),
     ],
 )
 def test_impossible_overrides_are_usage_errors(us_spec, options: ProgramOptions, message: str) -> None:
@@ -98,7 +102,7 @@ def test_an_existing_bucket_is_never_ours_to_delete(plan_for) -> None:
 def test_a_bad_override_fails_the_offline_run_before_any_resource(us_spec) -> None:
     from ftcluster.offline import run_offline
 
-    with pytest.raises(UsageError, match="outside the auto scaling limits"):
+    with pytest.raises(UsageError, match=r"must lie within autoscaling min_tasks\.\.max_tasks \(4\.\.12\); got 100"):
         run_offline(us_spec, ProgramOptions(tasks=100))
 
 

@@ -145,3 +145,22 @@ def test_adding_an_az_keeps_existing_subnets_in_place() -> None:
 def test_smallest_vpc_that_fits_six_azs(tmp_path: Path) -> None:
     assert problems_for(tmp_path, network={"cidr": "10.0.0.0/24", "availability_zones": 6}) == []
     assert NewVpc(cidr="10.0.0.0/24", availability_zones=6).subnet_blocks()[0][0] == "10.0.0.0/28"
+
+
+def test_revised_replaces_keys_and_checks_the_result_as_a_spec_file() -> None:
+    from ftcluster.errors import SpecError
+    from ftcluster.spec import revised
+
+    spec = load_spec(Path(__file__).parents[2] / "configs" / "us-east-1.yaml")
+    scaled = revised(spec, {"training.tasks": 8, "fleet.max_instances": 6}, "test")
+    assert (scaled.training.tasks, scaled.fleet.capacity) == (8, 6)
+    assert scaled.model_copy(update={"training": spec.training, "fleet": spec.fleet}) == spec  # nothing else moved
+    assert scaled.model_fields_set == spec.model_fields_set  # what the file set stays what it set
+    with pytest.raises(SpecError) as caught:
+        revised(spec, {"fleet.instances": 6, "training.tasks": 13}, "test")
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        (
+            "fleet.instances",
+            "`instances` is now `max_instances` for an Auto Scaling group (`type: auto_scaling_group`, the default): the most instances ECS managed scaling may start; a Spot Fleet (`type: spot_fleet`) keeps `instances`",
+        )
+    ]

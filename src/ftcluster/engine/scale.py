@@ -16,66 +16,38 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from ..errors import UsageError
-from ..program.options import Counts, ProgramOptions, effective_counts
+from ..program.options import Counts, ProgramOptions, effective_counts, override_paths
 from ..spec import Spec
-
-
-def _fleet(spec: Spec) -> Any:
-    return spec.fleet if spec.fleet is not None and spec.fleet.enabled else None
 
 
 @dataclass(frozen=True)
 class ScaleSetting:
-    """One number `ftcluster scale` can set: where the spec keeps it, where the stack records an override,
-    which stack output shows it as deployed, and how the program's counts hold it."""
+    """One number `ftcluster scale` can set: where the stack records an override, which stack output
+    shows it as deployed, and how the program's counts hold it. Where the spec keeps it depends on
+    the spec (a group's `fleet.max_instances`, a Spot Fleet's `fleet.instances`): `override_paths`."""
 
-    name: str  # the Overrides field and the key of every scale view: "tasks"
-    label: Callable[[Spec], str]  # the spec key people know it by: "training.tasks"
+    name: str  # the Overrides and ProgramOptions field, and the key of every scale view: "tasks"
     config_key: str  # stack config of the override: "ftcluster:tasks"
     output: str  # stack output of the deployed value: "desired_tasks"
-    in_spec: Callable[[Spec], int | None]  # None: the spec has no such setting
     deployed: Callable[[Counts], int | None]  # what the program deploys
 
 
 SCALE_SETTINGS: tuple[ScaleSetting, ...] = (
+    ScaleSetting("tasks", "ftcluster:tasks", "desired_tasks", lambda counts: counts.tasks),
     ScaleSetting(
-        "tasks",
-        lambda spec: "training.tasks",
-        "ftcluster:tasks",
-        "desired_tasks",
-        lambda spec: spec.training.tasks,
-        lambda counts: counts.tasks,
+        "fleet_capacity", "ftcluster:fleetCapacity", "fleet_target_capacity", lambda counts: counts.fleet_capacity
     ),
-    ScaleSetting(
-        "fleet_capacity",
-        lambda spec: f"fleet.{fleet.CAPACITY_KEY}" if (fleet := _fleet(spec)) else "fleet.max_instances",
-        "ftcluster:fleetCapacity",
-        "fleet_target_capacity",
-        lambda spec: fleet.capacity if (fleet := _fleet(spec)) else None,
-        lambda counts: counts.fleet_capacity,
-    ),
-    ScaleSetting(
-        "workers",
-        lambda spec: "fleet.workers.tasks",
-        "ftcluster:workers",
-        "workers_desired",
-        lambda spec: fleet.workers.tasks if (fleet := _fleet(spec)) and fleet.workers else None,
-        lambda counts: counts.workers,
-    ),
+    ScaleSetting("workers", "ftcluster:workers", "workers_desired", lambda counts: counts.workers),
     ScaleSetting(
         "min_tasks",
-        lambda spec: "autoscaling.min_tasks",
         "ftcluster:minTasks",
         "autoscaling_min",
-        lambda spec: spec.autoscaling.min_tasks if spec.autoscaling else None,
         lambda counts: counts.scaling_min if counts.autoscaling else None,
     ),
     ScaleSetting(
         "max_tasks",
-        lambda spec: "autoscaling.max_tasks",
         "ftcluster:maxTasks",
         "autoscaling_max",
-        lambda spec: spec.autoscaling.max_tasks if spec.autoscaling else None,
         lambda counts: counts.scaling_max if counts.autoscaling else None,
     ),
 )
@@ -121,7 +93,15 @@ class Overrides:
 
 
 def spec_values(spec: Spec) -> dict[str, int | None]:
-    return {setting.name: setting.in_spec(spec) for setting in SCALE_SETTINGS}
+    """Each setting's value in `spec`; None where the spec has no such key."""
+    return {name: _value_at(spec, path) if path else None for name, path in override_paths(spec).items()}
+
+
+def _value_at(spec: Spec, dotted: str) -> int:
+    value: Any = spec
+    for key in dotted.split("."):
+        value = getattr(value, key)
+    return int(value)
 
 
 def effective_values(spec: Spec, overrides: Overrides) -> dict[str, int | None]:
@@ -160,10 +140,11 @@ class UpPlan:
 def plan_up(spec: Spec, applied: Spec | None, overrides: Overrides) -> UpPlan:
     """Which `scale` overrides survive an `up` of `spec`, given the spec applied last time."""
     new, old = spec_values(spec), spec_values(applied) if applied is not None else None
+    keys = {**(override_paths(applied) if applied is not None else {}), **_present(override_paths(spec))}
     kept: dict[str, int] = {}
     notes: list[str] = []
     for name, value in overrides.items().items():
-        label = SETTING[name].label(applied if new[name] is None and applied is not None else spec)
+        label = keys.get(name) or name
         if new[name] is None:
             notes.append(f"dropping the scaled {label} ({value}): the spec no longer has that setting")
         elif old is not None and new[name] != old[name]:
@@ -204,19 +185,46 @@ def plan_scale(
         result = replace(result, fleet_capacity=instances)
     if workers is not None:
         result = replace(result, workers=workers)
+    widened = None
     if tasks is not None:
         result = replace(result, tasks=tasks)
-        current = effective_values(spec, result)
-        low, high = current["min_tasks"], current["max_tasks"]
-        if low is not None and high is not None and not low <= tasks <= high:
-            if not adjust_limits:
-                raise UsageError(
-                    f"{tasks} tasks is outside the auto scaling limits {low}..{high} of cluster {spec.name}",
-                    hint=f"pass --adjust-limits to move the limits to {min(low, tasks)}..{max(high, tasks)}, "
-                    "or pick a count within them",
-                )
-            result = replace(result, min_tasks=min(low, tasks), max_tasks=max(high, tasks))
-        elif adjust_limits and low is None:
-            raise UsageError(f"cluster {spec.name} has no auto scaling, so there are no limits to adjust")
-    effective_counts(spec, result.options())  # the program's own rules (fleet present, on-demand part, ranges)
+        widened = _limits_widened_to(spec, result, tasks)
+        if adjust_limits:
+            if widened is None:
+                raise UsageError(f"cluster {spec.name} has no auto scaling, so there are no limits to adjust")
+            result = widened
+    try:
+        effective_counts(spec, result.options())  # the spec's own model and rules, on the scaled values
+    except UsageError as err:
+        raise UsageError(err.message, hint=_adjust_limits_hint(spec, widened, result) or err.hint) from None
     return result
+
+
+def _adjust_limits_hint(spec: Spec, widened: Overrides | None, asked: Overrides) -> str | None:
+    """When moving the auto scaling limits alone lets the request through: how to do that."""
+    if widened is None or widened == asked:
+        return None
+    try:
+        effective_counts(spec, widened.options())
+    except UsageError:
+        return None
+    return (
+        f"pass --adjust-limits to move the limits to {widened.min_tasks}..{widened.max_tasks}, "
+        "or pick a count within them"
+    )
+
+
+def _limits_widened_to(spec: Spec, overrides: Overrides, tasks: int) -> Overrides | None:
+    """`overrides` with the auto scaling limits moved just enough to take `tasks` (the same overrides
+    when they already do); None without auto scaling."""
+    current = effective_values(spec, overrides)
+    low, high = current["min_tasks"], current["max_tasks"]
+    if low is None or high is None:
+        return None
+    if (min(low, tasks), max(high, tasks)) == (low, high):
+        return overrides
+    return replace(overrides, min_tasks=min(low, tasks), max_tasks=max(high, tasks))
+
+
+def _present(paths: dict[str, str | None]) -> dict[str, str]:
+    return {name: path for name, path in paths.items() if path is not None}

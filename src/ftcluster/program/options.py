@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import gcd
 
-from ..errors import UsageError
-from ..spec import Capacity, Spec
+from ..errors import SpecError, UsageError
+from ..spec import Capacity, Spec, revised
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,63 @@ GROUP_SPOT_ALLOCATION = {
 # Fargate size that runs the workers' image; the cost model prices it at the same size.
 RENDEZVOUS_CPU, RENDEZVOUS_MEMORY = 512, 1024
 
-MAX_TASKS = 5000  # the spec's own ceiling for training.tasks and autoscaling bounds
+
+def override_paths(spec: Spec) -> dict[str, str | None]:
+    """The spec key each ProgramOptions count replaces, by option name; None where `spec` has no such key."""
+    fleet = spec.fleet if spec.fleet is not None and spec.fleet.enabled else None
+    scaling = "autoscaling" if spec.autoscaling is not None else None
+    return {
+        "tasks": "training.tasks",
+        "fleet_capacity": f"fleet.{fleet.CAPACITY_KEY}" if fleet is not None else None,
+        "workers": "fleet.workers.tasks" if fleet is not None and fleet.workers is not None else None,
+        "min_tasks": f"{scaling}.min_tasks" if scaling else None,
+        "max_tasks": f"{scaling}.max_tasks" if scaling else None,
+    }
+
+
+# An override the spec has no key for: (message, hint)
+_NO_SUCH_KEY = {
+    "fleet_capacity": (
+        "cluster {name} has no fleet (no Spot Fleet or Auto Scaling group), so its capacity cannot be changed",
+        None,
+    ),
+    "workers": ("cluster {name} has no fleet workers, so there is no worker count to change", None),
+    "min_tasks": (
+        "cluster {name} has no auto scaling, so there are no limits to adjust",
+        "add an `autoscaling:` section to the spec, or scale with --tasks",
+    ),
+}
+_NO_SUCH_KEY["max_tasks"] = _NO_SUCH_KEY["min_tasks"]
+# What to do about a problem an override brings, by the key path of the problem
+_HINTS = {"fleet.on_demand_capacity": "lower fleet.on_demand_capacity in the spec first"}
+
+
+def scaled_spec(spec: Spec, options: ProgramOptions) -> Spec:
+    """`spec` with the run's count overrides in place, checked by the spec's own model and rules (every
+    bound and every rule between counts lives once, in spec/models.py and spec/checks.py);
+    UsageError for an override the cluster cannot take."""
+    values: dict[str, int] = {}
+    for name, path in override_paths(spec).items():
+        value = getattr(options, name)
+        if value is None:
+            continue
+        if path is None:
+            message, hint = _NO_SUCH_KEY[name]
+            raise UsageError(message.format(name=spec.name), hint=hint)
+        values[path] = value
+    if not values:
+        return spec
+    try:
+        return revised(spec, values, f"cluster {spec.name}")
+    except SpecError as err:
+        asked = ", ".join(f"{path} {value}" for path, value in values.items())
+        problems = "; ".join(f"{p.path}: {p.message}" if p.path else p.message for p in err.problems)
+        hint = next((_HINTS[p.path] for p in err.problems if p.path in _HINTS), None)
+        raise UsageError(f"cluster {spec.name} cannot take {asked}: {problems}", hint=hint) from None
 
 
 def effective_counts(spec: Spec, options: ProgramOptions = ProgramOptions()) -> Counts:
-    """Apply `options` to `spec`; raises UsageError for an override the cluster cannot take.
+    """Apply `options` to `spec` (`scaled_spec`); raises UsageError for an override the cluster cannot take.
 
     The training service's count always belongs to an Application Auto Scaling target:
     - without `autoscaling`, the target is pinned at min = max = tasks;
@@ -72,71 +124,17 @@ def effective_counts(spec: Spec, options: ProgramOptions = ProgramOptions()) -> 
       override pins it at min = max = tasks for that run (docs/deploying.md: "Scaling, and why `up`
       does not undo it").
     """
-    tasks = spec.training.tasks if options.tasks is None else options.tasks
-    _check_range("--tasks", tasks, 0, MAX_TASKS)
-    scaling = spec.autoscaling
-    if scaling is None:
-        if options.min_tasks is not None or options.max_tasks is not None:
-            raise UsageError(
-                f"cluster {spec.name} has no auto scaling, so there are no limits to adjust",
-                hint="add an `autoscaling:` section to the spec, or scale with --tasks",
-            )
-        low = high = tasks
+    scaled = scaled_spec(spec, options)
+    tasks, scaling = scaled.training.tasks, scaled.autoscaling
+    if scaling is None or options.tasks is not None:
+        low = high = tasks  # pinned: Application Auto Scaling moves the count to exactly `tasks`
     else:
-        low = scaling.min_tasks if options.min_tasks is None else options.min_tasks
-        high = scaling.max_tasks if options.max_tasks is None else options.max_tasks
-        _check_range("the minimum task count", low, 0, MAX_TASKS)
-        _check_range("the maximum task count", high, 1, MAX_TASKS)
-        if low > high:
-            raise UsageError(f"the minimum task count ({low}) exceeds the maximum ({high})")
-        if options.tasks is not None:
-            if not low <= tasks <= high:
-                raise UsageError(
-                    f"{tasks} tasks is outside the auto scaling limits {low}..{high}",
-                    hint="adjust the limits first (min_tasks/max_tasks), or pick a count inside them",
-                )
-            low = high = tasks  # pin: Application Auto Scaling moves the count to exactly `tasks`
-    fleet = spec.fleet if spec.fleet is not None and spec.fleet.enabled else None
-    workers = _workers(spec, options)
+        low, high = scaling.min_tasks, scaling.max_tasks
+    fleet = scaled.fleet if scaled.fleet is not None and scaled.fleet.enabled else None
     if fleet is None:
-        if options.fleet_capacity is not None:
-            raise UsageError(
-                f"cluster {spec.name} has no fleet (no Spot Fleet or Auto Scaling group), "
-                "so its capacity cannot be changed"
-            )
-        return Counts(tasks, low, high, scaling is not None, None, 0, workers)
-    capacity = fleet.capacity if options.fleet_capacity is None else options.fleet_capacity
-    _check_range("the fleet capacity", capacity, 0, 10000)
-    if fleet.on_demand_capacity > capacity:
-        raise UsageError(
-            f"the fleet capacity ({capacity}) is below its on-demand part ({fleet.on_demand_capacity})",
-            hint="lower fleet.on_demand_capacity in the spec first",
-        )
-    return Counts(tasks, low, high, scaling is not None, capacity, fleet.on_demand_capacity, workers)
-
-
-def _workers(spec: Spec, options: ProgramOptions) -> int | None:
-    """The worker task count: the spec's, or a `scale --workers` override it can take."""
-    fleet = spec.fleet
-    workers = fleet.workers if fleet is not None and fleet.enabled else None
-    if workers is None:
-        if options.workers is not None:
-            raise UsageError(f"cluster {spec.name} has no fleet workers, so there is no worker count to change")
-        return None
-    count = workers.tasks if options.workers is None else options.workers
-    _check_range("the worker count", count, 0, MAX_TASKS)
-    elastic = workers.distributed
-    if elastic is not None and count and not elastic.min_nodes <= count <= elastic.max_nodes:
-        raise UsageError(
-            f"{count} workers is outside the elastic job's {elastic.min_nodes}..{elastic.max_nodes} nodes",
-            hint="pick a count within fleet.workers.distributed min_nodes..max_nodes, or 0 to pause the job",
-        )
-    return count
-
-
-def _check_range(what: str, value: int, low: int, high: int) -> None:
-    if not low <= value <= high:
-        raise UsageError(f"{what} must be between {low} and {high}; got {value}")
+        return Counts(tasks, low, high, scaling is not None, None, 0, None)
+    workers = fleet.workers.tasks if fleet.workers is not None else None
+    return Counts(tasks, low, high, scaling is not None, fleet.capacity, fleet.on_demand_capacity, workers)
 
 
 def capacity_strategy(capacity: Capacity) -> list[dict[str, object]]:

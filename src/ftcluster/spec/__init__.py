@@ -1,6 +1,6 @@
 """The YAML cluster spec: typed models, AWS rules and the loader that reports problems by line."""
 
-from .loader import load_spec
+from .loader import load_spec, revised
 from .models import (
     Autoscaling,
     AutoScalingGroupFleet,
@@ -34,4 +34,5 @@ __all__ = [
     "State",
     "Training",
     "load_spec",
+    "revised",
 ]

@@ -122,11 +122,11 @@ def elastic_job_rules(spec: Spec) -> Found:
             "fleet.workers.distributed.min_nodes",
             f"must not exceed max_nodes ({distributed.min_nodes} > {distributed.max_nodes})",
         )
-    elif not distributed.min_nodes <= workers.tasks <= distributed.max_nodes:
+    elif workers.tasks and not distributed.min_nodes <= workers.tasks <= distributed.max_nodes:
         yield (
             "fleet.workers.tasks",
             f"an elastic job runs {distributed.min_nodes}..{distributed.max_nodes} "
-            f"workers (distributed.min_nodes..max_nodes); got {workers.tasks}",
+            f"workers (distributed.min_nodes..max_nodes), or 0 while it is paused; got {workers.tasks}",
         )
     if isinstance(fleet, AutoScalingGroupFleet) and distributed.max_nodes > fleet.max_instances:
         yield (

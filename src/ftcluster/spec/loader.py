@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -228,8 +229,9 @@ def _yaml_kind(value: Any) -> str:
 # --- validation -----------------------------------------------------------------------------------
 
 
-def validate_document(document: Document, shown: str) -> Spec:
-    """Shapes and types first; the cross-field rules only once every field is well-formed."""
+def validate_document(document: Document, shown: str, *, known: Collection[tuple[str, str]] = ()) -> Spec:
+    """Shapes and types first; the cross-field rules only once every field is well-formed. `known`:
+    cross-field problems (key path, message) to let pass, because the spec had them before a change."""
     problems = list(document.problems)
     try:
         spec = Spec.model_validate(document.data)
@@ -246,10 +248,26 @@ def validate_document(document: Document, shown: str) -> Spec:
     if problems:  # duplicate keys: which value counts is unclear, so cross-field rules would mislead
         raise SpecError(shown, problems)
     for dotted, message in cross_field_problems(spec):
+        if (dotted, message) in known:
+            continue
         problems.append(Problem(dotted, message, *(document.place(tuple(dotted.split("."))) or (None, None))))
     if problems:
         raise SpecError(shown, _dedupe(problems))
     return spec
+
+
+def revised(spec: Spec, values: Mapping[str, Any], shown: str) -> Spec:
+    """`spec` with the value at each dotted key path of `values` replaced (`{"training.tasks": 8}`),
+    checked by the same model and rules as a spec file; SpecError lists the problems the new values
+    bring (not those `spec` had already, as a spec recorded under older rules may)."""
+    data = spec.model_dump(exclude_unset=True)
+    for dotted, value in values.items():
+        *parents, last = dotted.split(".")
+        node = data
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
+    return validate_document(Document(data=data), shown, known=set(cross_field_problems(spec)))
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
