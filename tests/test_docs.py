@@ -126,3 +126,11 @@ def test_every_relative_link_in_the_docs_points_to_a_file_and_heading_that_exist
             elif anchor and linked.suffix == ".md" and anchor not in anchors(linked):
                 broken.append(f"{where}: no such heading")
     assert not broken, "broken links:\n" + "\n".join(broken)
+
+
+def test_readme_links_every_page_of_the_manual() -> None:
+    readme = (ROOT / "README.md").read_text()
+    pages = sorted((ROOT / "docs").glob("*.md"))
+    assert pages
+    unlisted = [page.name for page in pages if f"](docs/{page.name})" not in readme]
+    assert not unlisted, f"README's documentation list does not link: {unlisted}"
