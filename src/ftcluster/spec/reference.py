@@ -41,7 +41,8 @@ VPC).
 class Section:
     """One heading of the page: a model at a key path, or one variant of a union of models."""
 
-    path: str  # dotted key path of the section ("" for the top level)
+    path: str  # dotted key prefix of the section's keys ("" for the top level)
+    model: type[BaseModel] | None  # None for the heading over a union's variants
     level: int
     title: str
     intro: list[str]
@@ -139,7 +140,7 @@ def _cell(text: str) -> str:
 
 def _describe(model: type[BaseModel], path: str, level: int, title: str, intro: str) -> Iterator[Section]:
     """The section of one model, then the sections of the models nested in it, depth first."""
-    section = Section(path, level, title, [intro] if intro else [])
+    section = Section(path, model, level, title, [intro] if intro else [])
     nested: list[tuple[str, FieldInfo]] = []
     properties = model.model_json_schema()
     defs = properties.get("$defs", {})
@@ -169,7 +170,7 @@ def _nested(key: str, info: FieldInfo, level: int) -> Iterator[Section]:
         yield from _describe(model, f"{key}.", level, heading, _docstring(model) or info.description or "")
         return
     default = info.default_factory() if info.default_factory is not None else info.default  # type: ignore[call-arg]
-    yield Section(key, level, heading, [info.description or "", "One of these shapes:"])
+    yield Section(key, None, level, heading, [info.description or "", "One of these shapes:"])
     ordered = sorted(models, key=lambda pair: not isinstance(default, pair[0]))
     for model, tag in ordered:
         title = (tag or model.__name__) + (" (the default)" if isinstance(default, model) else "")
@@ -182,11 +183,17 @@ def _docstring(model: type[BaseModel]) -> str:
 
 def render_reference() -> str:
     """The whole page, as Markdown."""
-    parts, seen = [HEADER], set()
+    parts: list[str] = [HEADER]
+    seen: set[tuple[str, type[BaseModel] | None]] = set()
+    repeated: list[str] = []  # key prefixes of sections already documented under an earlier variant
     for section in _describe(Spec, "", 2, "Top level", _docstring(Spec)):
-        if section.rows and section.path in seen and section.level > 3:
-            continue  # a model nested in every variant of a union: documented under the first one
-        seen.add(section.path)
+        if (section.path, section.model) in seen:
+            # A model nested in every variant of a union: documented under the first variant.
+            if not any(section.path.startswith(prefix) for prefix in repeated):
+                repeated.append(section.path)
+                parts.append(f"\n{section.title}: the same keys as above.\n")
+            continue
+        seen.add((section.path, section.model))
         parts.append(f"\n{'#' * section.level} {section.title}\n")
         for line in section.intro:
             if line:
