@@ -215,6 +215,12 @@ def test_a_new_image_replaces_the_task_definitions_and_updates_their_services(de
     assert changes[("replace", "training-task")] == ["containerDefinitions"]
     assert changes[("replace", "workers-task")] == ["containerDefinitions"]
     assert changes[("update", "training-service")] == ["taskDefinition"] and len(changes) == 4
+    table = stand.run("preview", str(newer), "--diff", extra_env={"COLUMNS": "60"})  # piped: no line is cut
+    assert table.exit_code == 0, table.output
+    assert any(
+        "aws:ecs/taskDefinition:TaskDefinition" in line and "training-task" in line and "containerDefinitions" in line
+        for line in table.stdout.splitlines()
+    )
 
     applied = stand.run("up", str(newer), "--yes", "--skip-preflight")
     assert applied.exit_code == 0, applied.output

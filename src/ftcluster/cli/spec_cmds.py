@@ -25,9 +25,9 @@ def validate(spec_path: Path = SPEC_ARGUMENT, as_json: bool = JSON_OPTION) -> No
     if as_json:
         print_json(spec.model_dump(mode="json"))
         return
-    from rich.table import Table
+    from .tables import Table
 
-    table = Table(title=f"{escape(str(spec_path))}: cluster {spec.name} in {spec.region}", title_justify="left")
+    table = Table(title=f"{escape(str(spec_path))}: cluster {spec.name} in {spec.region}")
     table.add_column("key", style="bold")
     table.add_column("value")
     table.add_column("from", style="dim")

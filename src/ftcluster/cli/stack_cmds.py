@@ -24,7 +24,7 @@ def _print_outputs(outputs: dict[str, Any], as_json: bool, title: str) -> None:
 
     console = stdout()
     console.print(f"[bold]{escape(title)}[/bold]")
-    console.print(outputs_text(outputs), markup=False, highlight=False)
+    console.print(outputs_text(outputs), markup=False, highlight=False, soft_wrap=True)  # ids and URIs: copied whole
 
 
 def up(
@@ -233,7 +233,7 @@ def outputs(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, as_j
     if as_json:
         print_json(result.to_dict())
         return
-    from rich.table import Table
+    from .tables import Table
 
     console = stdout()
     console.print(f"[bold]{escape(result.name)}[/bold] in {result.region} (stack {escape(result.stack)})")
@@ -260,14 +260,11 @@ def list_(
     if as_json:
         print_json({"backend": url, "clusters": [c.to_dict() for c in clusters]})
         return
-    from rich.table import Table
+    from .tables import Table
 
-    table = Table(
-        title=f"clusters in {escape(url)}", title_justify="left", box=None, pad_edge=False, header_style="bold"
-    )
-    for column in ("", "stack", "name", "region"):
-        table.add_column(column, no_wrap=True)  # names are looked up and copied: never split them
-    table.add_column("last update", overflow="fold")
+    table = Table(title=f"clusters in {escape(url)}", box=None, pad_edge=False, header_style="bold")
+    for column in ("", "stack", "name", "region", "last update"):
+        table.add_column(column)  # a name folds only in a terminal too narrow for it
     table.add_column("resources", justify="right")
     for c in clusters:
         when = c.last_update.strftime("%Y-%m-%d %H:%M UTC") if c.last_update else "never"
