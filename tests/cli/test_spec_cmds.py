@@ -178,3 +178,20 @@ def test_help_groups_commands_in_workflow_order() -> None:
     ]
     positions = [text.index(item) for item in order]
     assert positions == sorted(positions)
+
+
+def test_init_dash_writes_the_starter_spec_to_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["init", "-", "--region", "eu-west-1", "--name", "piped"])
+    assert result.exit_code == 0, result.output
+    assert not list(tmp_path.iterdir())  # no file called "-", nothing else written
+    spec = tmp_path / "from-stdout.yaml"
+    spec.write_text(result.stdout)
+    assert (load_spec(spec).name, load_spec(spec).region) == ("piped", "eu-west-1")
+    assert result.stderr == ""  # stdout is the spec and nothing else; no "wrote ..." for a pipe
+
+
+def test_init_upper_case_region_gets_a_did_you_mean(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["init", str(tmp_path / "c.yaml"), "--region", "EU-WEST-1"])
+    assert result.exit_code == 2
+    assert "`EU-WEST-1` is not an AWS region; did you mean `eu-west-1`?" in result.stderr

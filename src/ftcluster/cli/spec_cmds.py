@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import typer
@@ -52,21 +53,30 @@ def schema() -> None:
 
 
 def init(
-    path: Path = typer.Argument(None, help="Where to write the spec \\[default: REGION.yaml].", show_default=False),
+    path: Path = typer.Argument(
+        None,
+        metavar="PATH",
+        help="Where to write the spec, `-` for stdout \\[default: REGION.yaml].",
+        show_default=False,
+    ),
     region: str = typer.Option(
         None,
         "--region",
         "-r",
+        metavar="REGION",
         help="AWS region of the cluster \\[default: $AWS_REGION, $AWS_DEFAULT_REGION, else us-east-1].",
         show_default=False,
     ),
-    name: str = typer.Option("my-training", "--name", "-n", help="Cluster name."),
+    name: str = typer.Option("my-training", "--name", "-n", metavar="NAME", help="Cluster name."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing file."),
 ) -> None:
     """Write a commented starter spec that validates as it is."""
     from ..spec.starter import starter_spec
 
     region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    if str(path) == "-":
+        sys.stdout.write(starter_spec(name=name, region=region))  # raises UsageError for a bad name or region
+        return
     target = path or Path(f"{region}.yaml")
     if target.is_dir():
         raise UsageError(f"{target} is a directory; give a file path such as {target / (region + '.yaml')}")
@@ -88,7 +98,11 @@ def init(
 def register(app: typer.Typer) -> None:
     app.command(
         rich_help_panel=SPEC_PANEL,
-        epilog=examples("ftcluster init", "ftcluster init configs/eu-west-1.yaml --region eu-west-1 --name finetune"),
+        epilog=examples(
+            "ftcluster init",
+            "ftcluster init configs/eu-west-1.yaml --region eu-west-1 --name finetune",
+            "ftcluster init - --region eu-west-1 | less",
+        ),
     )(init)
     app.command(
         rich_help_panel=SPEC_PANEL,

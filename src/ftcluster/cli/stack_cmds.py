@@ -70,13 +70,15 @@ def up(
 def scale(
     spec_path: Path = SPEC_OPTIONAL,
     cluster: str = CLUSTER_OPTION,
-    tasks: int = typer.Option(None, "--tasks", "-t", min=0, help="Desired number of training tasks."),
-    workers: int = typer.Option(None, "--workers", "-w", min=0, help="Worker tasks on the fleet's instances."),
+    tasks: int = typer.Option(None, "--tasks", "-t", min=0, metavar="N", help="Desired number of training tasks."),
+    # no -w: that is `status --watch`; a short flag means one thing in every command
+    workers: int = typer.Option(None, "--workers", min=0, metavar="N", help="Worker tasks on the fleet's instances."),
     instances: int = typer.Option(
         None,
         "--instances",
         "-i",
         min=0,
+        metavar="N",
         help="Fleet instances (Spot Fleet: its size; Auto Scaling group: its maximum).",
     ),
     adjust_limits: bool = typer.Option(
@@ -249,7 +251,10 @@ def outputs(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, as_j
 
 def list_(
     backend: str = typer.Option(
-        None, "--backend", help="State backend URL \\[default: $PULUMI_BACKEND_URL, else the ftcluster home]."
+        None,
+        "--backend",
+        metavar="URL",
+        help="State backend URL \\[default: $PULUMI_BACKEND_URL, else the ftcluster home].",
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -276,7 +281,11 @@ def list_(
         stdout().print("[dim]locked: unknown (this backend does not say whether an update is running)[/dim]")
 
 
-def use(cluster: str = typer.Argument(..., help="Cluster name, stack name or spec path.", show_default=False)) -> None:
+def use(
+    cluster: str = typer.Argument(
+        ..., metavar="CLUSTER", help="Cluster name, stack name or spec path.", show_default=False
+    ),
+) -> None:
     """Make a deployed cluster the active one (used when a command gets no SPEC or --cluster)."""
     from ..engine.lifecycle import use as use_cluster
 
@@ -287,7 +296,9 @@ def use(cluster: str = typer.Argument(..., help="Cluster name, stack name or spe
 
 
 def install_pulumi(
-    version: str = typer.Option(None, "--version", help="CLI version \\[default: the pulumi SDK's]."),
+    version: str = typer.Option(
+        None, "--version", metavar="VERSION", help="CLI version \\[default: the pulumi SDK's]."
+    ),
 ) -> None:
     """Install the Pulumi CLI into the ftcluster home (used from then on, whatever PATH says)."""
     from ..engine.install import install_pulumi_cli
