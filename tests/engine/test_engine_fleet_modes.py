@@ -80,7 +80,7 @@ def test_a_spot_fleet_becoming_an_auto_scaling_group_replaces_its_instances_and_
 
     applied = stand.run("up", str(group), "--yes", "--skip-preflight", "--json")
     assert applied.exit_code == 0, applied.output
-    assert json.loads(applied.stdout)["fleet_type"] == "auto_scaling_group"
+    assert json.loads(applied.stdout)["outputs"]["fleet_type"] == "auto_scaling_group"
     resources = stand.state.resources(STACK)
     assert {"gpu-instances", "gpu-capacity-provider"} <= set(resources) and "spot-fleet" not in resources
     assert resources["fleet-launch-template"]["id"] != old_template

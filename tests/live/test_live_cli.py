@@ -61,6 +61,7 @@ def test_status_degraded_json(live_aws: str, engine_outputs: Any) -> None:
     result = run("status", "--cluster", "demo", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)  # JSON only on stdout
+    assert (data["cluster"], data["region"]) == ("demo", "us-east-1")
     assert data["verdict"]["state"] == "DEGRADED"
     assert data["verdict"]["findings"][0]["message"].startswith("no training task running in us-east-1c")
     assert calls == [(None, "demo")]

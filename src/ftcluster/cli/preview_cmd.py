@@ -28,8 +28,8 @@ def preview(
     as_json: bool = typer.Option(
         False,
         "--json",
-        help="Print JSON: offline, {resources: [{type, name, inputs, dependencies, options}], cost}; "
-        "online, the change counts (and resources with --diff) and cost.",
+        help="Print JSON: offline, {cluster, region, resources: [{type, name, inputs, dependencies, options}], cost}; "
+        "online, {cluster, region, stack, changes, notes, cost} (and resources with --diff).",
     ),
     diff: bool = typer.Option(False, "--diff", help="Online: list each resource that would change, and how."),
     expect_no_changes: bool = typer.Option(
@@ -101,7 +101,14 @@ def offline_preview(spec: Spec, *, as_json: bool) -> None:
     plan = run_offline(spec)
     cost = estimate(spec)  # the shipped price table only: offline means no live Spot prices
     if as_json:
-        print_json({"resources": [resource.as_json() for resource in plan.resources], "cost": estimate_json(cost)})
+        print_json(
+            {
+                "cluster": spec.name,
+                "region": spec.region,
+                "resources": [resource.as_json() for resource in plan.resources],
+                "cost": estimate_json(cost),
+            }
+        )
         return
     render_plan(plan, spec)
     render(stdout(), cost)

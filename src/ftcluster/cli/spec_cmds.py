@@ -10,22 +10,35 @@ import typer
 from rich.markup import escape
 
 from ..errors import UsageError
-from .options import JSON_OPTION, SPEC_ARGUMENT
+from .options import SPEC_ARGUMENT
 from .output import SPEC_PANEL, examples, print_json, stderr, stdout
 
 
-def validate(spec_path: Path = SPEC_ARGUMENT, as_json: bool = JSON_OPTION) -> None:
+def validate(
+    spec_path: Path = SPEC_ARGUMENT,
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Print {file, valid, cluster, region, spec, sources, problems} on stdout, also when the spec is bad.",
+    ),
+) -> None:
     """Check a spec file and print the effective spec, every default filled in.
 
     Problems are listed as FILE:LINE:COLUMN: KEY: MESSAGE, all at once; the exit code is 2.
     """
+    from ..errors import SpecError
     from ..spec import load_spec
-    from ..spec.view import effective_rows
+    from ..spec.view import effective_rows, validation_json
 
-    spec = load_spec(spec_path)
     if as_json:
-        print_json(spec.model_dump(mode="json"))
+        try:
+            spec = load_spec(spec_path)
+        except SpecError as err:
+            print_json(validation_json(str(spec_path), None, err.problems))
+            raise typer.Exit(err.exit_code) from None
+        print_json(validation_json(str(spec_path), spec, []))
         return
+    spec = load_spec(spec_path)
     from .tables import Table
 
     table = Table(title=f"{escape(str(spec_path))}: cluster {spec.name} in {spec.region}")

@@ -16,10 +16,16 @@ from .options import CLUSTER_OPTION, JSON_OPTION, QUIET_OPTION, SPEC_ARGUMENT, S
 from .output import DEPLOY_PANEL, INSPECT_PANEL, RECOVER_PANEL, examples, print_json, spinner, stderr, stdout
 
 
-def _print_outputs(outputs: dict[str, Any], as_json: bool, title: str) -> None:
-    if as_json:
-        print_json(outputs)
-        return
+def _identity(stack: str) -> dict[str, str | None]:
+    """`cluster`, `region` and `stack`, as every command's JSON names them; a stack is named CLUSTER-REGION
+    (engine/stacks.py), so both come back from it."""
+    from ..engine.stacks import split_stack_name
+
+    cluster, region = split_stack_name(stack)
+    return {"cluster": cluster, "region": region, "stack": stack}
+
+
+def _print_outputs(outputs: dict[str, Any], title: str) -> None:
     from .progress_view import outputs_text
 
     console = stdout()
@@ -40,7 +46,9 @@ def up(
         help="How long to wait for the services to reach a steady state.",
     ),
     quiet: bool = QUIET_OPTION,
-    as_json: bool = typer.Option(False, "--json", help="Print the stack outputs as JSON on stdout."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print {cluster, region, stack, changes, outputs} as JSON on stdout."
+    ),
 ) -> None:
     """Create or update a cluster: preflight checks, preview, cost, confirm, apply with live progress, outputs.
 
@@ -64,7 +72,11 @@ def up(
         console.print(f"[green]no changes[/green]: cluster {escape(result.cluster)} is up to date")
     else:
         console.print(f"[green]done[/green]: {describe_changes(result.applied or result.planned, done=True)}")
-    _print_outputs(result.outputs, as_json, f"outputs of {result.cluster}")
+    if as_json:
+        changes = result.planned if result.applied is None else result.applied
+        print_json({**_identity(result.stack), "changes": changes, "outputs": result.outputs})
+    else:
+        _print_outputs(result.outputs, f"outputs of {result.cluster}")
 
 
 def scale(
@@ -107,8 +119,7 @@ def scale(
     if as_json:
         print_json(
             {
-                "cluster": result.cluster,
-                "stack": result.stack,
+                **_identity(result.stack),
                 "before": result.before,
                 "after": result.after,
                 "changes": result.changes,
@@ -203,7 +214,7 @@ def refresh(
         spec_path, cluster, os.environ, CliHooks(quiet=quiet or as_json), clear_pending_creates=clear_pending_creates
     )
     if as_json:
-        print_json({"cluster": result.cluster, "stack": result.stack, "changes": result.changes})
+        print_json({**_identity(result.stack), "changes": result.changes})
     else:
         stderr().print(
             f"[green]refreshed[/green] {escape(result.cluster)}: {describe_changes(result.changes, done=True)}"
@@ -246,7 +257,7 @@ def outputs(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, as_j
         if values["spec"] is not None or values["effective"] is not None:
             table.add_row(key, str(values["spec"]), str(values["effective"]), str(result.overrides.get(key, "")))
     console.print(table)
-    _print_outputs(result.outputs, False, "outputs")
+    _print_outputs(result.outputs, "outputs")
 
 
 def list_(

@@ -83,7 +83,7 @@ def _estimate(spec: Spec, overrides: Mapping[str, int]) -> Estimate:
     return estimate(
         spec,
         tasks=overrides.get("tasks"),
-        fleet_capacity=overrides.get("fleet_capacity"),
+        fleet_capacity=overrides.get("instances"),
         workers=overrides.get("workers"),
         live_spot=live,
         live_unavailable=why_not,
@@ -301,7 +301,7 @@ class _Leavers:
 
 def _drain_leaving_instances(session: Session, change: ops.ScaleChange, hooks: Hooks) -> _Leavers | None:
     """A smaller Spot Fleet: drain the instances that go before the target drops (see engine/drain.py)."""
-    before, after = change.before["fleet_capacity"], change.after["fleet_capacity"]
+    before, after = change.before["instances"], change.after["instances"]
     fleet = change.spec.fleet
     if before is None or after is None or after >= before or fleet is None or fleet.type != "spot_fleet":
         return None  # an Auto Scaling group's capacity provider drains instances itself (managed draining)

@@ -201,7 +201,7 @@ class ScaleChange:
         """The counts that go down: fewer tasks or instances stop running work (limits alone stop nothing)."""
         return [
             name
-            for name in ("tasks", "workers", "fleet_capacity")
+            for name in ("tasks", "workers", "instances")
             if (after := self.after[name]) is not None and (before := self.before[name]) is not None and after < before
         ]
 
