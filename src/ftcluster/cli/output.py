@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from ..errors import FtclusterError, SpecError
+from ..errors import Declined, FtclusterError, SpecError
 
 # Panels that group the commands in `ftcluster --help`, in workflow order.
 SPEC_PANEL = "Write and check a spec"
@@ -55,6 +55,8 @@ def print_error(err: FtclusterError) -> None:
         console.print(
             f"[red]{count} problem{'s' if count != 1 else ''}[/red] in {escape(err.file)}; nothing was changed."
         )
+    elif isinstance(err, Declined):
+        console.print(escape(err.message))  # the user's own answer, not an error
     else:
         console.print(f"[red]error:[/red] {escape(err.message)}")
     if err.hint:

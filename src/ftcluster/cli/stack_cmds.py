@@ -132,11 +132,6 @@ def scale(
             marker = "" if after == result.before[key] else f" [dim](was {result.before[key]})[/dim]"
             console.print(f"{key}: [bold]{after}[/bold]{marker}")
     stderr().print(f"[green]done[/green]: {describe_changes(result.changes, done=True)}")
-    if result.pinned:
-        hooks.notify(
-            f"auto scaling now holds the service at {result.after['tasks']} tasks; "
-            "`ftcluster scale --reset` hands the count back to auto scaling and the spec"
-        )
 
 
 def destroy(
@@ -235,7 +230,7 @@ def cancel(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, yes: 
             f"[bold]ftcluster refresh --cluster {escape(result.stack)}[/bold]"
         )
     else:
-        stderr().print(f"no update of {escape(result.cluster)} is in progress; nothing to cancel")
+        stderr().print(f"no lock: no update of {escape(result.cluster)} is in progress; nothing to cancel")
 
 
 def outputs(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, as_json: bool = JSON_OPTION) -> None:
