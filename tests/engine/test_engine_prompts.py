@@ -7,10 +7,11 @@ from the runner's input, read by the real prompts."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from engine_helpers import TINY, Stand
+from engine_helpers import TINY, Stand, make_stand
 
 from ftcluster.cli import hooks
 
@@ -27,13 +28,18 @@ def interactive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(hooks, "_interactive", lambda: True)
 
 
-@pytest.fixture
-def tiny(stand: Stand, tmp_path: Path) -> Path:
-    spec = tmp_path / "tiny.yaml"
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory, moto_server: str) -> Iterator[tuple[Stand, Path]]:
+    """One small cluster with auto scaling for the whole module: every question here is declined or changes
+    only what the next test expects (the tests run in file order)."""
+    root = tmp_path_factory.mktemp("prompts")
+    spec = root / "tiny.yaml"
     spec.write_text(TINY + AUTOSCALING)
+    stand = make_stand(root / "machine", moto_server)
     deployed = stand.run("up", str(spec), "--yes", "--skip-preflight")
     assert deployed.exit_code == 0, deployed.output
-    return spec
+    yield stand, spec
+    assert not stand.state.unsupported()
 
 
 def lines(text: str) -> list[str]:
@@ -41,8 +47,9 @@ def lines(text: str) -> list[str]:
 
 
 def test_up_names_each_replacement_and_deletion_before_asking_and_no_changes_nothing(
-    stand: Stand, tiny: Path, tmp_path: Path, interactive: None
+    deployed: tuple[Stand, Path], tmp_path: Path, interactive: None
 ) -> None:
+    stand, _ = deployed
     changed = tmp_path / "changed.yaml"  # a new image replaces the task definition; no autoscaling drops the policy
     changed.write_text(TINY.replace("trainer:1.0", "trainer:1.1"))
     before = stand.state.resources(STACK)
@@ -61,8 +68,9 @@ def test_up_names_each_replacement_and_deletion_before_asking_and_no_changes_not
 
 
 def test_destroy_names_region_resource_count_and_the_checkpoints_before_asking(
-    stand: Stand, tiny: Path, interactive: None
+    deployed: tuple[Stand, Path], interactive: None
 ) -> None:
+    stand, _ = deployed
     resources = stand.state.resources(STACK)
     aws = [name for name, r in resources.items() if not r["type"].startswith("pulumi:")]
     kept = [name for name in aws if resources[name].get("retainOnDelete")]
@@ -84,20 +92,10 @@ def test_destroy_names_region_resource_count_and_the_checkpoints_before_asking(
     assert stand.state.has_stack(STACK) and stand.state.resources(STACK) == resources
 
 
-def test_destroy_says_an_own_bucket_is_left_alone(stand: Stand, tmp_path: Path) -> None:
-    spec = tmp_path / "own.yaml"
-    spec.write_text(TINY + "  checkpoints:\n    bucket: team-checkpoints\n")
-    assert stand.run("up", str(spec), "--yes", "--skip-preflight").exit_code == 0
-    refused = stand.run("destroy")  # no terminal: refused, after saying what it would do
-    assert refused.exit_code == 2
-    assert "checkpoints: the bucket team-checkpoints is the spec's own; destroy never touches it" in lines(
-        refused.stderr
-    )
-
-
 def test_scale_tasks_says_it_pins_the_auto_scaling_limits_before_asking(
-    stand: Stand, tiny: Path, interactive: None
+    deployed: tuple[Stand, Path], interactive: None
 ) -> None:
+    stand, _ = deployed
     pinned = "auto scaling's limits become 3..3 (now 1..4): the service stays at 3 tasks whatever the load, until `ftcluster scale --reset`"
     up = stand.run("scale", "--tasks", "3")  # more tasks: no question, but the note comes before the update
     assert up.exit_code == 0, up.output
@@ -114,14 +112,16 @@ def test_scale_tasks_says_it_pins_the_auto_scaling_limits_before_asking(
     assert stand.state.resources(STACK) == before
 
 
-def test_cancel_without_a_lock_says_so_and_asks_nothing(stand: Stand, tiny: Path) -> None:
+def test_cancel_without_a_lock_says_so_and_asks_nothing(deployed: tuple[Stand, Path]) -> None:
+    stand, _ = deployed
     result = stand.run("cancel")  # no terminal and no --yes: it would refuse if it asked
     assert result.exit_code == 0, result.output
     assert "no lock" in result.stderr and "release the update lock" not in result.output
     assert "cancel" not in stand.state.commands()
 
 
-def test_cancel_with_a_lock_asks_and_no_keeps_it(stand: Stand, tiny: Path, interactive: None) -> None:
+def test_cancel_with_a_lock_asks_and_no_keeps_it(deployed: tuple[Stand, Path], interactive: None) -> None:
+    stand, _ = deployed
     locks = stand.home / "state" / ".pulumi" / "locks" / "organization" / "ftcluster" / STACK
     locks.mkdir(parents=True, exist_ok=True)
     (locks / "held.json").write_text(json.dumps({"pid": 1, "username": "x", "hostname": "gone", "timestamp": "t"}))
@@ -130,3 +130,4 @@ def test_cancel_with_a_lock_asks_and_no_keeps_it(stand: Stand, tiny: Path, inter
     assert "release the update lock of tiny (eu-west-1)?" in declined.stderr
     assert lines(declined.stderr)[-1].endswith("cancelled, nothing changed")
     assert (locks / "held.json").exists()
+    (locks / "held.json").unlink()

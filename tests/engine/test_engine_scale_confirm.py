@@ -35,6 +35,13 @@ def test_scaling_down_asks_first_and_yes_answers(tmp_path: Path, moto_server: st
     assert up.exit_code == 0, up.output
     assert json.loads(up.stdout)["before"]["tasks"] == 1 and json.loads(up.stdout)["after"]["tasks"] == 3
 
+    # destroy says what becomes of the checkpoints before it asks (here: refuses, with no terminal)
+    refused = stand.run("destroy")
+    assert refused.exit_code == 2 and stand.state.has_stack(STACK)
+    assert "checkpoints: the bucket example-finetune-checkpoints is the spec's own; destroy never touches it" in [
+        " ".join(line.split()) for line in refused.stderr.splitlines()
+    ]
+
 
 def test_one_table_names_every_scale_setting_everywhere() -> None:
     assert [s.name for s in SCALE_SETTINGS] == [f.name for f in fields(Overrides)]
