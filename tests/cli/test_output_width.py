@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from rich.text import Text
 from typer.testing import CliRunner
 
@@ -46,8 +47,13 @@ def test_narrow_terminal_validate_folds_long_values_instead_of_cutting_them() ->
     assert IMAGE in column(text, 2) and LONG_KEY in column(text, 1)
 
 
-def test_piped_cost_table_keeps_every_line_whole() -> None:
-    text = run("preview", str(US_EAST), "--offline", env=PIPED)
+@pytest.fixture(scope="module")
+def piped_preview() -> str:
+    return run("preview", str(US_EAST), "--offline", env=PIPED)
+
+
+def test_piped_cost_table_keeps_every_line_whole(piped_preview: str) -> None:
+    text = piped_preview
     table = text[text.index("Cost estimate") :]
     assert "…" not in table
     assert any(SPOT_QUANTITY in line and "range: Spot, no live price" in line for line in table.splitlines())
@@ -61,7 +67,7 @@ def test_narrow_terminal_cost_table_folds_instead_of_cutting() -> None:
     assert SPOT_QUANTITY.replace(" ", "") in column(table, 2)
 
 
-def test_piped_lines_carry_no_padding() -> None:
+def test_piped_lines_carry_no_padding(piped_preview: str) -> None:
     """A wide piped console must not pad titles out to its width."""
-    text = run("preview", str(US_EAST), "--offline", env=PIPED)
+    text = piped_preview
     assert not [line for line in text.splitlines() if line != line.rstrip()]
