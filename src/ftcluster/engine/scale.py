@@ -26,16 +26,25 @@ class ScaleSetting:
     shows it as deployed, and how the program's counts hold it. Where the spec keeps it depends on
     the spec (a group's `fleet.max_instances`, a Spot Fleet's `fleet.instances`): `override_paths`."""
 
-    name: str  # the Overrides and ProgramOptions field, and the key of every scale view: "tasks"
+    name: str  # the Overrides field and the key of every scale view: "tasks"
     config_key: str  # stack config of the override: "ftcluster:tasks"
     output: str  # stack output of the deployed value: "desired_tasks"
     deployed: Callable[[Counts], int | None]  # what the program deploys
+    option: str = ""  # the ProgramOptions field it becomes, when not `name`
+
+    @property
+    def program_option(self) -> str:
+        return self.option or self.name
 
 
 SCALE_SETTINGS: tuple[ScaleSetting, ...] = (
     ScaleSetting("tasks", "ftcluster:tasks", "desired_tasks", lambda counts: counts.tasks),
     ScaleSetting(
-        "fleet_capacity", "ftcluster:fleetCapacity", "fleet_target_capacity", lambda counts: counts.fleet_capacity
+        "instances",  # as the flag (`scale --instances`) names it
+        "ftcluster:fleetCapacity",
+        "fleet_target_capacity",
+        lambda counts: counts.fleet_capacity,
+        option="fleet_capacity",
     ),
     ScaleSetting("workers", "ftcluster:workers", "workers_desired", lambda counts: counts.workers),
     ScaleSetting(
@@ -57,7 +66,7 @@ SETTING = {setting.name: setting for setting in SCALE_SETTINGS}
 @dataclass(frozen=True)
 class Overrides:
     tasks: int | None = None
-    fleet_capacity: int | None = None
+    instances: int | None = None
     workers: int | None = None
     min_tasks: int | None = None
     max_tasks: int | None = None
@@ -84,7 +93,7 @@ class Overrides:
     def options(self, *, delete_checkpoints: bool = False) -> ProgramOptions:
         return ProgramOptions(
             tasks=self.tasks,
-            fleet_capacity=self.fleet_capacity,
+            fleet_capacity=self.instances,
             workers=self.workers,
             min_tasks=self.min_tasks,
             max_tasks=self.max_tasks,
@@ -92,9 +101,15 @@ class Overrides:
         )
 
 
+def spec_keys(spec: Spec) -> dict[str, str | None]:
+    """Each setting's key in `spec` ("fleet.max_instances"); None where the spec has no such key."""
+    paths = override_paths(spec)
+    return {setting.name: paths[setting.program_option] for setting in SCALE_SETTINGS}
+
+
 def spec_values(spec: Spec) -> dict[str, int | None]:
     """Each setting's value in `spec`; None where the spec has no such key."""
-    return {name: _value_at(spec, path) if path else None for name, path in override_paths(spec).items()}
+    return {name: _value_at(spec, path) if path else None for name, path in spec_keys(spec).items()}
 
 
 def _value_at(spec: Spec, dotted: str) -> int:
@@ -140,7 +155,7 @@ class UpPlan:
 def plan_up(spec: Spec, applied: Spec | None, overrides: Overrides) -> UpPlan:
     """Which `scale` overrides survive an `up` of `spec`, given the spec applied last time."""
     new, old = spec_values(spec), spec_values(applied) if applied is not None else None
-    keys = {**(override_paths(applied) if applied is not None else {}), **_present(override_paths(spec))}
+    keys = {**(spec_keys(applied) if applied is not None else {}), **_present(spec_keys(spec))}
     kept: dict[str, int] = {}
     notes: list[str] = []
     for name, value in overrides.items().items():
@@ -182,7 +197,7 @@ def plan_scale(
         raise UsageError("--adjust-limits moves the auto scaling limits to include --tasks; give --tasks too")
     result = overrides
     if instances is not None:
-        result = replace(result, fleet_capacity=instances)
+        result = replace(result, instances=instances)
     if workers is not None:
         result = replace(result, workers=workers)
     widened = None
