@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import PreflightFailed, RolloutFailed, UsageError
-from ..spec import SpotFleet
+from ..program.names import AUTO_SCALING_GROUP_TYPE, SPOT_FLEET_REQUEST_TYPE
+from ..spec import AutoScalingGroupFleet, Fleet, SpotFleet
 from . import operations as ops
 from .events import ChangeCollector, PlannedChange, has_changes
 from .pending import stop_on_pending_creates
@@ -199,19 +200,16 @@ def _wait_until_settled(label: str, spec: Spec, outputs: Mapping[str, Any], hook
     raise RolloutFailed(cluster=label, problems=problems, timed_out=not result.failed, hint=hint)
 
 
-FLEET_TYPES = {
-    "aws:autoscaling/group:Group": "Auto Scaling group",
-    "aws:ec2/spotFleetRequest:SpotFleetRequest": "Spot Fleet",
-}
-FLEET_NAMES = {"auto_scaling_group": "an Auto Scaling group", "spot_fleet": "a Spot Fleet"}
+FLEET_TYPES = {AUTO_SCALING_GROUP_TYPE: "Auto Scaling group", SPOT_FLEET_REQUEST_TYPE: "Spot Fleet"}
+FLEET_NAMES: dict[type[Fleet], str] = {AutoScalingGroupFleet: "an Auto Scaling group", SpotFleet: "a Spot Fleet"}
 
 
 def _gpu_instances_warning(applied: Spec | None, spec: Spec, lost: tuple[PlannedChange, ...]) -> str | None:
     """Said before `apply these changes?` when the update stops every GPU instance: a new fleet type, or the
     group or Spot Fleet itself replaced or deleted (its instances go with it)."""
-    old = applied.fleet.type if applied and applied.fleet and applied.fleet.enabled else None
-    new = spec.fleet.type if spec.fleet and spec.fleet.enabled else None
-    if old and new and old != new:
+    old = type(applied.fleet) if applied and applied.fleet and applied.fleet.enabled else None
+    new = type(spec.fleet) if spec.fleet and spec.fleet.enabled else None
+    if old and new and old is not new:
         return (
             f"every GPU instance is replaced: the fleet changes from {FLEET_NAMES[old]} to {FLEET_NAMES[new]}; "
             "worker tasks stop (after their stop timeout) and start again on the new instances"
