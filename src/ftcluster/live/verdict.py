@@ -13,9 +13,11 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from ..program.options import INSTANCE_WARMUP_SECONDS
 from .status_model import ClusterStatus, Finding, FleetInstance, GroupInstance, ServiceState, Verdict
 
-JOIN_GRACE = timedelta(minutes=5)  # time a new fleet or group instance gets to boot and register with ECS
+# time a new fleet or group instance gets to boot and register with ECS: the group's warm-up period
+JOIN_GRACE = timedelta(seconds=INSTANCE_WARMUP_SECONDS)
 ROLLBACK_EVENT = "rolling back to deployment"  # ECS service event text when the circuit breaker rolls back
 ROLLBACK_CLOCK_SLACK = timedelta(minutes=2)
 FAILED_STOP_CODES = ("TaskFailedToStart", "EssentialContainerExited")

@@ -60,6 +60,15 @@ GROUP_SPOT_ALLOCATION = {
 # Fargate size that runs the workers' image; the cost model prices it at the same size.
 RENDEZVOUS_CPU, RENDEZVOUS_MEMORY = 512, 1024
 
+# Seconds a new instance is counted as capacity on its way before managed scaling looks again. ECS's API
+# default is 300 (API ManagedScaling.instanceWarmupPeriod), but terraform-provider-aws sends 0 when the
+# argument is unset (internal/service/ecs/capacity_provider.go, expandManagedScaling): managed scaling then
+# launches more GPU instances while the first ones still boot the ECS GPU AMI (NVIDIA driver, Docker, the ECS
+# agent) and register, which takes minutes. 300 s covers that, and is the grace `status` gives a new
+# instance to join the cluster (live/verdict.py JOIN_GRACE). Here, without pulumi, so status can
+# read it cheaply.
+INSTANCE_WARMUP_SECONDS = 300
+
 MAX_TASKS = 5000  # the spec's own ceiling for training.tasks and autoscaling bounds
 
 
