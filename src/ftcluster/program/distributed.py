@@ -120,7 +120,7 @@ def build_rendezvous(
         name=ctx.names.rendezvous_service,
         cluster=cluster.arn,
         task_definition=task_definition.arn,
-        desired_count=1,
+        desired_count=ctx.counts.rendezvous,  # 0 once the workers' job completed
         # On-demand Fargate only: a Spot interruption of the store would end the job.
         capacity_provider_strategies=[{"capacity_provider": "FARGATE", "base": 1, "weight": 1}],
         network_configuration={
