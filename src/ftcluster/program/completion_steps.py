@@ -122,15 +122,23 @@ def definition(partition: str, jobs: list[Job]) -> dict[str, Any]:
 
     Recorded first: should a stop fail after its retries, the next `ftcluster up` still knows the job
     completed and declares it stopped."""
+    exit_code = "$.essential.container.exitCode"
     states: dict[str, Any] = {
+        "EssentialContainer": {
+            "Type": "Pass",
+            "Comment": "each ftcluster task has one container, its essential one",
+            # the intrinsic rather than a `[0]` path: the same value, and the emulator's JSONPath reads it too
+            "Parameters": {"container.$": "States.ArrayGetItem($.detail.containers, 0)"},
+            "ResultPath": "$.essential",
+            "Next": "ExitedWithZero",
+        },
         "ExitedWithZero": {
             "Type": "Choice",
-            "Comment": "the essential container's exit code (each ftcluster task has one container)",
             "Choices": [
                 {
                     "And": [
-                        {"Variable": "$.detail.containers[0].exitCode", "IsPresent": True},
-                        {"Variable": "$.detail.containers[0].exitCode", "NumericEquals": 0},
+                        {"Variable": exit_code, "IsPresent": True},
+                        {"Variable": exit_code, "NumericEquals": 0},
                     ],
                     "Next": "WhichJob",
                 }
@@ -181,7 +189,7 @@ def definition(partition: str, jobs: list[Job]) -> dict[str, Any]:
             states[call.title] = state
     return {
         "Comment": "ftcluster: a job whose essential container exited 0 is complete; record it and stop it",
-        "StartAt": "ExitedWithZero",
+        "StartAt": "EssentialContainer",
         "States": states,
     }
 
