@@ -63,7 +63,10 @@ def build_completion(
             type="String",
             insecure_value=NOT_COMPLETED,
             description=f"ftcluster {ctx.spec.name}: whether the {job.name} job completed (a task of it exited 0)",
-            # the state machine writes the completion; `up` must never write it back
+            # The state machine writes the completion; `up` must never write it back. The provider's update
+            # sends the value it holds whenever anything but the tags changes (internal/service/ssm/parameter.go,
+            # resourceParameterUpdate), so nothing else here may ever change: name, type and description are
+            # fixed per cluster and job.
             opts=ctx.opts(ignore_changes=["insecureValue"]),
         )
     fleet_id: pulumi.Output[str | None] = (
