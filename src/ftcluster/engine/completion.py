@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import FtclusterError
-from ..program.options import JOBS, TRAINING_JOB, WORKERS_JOB
+from ..program.options import TRAINING_JOB, WORKERS_JOB, jobs_of
 
 if TYPE_CHECKING:
     from ..live.completion import JobCompletion
@@ -18,12 +18,6 @@ RESTART_HINT = {
     TRAINING_JOB: "`ftcluster up SPEC --restart` or `ftcluster scale --tasks N` starts it again",
     WORKERS_JOB: "`ftcluster up SPEC --restart` or `ftcluster scale --workers N` starts it again",
 }
-
-
-def jobs_of(spec: Spec) -> list[str]:
-    """The jobs the program declares for `spec` (the training service always; the fleet workers if any)."""
-    fleet = spec.fleet if spec.fleet is not None and spec.fleet.enabled else None
-    return [job for job in JOBS if job == TRAINING_JOB or (fleet is not None and fleet.workers is not None)]
 
 
 def _parameters(spec: Spec) -> dict[str, str]:

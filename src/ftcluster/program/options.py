@@ -61,6 +61,13 @@ TRAINING_JOB = "training"
 WORKERS_JOB = "workers"
 JOBS = (TRAINING_JOB, WORKERS_JOB)
 
+
+def jobs_of(spec: Spec) -> list[str]:
+    """The jobs the program declares for `spec`: the training service always, the fleet workers if any."""
+    fleet = spec.fleet if spec.fleet is not None and spec.fleet.enabled else None
+    return [job for job in JOBS if job == TRAINING_JOB or (fleet is not None and fleet.workers is not None)]
+
+
 # The spec's allocation strategies (Spot Fleet's camelCase spelling) as an Auto Scaling group's
 # InstancesDistribution.SpotAllocationStrategy spells them (pulumi_aws autoscaling/_inputs.py,
 # GroupMixedInstancesPolicyInstancesDistributionArgs); `diversified` is refused by the spec. Here,
