@@ -447,7 +447,9 @@ def test_resources_the_tagging_api_still_lists_after_deletion_are_checked(monkey
         },
     )
     cloud_map.add_response("list_namespaces", {"Namespaces": []})
-    with tagging, ec2, logs, iam, groups, ecs, cloud_map:
+    events = Stubber(session.client("events"))  # the job-completed rule, looked up by its name
+    events.add_client_error("describe_rule", "ResourceNotFoundException", "Rule demo-job-completed does not exist")
+    with tagging, ec2, logs, iam, groups, ecs, cloud_map, events:
         report = find_leftovers("demo", REGION, session=session)
     assert [(i.kind, i.id) for i in report.items] == [("ec2 security-group", "sg-0000000000000000c")]
     assert any(note.startswith("IAM roles not checked: listing IAM roles: access denied") for note in report.notes)
