@@ -164,7 +164,7 @@ class UpPlan:
     def counts(self, spec: Spec) -> dict[str, int]:
         """The counts this `up` deploys (overrides and completed jobs applied), for the cost estimate."""
         values = deployed_values(spec, self.overrides, self.completed)
-        return {name: value for name in ("tasks", "fleet_capacity", "workers") if (value := values[name]) is not None}
+        return {name: value for name in ("tasks", "instances", "workers") if (value := values[name]) is not None}
 
 
 def plan_up(spec: Spec, applied: Spec | None, overrides: Overrides) -> UpPlan:
