@@ -52,7 +52,7 @@ def test_up_keeps_a_completed_job_stopped_and_restart_starts_it(tmp_path: Path, 
         "the training job completed at 2026-12-04T10:11:12+00:00: it stays stopped; "
         "`ftcluster up SPEC --restart` or `ftcluster scale --tasks N` starts it again"
     ) in " ".join(held.stderr.split())
-    outputs = json.loads(held.stdout)
+    outputs = json.loads(held.stdout)["outputs"]
     assert (outputs["desired_tasks"], outputs["completed_jobs"]) == (0, ["training"])
     assert _target(stand) == (0, 0)  # its policies and its minimum cannot start it either
 
@@ -63,7 +63,7 @@ def test_up_keeps_a_completed_job_stopped_and_restart_starts_it(tmp_path: Path, 
     restarted = stand.run("up", str(spec), "--yes", "--skip-preflight", "--restart", "--json")
     assert restarted.exit_code == 0, restarted.output
     assert "starting the completed training job again (--restart)" in restarted.stderr
-    assert _target(stand) == (2, 2) and json.loads(restarted.stdout)["completed_jobs"] == []
+    assert _target(stand) == (2, 2) and json.loads(restarted.stdout)["outputs"]["completed_jobs"] == []
     assert _recorded(ssm) == {"completed": False}
 
     plain = stand.run("up", str(spec), "--yes", "--skip-preflight", "--restart")
