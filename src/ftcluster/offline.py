@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .program import names as logical
-from .program.options import ProgramOptions
+from .program.options import JOBS, ProgramOptions
 from .spec import Spec
 
 PLACEHOLDER_PREFIX = "<known after deploy: "
@@ -73,6 +73,7 @@ CONCERNS = (
     "fleet",
     "fleet workers",
     "distributed",
+    "completion",
 )
 _MODULE_CONCERN = {
     "ec2": "network",
@@ -96,6 +97,8 @@ _TYPE_CONCERN = {
 def concern_of(type_token: str, name: str) -> str:
     if type_token in _TYPE_CONCERN:
         return _TYPE_CONCERN[type_token]
+    if name in logical.COMPLETION_NAMES or name in {logical.completion_marker(job) for job in JOBS}:
+        return "completion"  # what ends a finished job: rule, state machine, their roles, the markers
     if name in logical.DISTRIBUTED_NAMES:
         return "distributed"  # the elastic job's Cloud Map namespace and registries, and its rendezvous
     if name in logical.FLEET_WORKERS_NAMES:

@@ -206,6 +206,10 @@ def key_inputs() -> dict[str, tuple[str, ...]]:
         ),
         n.DNS_NAMESPACE_TYPE: ("name", "vpc"),
         n.DISCOVERY_SERVICE_TYPE: ("name", "dnsConfig.dnsRecords", "dnsConfig.routingPolicy"),
+        n.EVENT_RULE_TYPE: ("name", "eventPattern"),
+        n.EVENT_TARGET_TYPE: ("targetId",),
+        n.STATE_MACHINE_TYPE: ("name", "type"),
+        n.SSM_PARAMETER_TYPE: ("name", "insecureValue"),
     }
 
 

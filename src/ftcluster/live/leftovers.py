@@ -13,6 +13,8 @@ from typing import Any
 from ..aws import AwsError, AwsSession, aws_call, chunks, pages
 from ..program.names import CLUSTER_TAG, IAM_PATH, cluster_names
 from . import leftovers_untagged as untagged
+from .leftovers_completion import KINDS as COMPLETION_KINDS
+from .leftovers_completion import completion_alive, rule_by_name
 
 GONE_STATES = {"terminated", "deleted", "deleting", "cancelled", "inactive", "failed"}
 # EC2 kinds (as in their ARNs) looked up with an id filter, which lists what exists and ignores ids
@@ -113,7 +115,9 @@ def find_leftovers(
 def iam_names(cluster: str, region: str) -> tuple[set[str], set[str]]:
     """(role names, instance profile names) the program gives cluster `cluster` in `region`, of either fleet type."""
     names = cluster_names(cluster, region)
-    return {names.execution_role, names.task_role, names.instance_role, names.fleet_role}, {names.instance_profile}
+    roles = {names.execution_role, names.task_role, names.instance_role, names.fleet_role}
+    roles |= {names.completion_events_role, names.completion_steps_role}
+    return roles, {names.instance_profile}
 
 
 class _Finder:
@@ -198,6 +202,8 @@ class _Finder:
             return untagged.capacity_providers_alive(self.aws, ids)
         if service == "servicediscovery" and kind in ("namespace", "service"):
             return untagged.cloud_map_alive(self.aws, kind, ids)
+        if (service, kind) in COMPLETION_KINDS:
+            return completion_alive(self.aws, service, ids)
         if service == "logs" and kind == "log-group":
             return self._log_groups_alive(ids)
         if service == "s3":  # no batch read by name; a cluster has one or two buckets
@@ -308,6 +314,7 @@ class _Finder:
             ("Auto Scaling groups", untagged.auto_scaling_groups),
             ("ECS capacity providers", untagged.capacity_provider_by_name),
             ("the Cloud Map namespace", untagged.cloud_map),
+            ("the job-completed EventBridge rule", rule_by_name),
         ):
             for item in self.optional(what, partial(read, self.aws, self.cluster)) or []:
                 self.add(item.kind, item.id, item.arn, item.found_by, item.note)

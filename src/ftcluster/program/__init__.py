@@ -14,6 +14,7 @@ from .names import (
     AUTO_SCALING_GROUP_TYPE,
     ECS_SERVICE_TYPE,
     GPU_INSTANCES,
+    RENDEZVOUS_SERVICE,
     SCALING_TARGET,
     SCALING_TARGET_TYPE,
     SPOT_FLEET,
@@ -70,4 +71,7 @@ def scale_targets(spec: Spec) -> list[tuple[str, str]]:
             targets.append((AUTO_SCALING_GROUP_TYPE, GPU_INSTANCES))
         if spec.fleet.workers is not None:
             targets.append((ECS_SERVICE_TYPE, WORKERS_SERVICE))
+            if spec.fleet.workers.distributed is not None:
+                # its count follows the workers' job: 0 once it completed, 1 when it starts again
+                targets.append((ECS_SERVICE_TYPE, RENDEZVOUS_SERVICE))
     return targets

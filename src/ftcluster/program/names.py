@@ -34,6 +34,9 @@ LIMITS = {
     "scaling_policy": 256,
     "bucket": 63,
     "tag_value": 256,
+    "event_rule": 64,  # EventBridge PutRule Name
+    "state_machine": 80,  # Step Functions CreateStateMachine name
+    "ssm_parameter": 1011,  # SSM parameter name, the fully qualified path included
 }
 
 # --- logical (Pulumi) names ----------------------------------------------------------------------
@@ -86,6 +89,14 @@ WORKERS_DISCOVERY = "workers-discovery"
 RENDEZVOUS_DISCOVERY = "rendezvous-discovery"
 RENDEZVOUS_TASK = "rendezvous-task"
 RENDEZVOUS_SERVICE = "rendezvous-service"
+# completion: a job that finished stays finished (completion.py)
+COMPLETION_RULE = "completion-rule"
+COMPLETION_RULE_TARGET = "completion-rule-target"
+COMPLETION_STATE_MACHINE = "completion-state-machine"
+COMPLETION_EVENTS_ROLE = "completion-events-role"
+COMPLETION_EVENTS_POLICY = "completion-events-policy"
+COMPLETION_STEPS_ROLE = "completion-steps-role"
+COMPLETION_STEPS_POLICY = "completion-steps-policy"
 
 
 # Logical names by what they belong to (the offline plan groups them so).
@@ -93,6 +104,17 @@ DISTRIBUTED_NAMES = frozenset(
     {DISCOVERY_NAMESPACE, WORKERS_DISCOVERY, RENDEZVOUS_DISCOVERY, RENDEZVOUS_TASK, RENDEZVOUS_SERVICE}
 )
 FLEET_WORKERS_NAMES = frozenset({WORKERS_TASK, WORKERS_SERVICE})
+COMPLETION_NAMES = frozenset(  # and each job's marker, `completion_marker(job)`
+    {
+        COMPLETION_RULE,
+        COMPLETION_RULE_TARGET,
+        COMPLETION_STATE_MACHINE,
+        COMPLETION_EVENTS_ROLE,
+        COMPLETION_EVENTS_POLICY,
+        COMPLETION_STEPS_ROLE,
+        COMPLETION_STEPS_POLICY,
+    }
+)
 
 # --- type tokens ---------------------------------------------------------------------------------
 # The Pulumi type of each kind of resource the program declares, as its pulumi_aws class registers
@@ -134,6 +156,10 @@ SCALING_POLICY_TYPE = "aws:appautoscaling/policy:Policy"
 AUTO_SCALING_GROUP_TYPE = "aws:autoscaling/group:Group"
 DNS_NAMESPACE_TYPE = "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace"
 DISCOVERY_SERVICE_TYPE = "aws:servicediscovery/service:Service"
+EVENT_RULE_TYPE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET_TYPE = "aws:cloudwatch/eventTarget:EventTarget"
+STATE_MACHINE_TYPE = "aws:sfn/stateMachine:StateMachine"
+SSM_PARAMETER_TYPE = "aws:ssm/parameter:Parameter"
 
 
 def provider(region: str) -> str:
@@ -143,6 +169,11 @@ def provider(region: str) -> str:
 def managed_policy_attachment(role: str) -> str:
     """The attachment of a role's AWS managed policy, named after the role's logical name."""
     return f"{role}-policy"
+
+
+def completion_marker(job: str) -> str:
+    """The SSM parameter recording that `job` ("training", "workers") completed."""
+    return f"{job}-completion"
 
 
 def scaling_policy(metric: str) -> str:
@@ -211,7 +242,16 @@ class Names:
     checkpoint_policy: str
     cpu_policy: str
     memory_policy: str
+    completion_rule: str  # EventBridge rule: a task of a job exited 0
+    completion_state_machine: str  # Step Functions: stops the job and records it
+    completion_events_role: str  # EventBridge starts the state machine with it
+    completion_steps_role: str  # the state machine calls ECS, Auto Scaling, EC2 and SSM with it
     region: str
+
+    def completion_parameter(self, job: str) -> str:
+        """SSM parameter that says whether `job` completed: written by the state machine, read by `up` and
+        `status`."""
+        return f"/ftcluster/{self.cluster}/completed/{job}"
 
     def checkpoint_bucket(self, account_id: str) -> str:
         """Globally unique yet deterministic: cluster, account and region make it one of a kind."""
@@ -242,6 +282,11 @@ class Names:
             "checkpoint_policy": (self.checkpoint_policy, LIMITS["iam_policy"]),
             "cpu_policy": (self.cpu_policy, LIMITS["scaling_policy"]),
             "memory_policy": (self.memory_policy, LIMITS["scaling_policy"]),
+            "completion_rule": (self.completion_rule, LIMITS["event_rule"]),
+            "completion_state_machine": (self.completion_state_machine, LIMITS["state_machine"]),
+            "completion_events_role": (self.completion_events_role, LIMITS["iam_role"]),
+            "completion_steps_role": (self.completion_steps_role, LIMITS["iam_role"]),
+            "completion_parameter": (self.completion_parameter("training"), LIMITS["ssm_parameter"]),
             "checkpoint_bucket": (self.checkpoint_bucket(ACCOUNT_ID_EXAMPLE), LIMITS["bucket"]),
         }
 
@@ -279,5 +324,9 @@ def cluster_names(name: str, region: str, *, spot_fleet: bool = False) -> Names:
         checkpoint_policy=f"{name}-checkpoints",
         cpu_policy=f"{name}-cpu-target",
         memory_policy=f"{name}-memory-target",
+        completion_rule=f"{name}-job-completed",
+        completion_state_machine=f"{name}-job-completed",
+        completion_events_role=f"{account_wide}-completion-events",
+        completion_steps_role=f"{account_wide}-completion-steps",
         region=region,
     )
