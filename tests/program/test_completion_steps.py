@@ -147,4 +147,4 @@ def test_a_completed_spot_fleet_job_lowers_the_fleet_and_an_auto_scaling_group_i
     fleet = spot.by_name("spot-fleet").inputs
     assert (fleet["targetCapacity"], fleet["onDemandTargetCapacity"]) == (0, 0)
     group = plan_for(example(US_WEST), options).by_name("gpu-instances").inputs
-    assert group["maxSize"] == example(US_WEST)["fleet"]["instances"]  # managed scaling scales it in by itself
+    assert group["maxSize"] == example(US_WEST)["fleet"]["max_instances"]  # managed scaling scales it in by itself
