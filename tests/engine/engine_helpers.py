@@ -43,16 +43,28 @@ class Stand:
         self.state = StandinState(self.root)
 
     def run(
-        self, *args: str, extra_env: dict[str, str | None] | None = None, input: str | None = None, wait: bool = False
+        self,
+        *args: str,
+        extra_env: dict[str, str | None] | None = None,
+        input: str | None = None,
+        wait: bool | None = None,
     ) -> Result:
-        """`ftcluster ARGS` on this machine. The stand-in creates nothing in AWS, so there is no rollout
-        to wait for: `up` gets --no-wait unless `wait` (a test of the wait seeds the services itself)."""
+        """`ftcluster ARGS` on this machine. With canned AWS answers (the default) the stand-in creates
+        nothing in AWS, so there is no rollout to wait for: `up` gets --no-wait unless `wait` (a test of
+        the wait seeds the services itself). A stand emulating AWS waits, as a user's `up` does."""
+        if wait is None:
+            wait = self.emulates_aws
         if args[:1] == ("up",) and not wait:
             args = (*args, "--no-wait")
         runner = CliRunner()
         return runner.invoke(
             app, list(args), env={**self.env, **(extra_env or {})}, input=input, catch_exceptions=False
         )
+
+    @property
+    def emulates_aws(self) -> bool:
+        """The stand-in's AWS provider works in the emulator (standin_env's `emulate_aws`)."""
+        return self.env.get("PULUMI_STANDIN_AWS") is None
 
     @property
     def home(self) -> Path:

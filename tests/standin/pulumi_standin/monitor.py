@@ -8,6 +8,7 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, resource_pb2, resource_pb2_grpc
 
+from .aws import AwsFailure
 from .backend import StandinError
 from .deploy import Aborted, Deployment, Options
 
@@ -89,8 +90,8 @@ class ResourceMonitor(resource_pb2_grpc.ResourceMonitorServicer):
 
     def Invoke(self, request, context):
         try:
-            result = self.deployment.invoke(request.tok, _dict(request.args))
-        except StandinError as err:
+            result = self.deployment.invoke(request.tok, _dict(request.args), request.provider)
+        except (StandinError, AwsFailure) as err:
             self.deployment.log("error", str(err), "")
             return resource_pb2.ResourceInvokeResponse(
                 failures=[resource_pb2.CheckFailure(property="", reason=str(err))]

@@ -195,6 +195,7 @@ def run(
         target_dependents=bool(flags.get("target-dependents")),
         knobs=Knobs(environ),
         pulumi_home=pulumi_home,
+        environ=environ,
     )
     interrupts.deployment = deployment
     started = now_text()
