@@ -385,7 +385,9 @@ def destroy(
     bucket = result.outputs_before.get("checkpoint_bucket")
     if applied is not None and applied.training.checkpoints.bucket is not None:
         bucket = None  # the user's own bucket: never the stack's to keep or delete
-    leftovers = _leftovers(session.target, hooks, result.outputs_before, checkpoints_kept=not delete_checkpoints)
+    leftovers = _leftovers(
+        session.target, hooks, result.outputs_before, checkpoints_kept=not delete_checkpoints, applied=applied
+    )
     return Destroyed(
         session.label,
         session.stack_name,
@@ -402,10 +404,18 @@ def verify(spec_path: Path | None, cluster: str | None, environ: Mapping[str, st
     return _leftovers(resolve_target(spec_path, cluster, environ), hooks, {}, checkpoints_kept=True)
 
 
-def _leftovers(target: Target, hooks: Hooks, outputs: Mapping[str, Any], *, checkpoints_kept: bool) -> LeftoverReport:
+def _leftovers(
+    target: Target,
+    hooks: Hooks,
+    outputs: Mapping[str, Any],
+    *,
+    checkpoints_kept: bool,
+    applied: Spec | None = None,
+) -> LeftoverReport:
+    """`applied`: the spec the stack recorded, for its endpoint_url when the target came without a spec."""
     from ..live.leftovers import find_leftovers
 
-    spec = target.spec
+    spec = target.spec or applied
     region = target.region or (spec.region if spec else None)
     if region is None:
         raise UsageError("name the cluster with its region (e.g. --cluster NAME-REGION) or give its SPEC")

@@ -34,6 +34,9 @@ class Session:
     config: dict[str, str] = field(default_factory=dict)
     stack: Any = None  # pulumi.automation.Stack, once selected
     notify: Notify = field(default=lambda message: None)
+    # AWS credentials to check once the stack's config is read: a target without a spec (--cluster, the
+    # active cluster) reaches AWS where the spec last applied says (its endpoint_url)
+    credentials_due: bool = False
     _exported: dict[str, Any] | None = field(default=None, repr=False)  # the state, until the next run changes it
 
     @property
@@ -107,12 +110,16 @@ def open_session(
         if not lookup:
             return session
         target = find_stack(session)
-    if credentials if credentials is not None else engine:
-        region = target.region or (target.spec.region if target.spec else None)
-        if region:
-            check_aws_credentials(region, target.spec.endpoint_url if target.spec else None)
+    wanted = credentials if credentials is not None else engine
+    if wanted and target.spec is not None:
+        check_aws_credentials(target.region or target.spec.region, target.spec.endpoint_url)
     return Session(
-        target, settings, command, _workspace(settings, command, settings.work_dir(target.stack)), notify=notify
+        target,
+        settings,
+        command,
+        _workspace(settings, command, settings.work_dir(target.stack)),
+        notify=notify,
+        credentials_due=wanted and target.spec is None,
     )
 
 
@@ -172,6 +179,14 @@ def select_stack(session: Session, *, create: bool) -> None:
             if session.settings.missing_passphrase_file is not None:
                 raise _no_passphrase_for(session)
         session.config = read_config(session)
+    if session.credentials_due:
+        from .scale import recorded_spec
+
+        applied = recorded_spec(session.config)
+        region = session.target.region or (applied.region if applied else None)
+        if region:
+            check_aws_credentials(region, applied.endpoint_url if applied else None)
+        session.credentials_due = False
 
 
 def _no_passphrase_for(session: Session) -> UsageError:
