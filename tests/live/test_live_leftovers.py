@@ -12,7 +12,7 @@ from rich.console import Console
 
 from ftcluster.aws import AwsSession
 from ftcluster.cli.live_view import render_leftovers
-from ftcluster.live.leftovers import _parse_arn, find_leftovers
+from ftcluster.live.leftovers import _eni_note, _parse_arn, find_leftovers
 
 REGION = "us-east-1"
 
@@ -107,6 +107,37 @@ def test_everything_left_in_an_ftcluster_vpc(live_aws: str) -> None:
         ("ec2 internet-gateway", gateway): "vpc",
         ("ec2 route-table", table): "vpc",
     }  # the default security group and main route table go with the VPC: not listed
+
+
+def test_a_nat_gateways_network_interface_is_named_as_its_not_as_a_tasks(live_aws: str) -> None:
+    """Seen end to end (tests/e2e): the interface a NAT gateway holds in its subnet was reported as one
+    that blocks deleting the subnet (moto's shape) or as an ECS task's (AWS's: requester-managed)."""
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=tags("vpc"))["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    address = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=address)["NatGateway"]
+    interface = nat["NatGatewayAddresses"][0]["NetworkInterfaceId"]
+
+    found = {i.id: i for i in find_leftovers("demo", REGION, vpc_id=vpc).items}
+    assert (
+        found[interface].note
+        == f"the network interface of NAT gateway {nat['NatGatewayId']}: it goes with the NAT gateway"
+    )
+    assert found[nat["NatGatewayId"]].note == "costs money every hour"
+    # as EC2 describes one (NetworkInterface.InterfaceType, RequesterManaged) when its NAT gateway is not listed
+    aws_shape = {
+        "InterfaceType": "natGateway",
+        "RequesterManaged": True,
+        "Description": "Interface for NAT Gateway nat-1",
+    }
+    assert _eni_note(aws_shape) == "the network interface of a NAT gateway: it goes with the NAT gateway"
+    task = {
+        "InterfaceType": "interface",
+        "RequesterManaged": True,
+        "Description": "arn:aws:ecs:us-east-1:1:attachment/x",
+    }
+    assert _eni_note(task).startswith("made by ECS for a task")
 
 
 def test_gone_vpc_and_terminated_instances_are_not_leftovers(live_aws: str) -> None:

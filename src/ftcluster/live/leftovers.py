@@ -371,14 +371,19 @@ class _Finder:
                 Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}],
             ):
                 self.add("ec2 internet-gateway", gateway["InternetGatewayId"], None, "vpc")
+            nat_interfaces: dict[str, str] = {}  # network interface -> the NAT gateway it belongs to
             for nat in pages(ec2, "describe_nat_gateways", "NatGateways", Filters=by_vpc):
                 if nat.get("State") not in GONE_STATES:
                     self.add("ec2 natgateway", nat["NatGatewayId"], None, "vpc", "costs money every hour")
+                    for address in nat.get("NatGatewayAddresses") or []:
+                        if address.get("NetworkInterfaceId"):
+                            nat_interfaces[address["NetworkInterfaceId"]] = nat["NatGatewayId"]
             for endpoint in pages(ec2, "describe_vpc_endpoints", "VpcEndpoints", Filters=by_vpc):
                 if str(endpoint.get("State", "")).lower() not in GONE_STATES:
                     self.add("ec2 vpc-endpoint", endpoint["VpcEndpointId"], None, "vpc")
             for interface in pages(ec2, "describe_network_interfaces", "NetworkInterfaces", Filters=by_vpc):
-                self.add("ec2 network-interface", interface["NetworkInterfaceId"], None, "vpc", _eni_note(interface))
+                note = _eni_note(interface, nat_interfaces.get(interface["NetworkInterfaceId"]))
+                self.add("ec2 network-interface", interface["NetworkInterfaceId"], None, "vpc", note)
             for reservation in pages(ec2, "describe_instances", "Reservations", Filters=by_vpc):
                 for instance in reservation.get("Instances", []):
                     if instance["State"]["Name"] not in GONE_STATES:
@@ -407,7 +412,12 @@ def _state_name(item: dict[str, Any]) -> str:
     return str(state.get("Name", "") if isinstance(state, dict) else state or "").lower()
 
 
-def _eni_note(interface: dict[str, Any]) -> str:
+def _eni_note(interface: dict[str, Any], nat_gateway: str | None = None) -> str:
+    """What a network interface left in the VPC is. A NAT gateway's is requester-managed too (EC2
+    NetworkInterface.InterfaceType "natGateway"), but it is the NAT gateway's, not a task's."""
+    if nat_gateway or interface.get("InterfaceType") == "natGateway":
+        owner = f"NAT gateway {nat_gateway}" if nat_gateway else "a NAT gateway"
+        return f"the network interface of {owner}: it goes with the NAT gateway"
     if interface.get("RequesterManaged") or str(interface.get("Description", "")).startswith("arn:aws:ecs"):
         return (
             "made by ECS for a task; ECS deletes it minutes after the task stops, "
