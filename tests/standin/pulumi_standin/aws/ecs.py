@@ -319,15 +319,16 @@ def update_service(call: Call, arn: str, old: Props, new: Props, changed: set[st
 
 
 def delete_service(call: Call, arn: str, props: Props) -> None:
-    """resourceServiceDelete: a REPLICA service is scaled to 0 first (unless it is draining already), then
-    deleted (force_delete passes Force), then the provider waits until ECS reports it INACTIVE."""
+    """resourceServiceDelete: a REPLICA service is drained to 0 tasks first (unless it is draining already,
+    or force_delete skips that and passes Force), then deleted."""
     ecs = call.client("ecs")
+    force = bool(props.get("forceDelete"))
     found = ecs.describe_services(cluster=props["cluster"], services=[arn]).get("services", [])
     if not found or found[0].get("status") == "INACTIVE":
         return
-    if found[0].get("schedulingStrategy") != "DAEMON" and found[0].get("status") != "DRAINING":
+    if found[0].get("schedulingStrategy") != "DAEMON" and found[0].get("status") != "DRAINING" and not force:
         ecs.update_service(cluster=props["cluster"], service=arn, desiredCount=0)
-    ecs.delete_service(cluster=props["cluster"], service=arn, force=bool(props.get("forceDelete")))
+    ecs.delete_service(cluster=props["cluster"], service=arn, force=force)
 
 
 RESOURCES = {

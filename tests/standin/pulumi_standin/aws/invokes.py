@@ -17,7 +17,7 @@ def caller_identity(account: Account, args: Props) -> Props:
 
 
 def availability_zones(account: Account, args: Props) -> Props:
-    """internal/service/ec2/ec2_availability_zones_data_source.go: DescribeAvailabilityZones with the given
+    """internal/service/ec2/availability_zones_data_source.go: DescribeAvailabilityZones with the given
     filters (and `state`), then the exclusions, sorted by name."""
     filters = [{"Name": f["name"], "Values": list(f["values"])} for f in args.get("filters") or []]
     if args.get("state"):
