@@ -13,6 +13,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from pulumi_standin import schema
 from pulumi_standin.aws import RESOURCES, AwsFailure, Emulator
 from pulumi_standin.aws.core import Account, NotEmulated
 
@@ -126,3 +127,13 @@ def test_every_mapping_names_its_source_and_creates_and_deletes() -> None:
     for type_, mapping in RESOURCES.items():
         assert mapping.source.startswith("internal/service/") and mapping.source.endswith(".go"), type_
         assert mapping.updatable <= mapping.inputs | {"tags", "tagsAll"}, type_
+
+
+def test_a_spot_fleet_is_replaced_by_a_new_template_version_and_resized_in_place() -> None:
+    """What ModifySpotFleetRequest can change is all that updates in place (ec2_spot_fleet_request.go)."""
+    fleet = "aws:ec2/spotFleetRequest:SpotFleetRequest"
+    configs = {"launchTemplateConfigs": [{"launchTemplateSpecification": {"id": "lt-1", "version": "2"}}]}
+    old = {"launchTemplateConfigs": [{"launchTemplateSpecification": {"id": "lt-1", "version": "1"}}]}
+    assert schema.replace_keys(fleet, {"launchTemplateConfigs"}, configs, old, []) == ["launchTemplateConfigs"]
+    assert schema.replace_keys(fleet, {"targetCapacity", "onDemandTargetCapacity"}, {}, {}, []) == []
+    assert RESOURCES[fleet].updatable >= {"targetCapacity", "onDemandTargetCapacity"}
