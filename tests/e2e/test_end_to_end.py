@@ -41,9 +41,19 @@ fleet:
     tasks: 2
     gpus: 1
     memory: 14336
+"""
+# the Auto Scaling group cluster runs its workers as an elastic job (Cloud Map, rendezvous service); the
+# Spot Fleet one has plain workers and target-tracking auto scaling (the spec allows one or the other)
+ELASTIC = """\
     distributed:
       min_nodes: 1
       max_nodes: 3
+"""
+AUTOSCALING = """\
+autoscaling:
+  min_tasks: 1
+  max_tasks: 4
+  target_memory_percent: 80
 """
 
 
@@ -62,9 +72,9 @@ def e2e_stand(root: Path) -> Stand:
     return stand
 
 
-def write_spec(root: Path, name: str, fleet_type: str, endpoint: str) -> Path:
+def write_spec(root: Path, name: str, fleet_type: str, endpoint: str, extra: str) -> Path:
     path = root / f"{name}.yaml"
-    path.write_text(SPEC.format(name=name, fleet_type=fleet_type, endpoint=endpoint))
+    path.write_text(SPEC.format(name=name, fleet_type=fleet_type, endpoint=endpoint) + extra)  # SPEC ends in workers
     return path
 
 
@@ -90,7 +100,7 @@ def json_of(result: Any) -> Any:
 def journey(tmp_path_factory: pytest.TempPathFactory, moto_running_tasks: str) -> Iterator[dict[str, Any]]:
     root = tmp_path_factory.mktemp("e2e")
     stand = e2e_stand(root)
-    spec = write_spec(root, "e2e", "auto_scaling_group", moto_running_tasks)
+    spec = write_spec(root, "e2e", "auto_scaling_group", moto_running_tasks, ELASTIC)
     up = stand.run("up", str(spec), "--yes", "--json")  # preflight and the rollout wait included
     yield {"stand": stand, "spec": spec, "up": up, "aws": clients(moto_running_tasks)}
     assert not stand.state.unsupported()
@@ -178,7 +188,8 @@ def test_scale_changes_reach_aws(journey: dict[str, Any]) -> None:
     target = aws("application-autoscaling").describe_scalable_targets(
         ServiceNamespace="ecs", ResourceIds=["service/e2e/e2e-training"]
     )["ScalableTargets"][0]
-    assert (target["MinCapacity"], target["MaxCapacity"]) == (3, 3)  # Application Auto Scaling owns the count
+    # Application Auto Scaling owns the count: pinned at it (no autoscaling section here)
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (3, 3)
     workers = aws("ecs").describe_services(cluster="e2e", services=["e2e-fleet-workers"])["services"][0]
     assert (workers["desiredCount"], workers["runningCount"]) == (3, 3)
     assert json_of(stand.run("status", "--json"))["verdict"]["state"] == "HEALTHY"
@@ -201,13 +212,14 @@ def test_destroy_deletes_everything_but_the_checkpoints_and_the_check_agrees(jou
     assert aws("ecs").list_task_definitions(status="ACTIVE")["taskDefinitionArns"] == []
     assert aws("servicediscovery").list_namespaces()["Namespaces"] == []
     assert aws("logs").describe_log_groups(logGroupNamePrefix="/ftcluster/e2e")["logGroups"] == []
+    assert aws("application-autoscaling").describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"] == []
     bucket = report["items"][0]["id"]
     assert aws("s3").get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"  # kept with its settings
 
 
 def test_a_spot_fleet_cluster_end_to_end(tmp_path: Path, moto_running_tasks: str) -> None:
     stand = e2e_stand(tmp_path)
-    spec = write_spec(tmp_path, "e2esf", "spot_fleet", moto_running_tasks)
+    spec = write_spec(tmp_path, "e2esf", "spot_fleet", moto_running_tasks, AUTOSCALING)
     aws = clients(moto_running_tasks)
     # the preflight ran in the journey above; here only what differs: the fleet, its instances, their end
     outputs = json_of(stand.run("up", str(spec), "--yes", "--skip-preflight", "--json"))
@@ -218,9 +230,18 @@ def test_a_spot_fleet_cluster_end_to_end(tmp_path: Path, moto_running_tasks: str
         3,
         f"arn:aws:iam::123456789012:role/ftcluster/e2esf-{REGION}-spot-fleet",
     )
+    policies = aws("application-autoscaling").describe_scaling_policies(
+        ServiceNamespace="ecs", ResourceId="service/e2esf/e2esf-training"
+    )["ScalingPolicies"]
+    metrics = {
+        p["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"]["PredefinedMetricType"]
+        for p in policies
+    }
+    assert metrics == {"ECSServiceAverageCPUUtilization", "ECSServiceAverageMemoryUtilization"}
     status = json_of(stand.run("status", "--json"))
     assert status["verdict"]["state"] == "HEALTHY", status["verdict"]
     assert (status["fleet"]["target"], len(status["fleet"]["instances"])) == (3, 3)
+    assert (status["scaling"]["min"], status["scaling"]["max"]) == (1, 4)
     report = json_of(stand.run("destroy", "--yes", "--json"))
     assert report["clean"] is True, report["items"]
     instances = [i for r in aws("ec2").describe_instances()["Reservations"] for i in r["Instances"]]
