@@ -137,3 +137,51 @@ def test_a_spot_fleet_is_replaced_by_a_new_template_version_and_resized_in_place
     assert schema.replace_keys(fleet, {"launchTemplateConfigs"}, configs, old, []) == ["launchTemplateConfigs"]
     assert schema.replace_keys(fleet, {"targetCapacity", "onDemandTargetCapacity"}, {}, {}, []) == []
     assert RESOURCES[fleet].updatable >= {"targetCapacity", "onDemandTargetCapacity"}
+
+
+def test_mappings_the_program_does_not_use_yet_work_in_the_emulator(aws: str) -> None:
+    """EventBridge rule and target, a log resource policy and a separate security group rule: created,
+    visible in AWS as declared, and deleted (the end-to-end test covers the program's own types)."""
+    emulator = Emulator(KEYS)
+    services = ["ec2", "sts", "logs", "events"]
+    emulator.configure(PROVIDER, provider_inputs(region=REGION, endpoints=[dict.fromkeys(services, aws)]), "us-east-1")
+    account = emulator.account(PROVIDER, "aws:cloudwatch/eventRule:EventRule")
+    assert account is not None
+    events, ec2 = boto3.client("events", region_name=REGION), boto3.client("ec2", region_name=REGION)
+    pattern = json.dumps({"source": ["aws.ecs"], "detail-type": ["ECS Task State Change"]})
+    rule_type, target_type = "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget"
+    rule_id, rule = emulator.create(account, rule_type, "tasks", {"name": "demo-tasks", "eventPattern": pattern}, {})
+    target_inputs = {
+        "rule": "demo-tasks",
+        "targetId": "ledger",
+        "arn": f"arn:aws:logs:{REGION}:123456789012:log-group:x",
+    }
+    target_id, target = emulator.create(account, target_type, "ledger", target_inputs, {})
+    assert (rule_id, target_id) == ("demo-tasks", "demo-tasks-ledger")
+    assert json.loads(events.describe_rule(Name="demo-tasks")["EventPattern"]) == json.loads(pattern)
+    assert [t["Id"] for t in events.list_targets_by_rule(Rule="demo-tasks")["Targets"]] == ["ledger"]
+    policy = json.dumps({"Version": "2012-10-17", "Statement": []})
+    policy_type = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"
+    emulator.create(account, policy_type, "events-to-logs", {"policyName": "demo", "policyDocument": policy}, {})
+    group = ec2.create_security_group(GroupName="demo", Description="d")["GroupId"]
+    rule_inputs = {
+        "securityGroupId": group,
+        "ipProtocol": "tcp",
+        "fromPort": 29500,
+        "toPort": 29500,
+        "cidrIpv4": "10.0.0.0/16",
+    }
+    ingress = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+    rule_id_sg, _ = emulator.create(account, ingress, "port", rule_inputs, {})
+    assert rule_id_sg.startswith("sgr-")
+    for type_, name, resource_id, outputs in (
+        (target_type, "ledger", target_id, target),  # outputs carry the inputs the delete needs
+        (rule_type, "tasks", rule_id, rule),
+        (policy_type, "events-to-logs", "demo", {"policyName": "demo"}),
+        (ingress, "port", rule_id_sg, rule_inputs),
+    ):
+        emulator.delete(account, type_, name, resource_id, outputs)
+    assert events.list_rules(NamePrefix="demo")["Rules"] == []
+    assert boto3.client("logs", region_name=REGION).describe_resource_policies()["resourcePolicies"] == []
+    left = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"]
+    assert rule_id_sg not in {r["SecurityGroupRuleId"] for r in left}
