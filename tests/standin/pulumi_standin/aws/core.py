@@ -218,6 +218,14 @@ def tag_list(tags: Mapping[str, str], key: str = "Key", value: str = "Value") ->
     return [{key: k, value: str(v)} for k, v in tags.items()]
 
 
+def tag_changes(call: Call, old: Props) -> tuple[list[str], dict[str, str]]:
+    """(keys to untag, tags to set) from the resource's old tags to `call.tags`, as the provider's
+    generated updateTags functions (internal/service/<svc>/tags_gen.go) diff tags_all."""
+    before = old.get("tagsAll") or {**call.account.default_tags, **(old.get("tags") or {})}
+    removed = [key for key in before if key not in call.tags]
+    return removed, {key: value for key, value in call.tags.items() if before.get(key) != value}
+
+
 def flag(value: Any) -> bool | None:
     """pulumi_aws passes some booleans as text ("true"); None stays None."""
     if value is None:

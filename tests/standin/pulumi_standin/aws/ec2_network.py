@@ -7,7 +7,7 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-from .core import Call, NotEmulated, Props, resource, tag_list
+from .core import Call, NotEmulated, Props, resource, tag_changes, tag_list
 
 
 def tag_specs(call: Call, resource_type: str) -> dict[str, Any]:
@@ -20,12 +20,9 @@ def tag_specs(call: Call, resource_type: str) -> dict[str, Any]:
 def retag(call: Call, resource_id: str, old: Props, new: Props) -> None:
     """internal/service/ec2/tags_gen.go updateTags: CreateTags for new or changed, DeleteTags for removed."""
     ec2 = call.client("ec2")
-    before = {**call.account.default_tags, **(old.get("tags") or {})}
-    after = call.tags
-    removed = [{"Key": key} for key in before if key not in after]
+    removed, changed = tag_changes(call, old)
     if removed:
-        ec2.delete_tags(Resources=[resource_id], Tags=removed)
-    changed = {k: v for k, v in after.items() if before.get(k) != v}
+        ec2.delete_tags(Resources=[resource_id], Tags=[{"Key": key} for key in removed])
     if changed:
         ec2.create_tags(Resources=[resource_id], Tags=tag_list(changed))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .core import Call, Props, pick, resource, tag_list
+from .core import Call, Props, pick, resource, tag_changes, tag_list
 
 
 def _tags(call: Call) -> dict[str, Any]:
@@ -16,11 +16,9 @@ def _tags(call: Call) -> dict[str, Any]:
 def retag(call: Call, arn: str, old: Props, new: Props) -> None:
     """internal/service/ecs/tags_gen.go updateTags: TagResource / UntagResource on the ARN."""
     ecs = call.client("ecs")
-    before = {**call.account.default_tags, **(old.get("tags") or {})}
-    removed = [key for key in before if key not in call.tags]
+    removed, changed = tag_changes(call, old)
     if removed:
         ecs.untag_resource(resourceArn=arn, tagKeys=removed)
-    changed = {k: v for k, v in call.tags.items() if before.get(k) != v}
     if changed:
         ecs.tag_resource(resourceArn=arn, tags=tag_list(changed, "key", "value"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core import AwsFailure, Call, Props, pick, resource, tag_list
+from .core import AwsFailure, Call, Props, pick, resource, tag_changes, tag_list
 
 RULE_SETTINGS = {
     "name": "Name",
@@ -45,12 +45,11 @@ def update_rule(call: Call, rule_id: str, old: Props, new: Props, changed: set[s
     if changed & {"tags", "tagsAll"}:
         events = call.client("events")
         arn = str(old["arn"])
-        before = {**call.account.default_tags, **(old.get("tags") or {})}
-        removed = [key for key in before if key not in call.tags]
+        removed, changed_tags = tag_changes(call, old)
         if removed:
             events.untag_resource(ResourceARN=arn, TagKeys=removed)
-        if call.tags:
-            events.tag_resource(ResourceARN=arn, Tags=tag_list(call.tags))
+        if changed_tags:
+            events.tag_resource(ResourceARN=arn, Tags=tag_list(changed_tags))
     return {}
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .core import Call, Props, resource, tag_list
+from .core import Call, Props, resource, tag_changes, tag_list
 
 
 def _tags(call: Call) -> dict[str, Any]:
@@ -15,11 +15,9 @@ def _tags(call: Call) -> dict[str, Any]:
 
 def retag_role(call: Call, name: str, old: Props, new: Props) -> None:
     iam = call.client("iam")
-    before = {**call.account.default_tags, **(old.get("tags") or {})}
-    removed = [key for key in before if key not in call.tags]
+    removed, changed = tag_changes(call, old)
     if removed:
         iam.untag_role(RoleName=name, TagKeys=removed)
-    changed = {k: v for k, v in call.tags.items() if before.get(k) != v}
     if changed:
         iam.tag_role(RoleName=name, Tags=tag_list(changed))
 

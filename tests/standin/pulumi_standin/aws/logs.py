@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core import Call, Props, resource
+from .core import Call, Props, resource, tag_changes
 
 
 def _retention(call: Call, name: str, days: Any) -> None:
@@ -38,11 +38,9 @@ def update_log_group(call: Call, name: str, old: Props, new: Props, changed: set
         _retention(call, name, new.get("retentionInDays"))
     if changed & {"tags", "tagsAll"}:
         arn = call.arn("logs", f"log-group:{name}")
-        before = {**call.account.default_tags, **(old.get("tags") or {})}
-        removed = [key for key in before if key not in call.tags]
+        removed, changed_tags = tag_changes(call, old)
         if removed:
             logs.untag_resource(resourceArn=arn, tagKeys=removed)
-        changed_tags = {k: v for k, v in call.tags.items() if before.get(k) != v}
         if changed_tags:
             logs.tag_resource(resourceArn=arn, tags=changed_tags)
     return {}
