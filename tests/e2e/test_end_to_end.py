@@ -107,7 +107,7 @@ def journey(tmp_path_factory: pytest.TempPathFactory, moto_running_tasks: str) -
 
 
 def test_up_waits_for_the_rollout_of_what_the_program_created_in_aws(journey: dict[str, Any]) -> None:
-    outputs = json_of(journey["up"])
+    outputs = json_of(journey["up"])["outputs"]
     aws = journey["aws"]
     # the outputs are the emulator's own ids, so the live views find the resources by them
     vpc = aws("ec2").describe_vpcs(VpcIds=[outputs["vpc_id"]])["Vpcs"][0]
@@ -222,7 +222,7 @@ def test_a_spot_fleet_cluster_end_to_end(tmp_path: Path, moto_running_tasks: str
     spec = write_spec(tmp_path, "e2esf", "spot_fleet", moto_running_tasks, AUTOSCALING)
     aws = clients(moto_running_tasks)
     # the preflight ran in the journey above; here only what differs: the fleet, its instances, their end
-    outputs = json_of(stand.run("up", str(spec), "--yes", "--skip-preflight", "--json"))
+    outputs = json_of(stand.run("up", str(spec), "--yes", "--skip-preflight", "--json"))["outputs"]
     request_id = outputs["spot_fleet_request_id"]
     fleet = aws("ec2").describe_spot_fleet_requests(SpotFleetRequestIds=[request_id])["SpotFleetRequestConfigs"][0]
     config = fleet["SpotFleetRequestConfig"]
