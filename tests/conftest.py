@@ -52,11 +52,13 @@ def running_moto_server(folder: Path, settings: dict[str, str] | None = None) ->
     executable = moto_server_executable()
     port = _free_port()
     log = (folder / "moto_server.log").open("wb")
+    # MOTO_PORT: moto's Step Functions interpreter calls the server's own APIs on localhost:MOTO_PORT
+    # (moto/stepfunctions/parser/asl/utils/boto_client.py), which the completion tests use.
     process = subprocess.Popen(
         [executable, "-H", "127.0.0.1", "-p", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, **(settings or {})},
+        env={**os.environ, "MOTO_PORT": str(port), **(settings or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -26,6 +26,8 @@ from . import (
     logs,
     s3,
     servicediscovery,
+    sfn,
+    ssm,
 )
 from .core import COMMON_INPUTS, Account, AwsFailure, Call, NotEmulated, Props, Resource, error_text
 from .invokes import INVOKES
@@ -42,6 +44,8 @@ RESOURCES: dict[str, Resource] = {
     **autoscaling.RESOURCES,
     **appautoscaling.RESOURCES,
     **servicediscovery.RESOURCES,
+    **ssm.RESOURCES,
+    **sfn.RESOURCES,
 }
 AUTONAMED = ("name", "bucket")  # what the provider's Check fills in when the program gives no name
 
