@@ -155,6 +155,8 @@ E2E_WARM_UP = (  # one cheap call per service the end-to-end flow uses
     ("ssm", "describe_parameters"),
     ("resourcegroupstaggingapi", "get_resources"),
     ("application-autoscaling", "describe_scalable_targets", {"ServiceNamespace": "ecs"}),
+    ("events", "list_rules"),
+    ("stepfunctions", "list_state_machines"),
 )
 
 

@@ -143,7 +143,13 @@ def test_up_waits_for_the_rollout_of_what_the_program_created_in_aws(journey: di
     assert aws("s3").get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     assert all(aws("s3").get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
     roles = {r["RoleName"] for r in aws("iam").list_roles(PathPrefix="/ftcluster/")["Roles"]}
-    assert roles == {"e2e-eu-west-1-execution", "e2e-eu-west-1-task", "e2e-eu-west-1-instance"}
+    assert roles == {
+        f"e2e-{REGION}-{role}" for role in ("execution", "task", "instance", "completion-steps", "completion-events")
+    }
+    # a finished job stays finished: EventBridge starts the state machine, which records it in SSM
+    rule = aws("events").list_targets_by_rule(Rule="e2e-job-completed")["Targets"][0]
+    machine = aws("stepfunctions").describe_state_machine(stateMachineArn=rule["Arn"])
+    assert machine["roleArn"].endswith(f"/ftcluster/e2e-{REGION}-completion-steps")
 
 
 def test_status_reads_the_cluster_as_healthy(journey: dict[str, Any]) -> None:
@@ -170,6 +176,9 @@ def test_the_leftover_check_finds_every_kind_the_program_made(journey: dict[str,
         "logs log-group",
         "servicediscovery namespace",
         "servicediscovery service",
+        "events rule",
+        "states stateMachine",
+        "ssm parameter",
         "ec2 vpc",
         "ec2 natgateway",
         "s3 bucket",
