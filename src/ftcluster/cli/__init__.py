@@ -28,7 +28,7 @@ def _reflow(text: str | None) -> str | None:
 
 
 class _Group(TyperGroup):
-    """Maps ftcluster's errors to messages and exit codes in one place (DESIGN.md, Conventions)."""
+    """Maps ftcluster's errors to messages and exit codes in one place (docs/architecture.md, "Conventions")."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
