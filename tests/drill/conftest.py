@@ -37,6 +37,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def checkpoint_every(name: str) -> int:
+    """K: the steps between two periodic checkpoints of tests/drill/<name>.yaml's trainer."""
+    return int(yaml.safe_load((HERE / f"{name}.yaml").read_text())["training"]["environment"]["TRAIN_CHECKPOINT_EVERY"])
+
+
 def drill_spec(name: str, folder: Path) -> Path:
     """tests/drill/<name>.yaml with a free rendezvous port (through the spec, like every drill setting)."""
     data = yaml.safe_load((HERE / f"{name}.yaml").read_text())
