@@ -146,7 +146,10 @@ class CheckpointStore:
             if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT or data.get("step") != step:
                 raise ValueError(f"not a {CHECKPOINT_FORMAT} checkpoint of step {step}")
         except Exception as err:
-            raise StorageError(f"{self.where(step)} is not a checkpoint this trainer can resume from: {err}") from err
+            reason = (str(err).strip().splitlines() or [type(err).__name__])[0]  # torch's own text runs to pages
+            raise StorageError(
+                f"{self.where(step)} is not a checkpoint this trainer can resume from: {reason}"
+            ) from err
         return data
 
     def save(self, step: int, data: dict[str, Any]) -> str:
