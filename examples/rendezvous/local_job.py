@@ -168,7 +168,7 @@ class LocalJob:
         folder: Path,
         trainer_dir: Path,
         nodes: int,
-        restart_delay: float = 1.0,
+        restart_delay: float = 5.0,
         script: Path | None = None,
     ) -> None:
         """`trainer_dir` is where the worker command runs (the image's working directory); `script`, if
