@@ -39,3 +39,19 @@ def test_the_command_table_lists_every_command_with_its_options() -> None:
         assert rows[name] == options, (
             f"README's row for `{name}` lists {sorted(rows[name])}, the command has {sorted(options)}"
         )
+
+
+COUNT_WORDS = {"one": 1, "both": 2, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+
+
+def test_the_manual_counts_the_example_configs_right() -> None:
+    configs = len(list((ROOT / "configs").glob("*.yaml")))
+    pages = [README, *(page.read_text() for page in (ROOT / "docs").glob("*.md"))]
+    counts = [
+        match.group(1).lower()
+        for page in pages
+        for match in re.finditer(r"\b(\w+) (?:of the )?example (?:configs|specs)\b", page, re.I)
+        if match.group(1).lower() in COUNT_WORDS
+    ]
+    assert counts, "no count of the example configs found: the walk is broken"
+    assert [word for word in counts if COUNT_WORDS[word] != configs] == []

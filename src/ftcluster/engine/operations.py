@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import FtclusterError
-from ..program.options import ProgramOptions
+from ..program.options import TRAINING_JOB, WORKERS_JOB, ProgramOptions
 from ..spec import Spec
 from .failures import ACTIONS, Diagnostics
 from .interrupts import run_interruptible
@@ -100,16 +100,48 @@ def _save_config(session: Session, spec: Spec, overrides: Overrides) -> None:
 # --- up / preview ----------------------------------------------------------------------------------
 
 
-def plan(session: Session, spec: Spec) -> UpPlan:
-    """Which scale values stay, whether the training service must redeploy, and what to adopt."""
+def plan(session: Session, spec: Spec, *, restart: bool = False) -> UpPlan:
+    """Which scale values stay, whether the training service must redeploy, what to adopt, and which jobs
+    completed (they stay at 0 unless `restart`)."""
     from ..program import capacity_strategy_changed
+    from .completion import completion_note, read_completed
 
     applied = applied_spec(session)
+    completed = read_completed(spec) if applied is not None else {}  # nothing completed before the first `up`
+    up_plan = plan_up(spec, applied, Overrides.from_config(session.config))
+    notes = [completion_note(c) for job, c in sorted(completed.items()) if not restart]
+    notes += [f"starting the completed {job} job again (--restart)" for job in sorted(completed) if restart]
     return replace(
-        plan_up(spec, applied, Overrides.from_config(session.config)),
+        up_plan,
+        notes=(*up_plan.notes, *notes),
         force_new_deployment=capacity_strategy_changed(applied, spec),
         adopt_insights_log_group=_insights_log_group_to_adopt(session, spec),
+        completed=frozenset() if restart else frozenset(completed),
+        restarted=frozenset(completed) if restart else frozenset(),
     )
+
+
+def restart_completed(
+    session: Session,
+    spec: Spec,
+    overrides: Overrides,
+    jobs: frozenset[str],
+    *,
+    staying: frozenset[str] = frozenset(),
+    on_event: OnEvent,
+    notify: Notify,
+) -> None:
+    """Before a run that starts completed `jobs` again: hold them at 0 in the stack first where no `up` did
+    since they completed (else the run would find nothing to change), then clear their records."""
+    from .completion import clear_completed, unheld
+
+    if not jobs:
+        return
+    unheld_jobs = unheld(dict.fromkeys(jobs), outputs(session))
+    if unheld_jobs:
+        notify(f"holding the completed {', '.join(unheld_jobs)} job(s) at 0 in the stack before starting them again")
+        _targeted_up(session, spec, overrides.options(completed=jobs | staying), "update", on_event, notify)
+    clear_completed(spec, sorted(jobs))
 
 
 def _insights_log_group_to_adopt(session: Session, spec: Spec) -> bool:
@@ -195,13 +227,15 @@ class ScaleChange:
     before: dict[str, int | None]  # each scale setting as deployed now (the program's own arithmetic)
     after: dict[str, int | None]  # and after the scale
     targets: list[str]  # URNs of the targeted update
+    completed: frozenset[str] = frozenset()  # completed jobs that stay at 0
+    restarted: frozenset[str] = frozenset()  # completed jobs this scale starts again (a count above 0 for them)
 
     @property
     def shrinks(self) -> list[str]:
         """The counts that go down: fewer tasks or instances stop running work (limits alone stop nothing)."""
         return [
             name
-            for name in ("tasks", "workers", "fleet_capacity")
+            for name in ("tasks", "workers", "instances")
             if (after := self.after[name]) is not None and (before := self.before[name]) is not None and after < before
         ]
 
@@ -245,24 +279,60 @@ def plan_scale_change(
             f"cluster {session.label} has none of the resources scaling changes",
             hint="finish the deployment with `ftcluster up SPEC` first",
         )
-    return ScaleChange(spec, new, deployed_values(spec, current), deployed_values(spec, new), targets)
+    from .completion import read_completed
+
+    completed = frozenset(read_completed(spec))
+    asked = {TRAINING_JOB: tasks, WORKERS_JOB: workers}
+    restarted = frozenset(job for job in completed if (asked.get(job) or 0) > 0)
+    after = completed - restarted
+    return ScaleChange(
+        spec,
+        new,
+        deployed_values(spec, current, completed),
+        deployed_values(spec, new, after),
+        targets,
+        after,
+        restarted,
+    )
 
 
 def apply_scale(session: Session, change: ScaleChange, *, on_event: OnEvent, notify: Notify) -> dict[str, int]:
-    """Record the new overrides, then run the targeted update; what it did, by operation."""
+    """Record the new overrides, start completed jobs again if asked, then run the targeted update; what it
+    did, by operation."""
+    restart_completed(session, change.spec, change.overrides, change.restarted, on_event=on_event, notify=notify)
     _save_config(session, change.spec, change.overrides)
+    options = change.overrides.options(completed=change.completed)
+    result = _targeted_up(session, change.spec, options, "scale", on_event, notify, targets=change.targets)
+    return dict(result.summary.resource_changes or {})
+
+
+def _targeted_up(
+    session: Session,
+    spec: Spec,
+    options: ProgramOptions,
+    operation: str,
+    on_event: OnEvent,
+    notify: Notify,
+    *,
+    targets: list[str] | None = None,
+) -> Any:
+    """An update of the resources a count change touches (program.scale_targets)."""
+    from ..program import scale_targets
+
+    if targets is None:
+        wanted = set(scale_targets(spec))
+        targets = _urns(session, lambda r: type_and_name(r["urn"]) in wanted)
 
     def apply(handle: Callable[[Any], None]) -> Any:
         return session.stack.up(
-            program=_program(change.spec, change.overrides.options()),
-            target=change.targets,
+            program=_program(spec, options),
+            target=targets,
             on_event=handle,
             color="never",
             suppress_progress=True,
         )
 
-    result = _run(session, "scale", f"ftcluster scale --cluster {session.stack_name} ...", apply, on_event, notify)
-    return dict(result.summary.resource_changes or {})
+    return _run(session, operation, f"ftcluster scale --cluster {session.stack_name} ...", apply, on_event, notify)
 
 
 # --- destroy / refresh / cancel ---------------------------------------------------------------------
@@ -273,6 +343,27 @@ class DestroyResult:
     outputs_before: dict[str, Any]
     changes: dict[str, int]
     stack_removed: bool
+
+
+@dataclass(frozen=True)
+class StackContents:
+    """What the stack holds, for the question before `destroy`."""
+
+    resources: int  # AWS resources (the stack and its providers are not counted)
+    retained: int  # of those, kept on destroy (retainOnDelete: the checkpoint bucket and its settings)
+    checkpoint_bucket: str | None  # the bucket the stack created, if it did
+
+
+def stack_contents(session: Session) -> StackContents:
+    from ..program.names import CHECKPOINT_BUCKET
+
+    resources = [r for r in session.deployment().get("resources", []) if not r["type"].startswith("pulumi:")]
+    bucket = next((r for r in resources if type_and_name(r["urn"])[1] == CHECKPOINT_BUCKET), None)
+    return StackContents(
+        len(resources),
+        sum(1 for r in resources if r.get("retainOnDelete")),
+        (bucket.get("outputs") or {}).get("bucket") if bucket else None,
+    )
 
 
 def destroy(
@@ -343,11 +434,17 @@ def refresh(session: Session, *, clear_pending_creates: bool, on_event: OnEvent,
     return dict(result.summary.resource_changes or {})
 
 
+def has_no_lock(session: Session) -> bool:
+    """True when a file backend's lock folder for the stack holds no lock file; False when it does, or when
+    there is nothing to look at (no folder, another backend): then Pulumi decides."""
+    folder = session.lock_folder()
+    return folder is not None and folder.is_dir() and not any(folder.glob("*.json"))
+
+
 def cancel(session: Session) -> bool:
     """Release the lock of an interrupted update; False when there was nothing to cancel."""
-    folder = session.lock_folder()
-    if folder is not None and folder.is_dir() and not any(folder.glob("*.json")):
-        return False  # a file backend with no lock file: nothing to release (else let Pulumi decide)
+    if has_no_lock(session):
+        return False
     with session.translated("cancel", f"ftcluster cancel --cluster {session.stack_name}"):
         session.stack.cancel()
     return True

@@ -62,7 +62,7 @@ def check_region(region: str) -> str | None:
     regions = known_regions()
     if not regions or region in regions:
         return None
-    close = difflib.get_close_matches(region, sorted(regions), n=1)
+    close = difflib.get_close_matches(region.lower(), sorted(regions), n=1)  # names are lower case: EU-WEST-1
     hint = f"; did you mean `{close[0]}`?" if close else ""
     return f"`{region}` is not an AWS region{hint}"
 
