@@ -3,8 +3,11 @@ worker's exact environment and command, taken from the offline plan of a spec, w
 
 Only what cannot exist off AWS is made local: the store's host name becomes 127.0.0.1, Gloo and NCCL use
 the loopback interface, torchrun's local address is 127.0.0.1, and checkpoints go to a local folder (the
-bucket's name is only known after deploy). Faults are injected as ECS and EC2 deliver them, to the
-processes this module started (a node's whole process tree, as a container's), by PID. Used by check.py, tests/drill and bench/drill.py.
+bucket's name is only known after deploy). Nothing else of this machine's environment reaches them but
+what any process needs (`HOST_VARIABLES`). Faults are injected as ECS and EC2 deliver them, to the
+processes this module started (a node's whole process tree, as a container's), by PID.
+
+Used by check.py, tests/drill and bench/drill.py. Linux only (it reads /proc).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from ftcluster.spec import Spec
 
 # The only keys of the planned worker environment a local job changes (and the one it adds).
 LOCAL_OVERRIDES = ("PET_RDZV_ENDPOINT", "NCCL_SOCKET_IFNAME", "GLOO_SOCKET_IFNAME", "PET_LOCAL_ADDR", "CHECKPOINT_URI")
+# What the processes take from this machine's environment, as a container takes from its image.
+HOST_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
 
 RESUMED = re.compile(r"(?:resumed from step (\d+)|starting fresh) at world size (\d+)")
 PROGRESS = re.compile(r"^step (\d+) world (\d+)")
@@ -51,6 +56,10 @@ def planned_containers(spec: Spec) -> tuple[dict[str, Any], dict[str, Any]]:
     return only("rendezvous-task"), only("workers-task")
 
 
+def host_environment() -> dict[str, str]:
+    return {name: os.environ[name] for name in HOST_VARIABLES if name in os.environ}
+
+
 def local_environment(worker: dict[str, Any], port: int, checkpoints: Path) -> dict[str, str]:
     planned = {item["name"]: item["value"] for item in worker["environment"]}
     local = {
@@ -65,7 +74,7 @@ def local_environment(worker: dict[str, Any], port: int, checkpoints: Path) -> d
 
 
 class Process:
-    """A store or a node: one process group, its output collected line by line with the time."""
+    """The store or a node: a process and its descendants, its output collected line by line with the time."""
 
     def __init__(self, job: LocalJob, name: str) -> None:
         self.job, self.name = job, name
@@ -183,7 +192,10 @@ class LocalJob:
         torchrun = Path(sys.executable).with_name("torchrun")
         assert worker["command"][0] == "torchrun", worker["command"]
         self.node_command = [str(torchrun), *([str(script)] if script else worker["command"][1:])]
-        self.environment = {**os.environ, **local_environment(worker, elastic.rendezvous_port, folder / "checkpoints")}
+        self.environment = {
+            **host_environment(),
+            **local_environment(worker, elastic.rendezvous_port, folder / "checkpoints"),
+        }
         self.lines: list[Line] = []
         self.store = Process(self, "store")
         self.nodes = [Process(self, f"node-{i}") for i in range(1, nodes + 1)]
@@ -204,7 +216,7 @@ class LocalJob:
         self._supervisor.start()
 
     def start_store(self) -> None:
-        self.store.start(self.store_command, dict(os.environ), self.folder)
+        self.store.start(self.store_command, host_environment(), self.folder)
 
     def start_node(self, node: Process) -> None:
         node.start(self.node_command, self.environment, self.trainer_dir)

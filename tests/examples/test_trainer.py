@@ -118,7 +118,7 @@ def bucket(aws: str) -> str:
 
 
 def test_sigterm_saves_a_checkpoint_and_a_restart_resumes_from_it_and_ends_like_an_uninterrupted_run(
-    bucket: str,
+    bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     trainer = Trainer("run/")
     first = trainer.lines_until("saved step 5:")  # the first interval checkpoint
@@ -140,15 +140,15 @@ def test_sigterm_saves_a_checkpoint_and_a_restart_resumes_from_it_and_ends_like_
 
     # The model went through the checkpoint intact and every step's batch is the step's own: the same end
     # state as a run never stopped.
-    code, _, err = run("straight/", **NO_WAIT)
-    assert code == 0, err
+    assert run_here(monkeypatch, "straight/") == 0
     stopped_run, straight = checkpoint("run/step-000000000030.pt"), checkpoint("straight/step-000000000030.pt")
     assert all(torch.equal(stopped_run["model"][k], straight["model"][k]) for k in straight["model"])
 
 
-def test_two_ranks_under_torchrun_average_their_gradients_and_only_rank_0_writes(bucket: str) -> None:
-    code, _, err = run("one/", TRAIN_TOTAL_STEPS="10", **NO_WAIT)
-    assert code == 0, err
+def test_two_ranks_under_torchrun_average_their_gradients_and_only_rank_0_writes(
+    bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_here(monkeypatch, "one/", TRAIN_TOTAL_STEPS="10") == 0
     torchrun = [str(TORCHRUN), "--standalone", "--nproc-per-node", "2"]
     code, lines, err = run("two/", *torchrun, TRAIN_TOTAL_STEPS="10", **NO_WAIT)
     assert code == 0, err
@@ -166,6 +166,14 @@ def load_trainer(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+def run_here(monkeypatch: pytest.MonkeyPatch, prefix: str, **env: str) -> int:
+    """The trainer in this process, alone (no torchrun): no second start of torch for a run nothing stops."""
+    train = load_trainer(monkeypatch)
+    settings = train.read_settings({**FAST, **NO_WAIT, "CHECKPOINT_URI": f"s3://{BUCKET}/{prefix}", **env})
+    code: int = train.run(settings, train.StopRequest(), train.join_group({}, settings))
+    return code
 
 
 def test_a_stop_between_checkpoint_intervals_saves_the_step_it_finished(
@@ -188,9 +196,10 @@ def test_a_stop_between_checkpoint_intervals_saves_the_step_it_finished(
     assert "rank 0: SIGTERM: stopped after step 3; resume picks up from step 3" in capsys.readouterr().out
 
 
-def test_only_this_runs_checkpoints_count_and_an_unreadable_newest_one_stops_the_run(bucket: str) -> None:
-    code, _, err = run("ranks/", TRAIN_TOTAL_STEPS="5", **NO_WAIT)
-    assert code == 0, err
+def test_only_this_runs_checkpoints_count_and_an_unreadable_newest_one_stops_the_run(
+    bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_here(monkeypatch, "ranks/", TRAIN_TOTAL_STEPS="5") == 0
     # not a checkpoint of this run (a deeper folder, another name): ignored when looking for the newest
     s3().put_object(Bucket=bucket, Key="ranks/old/step-000000000099.pt", Body=b"x")
     s3().put_object(Bucket=bucket, Key="ranks/notes.txt", Body=b"hello")
