@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -59,7 +60,8 @@ def test_an_elastic_job_reads_as_its_own_concern() -> None:
     assert "elastic-llm in us-west-2: 71 resources" in tree and "distributed (5)" in tree
     distributed = tree[tree.index("distributed (5)") : tree.index("Resources by type")]
     assert "name: elastic-llm.ftcluster" in distributed and 'dnsRecords: [{"ttl": 10, "type": "A"}]' in distributed
-    assert "rendezvous: " in distributed and 'TCPStore("0.0.0.0", 29400' in distributed
+    store = next(line for line in distributed.splitlines() if "containerDefinitions: rendezvous: " in line)
+    assert re.search(r"command python -c <\d+-line script> 29400 elastic-llm 20;", store)  # port, job, quiet
     assert '"capacityProvider": "FARGATE"' in distributed and "FARGATE_SPOT" not in distributed
     workers = next(line for line in tree.splitlines() if "containerDefinitions: worker:" in line)
     assert "PET_NNODES" in workers and "PET_RDZV_ENDPOINT" in workers and "NCCL_SOCKET_IFNAME" in workers

@@ -313,7 +313,9 @@ def _containers(text: str) -> str:
     parts = []
     for container in containers:
         environment = ", ".join(item["name"] for item in container.get("environment", []))
-        command = " ".join(container.get("command", [])) or "(image default)"
+        # a script argument (the rendezvous store's `python -c`) as one word: --json has its text
+        arguments = [f"<{len(a.splitlines())}-line script>" if "\n" in a else a for a in container.get("command", [])]
+        command = " ".join(arguments) or "(image default)"
         gpus = [r["value"] for r in container.get("resourceRequirements", []) if r.get("type") == "GPU"]
         parts.append(
             f"{container['name']}: {container['image']}; command {command}; env {environment}; "

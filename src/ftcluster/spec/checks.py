@@ -8,7 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from . import aws_rules
-from .models import MAX_FLEET_OVERRIDES, MAX_GROUP_INSTANCE_TYPES, TORCHRUN_PREFIX, ExistingVpc, NewVpc, Spec
+from .models import (
+    ELASTIC_VARIABLES,
+    MAX_FLEET_OVERRIDES,
+    MAX_GROUP_INSTANCE_TYPES,
+    TORCHRUN_PREFIX,
+    ExistingVpc,
+    NewVpc,
+    Spec,
+)
 
 Found = Iterator[tuple[str, str]]
 
@@ -126,6 +134,15 @@ def elastic_job_rules(spec: Spec) -> Found:
             f"an elastic job runs {distributed.min_nodes}..{distributed.max_nodes} "
             f"workers (distributed.min_nodes..max_nodes); got {workers.tasks}",
         )
+    # After a loss the others meet again only once the lost node's heartbeats expired and the last call passed
+    # (dynamic_rendezvous.py _sanitize, _RendezvousJoinOp): a shorter join timeout gives up on every loss.
+    regroup = distributed.keep_alive_interval * distributed.keep_alive_max_attempt + distributed.last_call_timeout
+    if distributed.join_timeout <= regroup:
+        yield (
+            "fleet.workers.distributed.join_timeout",
+            f"must exceed keep_alive_interval x keep_alive_max_attempt + last_call_timeout ({regroup} s): "
+            "after a loss the others wait that long before they meet again",
+        )
     if fleet.type == "auto_scaling_group" and distributed.max_nodes > fleet.instances:
         yield (
             "fleet.workers.distributed.max_nodes",
@@ -138,12 +155,14 @@ def elastic_job_rules(spec: Spec) -> Found:
             "CPU/memory auto scaling does not go with an elastic job: every scale restarts all "
             "its ranks; remove `autoscaling:` (scale with `ftcluster scale --workers N`)",
         )
-    reserved = sorted(name for name in spec.training.environment if name.startswith(TORCHRUN_PREFIX))
+    reserved = sorted(
+        name for name in spec.training.environment if name.startswith(TORCHRUN_PREFIX) or name in ELASTIC_VARIABLES
+    )
     if reserved:
         yield (
             "training.environment",
-            f"{', '.join(reserved)}: ftcluster sets torchrun's PET_* settings for an "
-            "elastic job (fleet.workers.distributed); remove them",
+            f"{', '.join(reserved)}: ftcluster sets torchrun's PET_* options and {', '.join(ELASTIC_VARIABLES)} "
+            "for an elastic job, from fleet.workers.distributed; remove them",
         )
 
 
