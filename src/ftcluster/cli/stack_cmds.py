@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from ..errors import LeftoversFound
+from ..errors import FtclusterError, LeftoversFound
 from .hooks import CliHooks
 from .options import CLUSTER_OPTION, JSON_OPTION, QUIET_OPTION, SPEC_ARGUMENT, SPEC_OPTIONAL, YES_OPTION
 from .output import DEPLOY_PANEL, INSPECT_PANEL, RECOVER_PANEL, examples, print_json, spinner, stderr, stdout
@@ -44,12 +44,11 @@ def up(
 ) -> None:
     """Create or update a cluster: preflight checks, preview, cost, confirm, apply with live progress, outputs.
 
-    After applying, it waits until the ECS services have rolled out (exit 1 when a deployment failed
-    or did not settle within --wait-timeout). The cluster becomes the active one (used by scale,
-    destroy, outputs... when no SPEC is given). Values set by `ftcluster scale` stay in force until
-    the spec's own value changes.
+    Then, changes or not, it waits until the ECS services have rolled out (exit 1 when a deployment
+    failed, a service is missing or did not settle within --wait-timeout; Ctrl-C stops only the wait).
+    The cluster becomes the active one (used by scale, destroy, outputs... when no SPEC is given).
+    Values set by `ftcluster scale` stay in force until the spec's own value changes.
     """
-    from ..engine.events import describe_changes
     from ..engine.lifecycle import deploy
 
     result = deploy(
@@ -59,11 +58,6 @@ def up(
         skip_preflight=skip_preflight,
         wait_timeout=None if no_wait else wait_timeout * 60,
     )
-    console = stderr()
-    if result.applied is None:
-        console.print(f"[green]no changes[/green]: cluster {escape(result.cluster)} is up to date")
-    else:
-        console.print(f"[green]done[/green]: {describe_changes(result.applied or result.planned, done=True)}")
     _print_outputs(result.outputs, as_json, f"outputs of {result.cluster}")
 
 
@@ -168,16 +162,47 @@ def destroy(
         )
     if result.stack_removed:
         console.print(f"removed stack {escape(result.stack)} from {escape(result.backend)}")
-    _show_leftovers(result.leftovers, as_json)
+    report = result.leftovers
+    if as_json:
+        print_json(
+            {
+                "cluster": result.name,
+                "region": result.region,
+                "stack": result.stack,
+                "changes": result.changes,
+                "kept_bucket": result.kept_bucket,
+                "stack_removed": result.stack_removed,
+                "leftovers": report.to_dict() if report is not None else None,
+                "leftover_check_error": result.leftover_error.message if result.leftover_error else None,
+            }
+        )
+    if report is None:
+        assert result.leftover_error is not None
+        raise FtclusterError(
+            f"the leftover check failed: {result.leftover_error.message}",
+            hint=f"the destroy itself is done; check again with `ftcluster destroy --verify-only --cluster "
+            f"{result.stack}`" + (f" ({result.leftover_error.hint})" if result.leftover_error.hint else ""),
+        )
+    if not as_json:
+        _render_leftovers(report)
+    _fail_on_leftovers(report)
 
 
 def _show_leftovers(report: Any, as_json: bool) -> None:
     if as_json:
         print_json(report.to_dict())
     else:
-        from .live_view import render_leftovers
+        _render_leftovers(report)
+    _fail_on_leftovers(report)
 
-        stdout().print(render_leftovers(report))
+
+def _render_leftovers(report: Any) -> None:
+    from .live_view import render_leftovers
+
+    stdout().print(render_leftovers(report))
+
+
+def _fail_on_leftovers(report: Any) -> None:
     if not report.clean:
         raise LeftoversFound(cluster=report.cluster, resources=[item.id for item in report.unexpected])
 
@@ -271,6 +296,8 @@ def list_(
     table.add_column("resources", justify="right")
     for c in clusters:
         when = c.last_update.strftime("%Y-%m-%d %H:%M UTC") if c.last_update else "never"
+        if not c.deployed:
+            when = "[dim]not deployed[/dim]" + (f" (last run {when})" if c.last_update else "")
         if c.update_in_progress:
             when += " [yellow](locked: running, or see `ftcluster cancel`)[/yellow]"
         table.add_row("*" if c.active else "", c.stack, c.name, c.region or "?", when, str(c.resource_count or 0))

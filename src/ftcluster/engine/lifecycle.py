@@ -7,17 +7,18 @@ confirmation. The stage order lives here and nowhere else. Nothing here prints.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import PreflightFailed, RolloutFailed, UsageError
+from ..errors import FtclusterError, NotDeployed, PreflightFailed, UsageError
 from . import operations as ops
 from .events import ChangeCollector, PlannedChange, has_changes
 from .pending import stop_on_pending_creates
-from .session import Session, open_session, select_stack
+from .session import Session, open_session, remove_if_never_updated, select_stack
+from .settle import wait_until_settled
 from .stacks import Target, clear_active, resolve_target, target_from_spec, write_active
 
 if TYPE_CHECKING:
@@ -56,8 +57,14 @@ class Hooks(Protocol):
     def preflight(self, report: PreflightReport) -> None:
         """The preflight report, before `deploy` goes on (or stops when it failed)."""
 
+    def ensure_can_confirm(self, action: str, cluster: str) -> None:
+        """Raise (UsageError) now when a later `confirm` could only refuse: checked before anything is touched."""
+
     def confirm(self, request: Confirmation) -> None:
         """Return to go on; raise (Declined, UsageError) to stop. Nothing has changed yet when it is asked."""
+
+    def applied(self, cluster: str, changes: Mapping[str, int] | None) -> None:
+        """`up` is applied (None: nothing had to change); said before the wait for the services, whatever it finds."""
 
 
 def _open(
@@ -123,73 +130,77 @@ def deploy(
     wait_timeout: float | None = DEFAULT_WAIT_SECONDS,
 ) -> Deployed:
     """preflight, open the stack, preview, cost, confirm, apply with progress, wait for the services to settle
-    (`wait_timeout` seconds; None: do not wait); the cluster becomes the active one."""
+    (`wait_timeout` seconds; None: do not wait); the cluster becomes the active one.
+
+    A run that cannot be confirmed stops before anything (no stack, no passphrase, no plugin install);
+    a stack this run created and never updated does not outlive it."""
     target = target_from_spec(spec_path)  # a bad spec stops here (exit 2), before anything else
     spec = target.spec
     assert spec is not None
+    hooks.ensure_can_confirm("apply", _label(target))
     if not skip_preflight:
         _preflight(spec, hooks)
     # preflight already checked the credentials; without it the engine does
     session = _open(target, environ, hooks, engine=True, create=True, credentials=skip_preflight)
-    stop_on_pending_creates(session, hooks.notify)  # before the preview: an update would create them again
-    up_plan = ops.plan(session, spec)
-    for note in up_plan.notes:
-        hooks.notify(note)
-    with hooks.stage(f"previewing {session.label}"):
-        planned = ops.preview(session, spec, up_plan, on_event=None, notify=hooks.notify)
-    home, backend = session.settings.home, session.settings.backend_url
-    if not has_changes(planned):
-        ops.record_applied(session, spec, up_plan)
-        write_active(home, session.target, backend)
-        return Deployed(session.label, session.stack_name, planned, None, ops.outputs(session))
-    hooks.confirm(
-        Confirmation(
-            "apply",
-            session.label,
-            "apply these changes?",
-            changes=planned,
-            cost=_estimate(spec, up_plan.overrides.items()),
-        )
-    )
-    write_active(home, session.target, backend)  # from here on, recovery commands need no cluster name
-    with hooks.progress(f"updating {session.label}") as on_event:
-        outputs, applied = ops.up(
-            session, spec, up_plan, on_event=on_event, notify=hooks.notify, retry=f"ftcluster up {spec_path}"
-        )
+    with _no_phantom(session):
+        stop_on_pending_creates(session, hooks.notify)  # before the preview: an update would create them again
+        up_plan = ops.plan(session, spec)
+        for note in up_plan.notes:
+            hooks.notify(note)
+        with hooks.stage(f"previewing {session.label}"):
+            planned = ops.preview(session, spec, up_plan, on_event=None, notify=hooks.notify)
+        home, backend = session.settings.home, session.settings.backend_url
+        retry = f"ftcluster up {spec_path}"
+        applied: dict[str, int] | None = None
+        if not has_changes(planned):
+            if not ops.is_recorded(session, spec, up_plan.overrides):
+                # the spec changed, but no resource: record it with an update that changes nothing
+                with hooks.stage(f"recording the spec of {session.label}"):
+                    ops.up(session, spec, up_plan, on_event=None, notify=hooks.notify, retry=retry)
+            outputs = ops.outputs(session)
+        else:
+            hooks.confirm(
+                Confirmation(
+                    "apply",
+                    session.label,
+                    "apply these changes?",
+                    changes=planned,
+                    cost=_estimate(spec, up_plan.overrides.items()),
+                )
+            )
+            write_active(home, session.target, backend)  # from here on, recovery commands need no cluster name
+            with hooks.progress(f"updating {session.label}") as on_event:
+                outputs, applied = ops.up(session, spec, up_plan, on_event=on_event, notify=hooks.notify, retry=retry)
+    write_active(home, session.target, backend)
+    hooks.applied(session.label, applied)
     if wait_timeout is not None:
-        _wait_until_settled(session.label, spec, outputs, hooks, wait_timeout)
+        wait_until_settled(
+            session.label,
+            session.stack_name,
+            str(spec_path),
+            spec,
+            outputs,
+            hooks.stage,
+            wait_timeout,
+            updated=applied is not None,
+        )
     return Deployed(session.label, session.stack_name, planned, applied, outputs)
 
 
-def _wait_until_settled(label: str, spec: Spec, outputs: Mapping[str, Any], hooks: Hooks, timeout: float) -> None:
-    """The update is applied; a deployment that cannot start its tasks is still a failed `up` (exit 1)."""
-    from ..aws import AwsSession
-    from ..live.rollout import read_rollouts, wait_for_rollout
+def _label(target: Target) -> str:
+    """The cluster as people call it, before its stack is opened."""
+    return f"{target.name} ({target.region})" if target.region else target.name
 
-    services = [str(name) for name in (outputs.get("service_name"), outputs.get("workers_service_name")) if name]
-    if not services:
-        return
-    aws = AwsSession(spec.region, spec.endpoint_url)
-    with hooks.stage(f"waiting for the services of {label} to reach a steady state") as update:
-        result = wait_for_rollout(
-            lambda: read_rollouts(aws, str(outputs["cluster_name"]), services),
-            timeout=timeout,
-            on_progress=lambda rollouts: update(f"waiting for {label}: " + "; ".join(r.describe() for r in rollouts)),
-        )
-    if not (result.failed or result.timed_out):
-        return
-    unsettled = result.failed or [r for r in result.rollouts if r.state != "COMPLETED"]
-    problems = [r.describe() + (f" ({r.reason})" if r.reason else "") for r in unsettled]
-    if result.failed:
-        hint = (
-            "`ftcluster status` shows the stopped tasks and service events; fix the cause and run `ftcluster up` again"
-        )
-    else:
-        hint = (
-            f"the update itself was applied; follow it with `ftcluster status --watch 10`, or give "
-            f"`--wait-timeout` more minutes (waited {timeout / 60:g})"
-        )
-    raise RolloutFailed(cluster=label, problems=problems, timed_out=not result.failed, hint=hint)
+
+@contextmanager
+def _no_phantom(session: Session) -> Iterator[None]:
+    """A stack this command created and never updated is removed on the way out (a preview, a declined or
+    refused `up`): `list` would show a cluster that never existed, and `status` call it deleted."""
+    try:
+        yield
+    finally:
+        if remove_if_never_updated(session):
+            clear_active(session.settings.home, session.stack_name)
 
 
 @dataclass(frozen=True)
@@ -209,12 +220,13 @@ def preview(spec_path: Path, environ: Mapping[str, str], hooks: Hooks) -> Previe
     spec = target.spec
     assert spec is not None
     session = _open(target, environ, hooks, engine=True, create=True)
-    up_plan = ops.plan(session, spec)
-    for note in up_plan.notes:
-        hooks.notify(note)
-    collector = ChangeCollector()
-    with hooks.stage(f"previewing {session.label}"):
-        changes = ops.preview(session, spec, up_plan, on_event=collector, notify=hooks.notify)
+    with _no_phantom(session):
+        up_plan = ops.plan(session, spec)
+        for note in up_plan.notes:
+            hooks.notify(note)
+        collector = ChangeCollector()
+        with hooks.stage(f"previewing {session.label}"):
+            changes = ops.preview(session, spec, up_plan, on_event=collector, notify=hooks.notify)
     return Previewed(
         session.label,
         session.stack_name,
@@ -338,10 +350,13 @@ class Destroyed:
     cluster: str
     stack: str
     backend: str
-    changes: dict[str, int]
+    changes: dict[str, int]  # `retain`: deleted from the stack, kept in AWS (the checkpoint bucket and its settings)
     stack_removed: bool
     kept_bucket: str | None  # the checkpoint bucket destroy left in place, if any
-    leftovers: LeftoverReport
+    leftovers: LeftoverReport | None  # None when the leftover check itself failed
+    leftover_error: FtclusterError | None = None  # why it failed; the destroy itself is done
+    name: str = ""
+    region: str | None = None
 
 
 DELETE_CHECKPOINTS_WARNING = (
@@ -359,8 +374,12 @@ def destroy(
     delete_checkpoints: bool = False,
     keep_stack: bool = False,
 ) -> Destroyed:
-    """Confirm by name, destroy everything but the checkpoints (unless asked), remove the stack, look for leftovers."""
-    session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
+    """Confirm by name, destroy everything but the checkpoints (unless asked), remove the stack, look for leftovers.
+
+    A failed leftover check does not hide what the destroy did: it comes back with the result."""
+    target = resolve_target(spec_path, cluster, environ)
+    hooks.ensure_can_confirm("destroy", _label(target))
+    session = _open(target, environ, hooks, engine=True)
     stop_on_pending_creates(session, hooks.notify)  # a destroy would leave them behind in AWS
     applied = ops.applied_spec(session)
     name = session.target.name
@@ -385,7 +404,11 @@ def destroy(
     bucket = result.outputs_before.get("checkpoint_bucket")
     if applied is not None and applied.training.checkpoints.bucket is not None:
         bucket = None  # the user's own bucket: never the stack's to keep or delete
-    leftovers = _leftovers(session.target, hooks, result.outputs_before, checkpoints_kept=not delete_checkpoints)
+    leftovers, failure = None, None
+    try:
+        leftovers = _leftovers(session.target, hooks, result.outputs_before, checkpoints_kept=not delete_checkpoints)
+    except FtclusterError as err:
+        failure = err
     return Destroyed(
         session.label,
         session.stack_name,
@@ -394,6 +417,9 @@ def destroy(
         result.stack_removed,
         str(bucket) if bucket and not delete_checkpoints else None,
         leftovers,
+        failure,
+        session.target.name,
+        session.target.region,
     )
 
 
@@ -475,5 +501,7 @@ class Selected:
 def use(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks) -> Selected:
     """Make a deployed cluster the active one."""
     session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=False)
+    if not session.deployment().get("resources"):
+        raise NotDeployed(cluster=session.label, stack=session.stack_name, operation="use")
     write_active(session.settings.home, session.target, session.settings.backend_url)
     return Selected(session.label, session.stack_name)

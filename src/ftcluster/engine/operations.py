@@ -14,10 +14,22 @@ from typing import Any
 from ..errors import FtclusterError
 from ..program.options import ProgramOptions
 from ..spec import Spec
+from .diy import is_locked
+from .events import RetainedDeletes
 from .failures import ACTIONS, Diagnostics
 from .interrupts import run_interruptible
 from .pending import check_after_refresh, hard_stop_advice, show_run_warnings
-from .scale import SPEC_KEY, Overrides, UpPlan, deployed_values, plan_scale, plan_up, recorded_spec, spec_config
+from .scale import (
+    SCALE_SETTINGS,
+    SPEC_KEY,
+    Overrides,
+    UpPlan,
+    deployed_values,
+    plan_scale,
+    plan_up,
+    recorded_spec,
+    spec_config,
+)
 from .session import Session
 from .urns import type_and_name
 
@@ -25,9 +37,9 @@ OnEvent = Callable[[Any], None] | None
 Notify = Callable[[str], None]
 
 
-def _tee(diagnostics: Diagnostics, on_event: OnEvent) -> Callable[[Any], None]:
+def _tee(first: Callable[[Any], None], on_event: OnEvent) -> Callable[[Any], None]:
     def handle(event: Any) -> None:
-        diagnostics(event)
+        first(event)
         if on_event is not None:
             on_event(event)
 
@@ -79,14 +91,24 @@ def plain_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def applied_spec(session: Session) -> Spec | None:
-    return recorded_spec(session.config)
+    """The spec of the last successful update (not what a run that never happened wrote into the config file)."""
+    return recorded_spec(session.applied().config)
+
+
+def overrides_in_force(session: Session) -> Overrides:
+    """The `scale` values the last successful update deployed."""
+    return Overrides.from_config(session.applied().config)
+
+
+def _recorded_config(spec: Spec, overrides: Overrides) -> dict[str, str]:
+    return {SPEC_KEY: spec_config(spec), "aws:region": spec.region, **overrides.config()}
 
 
 def _save_config(session: Session, spec: Spec, overrides: Overrides) -> None:
     """Record the spec and the overrides in force, in as few Pulumi calls as the change needs."""
     from pulumi.automation import ConfigValue
 
-    wanted = {SPEC_KEY: spec_config(spec), "aws:region": spec.region, **overrides.config()}
+    wanted = _recorded_config(spec, overrides)
     stale = [key for key in Overrides.from_config(session.config).config() if key not in wanted]
     changed = {key: value for key, value in wanted.items() if session.config.get(key) != value}
     with session.translated("update", "ftcluster up SPEC"):
@@ -106,7 +128,7 @@ def plan(session: Session, spec: Spec) -> UpPlan:
 
     applied = applied_spec(session)
     return replace(
-        plan_up(spec, applied, Overrides.from_config(session.config)),
+        plan_up(spec, applied, overrides_in_force(session)),
         force_new_deployment=capacity_strategy_changed(applied, spec),
         adopt_insights_log_group=_insights_log_group_to_adopt(session, spec),
     )
@@ -173,9 +195,12 @@ def up(
     return plain_outputs(result.outputs), dict(result.summary.resource_changes or {})
 
 
-def record_applied(session: Session, spec: Spec, up_plan: UpPlan) -> None:
-    """When nothing had to change: still remember this spec as the applied one."""
-    _save_config(session, spec, up_plan.overrides)
+def is_recorded(session: Session, spec: Spec, overrides: Overrides) -> bool:
+    """Does the last successful update carry this spec and these `scale` values? When a spec change moves no
+    resource (a spec value that replaces an equal `scale` value), only an update records it."""
+    keys = {SPEC_KEY, "aws:region", *(setting.config_key for setting in SCALE_SETTINGS)}
+    recorded = {key: value for key, value in session.applied().config.items() if key in keys}
+    return recorded == _recorded_config(spec, overrides)
 
 
 def outputs(session: Session) -> dict[str, Any]:
@@ -210,8 +235,16 @@ def _require_applied(session: Session) -> Spec:
     spec = applied_spec(session)
     if spec is None:
         raise FtclusterError(
-            f"cluster {session.label} has no recorded spec (it was never deployed by this ftcluster version)",
+            f"cluster {session.label} has no successful `ftcluster up` on record (never deployed, or by an "
+            "ftcluster too old to record its spec)",
             hint="run `ftcluster up SPEC` once; scale works on the spec that was applied",
+        )
+    failed = session.applied().failed_since
+    if failed is not None and failed.get(SPEC_KEY) != session.applied().config.get(SPEC_KEY):
+        raise FtclusterError(
+            f"the last update of {session.label} failed part-way, with a spec other than the one last applied: "
+            "scaling now would build on the older spec and could undo part of that update",
+            hint="finish that update with `ftcluster up SPEC` (its spec, or the one applied before), then scale",
         )
     return spec
 
@@ -232,7 +265,7 @@ def plan_scale_change(
     from ..program import scale_targets
 
     spec = _require_applied(session)
-    current = Overrides.from_config(session.config)
+    current = overrides_in_force(session)
     new = (
         Overrides()
         if reset
@@ -279,7 +312,7 @@ def destroy(
     session: Session, *, delete_checkpoints: bool, keep_stack: bool, on_event: OnEvent, notify: Notify
 ) -> DestroyResult:
     spec = applied_spec(session)
-    overrides = Overrides.from_config(session.config)
+    overrides = overrides_in_force(session)
     before = outputs(session)
     retry = f"ftcluster destroy --cluster {session.stack_name}"
     if delete_checkpoints:
@@ -306,11 +339,14 @@ def destroy(
                 notify,
             )
     program = _program(spec, overrides.options()) if spec is not None else _no_program
+    retained = RetainedDeletes()
     result = _run(
         session,
         "destroy",
         retry,
-        lambda handle: session.stack.destroy(program=program, on_event=handle, color="never", suppress_progress=True),
+        lambda handle: session.stack.destroy(
+            program=program, on_event=_tee(retained, handle), color="never", suppress_progress=True
+        ),
         on_event,
         notify,
     )
@@ -319,12 +355,12 @@ def destroy(
         with session.translated("destroy", retry):
             session.workspace.remove_stack(session.stack_name)
         removed = True
-    return DestroyResult(before, dict(result.summary.resource_changes or {}), removed)
+    return DestroyResult(before, retained.split(dict(result.summary.resource_changes or {})), removed)
 
 
 def refresh(session: Session, *, clear_pending_creates: bool, on_event: OnEvent, notify: Notify) -> dict[str, int]:
     spec = applied_spec(session)
-    program = _program(spec, Overrides.from_config(session.config).options()) if spec is not None else _no_program
+    program = _program(spec, overrides_in_force(session).options()) if spec is not None else _no_program
     result = _run(
         session,
         "refresh",
@@ -346,7 +382,7 @@ def refresh(session: Session, *, clear_pending_creates: bool, on_event: OnEvent,
 def cancel(session: Session) -> bool:
     """Release the lock of an interrupted update; False when there was nothing to cancel."""
     folder = session.lock_folder()
-    if folder is not None and folder.is_dir() and not any(folder.glob("*.json")):
+    if folder is not None and not is_locked(folder):
         return False  # a file backend with no lock file: nothing to release (else let Pulumi decide)
     with session.translated("cancel", f"ftcluster cancel --cluster {session.stack_name}"):
         session.stack.cancel()
