@@ -93,7 +93,9 @@ def test_count_by_type_closes_the_output(us_east_tree: str) -> None:
 def test_json_lists_every_resource_with_inputs_and_dependencies() -> None:
     result = runner.invoke(app, ["preview", str(EU_WEST), "--offline", "--json"])
     assert result.exit_code == 0, result.output
-    resources = json.loads(result.stdout)["resources"]
+    data = json.loads(result.stdout)
+    assert (data["cluster"], data["region"]) == ("finetune", "eu-west-1")
+    resources = data["resources"]
     assert len(resources) == 13
     assert all({"type", "name", "inputs", "dependencies"} <= set(r) for r in resources)
     service = next(r for r in resources if r["name"] == "training-service")

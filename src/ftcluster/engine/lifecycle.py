@@ -1,4 +1,4 @@
-"""A cluster's lifecycle, stage by stage: deploy, preview, scale, destroy, and the leftover check.
+"""A cluster's lifecycle, stage by stage: deploy, preview, scale, refresh, cancel, use (destroy: teardown.py).
 
 Each function takes what the command line gave and a `Hooks` object for what only the caller can
 do: say things, show a slow step, show a Pulumi run's progress, show the preflight report, ask for
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import FtclusterError, NotDeployed, PreflightFailed, UsageError
+from ..errors import NotDeployed, PreflightFailed, UsageError
 from . import operations as ops
 from .events import ChangeCollector, PlannedChange, has_changes
 from .pending import stop_on_pending_creates
@@ -23,7 +23,6 @@ from .stacks import Target, clear_active, resolve_target, target_from_spec, writ
 
 if TYPE_CHECKING:
     from ..cost import Estimate
-    from ..live.leftovers import LeftoverReport
     from ..live.preflight import PreflightReport
     from ..spec import Spec
 
@@ -42,6 +41,8 @@ class Confirmation:
     warning: str | None = None  # shown before the question
     changes: Mapping[str, int] | None = None  # what a preview found, by operation
     cost: Estimate | None = None  # what the cluster will cost after the change
+    resources: tuple[PlannedChange, ...] = ()  # each resource the change replaces or deletes
+    details: tuple[str, ...] = ()  # what else the answer decides (what destroy keeps, the limits scale pins)
 
 
 class Hooks(Protocol):
@@ -67,7 +68,7 @@ class Hooks(Protocol):
         """`up` is applied (None: nothing had to change); said before the wait for the services, whatever it finds."""
 
 
-def _open(
+def open_cluster(
     target: Target,
     environ: Mapping[str, str],
     hooks: Hooks,
@@ -90,7 +91,7 @@ def _estimate(spec: Spec, overrides: Mapping[str, int]) -> Estimate:
     return estimate(
         spec,
         tasks=overrides.get("tasks"),
-        fleet_capacity=overrides.get("fleet_capacity"),
+        fleet_capacity=overrides.get("instances"),
         workers=overrides.get("workers"),
         live_spot=live,
         live_unavailable=why_not,
@@ -141,14 +142,15 @@ def deploy(
     if not skip_preflight:
         _preflight(spec, hooks)
     # preflight already checked the credentials; without it the engine does
-    session = _open(target, environ, hooks, engine=True, create=True, credentials=skip_preflight)
+    session = open_cluster(target, environ, hooks, engine=True, create=True, credentials=skip_preflight)
     with _no_phantom(session):
         stop_on_pending_creates(session, hooks.notify)  # before the preview: an update would create them again
         up_plan = ops.plan(session, spec)
         for note in up_plan.notes:
             hooks.notify(note)
+        collector = ChangeCollector()
         with hooks.stage(f"previewing {session.label}"):
-            planned = ops.preview(session, spec, up_plan, on_event=None, notify=hooks.notify)
+            planned = ops.preview(session, spec, up_plan, on_event=collector, notify=hooks.notify)
         home, backend = session.settings.home, session.settings.backend_url
         retry = f"ftcluster up {spec_path}"
         applied: dict[str, int] | None = None
@@ -159,13 +161,16 @@ def deploy(
                     ops.up(session, spec, up_plan, on_event=None, notify=hooks.notify, retry=retry)
             outputs = ops.outputs(session)
         else:
+            lost = tuple(change for change in collector.changes if change.op in ("replace", "delete"))
             hooks.confirm(
                 Confirmation(
                     "apply",
                     session.label,
                     "apply these changes?",
+                    warning=_gpu_instances_warning(ops.applied_spec(session), spec, lost),
                     changes=planned,
                     cost=_estimate(spec, up_plan.overrides.items()),
+                    resources=lost,
                 )
             )
             write_active(home, session.target, backend)  # from here on, recovery commands need no cluster name
@@ -203,6 +208,35 @@ def _no_phantom(session: Session) -> Iterator[None]:
             clear_active(session.settings.home, session.stack_name)
 
 
+FLEET_TYPES = {
+    "aws:autoscaling/group:Group": "Auto Scaling group",
+    "aws:ec2/spotFleetRequest:SpotFleetRequest": "Spot Fleet",
+}
+FLEET_NAMES = {"auto_scaling_group": "an Auto Scaling group", "spot_fleet": "a Spot Fleet"}
+
+
+def _gpu_instances_warning(applied: Spec | None, spec: Spec, lost: tuple[PlannedChange, ...]) -> str | None:
+    """Said before `apply these changes?` when the update stops every GPU instance: a new fleet type, or the
+    group or Spot Fleet itself replaced or deleted (its instances go with it)."""
+    old = applied.fleet.type if applied and applied.fleet and applied.fleet.enabled else None
+    new = spec.fleet.type if spec.fleet and spec.fleet.enabled else None
+    if old and new and old != new:
+        return (
+            f"every GPU instance is replaced: the fleet changes from {FLEET_NAMES[old]} to {FLEET_NAMES[new]}; "
+            "worker tasks stop (after their stop timeout) and start again on the new instances"
+        )
+    fleet = next((change for change in lost if change.type in FLEET_TYPES), None)
+    if fleet is None:
+        return None
+    if fleet.op == "replace":
+        return (
+            f"every GPU instance is replaced: the {FLEET_TYPES[fleet.type]} {fleet.name} is replaced "
+            f"({', '.join(fleet.properties) or 'a property that cannot change in place'}); worker tasks stop and start "
+            "again on the new instances"
+        )
+    return f"every GPU instance is terminated: the {FLEET_TYPES[fleet.type]} {fleet.name} is deleted"
+
+
 @dataclass(frozen=True)
 class Previewed:
     cluster: str
@@ -219,7 +253,7 @@ def preview(spec_path: Path, environ: Mapping[str, str], hooks: Hooks) -> Previe
     target = target_from_spec(spec_path)
     spec = target.spec
     assert spec is not None
-    session = _open(target, environ, hooks, engine=True, create=True)
+    session = open_cluster(target, environ, hooks, engine=True, create=True)
     with _no_phantom(session):
         up_plan = ops.plan(session, spec)
         for note in up_plan.notes:
@@ -265,7 +299,6 @@ class Scaled:
     before: dict[str, int | None]
     after: dict[str, int | None]
     changes: dict[str, int]
-    pinned: bool  # auto scaling holds the service at `tasks` while the override stands
 
 
 def scale(
@@ -273,7 +306,7 @@ def scale(
 ) -> Scaled:
     """Resize a running cluster with a targeted update; asks first when tasks or instances go down."""
     request.check()
-    session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
+    session = open_cluster(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
     change = ops.plan_scale_change(
         session,
         tasks=request.tasks,
@@ -283,6 +316,7 @@ def scale(
         workers=request.workers,
     )
     stop_on_pending_creates(session, hooks.notify)
+    pin = _pinned_limits(request, change)
     if change.shrinks:
         lower = ", ".join(f"{name} {change.before[name]} -> {change.after[name]}" for name in change.shrinks)
         hooks.confirm(
@@ -291,8 +325,11 @@ def scale(
                 session.label,
                 f"scale {session.label} down ({lower})?",
                 warning="tasks that stop get their stop timeout to save a checkpoint; work since then is lost",
+                details=(pin,) if pin else (),
             )
         )
+    elif pin:
+        hooks.notify(pin)  # before the update, although nothing is asked
     leavers = _drain_leaving_instances(session, change, hooks)
     with hooks.progress(f"scaling {session.label}") as on_event:
         changes = ops.apply_scale(session, change, on_event=on_event, notify=hooks.notify)
@@ -301,8 +338,20 @@ def scale(
 
         terminate(leavers.aws, leavers.members)
         hooks.notify(f"terminated the drained instances {', '.join(m.instance_id for m in leavers.members)}")
-    pinned = change.spec.autoscaling is not None and change.overrides.tasks is not None
-    return Scaled(session.label, session.stack_name, change.before, change.after, changes, pinned)
+    return Scaled(session.label, session.stack_name, change.before, change.after, changes)
+
+
+def _pinned_limits(request: ScaleRequest, change: ops.ScaleChange) -> str | None:
+    """A task count given to `scale` holds auto scaling at exactly that count (program/options.py,
+    effective_counts): said before anything changes."""
+    if request.tasks is None or change.spec.autoscaling is None:
+        return None
+    before = f"{change.before['min_tasks']}..{change.before['max_tasks']}"
+    after = f"{change.after['min_tasks']}..{change.after['max_tasks']}"
+    return (
+        f"auto scaling's limits become {after} (now {before}): the service stays at {request.tasks} tasks whatever "
+        "the load, until `ftcluster scale --reset`"
+    )
 
 
 @dataclass(frozen=True)
@@ -313,7 +362,7 @@ class _Leavers:
 
 def _drain_leaving_instances(session: Session, change: ops.ScaleChange, hooks: Hooks) -> _Leavers | None:
     """A smaller Spot Fleet: drain the instances that go before the target drops (see engine/drain.py)."""
-    before, after = change.before["fleet_capacity"], change.after["fleet_capacity"]
+    before, after = change.before["instances"], change.after["instances"]
     fleet = change.spec.fleet
     if before is None or after is None or after >= before or fleet is None or fleet.type != "spot_fleet":
         return None  # an Auto Scaling group's capacity provider drains instances itself (managed draining)
@@ -342,110 +391,6 @@ def _drain_leaving_instances(session: Session, change: ops.ScaleChange, hooks: H
     return _Leavers(aws, leaving)
 
 
-# --- destroy -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Destroyed:
-    cluster: str
-    stack: str
-    backend: str
-    changes: dict[str, int]  # `retain`: deleted from the stack, kept in AWS (the checkpoint bucket and its settings)
-    stack_removed: bool
-    kept_bucket: str | None  # the checkpoint bucket destroy left in place, if any
-    leftovers: LeftoverReport | None  # None when the leftover check itself failed
-    leftover_error: FtclusterError | None = None  # why it failed; the destroy itself is done
-    name: str = ""
-    region: str | None = None
-
-
-DELETE_CHECKPOINTS_WARNING = (
-    "--delete-checkpoints deletes the checkpoint bucket and every checkpoint in it, "
-    "with all versions; this cannot be undone."
-)
-
-
-def destroy(
-    spec_path: Path | None,
-    cluster: str | None,
-    environ: Mapping[str, str],
-    hooks: Hooks,
-    *,
-    delete_checkpoints: bool = False,
-    keep_stack: bool = False,
-) -> Destroyed:
-    """Confirm by name, destroy everything but the checkpoints (unless asked), remove the stack, look for leftovers.
-
-    A failed leftover check does not hide what the destroy did: it comes back with the result."""
-    target = resolve_target(spec_path, cluster, environ)
-    hooks.ensure_can_confirm("destroy", _label(target))
-    session = _open(target, environ, hooks, engine=True)
-    stop_on_pending_creates(session, hooks.notify)  # a destroy would leave them behind in AWS
-    applied = ops.applied_spec(session)
-    name = session.target.name
-    hooks.confirm(
-        Confirmation(
-            "destroy",
-            session.label,
-            f"Type the cluster name ({name}) to destroy it",
-            type_to_confirm=name,
-            warning=DELETE_CHECKPOINTS_WARNING if delete_checkpoints else None,
-        )
-    )
-    with hooks.progress(f"destroying {session.label}") as on_event:
-        result = ops.destroy(
-            session,
-            delete_checkpoints=delete_checkpoints,
-            keep_stack=keep_stack,
-            on_event=on_event,
-            notify=hooks.notify,
-        )
-    clear_active(session.settings.home, session.stack_name)
-    bucket = result.outputs_before.get("checkpoint_bucket")
-    if applied is not None and applied.training.checkpoints.bucket is not None:
-        bucket = None  # the user's own bucket: never the stack's to keep or delete
-    leftovers, failure = None, None
-    try:
-        leftovers = _leftovers(session.target, hooks, result.outputs_before, checkpoints_kept=not delete_checkpoints)
-    except FtclusterError as err:
-        failure = err
-    return Destroyed(
-        session.label,
-        session.stack_name,
-        session.settings.backend_url,
-        result.changes,
-        result.stack_removed,
-        str(bucket) if bucket and not delete_checkpoints else None,
-        leftovers,
-        failure,
-        session.target.name,
-        session.target.region,
-    )
-
-
-def verify(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks) -> LeftoverReport:
-    """`destroy --verify-only`: what of the cluster is still in AWS, without touching the stack."""
-    return _leftovers(resolve_target(spec_path, cluster, environ), hooks, {}, checkpoints_kept=True)
-
-
-def _leftovers(target: Target, hooks: Hooks, outputs: Mapping[str, Any], *, checkpoints_kept: bool) -> LeftoverReport:
-    from ..live.leftovers import find_leftovers
-
-    spec = target.spec
-    region = target.region or (spec.region if spec else None)
-    if region is None:
-        raise UsageError("name the cluster with its region (e.g. --cluster NAME-REGION) or give its SPEC")
-    with hooks.stage(f"looking for leftovers of {target.name} in {region}"):
-        return find_leftovers(
-            target.name,
-            region,
-            outputs.get("vpc_id"),
-            endpoint_url=spec.endpoint_url if spec else None,
-            checkpoint_bucket=outputs.get("checkpoint_bucket"),
-            checkpoints_kept=checkpoints_kept,
-        )
-
-
 # --- recovery ------------------------------------------------------------------------------------------
 
 
@@ -464,7 +409,7 @@ def refresh(
     *,
     clear_pending_creates: bool = False,
 ) -> Refreshed:
-    session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
+    session = open_cluster(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
     with hooks.progress(f"refreshing {session.label}") as on_event:
         changes = ops.refresh(
             session, clear_pending_creates=clear_pending_creates, on_event=on_event, notify=hooks.notify
@@ -480,7 +425,9 @@ class Cancelled:
 
 
 def cancel(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks) -> Cancelled:
-    session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=False)
+    session = open_cluster(resolve_target(spec_path, cluster, environ), environ, hooks, engine=False)
+    if ops.has_no_lock(session):
+        return Cancelled(session.label, session.stack_name, False)  # nothing to ask about
     hooks.confirm(
         Confirmation(
             "cancel",
@@ -500,7 +447,7 @@ class Selected:
 
 def use(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks) -> Selected:
     """Make a deployed cluster the active one."""
-    session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=False)
+    session = open_cluster(resolve_target(spec_path, cluster, environ), environ, hooks, engine=False)
     if not session.deployment().get("resources"):
         raise NotDeployed(cluster=session.label, stack=session.stack_name, operation="use")
     write_active(session.settings.home, session.target, session.settings.backend_url)

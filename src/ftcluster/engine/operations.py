@@ -226,7 +226,7 @@ class ScaleChange:
         """The counts that go down: fewer tasks or instances stop running work (limits alone stop nothing)."""
         return [
             name
-            for name in ("tasks", "workers", "fleet_capacity")
+            for name in ("tasks", "workers", "instances")
             if (after := self.after[name]) is not None and (before := self.before[name]) is not None and after < before
         ]
 
@@ -308,6 +308,27 @@ class DestroyResult:
     stack_removed: bool
 
 
+@dataclass(frozen=True)
+class StackContents:
+    """What the stack holds, for the question before `destroy`."""
+
+    resources: int  # AWS resources (the stack and its providers are not counted)
+    retained: int  # of those, kept on destroy (retainOnDelete: the checkpoint bucket and its settings)
+    checkpoint_bucket: str | None  # the bucket the stack created, if it did
+
+
+def stack_contents(session: Session) -> StackContents:
+    from ..program.names import CHECKPOINT_BUCKET
+
+    resources = [r for r in session.deployment().get("resources", []) if not r["type"].startswith("pulumi:")]
+    bucket = next((r for r in resources if type_and_name(r["urn"])[1] == CHECKPOINT_BUCKET), None)
+    return StackContents(
+        len(resources),
+        sum(1 for r in resources if r.get("retainOnDelete")),
+        (bucket.get("outputs") or {}).get("bucket") if bucket else None,
+    )
+
+
 def destroy(
     session: Session, *, delete_checkpoints: bool, keep_stack: bool, on_event: OnEvent, notify: Notify
 ) -> DestroyResult:
@@ -379,11 +400,17 @@ def refresh(session: Session, *, clear_pending_creates: bool, on_event: OnEvent,
     return dict(result.summary.resource_changes or {})
 
 
+def has_no_lock(session: Session) -> bool:
+    """True when a file backend holds no lock file for the stack (in the lock folder of its layout: diy.py);
+    False when it does, or for another backend: then Pulumi decides."""
+    folder = session.lock_folder()
+    return folder is not None and not is_locked(folder)
+
+
 def cancel(session: Session) -> bool:
     """Release the lock of an interrupted update; False when there was nothing to cancel."""
-    folder = session.lock_folder()
-    if folder is not None and not is_locked(folder):
-        return False  # a file backend with no lock file: nothing to release (else let Pulumi decide)
+    if has_no_lock(session):
+        return False
     with session.translated("cancel", f"ftcluster cancel --cluster {session.stack_name}"):
         session.stack.cancel()
     return True

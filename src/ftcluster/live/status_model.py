@@ -267,7 +267,8 @@ class StatusReport:
             "group_desired_instances": status.group.desired if status.group else None,
             "container_instances_registered": len(status.container_instances),
         }
-        return {"verdict": data.pop("verdict"), "summary": data.pop("summary"), **data}
+        head = {"cluster": data.pop("cluster_name"), "region": data.pop("region")}  # named as in every command's JSON
+        return {**head, "verdict": data.pop("verdict"), "summary": data.pop("summary"), **data}
 
 
 def to_plain(value: Any) -> Any:
