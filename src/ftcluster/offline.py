@@ -72,6 +72,7 @@ CONCERNS = (
     "fleet",
     "fleet workers",
     "distributed",
+    "completion",
 )
 _MODULE_CONCERN = {
     "ec2": "network",
@@ -97,6 +98,8 @@ def concern_of(type_token: str, name: str) -> str:
     if type_token in _TYPE_CONCERN:
         return _TYPE_CONCERN[type_token]
     module = type_token.split(":")[1].split("/")[0]
+    if name.startswith("completion-") or name.endswith("-completion"):
+        return "completion"  # what ends a finished job: rule, state machine, their roles, the markers
     if module == "servicediscovery" or name.startswith("rendezvous-"):
         return "distributed"  # the elastic job's Cloud Map namespace and registries, and its rendezvous
     if name.startswith("workers-"):

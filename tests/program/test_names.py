@@ -69,6 +69,10 @@ COMMON_LOGICAL_NAMES = {
     "cluster", "cluster-capacity-providers", "training-task", "training-service",
     "training-scaling", "training-scaling-cpu", "training-scaling-memory",
     "fleet-launch-template", "workers-task", "workers-service",
+    # completion: a job that finished stays finished
+    "completion-rule", "completion-rule-target", "completion-state-machine",
+    "completion-events-role", "completion-events-policy", "completion-steps-role", "completion-steps-policy",
+    "training-completion", "workers-completion",
 }  # fmt: skip
 # The us-east-1 example deployed a Spot Fleet until the Auto Scaling group became the default; a
 # cluster that keeps `type: spot_fleet` must keep these names, or `up` would replace its fleet.

@@ -199,6 +199,10 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     ),
     "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": ("name", "vpc"),
     "aws:servicediscovery/service:Service": ("name", "dnsConfig.dnsRecords", "dnsConfig.routingPolicy"),
+    "aws:cloudwatch/eventRule:EventRule": ("name", "eventPattern"),
+    "aws:cloudwatch/eventTarget:EventTarget": ("targetId",),
+    "aws:sfn/stateMachine:StateMachine": ("name", "type"),
+    "aws:ssm/parameter:Parameter": ("name", "insecureValue"),
 }
 MAX_VALUE = 160
 

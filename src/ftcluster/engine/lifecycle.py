@@ -129,9 +129,11 @@ def deploy(
     *,
     skip_preflight: bool = False,
     wait_timeout: float | None = DEFAULT_WAIT_SECONDS,
+    restart: bool = False,
 ) -> Deployed:
     """preflight, open the stack, preview, cost, confirm, apply with progress, wait for the services to settle
-    (`wait_timeout` seconds; None: do not wait); the cluster becomes the active one.
+    (`wait_timeout` seconds; None: do not wait); the cluster becomes the active one. A job that completed stays
+    at 0 unless `restart`.
 
     A run that cannot be confirmed stops before anything (no stack, no passphrase, no plugin install);
     a stack this run created and never updated does not outlive it."""
@@ -145,16 +147,18 @@ def deploy(
     session = open_cluster(target, environ, hooks, engine=True, create=True, credentials=skip_preflight)
     with _no_phantom(session):
         stop_on_pending_creates(session, hooks.notify)  # before the preview: an update would create them again
-        up_plan = ops.plan(session, spec)
+        up_plan = ops.plan(session, spec, restart=restart)
         for note in up_plan.notes:
             hooks.notify(note)
+        if restart and not up_plan.restarted:
+            hooks.notify(f"--restart: no job of {session.label} has completed, so there is nothing to start again")
         collector = ChangeCollector()
         with hooks.stage(f"previewing {session.label}"):
             planned = ops.preview(session, spec, up_plan, on_event=collector, notify=hooks.notify)
         home, backend = session.settings.home, session.settings.backend_url
         retry = f"ftcluster up {spec_path}"
         applied: dict[str, int] | None = None
-        if not has_changes(planned):
+        if not has_changes(planned) and not up_plan.restarted:
             if not ops.is_recorded(session, spec, up_plan.overrides):
                 # the spec changed, but no resource: record it with an update that changes nothing
                 with hooks.stage(f"recording the spec of {session.label}"):
@@ -169,12 +173,15 @@ def deploy(
                     "apply these changes?",
                     warning=_gpu_instances_warning(ops.applied_spec(session), spec, lost),
                     changes=planned,
-                    cost=_estimate(spec, up_plan.overrides.items()),
+                    cost=_estimate(spec, up_plan.counts(spec)),
                     resources=lost,
                 )
             )
             write_active(home, session.target, backend)  # from here on, recovery commands need no cluster name
             with hooks.progress(f"updating {session.label}") as on_event:
+                ops.restart_completed(
+                    session, spec, up_plan.overrides, up_plan.restarted, on_event=on_event, notify=hooks.notify
+                )
                 outputs, applied = ops.up(session, spec, up_plan, on_event=on_event, notify=hooks.notify, retry=retry)
     write_active(home, session.target, backend)
     hooks.applied(session.label, applied)
@@ -268,7 +275,7 @@ def preview(spec_path: Path, environ: Mapping[str, str], hooks: Hooks) -> Previe
         changes,
         collector.changes,
         up_plan.notes,
-        _estimate(spec, up_plan.overrides.items()),
+        _estimate(spec, up_plan.counts(spec)),
     )
 
 
@@ -330,6 +337,8 @@ def scale(
         )
     elif pin:
         hooks.notify(pin)  # before the update, although nothing is asked
+    for job in sorted(change.restarted):
+        hooks.notify(f"the {job} job had completed; this scale starts it again")
     leavers = _drain_leaving_instances(session, change, hooks)
     with hooks.progress(f"scaling {session.label}") as on_event:
         changes = ops.apply_scale(session, change, on_event=on_event, notify=hooks.notify)

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..aws import AwsError, AwsSession, aws_call, chunks, pages
 from ..errors import FtclusterError
+from .completion import newest_checkpoint, read_completions
 from .status_capacity import read_capacity_provider, read_fleet, read_group
 from .status_model import (
     ClusterStatus,
@@ -95,6 +96,12 @@ class _Gatherer:
         if outputs.get("autoscaling_min") is not None and training_name:
             scaling = self._optional("auto scaling", lambda: self._scaling(training_name))
         min_nodes = outputs.get("distributed_min_nodes")
+        parameters = {str(k): str(v) for k, v in (outputs.get("completion_parameters") or {}).items()}
+        completions = self._optional("which jobs completed", lambda: read_completions(self.aws, parameters)) or {}
+        checkpoint = None
+        if completions and outputs.get("checkpoint_uri"):
+            uri = str(outputs["checkpoint_uri"])
+            checkpoint = self._optional("the newest checkpoint", lambda: newest_checkpoint(self.aws, uri))
         return ClusterStatus(
             cluster_name=self.cluster,
             region=self.region,
@@ -117,6 +124,9 @@ class _Gatherer:
             rendezvous=_named(services, rendezvous_name),
             rendezvous_endpoint=outputs.get("rendezvous_endpoint") or None,
             distributed_min_nodes=int(min_nodes) if min_nodes is not None else None,
+            jobs=sorted(parameters),
+            completions=completions,
+            newest_checkpoint=checkpoint,
         )
 
     def _optional(self, what: str, read: Any) -> Any:

@@ -10,7 +10,10 @@ import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .completion import Checkpoint, JobCompletion
 
 SPOT_INTERRUPTION_STOP_CODES = ("SpotInterruption", "TerminationNotice")
 # The stoppedReason ECS gives a reclaimed Fargate Spot task (used when a stopCode is absent).
@@ -211,6 +214,14 @@ class ClusterStatus:
     rendezvous: ServiceState | None = None  # the rendezvous service of an elastic job
     rendezvous_endpoint: str | None = None
     distributed_min_nodes: int | None = None  # the elastic job's fewest workers; None: not elastic
+    jobs: list[str] = field(default_factory=list)  # the cluster's jobs ("training", "workers"); [] for older stacks
+    completions: dict[str, JobCompletion] = field(default_factory=dict)  # the jobs that completed
+    newest_checkpoint: Checkpoint | None = None  # read once a job completed
+
+    @property
+    def completed(self) -> bool:
+        """Every job of the cluster completed: nothing is meant to run any more."""
+        return bool(self.jobs) and all(job in self.completions for job in self.jobs)
 
     def running_tasks(self, service: str | None) -> list[TaskInfo]:
         return [t for t in self.tasks if t.service == service and t.last_status == "RUNNING"]
@@ -238,7 +249,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class Verdict:
-    state: str  # HEALTHY | DEGRADED | DOWN
+    state: str  # HEALTHY | DEGRADED | DOWN | COMPLETED
     findings: list[Finding]
 
     @property

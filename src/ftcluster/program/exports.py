@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .cluster import Cluster
+from .completion import Completion
 from .context import Context
 from .distributed import Discovery, Rendezvous
 from .fleet import Fleet
@@ -40,6 +41,8 @@ EXPORT_NAMES = (
     "rendezvous_endpoint",  # host:port the elastic job's workers meet at
     "distributed_min_nodes",
     "workers_desired",  # the worker task count deployed
+    "completion_parameters",  # job -> SSM parameter that records its completion
+    "completed_jobs",  # the jobs this deployment holds at 0 because they completed
 )
 
 
@@ -55,6 +58,7 @@ def collect_exports(
     workers: aws.ecs.Service | None,
     discovery: Discovery | None,
     rendezvous: Rendezvous | None,
+    completion: Completion,
 ) -> dict[str, Any]:
     counts = ctx.counts
     exports: dict[str, Any] = {
@@ -85,6 +89,8 @@ def collect_exports(
         "rendezvous_endpoint": discovery.endpoint if discovery is not None else None,
         "distributed_min_nodes": _min_nodes(ctx),
         "workers_desired": counts.workers if workers is not None else None,
+        "completion_parameters": completion.parameters,
+        "completed_jobs": sorted(counts.completed & set(completion.parameters)),
     }
     assert tuple(exports) == EXPORT_NAMES
     return exports

@@ -28,6 +28,9 @@ LIMITS = {
     "scaling_policy": 256,
     "bucket": 63,
     "tag_value": 256,
+    "event_rule": 64,  # EventBridge PutRule Name
+    "state_machine": 80,  # Step Functions CreateStateMachine name
+    "ssm_parameter": 1011,  # SSM parameter name, the fully qualified path included
 }
 
 # --- logical (Pulumi) names ----------------------------------------------------------------------
@@ -80,6 +83,14 @@ WORKERS_DISCOVERY = "workers-discovery"
 RENDEZVOUS_DISCOVERY = "rendezvous-discovery"
 RENDEZVOUS_TASK = "rendezvous-task"
 RENDEZVOUS_SERVICE = "rendezvous-service"
+# completion: a job that finished stays finished (completion.py)
+COMPLETION_RULE = "completion-rule"
+COMPLETION_RULE_TARGET = "completion-rule-target"
+COMPLETION_STATE_MACHINE = "completion-state-machine"
+COMPLETION_EVENTS_ROLE = "completion-events-role"
+COMPLETION_EVENTS_POLICY = "completion-events-policy"
+COMPLETION_STEPS_ROLE = "completion-steps-role"
+COMPLETION_STEPS_POLICY = "completion-steps-policy"
 
 
 def provider(region: str) -> str:
@@ -89,6 +100,11 @@ def provider(region: str) -> str:
 def managed_policy_attachment(role: str) -> str:
     """The attachment of a role's AWS managed policy, named after the role's logical name."""
     return f"{role}-policy"
+
+
+def completion_marker(job: str) -> str:
+    """The SSM parameter recording that `job` ("training", "workers") completed."""
+    return f"{job}-completion"
 
 
 def scaling_policy(metric: str) -> str:
@@ -157,7 +173,16 @@ class Names:
     checkpoint_policy: str
     cpu_policy: str
     memory_policy: str
+    completion_rule: str  # EventBridge rule: a task of a job exited 0
+    completion_state_machine: str  # Step Functions: stops the job and records it
+    completion_events_role: str  # EventBridge starts the state machine with it
+    completion_steps_role: str  # the state machine calls ECS, Auto Scaling, EC2 and SSM with it
     region: str
+
+    def completion_parameter(self, job: str) -> str:
+        """SSM parameter that says whether `job` completed: written by the state machine, read by `up` and
+        `status`."""
+        return f"/ftcluster/{self.cluster}/completed/{job}"
 
     def checkpoint_bucket(self, account_id: str) -> str:
         """Globally unique yet deterministic: cluster, account and region make it one of a kind."""
@@ -188,6 +213,11 @@ class Names:
             "checkpoint_policy": (self.checkpoint_policy, LIMITS["iam_policy"]),
             "cpu_policy": (self.cpu_policy, LIMITS["scaling_policy"]),
             "memory_policy": (self.memory_policy, LIMITS["scaling_policy"]),
+            "completion_rule": (self.completion_rule, LIMITS["event_rule"]),
+            "completion_state_machine": (self.completion_state_machine, LIMITS["state_machine"]),
+            "completion_events_role": (self.completion_events_role, LIMITS["iam_role"]),
+            "completion_steps_role": (self.completion_steps_role, LIMITS["iam_role"]),
+            "completion_parameter": (self.completion_parameter("training"), LIMITS["ssm_parameter"]),
             "checkpoint_bucket": (self.checkpoint_bucket(ACCOUNT_ID_EXAMPLE), LIMITS["bucket"]),
         }
 
@@ -222,5 +252,9 @@ def names_for(spec: Spec) -> Names:
         checkpoint_policy=f"{name}-checkpoints",
         cpu_policy=f"{name}-cpu-target",
         memory_policy=f"{name}-memory-target",
+        completion_rule=f"{name}-job-completed",
+        completion_state_machine=f"{name}-job-completed",
+        completion_events_role=f"{account_wide}-completion-events",
+        completion_steps_role=f"{account_wide}-completion-steps",
         region=region,
     )

@@ -16,10 +16,12 @@ ENDPOINT_SERVICES = (
     "autoscaling",
     "ec2",
     "ecs",
+    "events",  # EventBridge (cloudwatchevents is the alias)
     "iam",
     "logs",
     "s3",
     "servicediscovery",
+    "sfn",  # Step Functions (stepfunctions is the alias)
     "ssm",
     "sts",
 )
