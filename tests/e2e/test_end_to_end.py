@@ -210,7 +210,9 @@ def test_scale_changes_reach_aws(journey: dict[str, Any]) -> None:
 
 def test_destroy_deletes_everything_but_the_checkpoints_and_the_check_agrees(journey: dict[str, Any]) -> None:
     stand, aws = journey["stand"], journey["aws"]
-    report = json_of(stand.run("destroy", "--yes", "--json"))  # the active cluster: no SPEC
+    destroyed = json_of(stand.run("destroy", "--yes", "--json"))  # the active cluster: no SPEC
+    report = destroyed["leftovers"]
+    assert destroyed["kept_bucket"] == report["items"][0]["id"]
     assert report["clean"] is True and report["unexpected"] == 0, report["items"]
     assert [(i["kind"], i["expected"]) for i in report["items"]] == [("s3 bucket", True)]
     # ... and AWS agrees: what the check did not find is really gone
@@ -251,7 +253,7 @@ def test_a_spot_fleet_cluster_end_to_end(tmp_path: Path, moto_running_tasks: str
     assert status["verdict"]["state"] == "HEALTHY", status["verdict"]
     assert (status["fleet"]["target"], len(status["fleet"]["instances"])) == (3, 3)
     assert (status["scaling"]["min"], status["scaling"]["max"]) == (1, 4)
-    report = json_of(stand.run("destroy", "--yes", "--json"))
+    report = json_of(stand.run("destroy", "--yes", "--json"))["leftovers"]
     assert report["clean"] is True, report["items"]
     instances = [i for r in aws("ec2").describe_instances()["Reservations"] for i in r["Instances"]]
     assert instances and {i["State"]["Name"] for i in instances} == {"terminated"}

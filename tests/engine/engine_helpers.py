@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from standin_harness import StandinState, standin_env
 from ftcluster.cli import app
 
 ROOT = Path(__file__).parents[2]
+CONSOLE_SCRIPT = Path(sys.executable).with_name("ftcluster")  # the real entry point, for tests that send signals
 US_EAST = ROOT / "configs" / "us-east-1.yaml"  # 68 resources: VPC over 3 AZs, GPU Auto Scaling group, auto scaling
 EU_WEST = ROOT / "configs" / "eu-west-1.yaml"
 # the smallest cluster with a VPC of its own: 2 AZs, no NAT, no fleet, one task
@@ -84,3 +87,11 @@ def spec_copy(tmp_path: Path, source: Path, name: str, replacements: dict[str, s
     path = tmp_path / name
     path.write_text(text)
     return path
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    """Poll `condition` until it holds (a process reached a point, a file appeared); fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)

@@ -214,8 +214,11 @@ def test_a_new_image_replaces_the_task_definitions_and_updates_their_services(de
     old_arn = stand.state.resources(STACK)["training-task"]["outputs"]["arn"]
     planned = stand.run("preview", str(newer), "--json", "--diff")
     assert planned.exit_code == 0, planned.output
-    changes = {(c["op"], c["name"]): c["properties"] for c in json.loads(planned.stdout)["resources"]}
-    # a task definition cannot change in place (ForceNew): one `replace` row each, not its three steps
+    rows = json.loads(planned.stdout)["resources"]
+    changes = {(c["op"], c["name"]): c["properties"] for c in rows}
+    # a task definition cannot change in place (ForceNew): one `replace` row each, not its three steps (the
+    # halves of a replacement come without `logical`, which the engine omits when false)
+    assert sorted(c["op"] for c in rows) == ["replace", "replace", "update", "update"]
     assert changes[("replace", "training-task")] == ["containerDefinitions"]
     assert changes[("replace", "workers-task")] == ["containerDefinitions"]
     assert changes[("update", "training-service")] == ["taskDefinition"] and len(changes) == 4
@@ -252,7 +255,9 @@ def test_destroy_keeps_the_checkpoint_bucket_and_removes_the_stack(deployed, mot
     kept = {urn.split("::")[-1] for urn, item in cloud.items() if item["retained"]}
     assert "checkpoint-bucket" in kept and all(item["retained"] for item in cloud.values())
     assert "kept the checkpoint bucket" in result.stderr
-    assert json.loads(result.stdout)["clean"] is True  # the leftover check found nothing unexpected
+    report = json.loads(result.stdout)
+    assert report["leftovers"]["clean"] is True  # the leftover check found nothing unexpected
+    assert report["kept_bucket"] and report["stack_removed"] is True and report["changes"]["retain"] >= 1
     assert not (stand.home / "active.json").exists()
     assert json.loads(stand.run("list", "--json").stdout)["clusters"] == []
     assert not os.listdir(stand.state.backend / "locks" / "organization" / "ftcluster" / STACK)

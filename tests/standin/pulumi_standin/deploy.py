@@ -17,7 +17,7 @@ from typing import Any
 
 from . import provider, schema
 from .aws import AwsFailure, Emulator
-from .backend import Backend
+from .backend import Backend, now_text
 from .events import EventSink, step_metadata
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -70,6 +70,7 @@ class Knobs:
 
     def __init__(self, environ: dict[str, str]) -> None:
         self.fail = environ.get("PULUMI_STANDIN_FAIL", "")
+        self.fail_message = environ.get("PULUMI_STANDIN_FAIL_MESSAGE", "")  # the provider's error (may span lines)
         self.hang = environ.get("PULUMI_STANDIN_HANG", "")
         # "cancel": the hung operation finishes on the first Ctrl-C; "kill": it never finishes (a slow
         # NAT gateway), so only a second Ctrl-C ends the run
@@ -120,6 +121,8 @@ class Deployment:
         self.deleted: set[str] = set()
         self.changes: Counter[str] = Counter()
         self.failed = False
+        self.saw_error = False  # a preview that found an untargeted create goes on, then fails
+        self.skipped_creates: set[str] = set()  # untargeted resources the program would have created
         self.cancelled = threading.Event()
         self.errors: list[tuple[str, str]] = []  # (urn, message) shown under Diagnostics
         self.warnings: list[tuple[str, str]] = []
@@ -151,12 +154,30 @@ class Deployment:
         return self.config.get("aws:region", "us-east-1")
 
     def _targeted(self, urn: str, dependencies: list[str]) -> bool:
-        if not self.targets or urn in self.targets:
+        # step_generator.go: providers (and the root stack) are implicitly targeted (pulumi#13557, #13591)
+        if not self.targets or urn in self.targets or urn.split("::")[2].startswith("pulumi:providers:"):
             return True
         if self.target_dependents and any(d in self.targets for d in dependencies):
             self.targets.add(urn)
             return True
         return False
+
+    def _check_skipped_dependencies(self, urn: str, dependencies: list[str]) -> None:
+        """pkg/resource/deploy/step_generator.go, targeted runs: a step whose resource depends on a skipped create
+        is error 2013 (sdk/go/common/diag/errors.go GetResourceWillBeCreatedButWasNotSpecifiedInTargetList,
+        its "was was" included); an update bails at once ("untargeted create"), a preview reports every one
+        and fails at the end."""
+        for dependency in dependencies:
+            if dependency not in self.skipped_creates:
+                continue
+            message = f"Resource '{urn}' depends on '{dependency}' which was was not specified in --target list."
+            self.errors.append((urn, message))
+            self.sink.diagnostic(message, "error", urn)
+            self.saw_error = True
+            if not self.dry_run:
+                self.failed = True
+                raise Aborted()
+            self.skipped_creates.discard(dependency)  # no duplicate diagnostics
 
     def _check_open(self) -> None:
         if self.failed or self.cancelled.is_set():
@@ -218,7 +239,8 @@ class Deployment:
         if self.knobs.fail == name and not self.dry_run and op != "replace":
             self._fail(
                 urn,
-                f"{op} of {type_} {name} failed: InvalidParameterException: "
+                self.knobs.fail_message
+                or f"{op} of {type_} {name} failed: InvalidParameterException: "
                 f"the pulumi stand-in was told to fail `{name}` (PULUMI_STANDIN_FAIL)",
                 metadata,
             )
@@ -259,9 +281,12 @@ class Deployment:
             if type_.startswith("pulumi:providers:"):
                 self._require_plugin(type_.split(":")[2], version or str(inputs.get("version", "")), urn)
             old = self.old.get(urn)
-            if not self._targeted(urn, dependencies):
-                if old is None:
-                    return urn, "", inputs  # an untargeted create is skipped
+            targeted = self._targeted(urn, dependencies)
+            if not targeted and old is None:
+                self.skipped_creates.add(urn)  # an untargeted create is skipped (a "skipped create" same step)
+                return urn, "", inputs
+            self._check_skipped_dependencies(urn, [*dependencies, parent, provider_ref.rsplit("::", 1)[0]])
+            if not targeted:
                 self.new[urn] = old
                 self.changes["same"] += 1
                 return urn, old.get("id", ""), old.get("outputs", {})
@@ -505,11 +530,12 @@ class Deployment:
     def save_checkpoint(self, *, final: bool) -> None:
         if self.dry_run:
             return
+        self.checkpoint["checkpoint"].pop("no_deployment", None)  # the stack has a deployment from now on
         latest = self.checkpoint["checkpoint"]["latest"]
         latest["resources"] = self.resources()
         latest["pending_operations"] = [*self.base_pending_creates, *self.in_flight]
         if final:
-            latest["manifest"]["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            latest["manifest"]["time"] = now_text()
         self.backend.save(self.stack, self.checkpoint)
         self.backend.save_cloud(self.cloud)
 

@@ -73,6 +73,10 @@ class ResourceMonitor(resource_pb2_grpc.ResourceMonitorServicer):
             )
         except Aborted:
             self._abort(context)
+        if urn in self.deployment.skipped_creates:
+            # pkg/resource/deploy/step.go SameStep.Apply: a skipped create completes with Unknown set, so the SDK
+            # resolves its outputs as unknown (and keeps it among the dependencies of what uses them)
+            return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=_struct({}), unknown=True)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=_struct(outputs))
 
     def ReadResource(self, request, context):
