@@ -69,6 +69,10 @@ COMMON_LOGICAL_NAMES = {
     "cluster", "cluster-capacity-providers", "training-task", "training-service",
     "training-scaling", "training-scaling-cpu", "training-scaling-memory",
     "fleet-launch-template", "workers-task", "workers-service",
+    # event recording (the interruption ledger)
+    "event-log-group", "event-log-policy",
+    *(f"event-rule-{source}" for source in ("tasks", "spot", "instances", "drills")),
+    *(f"event-rule-{source}-target" for source in ("tasks", "spot", "instances", "drills")),
 }  # fmt: skip
 # The us-east-1 example deployed a Spot Fleet until the Auto Scaling group became the default; a
 # cluster that keeps `type: spot_fleet` must keep these names, or `up` would replace its fleet.

@@ -51,6 +51,7 @@ def test_endpoint_url_points_every_service_we_use_at_the_emulator(plan_for) -> N
         "autoscaling",
         "ec2",
         "ecs",
+        "events",
         "iam",
         "logs",
         "s3",

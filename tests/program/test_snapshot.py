@@ -28,7 +28,11 @@ US_EAST_TYPES = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 2,
     "aws:iam/rolePolicy:RolePolicy": 1,
     "aws:iam/instanceProfile:InstanceProfile": 1,
-    "aws:cloudwatch/logGroup:LogGroup": 2,  # containers + Container Insights
+    "aws:cloudwatch/logGroup:LogGroup": 3,  # containers, Container Insights, the event ledger
+    # the ledger's rules: tasks, Spot notices, the group's instances, drills (each with its target)
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": 1,
+    "aws:cloudwatch/eventRule:EventRule": 4,
+    "aws:cloudwatch/eventTarget:EventTarget": 4,
     "aws:s3/bucket:Bucket": 1,
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
@@ -60,7 +64,10 @@ EU_WEST_TYPES = {  # existing VPC and bucket, no fleet, no auto scaling policies
     "aws:iam/role:Role": 2,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
     "aws:iam/rolePolicy:RolePolicy": 1,
-    "aws:cloudwatch/logGroup:LogGroup": 2,
+    "aws:cloudwatch/logGroup:LogGroup": 3,
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": 1,
+    "aws:cloudwatch/eventRule:EventRule": 2,  # no fleet: tasks and drills only
+    "aws:cloudwatch/eventTarget:EventTarget": 2,
     "aws:ecs/cluster:Cluster": 1,
     "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": 1,
     "aws:ecs/taskDefinition:TaskDefinition": 1,

@@ -124,6 +124,9 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     "aws:iam/rolePolicy:RolePolicy": ("name", "policy"),
     "aws:iam/instanceProfile:InstanceProfile": ("name",),
     "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": ("policyName", "policyDocument"),
+    "aws:cloudwatch/eventRule:EventRule": ("name", "eventPattern"),
+    "aws:cloudwatch/eventTarget:EventTarget": ("rule", "arn"),
     "aws:s3/bucket:Bucket": ("bucket", "forceDestroy"),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("rule.objectOwnership",),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": (

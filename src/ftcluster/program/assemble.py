@@ -23,6 +23,7 @@ from .names import names_for
 from .network import build_network
 from .options import ProgramOptions, effective_counts
 from .provider import make_provider
+from .recording import build_recording
 from .scaling import build_scaling
 from .security import build_security_group
 from .service import build_training_service
@@ -76,6 +77,7 @@ def build(spec: Spec, options: ProgramOptions = ProgramOptions()) -> dict[str, A
     training = build_training_service(ctx, cluster, network, security_group, roles, log_group, checkpoints)
     build_scaling(ctx, cluster, training)
     rendezvous = build_rendezvous(ctx, discovery, ecs_cluster, providers, network, security_group, roles, log_group)
+    recording = build_recording(ctx, ecs_cluster, fleet)
     return collect_exports(
         ctx,
         network=network,
@@ -87,6 +89,7 @@ def build(spec: Spec, options: ProgramOptions = ProgramOptions()) -> dict[str, A
         workers=workers,
         discovery=discovery,
         rendezvous=rendezvous,
+        recording=recording,
     )
 
 

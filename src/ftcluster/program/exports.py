@@ -13,6 +13,7 @@ from .context import Context
 from .distributed import Discovery, Rendezvous
 from .fleet import Fleet
 from .network import Network
+from .recording import Recording
 from .service import TrainingService
 from .storage import Checkpoints
 
@@ -40,6 +41,7 @@ EXPORT_NAMES = (
     "rendezvous_endpoint",  # host:port the elastic job's workers meet at
     "distributed_min_nodes",
     "workers_desired",  # the worker task count deployed
+    "event_log_group",  # the interruption ledger: what EventBridge recorded (`ftcluster events`)
 )
 
 
@@ -55,6 +57,7 @@ def collect_exports(
     workers: aws.ecs.Service | None,
     discovery: Discovery | None,
     rendezvous: Rendezvous | None,
+    recording: Recording,
 ) -> dict[str, Any]:
     counts = ctx.counts
     exports: dict[str, Any] = {
@@ -85,6 +88,7 @@ def collect_exports(
         "rendezvous_endpoint": discovery.endpoint if discovery is not None else None,
         "distributed_min_nodes": _min_nodes(ctx),
         "workers_desired": counts.workers if workers is not None else None,
+        "event_log_group": recording.log_group.name,
     }
     assert tuple(exports) == EXPORT_NAMES
     return exports

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..spec import Spec
+from .event_patterns import RULE_SOURCES
 
 # AWS limits of the names below (characters), checked by tests for the longest cluster name
 # and the longest region name.
@@ -26,6 +27,7 @@ LIMITS = {
     "instance_profile": 128,
     "iam_policy": 128,
     "scaling_policy": 256,
+    "event_rule": 64,  # EventBridge RuleName (botocore events model)
     "bucket": 63,
     "tag_value": 256,
 }
@@ -53,6 +55,9 @@ S3_ENDPOINT = "s3-endpoint"
 SECURITY_GROUP = "tasks-security-group"
 LOG_GROUP = "log-group"
 INSIGHTS_LOG_GROUP = "container-insights-log-group"
+# event recording (the interruption ledger of `ftcluster events`)
+EVENT_LOG_GROUP = "event-log-group"
+EVENT_LOG_POLICY = "event-log-policy"
 # checkpoints
 CHECKPOINT_OWNERSHIP = "checkpoint-bucket-ownership"
 CHECKPOINT_PUBLIC_ACCESS = "checkpoint-bucket-public-access"
@@ -89,6 +94,16 @@ def provider(region: str) -> str:
 def managed_policy_attachment(role: str) -> str:
     """The attachment of a role's AWS managed policy, named after the role's logical name."""
     return f"{role}-policy"
+
+
+def event_rule(source: str) -> str:
+    """The EventBridge rule of one recorded source (event_patterns.RULE_SOURCES)."""
+    return f"event-rule-{source}"
+
+
+def event_target(source: str) -> str:
+    """The rule's target: the cluster's event log group."""
+    return f"{event_rule(source)}-target"
 
 
 def scaling_policy(metric: str) -> str:
@@ -157,7 +172,12 @@ class Names:
     checkpoint_policy: str
     cpu_policy: str
     memory_policy: str
+    event_log_group: str  # where EventBridge delivers the events `ftcluster events` reads
+    event_log_policy: str  # the CloudWatch Logs resource policy that lets EventBridge write there
     region: str
+
+    def event_rule(self, source: str) -> str:
+        return f"{self.cluster}-{source}"
 
     def checkpoint_bucket(self, account_id: str) -> str:
         """Globally unique yet deterministic: cluster, account and region make it one of a kind."""
@@ -188,8 +208,16 @@ class Names:
             "checkpoint_policy": (self.checkpoint_policy, LIMITS["iam_policy"]),
             "cpu_policy": (self.cpu_policy, LIMITS["scaling_policy"]),
             "memory_policy": (self.memory_policy, LIMITS["scaling_policy"]),
+            "event_log_group": (self.event_log_group, LIMITS["log_group"]),
+            **{f"event_rule_{source}": (self.event_rule(source), LIMITS["event_rule"]) for source in RULE_SOURCES},
             "checkpoint_bucket": (self.checkpoint_bucket(ACCOUNT_ID_EXAMPLE), LIMITS["bucket"]),
         }
+
+
+def event_log_group(cluster: str) -> str:
+    """The event log group of a cluster, from its name alone (`ftcluster events` finds it without a
+    spec). Under /aws/events/, where the EventBridge console looks for log group targets."""
+    return f"/aws/events/ftcluster/{cluster}"
 
 
 def names_for(spec: Spec) -> Names:
@@ -222,5 +250,8 @@ def names_for(spec: Spec) -> Names:
         checkpoint_policy=f"{name}-checkpoints",
         cpu_policy=f"{name}-cpu-target",
         memory_policy=f"{name}-memory-target",
+        event_log_group=event_log_group(name),
+        # account-wide per region, like the rules: the cluster name is unique in its region
+        event_log_policy=f"ftcluster-{name}-events",
         region=region,
     )

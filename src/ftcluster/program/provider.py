@@ -16,6 +16,7 @@ ENDPOINT_SERVICES = (
     "autoscaling",
     "ec2",
     "ecs",
+    "events",  # EventBridge (its canonical key; cloudwatchevents and eventbridge are aliases)
     "iam",
     "logs",
     "s3",
