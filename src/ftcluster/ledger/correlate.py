@@ -1,0 +1,219 @@
+"""From ledger events and checkpoint times to interruptions and a summary: pure functions.
+
+An interruption starts with its first sign (a Spot notice, a drill's fault, or an unplanned stop)
+and gathers the events about the same task or instance that follow: the stop, then the first task of
+the same service to run after the notice (its replacement), then the first checkpoint written after
+the stop (training resumed). docs/drills-and-ledger.md defines every figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from ..cost.jobs import cost_of
+from ..cost.model import ZERO, Cost
+from . import model as m
+
+# A task stopped with TerminationNotice belongs to the newest instance notice this recent (its event
+# names a container instance, not the EC2 instance; the Spot notice comes two minutes before).
+NOTICE_REACH = timedelta(minutes=10)
+UNPLANNED_STOPS = {
+    m.STOP_SPOT: m.CAUSE_SPOT,
+    m.STOP_NOTICE: m.CAUSE_SPOT,
+    m.STOP_EXIT: m.CAUSE_FAILURE,
+    m.STOP_FAILED_START: m.CAUSE_FAILURE,
+    m.STOP_INFRASTRUCTURE: m.CAUSE_LOST,
+}
+LOST_INSTANCE_CAUSES = {"health_check": m.CAUSE_LOST, "spot_interruption": m.CAUSE_SPOT}
+
+
+@dataclass
+class _Draft:
+    cause: str
+    subject: str
+    service: str | None
+    description: str
+    notice: datetime
+    stopped: datetime | None = None
+    drill_id: str | None = None
+    kinds: list[str] = field(default_factory=list)
+    is_instance: bool = False
+
+
+def interruptions_of(
+    events: Sequence[m.LedgerEvent],
+    checkpoints: Sequence[datetime],
+    *,
+    until: datetime,
+    prices: Mapping[str, Cost | None],
+    instance_service: str | None = None,
+) -> list[m.Interruption]:
+    """Interruptions in notice order. `prices`: USD/hour of the job each service belongs to (a
+    service missing there has no price); `instance_service`: the service whose tasks run on the
+    fleet's instances (an instance's interruption is that job's)."""
+    drafts = _drafts(sorted(events, key=lambda e: e.time), instance_service)
+    replacements = _replacements(drafts, [e for e in events if e.kind == m.TASK_STARTED])
+    ordered = sorted(checkpoints)
+    return [_measure(d, replacements.get(id(d)), ordered, until, prices) for d in drafts]
+
+
+def _drafts(events: Sequence[m.LedgerEvent], instance_service: str | None) -> list[_Draft]:
+    drafts: list[_Draft] = []
+    by_subject: dict[str, _Draft] = {}  # task id or instance id -> the interruption it belongs to
+    by_drill: dict[str, _Draft] = {}
+
+    def open_draft(event: m.LedgerEvent, cause: str, *, subject: str, instance: bool) -> _Draft:
+        service = event.service or (instance_service if instance else None)
+        draft = _Draft(cause, subject, service, event.summary, event.time, is_instance=instance)
+        drafts.append(draft)
+        by_subject[subject] = draft
+        return draft
+
+    for event in events:
+        draft: _Draft | None
+        if event.kind == m.DRILL_STARTED:
+            target = event.details.get("target") or {}
+            subject = str(target.get("id") or event.subject)
+            draft = open_draft(event, m.CAUSE_DRILL, subject=subject, instance=target.get("kind") == "instance")
+            draft.drill_id = event.drill_id
+            by_drill[str(event.drill_id)] = draft
+        elif event.kind == m.SPOT_NOTICE:
+            known = by_subject.get(event.subject)
+            if known is not None and known.stopped is None:
+                known.kinds.append(event.kind)  # a drill's notice, or a repeated one
+                continue
+            draft = open_draft(event, m.CAUSE_SPOT, subject=event.subject, instance=event.instance_id == event.subject)
+        elif event.kind == m.TASK_STOPPED:
+            draft = _owner(event, by_subject, by_drill, drafts)
+            if draft is None and event.reason in UNPLANNED_STOPS:
+                draft = open_draft(event, UNPLANNED_STOPS[str(event.reason)], subject=event.subject, instance=False)
+            if draft is None:
+                continue  # a planned stop: scale-in, deployment, a user's StopTask
+            draft.stopped = min(draft.stopped or event.time, event.time)
+        elif event.kind == m.INSTANCE_TERMINATED:
+            draft = by_subject.get(event.subject)
+            if draft is None and event.reason in LOST_INSTANCE_CAUSES:
+                draft = open_draft(event, LOST_INSTANCE_CAUSES[str(event.reason)], subject=event.subject, instance=True)
+            if draft is None:
+                continue
+            draft.stopped = min(draft.stopped or event.time, event.time)  # the work stopped with its first task
+        else:
+            continue
+        draft.kinds.append(event.kind)
+    return drafts
+
+
+def _owner(
+    stop: m.LedgerEvent, by_subject: dict[str, _Draft], by_drill: dict[str, _Draft], drafts: list[_Draft]
+) -> _Draft | None:
+    """The interruption a task's stop belongs to: its drill, its own notice, its instance's, or the
+    newest instance notice before it when ECS stopped it for a termination notice."""
+    if stop.drill_id and stop.drill_id in by_drill:
+        return by_drill[stop.drill_id]
+    for key in (stop.subject, stop.instance_id):
+        if key and key in by_subject:
+            return by_subject[key]
+    if stop.reason == m.STOP_NOTICE:
+        recent = [d for d in drafts if d.is_instance and stop.time - NOTICE_REACH <= d.notice <= stop.time]
+        return recent[-1] if recent else None
+    return None
+
+
+def _replacements(drafts: list[_Draft], starts: list[m.LedgerEvent]) -> dict[int, datetime]:
+    """Each interruption's replacement: the first task of its service to run after its notice, each
+    start used once (two lost tasks need two replacements)."""
+    unused = sorted(starts, key=lambda e: e.time)
+    found: dict[int, datetime] = {}
+    for draft in sorted(drafts, key=lambda d: d.notice):
+        for start in unused:
+            if start.time > draft.notice and (draft.service is None or start.service == draft.service):
+                found[id(draft)] = start.time
+                unused.remove(start)
+                break
+    return found
+
+
+def _measure(
+    draft: _Draft,
+    replacement: datetime | None,
+    checkpoints: Sequence[datetime],
+    until: datetime,
+    prices: Mapping[str, Cost | None],
+) -> m.Interruption:
+    stop = draft.stopped or draft.notice
+    before = [c for c in checkpoints if c <= stop]
+    after = [c for c in checkpoints if c > stop]
+    last = before[-1] if before else None
+    resumed = after[0] if after else None
+    lost_from = lost_until = work_lost = lost = None
+    if checkpoints:  # without any checkpoint, progress cannot be seen at all
+        work_lost = (stop - last).total_seconds() if last else None
+        lost_from, lost_until = last or draft.notice, resumed or max(until, stop)
+        lost = (lost_until - lost_from).total_seconds()
+    price = prices.get(draft.service) if draft.service else None
+    return m.Interruption(
+        cause=draft.cause,
+        subject=draft.subject,
+        service=draft.service,
+        description=draft.description,
+        notice=draft.notice,
+        stopped=draft.stopped,
+        replacement_running=replacement,
+        training_resumed=resumed,
+        last_checkpoint=last,
+        work_lost_seconds=work_lost,
+        lost_from=lost_from,
+        lost_until=lost_until,
+        lost_seconds=lost,
+        cost=cost_of(price, lost),
+        resumed=resumed is not None,
+        drill_id=draft.drill_id,
+        events=tuple(draft.kinds),
+    )
+
+
+def summarize(
+    interruptions: Sequence[m.Interruption], *, start: datetime, end: datetime, checkpoints_seen: int
+) -> m.Summary:
+    """The ledger's summary over the window start..end (docs/drills-and-ledger.md: goodput)."""
+    wall = (end - start).total_seconds()
+    by_cause: dict[str, int] = {}
+    for interruption in interruptions:
+        by_cause[interruption.cause] = by_cause.get(interruption.cause, 0) + 1
+    spans = [
+        (max(i.lost_from, start), min(i.lost_until, end))
+        for i in interruptions
+        if i.lost_from is not None and i.lost_until is not None
+    ]
+    goodput = None
+    if checkpoints_seen and wall > 0:
+        goodput = max(0.0, 1 - _union(spans) / wall)
+    priced = [i.cost for i in interruptions if i.cost is not None]
+    money = ZERO
+    for cost in priced:
+        money = money + cost
+    return m.Summary(
+        wall_seconds=wall if wall > 0 else None,
+        interruptions=len(interruptions),
+        by_cause=by_cause,
+        per_day=len(interruptions) / (wall / 86400) if wall > 0 else None,
+        goodput=goodput,
+        money_lost=money if priced or not interruptions else None,
+        unpriced=len(interruptions) - len(priced),
+    )
+
+
+def _union(spans: list[tuple[datetime, datetime]]) -> float:
+    total, current_start, current_end = 0.0, None, None
+    for span_start, span_end in sorted(s for s in spans if s[1] > s[0]):
+        if current_end is None or span_start > current_end:
+            if current_end is not None and current_start is not None:
+                total += (current_end - current_start).total_seconds()
+            current_start, current_end = span_start, span_end
+        else:
+            current_end = max(current_end, span_end)
+    if current_end is not None and current_start is not None:
+        total += (current_end - current_start).total_seconds()
+    return total
