@@ -27,7 +27,9 @@ def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def envelope(detail_type: str, source: str, moment: datetime, detail: dict[str, Any], resources: list[str]) -> dict[str, Any]:
+def envelope(
+    detail_type: str, source: str, moment: datetime, detail: dict[str, Any], resources: list[str]
+) -> dict[str, Any]:
     return {
         "version": "0",
         "id": f"{abs(hash((detail_type, moment, json.dumps(detail, sort_keys=True)))):032x}"[:32],
@@ -47,7 +49,7 @@ def task_event(
     *,
     last: str,
     desired: str,
-    service: str = "demo-training",
+    service: str = "demo-train",
     stop_code: str | None = None,
     reason: str | None = None,
     exit_code: int | None = None,
@@ -86,20 +88,35 @@ def task_event(
     return envelope("ECS Task State Change", "aws.ecs", moment, detail, [arn])
 
 
-def task_started(task: str, moment: datetime, service: str = "demo-training") -> dict[str, Any]:
+def task_started(task: str, moment: datetime, service: str = "demo-train") -> dict[str, Any]:
     return task_event(task, moment, last="RUNNING", desired="RUNNING", service=service)
 
 
-def fargate_spot_warning(task: str, moment: datetime, service: str = "demo-training") -> dict[str, Any]:
+def fargate_spot_warning(task: str, moment: datetime, service: str = "demo-train") -> dict[str, Any]:
     return task_event(
         task, moment, last="RUNNING", desired="STOPPED", service=service,
         stop_code="SpotInterruption", reason="Your Spot Task was interrupted.",
     )  # fmt: skip
 
 
-def task_stopped(task: str, moment: datetime, stop_code: str, reason: str, *, exit_code: int | None = None, service: str = "demo-training") -> dict[str, Any]:
+def task_stopped(
+    task: str,
+    moment: datetime,
+    stop_code: str,
+    reason: str,
+    *,
+    exit_code: int | None = None,
+    service: str = "demo-train",
+) -> dict[str, Any]:
     return task_event(
-        task, moment, last="STOPPED", desired="STOPPED", service=service, stop_code=stop_code, reason=reason, exit_code=exit_code
+        task,
+        moment,
+        last="STOPPED",
+        desired="STOPPED",
+        service=service,
+        stop_code=stop_code,
+        reason=reason,
+        exit_code=exit_code,
     )
 
 
@@ -158,7 +175,17 @@ def fleet_event(sub_type: str, instance: str, moment: datetime, request: str = "
     )  # fmt: skip
 
 
-def drill_event(drill_id: str, moment: datetime, *, fault: str, kind: str, target: str, service: str | None, phase: str = "started", **extra: Any) -> dict[str, Any]:
+def drill_event(
+    drill_id: str,
+    moment: datetime,
+    *,
+    fault: str,
+    kind: str,
+    target: str,
+    service: str | None,
+    phase: str = "started",
+    **extra: Any,
+) -> dict[str, Any]:
     detail = {
         "cluster": CLUSTER,
         "drill_id": drill_id,

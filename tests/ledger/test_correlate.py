@@ -22,7 +22,8 @@ from ftcluster.ledger import model as m
 from ftcluster.ledger.correlate import interruptions_of, summarize
 from ftcluster.ledger.parse import drill_reason, parse_event
 
-HOURLY = {"demo-training": Cost(3.6, 3.6), "demo-fleet-workers": Cost(36.0, 72.0)}
+END = at(3600)
+HOURLY = {"demo-train": Cost(3.6, 3.6), "demo-fleet-workers": Cost(36.0, 72.0)}
 
 
 def events(*raw: dict) -> list[m.LedgerEvent]:
@@ -31,7 +32,7 @@ def events(*raw: dict) -> list[m.LedgerEvent]:
     return [e for e in parsed if e is not None]
 
 
-def measure(recorded: list[m.LedgerEvent], checkpoints: list[datetime], until: datetime = at(3600)) -> list[m.Interruption]:
+def measure(recorded: list[m.LedgerEvent], checkpoints: list[datetime], until: datetime = END) -> list[m.Interruption]:
     return interruptions_of(recorded, checkpoints, until=until, prices=HOURLY, instance_service="demo-fleet-workers")
 
 
@@ -44,7 +45,7 @@ def test_a_fargate_spot_reclaim_from_notice_to_training_resumed() -> None:
     )
     # a save every 10 minutes, one on SIGTERM at +60 s, the next after the replacement's restart
     (one,) = measure(recorded, [at(-1200), at(-600), at(60), at(700)])
-    assert (one.cause, one.subject, one.service) == (m.CAUSE_SPOT, "old", "demo-training")
+    assert (one.cause, one.subject, one.service) == (m.CAUSE_SPOT, "old", "demo-train")
     assert (one.notice, one.stopped, one.replacement_running, one.training_resumed) == (at(0), at(90), at(150), at(700))
     # the checkpoint saved on SIGTERM counts: only the 30 s after it are lost, not the 10 minutes
     assert one.last_checkpoint == at(60) and one.work_lost_seconds == 30
@@ -71,7 +72,7 @@ def test_an_instance_notice_gathers_its_tasks_and_its_termination() -> None:
 
 def test_a_drill_is_one_interruption_with_the_stop_it_caused() -> None:
     recorded = events(
-        drill_event("d-1", at(0), fault="stop-task", kind="task", target="t1", service="demo-training"),
+        drill_event("d-1", at(0), fault="stop-task", kind="task", target="t1", service="demo-train"),
         task_stopped("t1", at(40), "UserInitiated", drill_reason("d-1", "stop-task"), exit_code=143),
         task_started("t2", at(70)),
     )
@@ -94,7 +95,13 @@ def test_a_crash_and_a_lost_instance_count_with_their_tasks() -> None:
     recorded = events(
         task_stopped("t1", at(10), "EssentialContainerExited", "Essential container in task exited", exit_code=137),
         group_event("Terminate", "i-0bbbbbbbbbbbbbbbb", at(500), HEALTH_CHECK_CAUSE),
-        task_stopped("w1", at(510), "", "Host EC2 (instance i-0bbbbbbbbbbbbbbbb) stopped/terminated", service="demo-fleet-workers"),
+        task_stopped(
+            "w1",
+            at(510),
+            "",
+            "Host EC2 (instance i-0bbbbbbbbbbbbbbbb) stopped/terminated",
+            service="demo-fleet-workers",
+        ),
     )
     crash, lost = measure(recorded, [at(0)])
     assert (crash.cause, crash.subject) == (m.CAUSE_FAILURE, "t1")

@@ -31,7 +31,7 @@ def parsed(event: dict) -> m.LedgerEvent:
 
 def test_fargate_spot_warning_is_a_notice_while_the_task_still_runs() -> None:
     event = parsed(fargate_spot_warning("abc123", at(5)))
-    assert (event.kind, event.subject, event.service, event.time) == (m.SPOT_NOTICE, "abc123", "demo-training", at(5))
+    assert (event.kind, event.subject, event.service, event.time) == (m.SPOT_NOTICE, "abc123", "demo-train", at(5))
     assert event.instance_id is None  # a task's notice: no instance to filter by
 
 
@@ -56,7 +56,9 @@ def test_a_stopped_task_says_why_from_its_stop_code(code: str, reason: str, exit
 
 
 def test_an_essential_container_that_exits_0_is_the_job_completing() -> None:
-    event = parsed(task_stopped("abc123", at(90), "EssentialContainerExited", "Essential container in task exited", exit_code=0))
+    event = parsed(
+        task_stopped("abc123", at(90), "EssentialContainerExited", "Essential container in task exited", exit_code=0)
+    )
     assert (event.kind, event.exit_code) == (m.JOB_COMPLETED, 0)
 
 
@@ -77,7 +79,11 @@ def test_a_running_task_is_a_start_and_the_states_between_are_left_out() -> None
 
 def test_ec2_notices_carry_the_instance() -> None:
     notice = parsed(spot_warning("i-0b662ef9931388ba0", at(0)))
-    assert (notice.kind, notice.instance_id, notice.subject) == (m.SPOT_NOTICE, "i-0b662ef9931388ba0", "i-0b662ef9931388ba0")
+    assert (notice.kind, notice.instance_id, notice.subject) == (
+        m.SPOT_NOTICE,
+        "i-0b662ef9931388ba0",
+        "i-0b662ef9931388ba0",
+    )
     assert parsed(rebalance("i-0b662ef9931388ba0", at(0))).kind == m.REBALANCE
 
 
@@ -101,10 +107,19 @@ def test_spot_fleet_instance_changes() -> None:
 
 
 def test_drill_events_and_malformed_ones() -> None:
-    started = parsed(drill_event("d-1", at(0), fault="stop-task", kind="task", target="abc123", service="demo-training"))
-    assert (started.kind, started.drill_id, started.service) == (m.DRILL_STARTED, "d-1", "demo-training")
+    started = parsed(drill_event("d-1", at(0), fault="stop-task", kind="task", target="abc123", service="demo-train"))
+    assert (started.kind, started.drill_id, started.service) == (m.DRILL_STARTED, "d-1", "demo-train")
     finished = parsed(
-        drill_event("d-1", at(300), fault="stop-task", kind="task", target="abc123", service=None, phase="finished", recovered=True)
+        drill_event(
+            "d-1",
+            at(300),
+            fault="stop-task",
+            kind="task",
+            target="abc123",
+            service=None,
+            phase="finished",
+            recovered=True,
+        )
     )
     assert finished.kind == m.DRILL_FINISHED and "recovered" in finished.summary
     broken = fargate_spot_warning("abc123", at(0))
