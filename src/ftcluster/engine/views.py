@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from ..cost import Estimate
+    from ..drill.model import DrillPlan, DrillReport
+    from ..drill.run import DrillHooks
     from ..ledger.model import Ledger
     from ..live.status_model import StatusReport
 
@@ -47,6 +49,23 @@ class StatusView:
         from ..ledger.read import read_ledger
 
         return read_ledger(self.outputs, self.cluster.spec, session=self._session(), since=since, now=now)
+
+    def drill(
+        self, *, fault: str, target: str | None, timeout_seconds: float, dry_run: bool, hooks: DrillHooks
+    ) -> DrillPlan | DrillReport:
+        """Plan the drill (a dry run stops there), inject the fault, watch the recovery."""
+        from ..drill.run import run_drill
+
+        return run_drill(
+            self.outputs,
+            self.cluster.spec,
+            session=self._session(),
+            fault=fault,
+            target=target,
+            timeout_seconds=timeout_seconds,
+            dry_run=dry_run,
+            hooks=hooks,
+        )
 
     def _session(self) -> Any:
         from ..errors import FtclusterError

@@ -135,6 +135,34 @@ def _replacements(drafts: list[_Draft], starts: list[m.LedgerEvent]) -> dict[int
     return found
 
 
+@dataclass(frozen=True)
+class Loss:
+    """What an interruption cost in progress, from the checkpoint times around its stop."""
+
+    last_checkpoint: datetime | None  # the newest checkpoint at or before the stop
+    resumed: datetime | None  # the first checkpoint after the stop: training made progress again
+    work_lost_seconds: float | None  # stop - last checkpoint
+    lost_from: datetime | None  # last checkpoint, else the notice; None without any checkpoint at all
+    lost_until: datetime | None  # resumed, else `until`
+
+    @property
+    def lost_seconds(self) -> float | None:
+        if self.lost_from is None or self.lost_until is None:
+            return None
+        return (self.lost_until - self.lost_from).total_seconds()
+
+
+def loss(notice: datetime, stop: datetime, checkpoints: Sequence[datetime], until: datetime) -> Loss:
+    """The loss of work stopped at `stop` (noticed at `notice`), judged by `checkpoints` (sorted)."""
+    if not checkpoints:  # without any checkpoint, progress cannot be seen at all
+        return Loss(None, None, None, None, None)
+    before = [c for c in checkpoints if c <= stop]
+    last = before[-1] if before else None
+    resumed = next((c for c in checkpoints if c > stop), None)
+    work_lost = (stop - last).total_seconds() if last else None
+    return Loss(last, resumed, work_lost, last or notice, resumed or max(until, stop))
+
+
 def _measure(
     draft: _Draft,
     replacement: datetime | None,
@@ -142,16 +170,7 @@ def _measure(
     until: datetime,
     prices: Mapping[str, Cost | None],
 ) -> m.Interruption:
-    stop = draft.stopped or draft.notice
-    before = [c for c in checkpoints if c <= stop]
-    after = [c for c in checkpoints if c > stop]
-    last = before[-1] if before else None
-    resumed = after[0] if after else None
-    lost_from = lost_until = work_lost = lost = None
-    if checkpoints:  # without any checkpoint, progress cannot be seen at all
-        work_lost = (stop - last).total_seconds() if last else None
-        lost_from, lost_until = last or draft.notice, resumed or max(until, stop)
-        lost = (lost_until - lost_from).total_seconds()
+    found = loss(draft.notice, draft.stopped or draft.notice, checkpoints, until)
     price = prices.get(draft.service) if draft.service else None
     return m.Interruption(
         cause=draft.cause,
@@ -161,14 +180,14 @@ def _measure(
         notice=draft.notice,
         stopped=draft.stopped,
         replacement_running=replacement,
-        training_resumed=resumed,
-        last_checkpoint=last,
-        work_lost_seconds=work_lost,
-        lost_from=lost_from,
-        lost_until=lost_until,
-        lost_seconds=lost,
-        cost=cost_of(price, lost),
-        resumed=resumed is not None,
+        training_resumed=found.resumed,
+        last_checkpoint=found.last_checkpoint,
+        work_lost_seconds=found.work_lost_seconds,
+        lost_from=found.lost_from,
+        lost_until=found.lost_until,
+        lost_seconds=found.lost_seconds,
+        cost=cost_of(price, found.lost_seconds),
+        resumed=found.resumed is not None,
         drill_id=draft.drill_id,
         events=tuple(draft.kinds),
     )
