@@ -54,13 +54,14 @@ def spot_interruption(
     session: AwsSession,
     plan: DrillPlan,
     drill_id: str,
+    experiment: Experiment,
     *,
     role_wait_seconds: float = 30.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[Experiment]:
     """Create the role and template and start the experiment; on the way out (done, failed or Ctrl-C)
-    stop the experiment if it still runs, then delete the template and the role."""
-    experiment = Experiment(role=drill_role_name(plan.cluster, plan.region, drill_id))
+    stop the experiment if it still runs, then delete the template and the role. `experiment` (the
+    caller's, so it can say what was cleaned up after a failure) records all of it."""
     tags = {CLUSTER_TAG: plan.cluster, "ftcluster:drill": drill_id}
     iam, fis = session.client("iam"), session.client("fis")
     try:

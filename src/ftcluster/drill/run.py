@@ -21,7 +21,7 @@ from ..ledger.parse import drill_reason
 from ..ledger.record import drill_rule_missing, put_drill_event
 from ..spec import Spec
 from . import model as m
-from .fis import Experiment, spot_interruption
+from .fis import Experiment, drill_role_name, spot_interruption
 from .plan import plan_drill
 from .watch import watch_recovery
 
@@ -57,11 +57,13 @@ def run_drill(
     drill_id = datetime.now(timezone.utc).strftime("d-%Y%m%d-%H%M%S-") + secrets.token_hex(2)
     unrecorded = drill_rule_missing(session, plan.cluster)
     notes = [f"the drill is not in the event ledger: {unrecorded}"] if unrecorded else []
-    experiment: Experiment | None = None
+    experiment = (
+        Experiment(drill_role_name(plan.cluster, plan.region, drill_id)) if plan.fault == m.SPOT_INTERRUPTION else None
+    )
     fault_at: datetime | None = None
     about = plan.target.to_event()
     try:
-        with _injected(session, plan, drill_id) as experiment:
+        with _injected(session, plan, drill_id, experiment):
             fault_at = experiment.started_at if experiment and experiment.started_at else datetime.now(timezone.utc)
             _record(
                 session,
@@ -126,10 +128,12 @@ def run_drill(
     return report
 
 
-def _injected(session: AwsSession, plan: m.DrillPlan, drill_id: str) -> AbstractContextManager[Experiment | None]:
+def _injected(
+    session: AwsSession, plan: m.DrillPlan, drill_id: str, experiment: Experiment | None
+) -> AbstractContextManager[object]:
     """Inject the fault; a Spot interruption lives in a context that cleans up its FIS resources."""
-    if plan.fault == m.SPOT_INTERRUPTION:
-        return spot_interruption(session, plan, drill_id)
+    if experiment is not None:
+        return spot_interruption(session, plan, drill_id, experiment)
     if plan.target.kind == "task":
         with aws_call(f"stopping task {plan.target.id}"):
             session.client("ecs").stop_task(
@@ -177,7 +181,13 @@ def _report(
 ) -> m.DrillReport:
     now = datetime.now(timezone.utc)
     uri = outputs.get("checkpoint_uri")
-    times = checkpoint_times(session, str(uri)).times if uri else []
+    times: list[datetime] = []
+    try:
+        times = checkpoint_times(session, str(uri)).times if uri else []
+    except AwsError as err:
+        if err.kind in ("credentials", "unreachable"):
+            raise
+        notes.append(f"checkpoints not read: {err.message}")
     found = loss(fault_at, recovery.detected_at or fault_at, times, recovery.resumed_at or now)
     hourly = None
     if spec is not None:
