@@ -185,3 +185,18 @@ def test_not_recovered_exits_1_and_the_json_says_why(live_aws: str, engine_outpu
 def test_usage_errors(args: list[str], message: str) -> None:
     result = run_cli("drill", str(SPEC), *args)
     assert result.exit_code == 2 and message in result.output
+
+
+def test_no_cluster_in_the_state_backend(tmp_path: Any, moto_server: str) -> None:
+    """Through the real engine and the stand-in pulumi: nothing deployed, nothing to drill or read."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "engine"))
+    from engine_helpers import make_stand
+
+    stand = make_stand(tmp_path, moto_server)
+    for args in (["drill", "--cluster", "ghost", "--fault", "stop-task", "--yes"], ["events", "--cluster", "ghost"]):
+        result = stand.run(*args)
+        assert result.exit_code == 1, result.output
+        assert "no cluster named ghost" in result.output and "ftcluster up" in result.output
