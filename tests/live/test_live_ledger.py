@@ -132,3 +132,32 @@ def test_events_command_json_and_table(live_aws: str, engine_outputs) -> None:
     assert "exit code 137" in table.stdout and "1 interruption(s)" in table.stdout
     bad = runner.invoke(app, ["events", str(SPEC), "--since", "yesterday"])
     assert bad.exit_code == 2 and "neither a duration nor a time" in bad.output
+
+
+def test_status_shows_the_last_interruption_and_the_newest_checkpoint(live_aws: str) -> None:
+    import io
+
+    from rich.console import Console
+
+    from ftcluster.cli.live_view import render_status
+    from ftcluster.live.status import status_report
+
+    def shown(seeder: Seeder) -> tuple[object, str]:
+        report = status_report(seeder.outputs())
+        out = io.StringIO()
+        Console(file=out, width=200, color_system=None).print(render_status(report))
+        return report.status, out.getvalue()
+
+    bare, text = shown(healthy_cluster())  # deployed before the recording, no checkpoint bucket
+    assert bare.recording is False and "Last interruption: not recorded" in text and "no checkpoint found" in text
+    boto3.client("ecs", region_name="us-east-1").delete_cluster(cluster="demo")
+
+    seeder = healthy_cluster().recording().checkpoints()
+    saved = seeder.save_checkpoint()
+    moment = now().replace(microsecond=0) - timedelta(minutes=3)
+    seeder.record(fargate_spot_warning("old-task", moment), task_started("new-task", moment + timedelta(seconds=40)))
+    status, text = shown(seeder)
+    assert status.recording is True and status.newest_checkpoint == saved
+    assert status.last_interruption.notice == moment and status.last_interruption.subject == "old-task"
+    assert "Last interruption: 3m" in text and "Fargate Spot notice for task old-task" in text
+    assert "newest checkpoint" in text and "ago" in text

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from ..cost.model import Cost
 from ..ledger import model as m
+from ..live.status_model import ClusterStatus
 from .cost_view import span
 
 HIDDEN_KINDS = (m.TASK_STARTED,)  # every task start would drown the ledger; --json has them
@@ -90,6 +91,26 @@ def _interruptions_table(interruptions: list[m.Interruption]) -> Table:
     return table
 
 
+def status_ledger_line(status: ClusterStatus) -> RenderableType:
+    """The last interruption (from the event ledger) and how old the newest checkpoint is."""
+    last = status.last_interruption
+    if status.recording is False:
+        ledger = "[yellow]not recorded[/yellow] (deployed before the event recording; `ftcluster up` adds it)"
+    elif status.recording is None:
+        ledger = "not read"
+    elif last is None:
+        ledger = "none in the last 7 days"
+    else:
+        where = f" ({escape(last.service)})" if last.service else ""
+        ledger = f"{ago(last.notice, status.gathered_at)}: {escape(last.description)}{where}"
+    checkpoint = (
+        f"newest checkpoint {ago(status.newest_checkpoint, status.gathered_at)}"
+        if status.newest_checkpoint
+        else "no checkpoint found"
+    )
+    return Text.from_markup(f"[bold]Last interruption[/bold]: {ledger} · {checkpoint} · details: `ftcluster events`")
+
+
 def summary_line(summary: m.Summary) -> str:
     wall = duration(summary.wall_seconds) if summary.wall_seconds else "no time"
     causes = ", ".join(f"{CAUSE_WORDS.get(c, c)} {n}" for c, n in sorted(summary.by_cause.items()))
@@ -132,6 +153,14 @@ def _money(cost: Cost | None, resumed: bool) -> str:
     if cost is None:
         return "-"
     return span(cost) if resumed else f"{span(cost)} so far"
+
+
+def ago(moment: datetime | None, now: datetime) -> str:
+    """ "4 min ago" (the status line's wording)."""
+    if moment is None:
+        return "-"
+    seconds = (now - moment).total_seconds()
+    return f"{duration(seconds)} ago" if seconds >= 0 else moment.strftime("%H:%M:%S")
 
 
 def _clock(moment: datetime, with_date: bool) -> str:

@@ -80,6 +80,30 @@ def read_ledger(
     )
 
 
+def last_interruption(
+    session: AwsSession, outputs: Mapping[str, Any], *, since: datetime, instances: set[str], limit: int = 5_000
+) -> tuple[bool, m.Interruption | None]:
+    """(recorded, the newest interruption since `since`) for `status`: the events only, no checkpoints
+    or prices; `instances`: the fleet's instances status already read (for region-wide Spot notices).
+    `recorded` is False when the cluster has no event log group."""
+    cluster = str(outputs["cluster_name"])
+    group = str(outputs.get("event_log_group") or event_log_group(cluster))
+    try:
+        log_group_created(session, group, cluster)
+    except AwsError:
+        raise
+    except FtclusterError:
+        return False, None
+    until = datetime.now(timezone.utc)
+    events, _ = parse_all(read_raw_events(session, group, since, until, limit)[0])
+    instances = instances | {e.instance_id for e in events if e.kind in OWN_INSTANCE_EVENTS and e.instance_id}
+    events = [e for e in events if e.kind not in (m.SPOT_NOTICE, m.REBALANCE) or _ours(e, instances)]
+    found = interruptions_of(
+        events, [], until=until, prices={}, instance_service=outputs.get("workers_service_name") or None
+    )
+    return True, found[-1] if found else None
+
+
 def log_group_created(session: AwsSession, group: str, cluster: str) -> datetime | None:
     """When the recording began; raises when the cluster has no event log group."""
     logs = session.client("logs")

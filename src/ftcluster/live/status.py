@@ -6,11 +6,13 @@ The stack outputs say which resources to look at; the judging itself lives in `v
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..aws import AwsError, AwsSession, aws_call, chunks, pages
 from ..errors import FtclusterError
+from ..ledger.checkpoints import checkpoint_times
+from ..ledger.read import last_interruption
 from .status_capacity import read_capacity_provider, read_fleet, read_group
 from .status_model import (
     ClusterStatus,
@@ -26,6 +28,8 @@ from .status_model import (
 from .verdict import judge
 
 EVENTS_KEPT = 10
+LEDGER_DAYS = 7  # how far back status looks for the last interruption
+CHECKPOINT_VERSIONS_READ = 5_000  # status reads at most this many versions for the newest checkpoint
 SCALING_ACTIVITIES_KEPT = 10
 _OPTIONAL_FAILURES = ("access", "not_found", "other")  # a section we can leave out, with a note
 
@@ -95,6 +99,23 @@ class _Gatherer:
         if outputs.get("autoscaling_min") is not None and training_name:
             scaling = self._optional("auto scaling", lambda: self._scaling(training_name))
         min_nodes = outputs.get("distributed_min_nodes")
+        instances = {i.id for i in group.instances} if group else set()
+        instances |= {i.id for i in fleet.instances} if fleet else set()
+        recording, interruption = self._optional(
+            "the interruption ledger",
+            lambda: last_interruption(
+                self.aws, outputs, since=self.now - timedelta(days=LEDGER_DAYS), instances=instances
+            ),
+        ) or (None, None)
+        uri = outputs.get("checkpoint_uri")
+        newest = (
+            self._optional(
+                "the newest checkpoint",
+                lambda: checkpoint_times(self.aws, str(uri), limit=CHECKPOINT_VERSIONS_READ).newest,
+            )
+            if uri
+            else None
+        )
         return ClusterStatus(
             cluster_name=self.cluster,
             region=self.region,
@@ -117,6 +138,9 @@ class _Gatherer:
             rendezvous=_named(services, rendezvous_name),
             rendezvous_endpoint=outputs.get("rendezvous_endpoint") or None,
             distributed_min_nodes=int(min_nodes) if min_nodes is not None else None,
+            recording=recording,
+            last_interruption=interruption,
+            newest_checkpoint=newest,
         )
 
     def _optional(self, what: str, read: Any) -> Any:

@@ -211,6 +211,11 @@ class ClusterStatus:
     rendezvous: ServiceState | None = None  # the rendezvous service of an elastic job
     rendezvous_endpoint: str | None = None
     distributed_min_nodes: int | None = None  # the elastic job's fewest workers; None: not elastic
+    # The interruption ledger (`ftcluster events`): does the cluster record events (None: not read),
+    # and the newest interruption of the last LEDGER_DAYS (ftcluster.ledger.model.Interruption)
+    recording: bool | None = None
+    last_interruption: Any = None
+    newest_checkpoint: datetime | None = None  # the newest checkpoint version's time; None: none or not read
 
     def running_tasks(self, service: str | None) -> list[TaskInfo]:
         return [t for t in self.tasks if t.service == service and t.last_status == "RUNNING"]
