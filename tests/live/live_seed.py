@@ -240,7 +240,8 @@ class Seeder:
         program's own patterns and names, so moto matches the events exactly as the program asks."""
         logs, events = boto3.client("logs", region_name=self.region), boto3.client("events", region_name=self.region)
         group = event_log_group(self.name)
-        logs.create_log_group(logGroupName=group)
+        ours = {"ftcluster:cluster": self.name}  # the provider's default tags
+        logs.create_log_group(logGroupName=group, tags=ours)
         arn = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["arn"].removesuffix(":*")
         logs.put_resource_policy(
             policyName=f"ftcluster-{self.name}-events", policyDocument=json.dumps(patterns.delivery_policy(arn))
@@ -254,7 +255,12 @@ class Seeder:
             rules[patterns.INSTANCES] = patterns.group_pattern(self.group_name)
         for source, pattern in rules.items():
             name = f"{self.name}-{source}"
-            events.put_rule(Name=name, EventPattern=json.dumps(pattern), State="ENABLED")
+            events.put_rule(
+                Name=name,
+                EventPattern=json.dumps(pattern),
+                State="ENABLED",
+                Tags=[{"Key": k, "Value": v} for k, v in ours.items()],
+            )
             events.put_targets(Rule=name, Targets=[{"Id": "ftcluster-ledger", "Arn": arn}])
         return self
 

@@ -84,6 +84,7 @@ def test_everything_passes_that_moto_can_answer(live_aws: str) -> None:
         "vcpu_quotas": "warn",  # moto has no EC2 quotas (tests/live/test_live_preflight_account.py stubs them)
         "spot_roles": "pass",
         "spot_prices": "pass",
+        "event_recording": "pass",
     }
     assert checks["vcpu_quotas"].summary == "could not read the quota(s) L-3819A6DF, L-DB2E81BA"
     assert report.ok and report.endpoint == live_aws

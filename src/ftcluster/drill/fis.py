@@ -20,6 +20,7 @@ from typing import Any
 
 from ..aws import AwsError, AwsSession, aws_call, error_code
 from ..live.leftovers import CLUSTER_TAG, IAM_PATH
+from ..program.names import drill_role_prefix
 from .model import DrillPlan
 from .plan import FIS_NOTICE
 
@@ -29,7 +30,7 @@ STOP_WAIT_SECONDS = 30  # how long cleanup waits for a stopped experiment before
 
 def drill_role_name(cluster: str, region: str, drill_id: str) -> str:
     """`<cluster>-<region>-drill-<id>`: the leftover check finds a role a failed cleanup left (IAM, 64 chars)."""
-    return f"{cluster}-{region}-drill-{drill_id.rsplit('-', 1)[-1]}"[:64]
+    return (drill_role_prefix(cluster, region) + drill_id.rsplit("-", 1)[-1])[:64]
 
 
 @dataclass

@@ -7,11 +7,12 @@ from typing import Any
 
 from ..aws import AwsError, AwsSession, aws_call
 from ..program.event_patterns import DRILL_EVENT, DRILL_SOURCE, DRILLS
+from ..program.names import event_rule_name
 
 
 def drill_rule_missing(session: AwsSession, cluster: str) -> str | None:
     """Why drill events would not be recorded: EventBridge accepts an event no rule matches and drops it."""
-    rule = f"{cluster}-{DRILLS}"  # program/names.py Names.event_rule
+    rule = event_rule_name(cluster, DRILLS)
     try:
         with aws_call(f"looking up the EventBridge rule {rule}"):
             session.client("events").describe_rule(Name=rule)

@@ -177,7 +177,7 @@ class Names:
     region: str
 
     def event_rule(self, source: str) -> str:
-        return f"{self.cluster}-{source}"
+        return event_rule_name(self.cluster, source)
 
     def checkpoint_bucket(self, account_id: str) -> str:
         """Globally unique yet deterministic: cluster, account and region make it one of a kind."""
@@ -212,6 +212,22 @@ class Names:
             **{f"event_rule_{source}": (self.event_rule(source), LIMITS["event_rule"]) for source in RULE_SOURCES},
             "checkpoint_bucket": (self.checkpoint_bucket(ACCOUNT_ID_EXAMPLE), LIMITS["bucket"]),
         }
+
+
+def event_rule_name(cluster: str, source: str) -> str:
+    """The EventBridge rule recording one source (event_patterns.RULE_SOURCES) of a cluster."""
+    return f"{cluster}-{source}"
+
+
+def event_log_policy_name(cluster: str) -> str:
+    """Account-wide per region, like the rules: the cluster name is unique in its region."""
+    return f"ftcluster-{cluster}-events"
+
+
+def drill_role_prefix(cluster: str, region: str) -> str:
+    """The IAM roles `ftcluster drill` makes for FIS, one per drill and deleted after it (IAM is global:
+    the region keeps clusters of one name apart)."""
+    return f"{cluster}-{region}-drill-"
 
 
 def event_log_group(cluster: str) -> str:
@@ -251,7 +267,6 @@ def names_for(spec: Spec) -> Names:
         cpu_policy=f"{name}-cpu-target",
         memory_policy=f"{name}-memory-target",
         event_log_group=event_log_group(name),
-        # account-wide per region, like the rules: the cluster name is unique in its region
-        event_log_policy=f"ftcluster-{name}-events",
+        event_log_policy=event_log_policy_name(name),
         region=region,
     )
