@@ -45,8 +45,8 @@ def checkpoint_policy(partition: str, bucket: str, prefix: str, *, own_bucket: b
     HeadBucket needs s3:ListBucket too. A listing limited by an s3:prefix condition covers
     neither, so "resume if a checkpoint exists" would crash on the first run. The bucket
     ftcluster creates holds checkpoints only: listing it whole is granted. A bucket named in the
-    spec may hold other data: there listing stays limited to the prefix (README says what that
-    means for a missing checkpoint).
+    spec may hold other data: there listing stays limited to the prefix (docs/what-up-creates.md,
+    "Checkpoint permissions", says what that means for a missing checkpoint).
     """
     bucket_arn = f"arn:{partition}:s3:::{bucket}"
     listing: dict[str, Any] = {

@@ -69,8 +69,8 @@ def effective_counts(spec: Spec, options: ProgramOptions = ProgramOptions()) -> 
     The training service's count always belongs to an Application Auto Scaling target:
     - without `autoscaling`, the target is pinned at min = max = tasks;
     - with `autoscaling`, its bounds are min_tasks..max_tasks, and an explicit `tasks`
-      override pins it at min = max = tasks for that run (README: "Scaling, and why `up` does not
-      undo it").
+      override pins it at min = max = tasks for that run (docs/deploying.md: "Scaling, and why `up`
+      does not undo it").
     """
     tasks = spec.training.tasks if options.tasks is None else options.tasks
     _check_range("--tasks", tasks, 0, MAX_TASKS)
