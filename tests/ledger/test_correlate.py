@@ -124,7 +124,7 @@ def test_each_lost_task_gets_its_own_replacement() -> None:
 def test_without_checkpoints_nothing_is_measured_or_priced() -> None:
     (one,) = measure(events(fargate_spot_warning("a", at(0))), [])
     assert (one.work_lost_seconds, one.lost_seconds, one.cost, one.training_resumed) == (None, None, None, None)
-    summary = summarize([one], start=T0, end=at(86400), checkpoints_seen=0)
+    summary = summarize([one], start=T0, end=at(86400), checkpoints_seen=0, prices=HOURLY)
     assert summary.goodput is None and summary.money_lost is None and summary.unpriced == 1
 
 
@@ -133,9 +133,22 @@ def test_the_summary_counts_overlapping_losses_once() -> None:
     checkpoints = [at(-200), at(1000)]
     first, second = measure(recorded, checkpoints, until=at(7200))
     assert (first.lost_from, first.lost_until, second.lost_until) == (at(-200), at(1000), at(1000))
-    summary = summarize([first, second], start=at(-3600), end=at(7200), checkpoints_seen=2)
+    summary = summarize([first, second], start=at(-3600), end=at(7200), checkpoints_seen=2, prices=HOURLY)
     # both losses run from the checkpoint at -200 s to the one at 1000 s: 1200 s of 10800 s
     assert summary.goodput == pytest.approx(1 - 1200 / 10800)
     assert summary.interruptions == 2 and summary.by_cause == {m.CAUSE_SPOT: 2}
     assert summary.per_day == pytest.approx(2 / (10800 / 86400))
-    assert summary.money_lost == Cost(2 * 3.6 * 1200 / 3600, 2 * 3.6 * 1200 / 3600)  # each job priced for its own loss
+    # each row prices its own loss; the total prices the shared 1200 s once
+    assert first.cost == second.cost == Cost(3.6 * 1200 / 3600, 3.6 * 1200 / 3600)
+    assert summary.money_lost == Cost(3.6 * 1200 / 3600, 3.6 * 1200 / 3600)
+
+
+def test_a_drills_own_measurement_fills_what_no_recorded_event_says() -> None:
+    report = {"time_to_detection_seconds": 2.0, "time_to_replacement_running_seconds": 40.0}
+    recorded = events(
+        drill_event("d-1", at(0), fault="stop-task", kind="task", target="t1", service="demo-train"),
+        drill_event("d-1", at(90), fault="stop-task", kind="task", target="t1", service="demo-train", phase="finished", recovered=True, report=report),
+    )  # fmt: skip
+    (one,) = measure(recorded, [at(-60), at(80)])
+    assert (one.stopped, one.replacement_running, one.training_resumed) == (at(2), at(40), at(80))
+    assert one.events == (m.DRILL_STARTED, m.DRILL_FINISHED)

@@ -108,8 +108,13 @@ def test_reading_is_bounded_and_says_so(live_aws: str) -> None:
 
 def test_a_cluster_without_recording_is_a_clear_error(live_aws: str) -> None:
     seeder = healthy_cluster()
-    with pytest.raises(FtclusterError) as caught:
+    with pytest.raises(FtclusterError) as caught:  # the stack made the group; AWS does not have it
         ledger_of(seeder)
+    assert "is not in AWS, though the stack made it" in caught.value.message
+    assert "ftcluster refresh" in (caught.value.hint or "")
+    older = {**seeder.outputs(), "event_log_group": None}  # a stack from before the recording
+    with pytest.raises(FtclusterError) as caught:
+        read_ledger(older, None, session=AwsSession("us-east-1"), since=now() - timedelta(hours=1))
     assert "records no events" in caught.value.message and "ftcluster up" in (caught.value.hint or "")
 
 

@@ -55,6 +55,7 @@ def render_report(report: DrillReport) -> RenderableType:
     cost = "-"
     if report.cost is not None:
         cost = f"{span(report.cost)}: {duration(report.lost_seconds)} of the {plan.target.job} job without progress"
+        cost += "" if report.recovery.resumed_at else " (so far: training has not resumed)"
     table.add_row("cost of the interruption", cost)
     if report.recovered:
         verdict = Text.from_markup(

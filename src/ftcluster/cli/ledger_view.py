@@ -81,7 +81,7 @@ def _interruptions_table(interruptions: list[m.Interruption]) -> Table:
         table.add_row(
             item.notice.strftime("%m-%d %H:%M:%S"),
             CAUSE_WORDS.get(item.cause, item.cause),
-            escape(f"{item.subject[:19]}" + (f" ({item.service})" if item.service else "")),
+            escape(_short_id(item.subject) + (f" ({item.service})" if item.service else "")),
             _after(item.notice, item.stopped),
             _after(item.notice, item.replacement_running),
             _after(item.notice, item.training_resumed) if item.resumed else "[yellow]not yet[/yellow]",
@@ -114,7 +114,9 @@ def status_ledger_line(status: ClusterStatus) -> RenderableType:
 def summary_line(summary: m.Summary) -> str:
     wall = duration(summary.wall_seconds) if summary.wall_seconds else "no time"
     causes = ", ".join(f"{CAUSE_WORDS.get(c, c)} {n}" for c, n in sorted(summary.by_cause.items()))
-    per_day = f"{summary.per_day:.1f} per day" if summary.per_day is not None else "rate unknown"
+    # a rate from less than an hour of records says nothing
+    long_enough = summary.per_day is not None and (summary.wall_seconds or 0) >= 3600
+    per_day = f"{summary.per_day:.1f} per day" if long_enough else "too short a window for a daily rate"
     parts = [
         f"[bold]{summary.interruptions} interruption(s)[/bold] in {wall} ({per_day}"
         + (f"; {causes})" if causes else ")")
@@ -137,7 +139,7 @@ def duration(seconds: float | None) -> str:
     if whole < 60:
         return f"{whole}s"
     if whole < 3600:
-        return f"{whole // 60}m {whole % 60:02d}s"
+        return f"{whole // 60}m {whole % 60:02d}s" if whole % 60 else f"{whole // 60} min"
     if whole < 86400:
         return f"{whole // 3600}h {whole % 3600 // 60:02d}m"
     return f"{whole // 86400}d {whole % 86400 // 3600:02d}h"
@@ -161,6 +163,12 @@ def ago(moment: datetime | None, now: datetime) -> str:
         return "-"
     seconds = (now - moment).total_seconds()
     return f"{duration(seconds)} ago" if seconds >= 0 else moment.strftime("%H:%M:%S")
+
+
+def _short_id(subject: str) -> str:
+    """A task id (a UUID, or 32 hex digits) by its first 8 characters, as the ECS console shows it; an
+    instance id whole."""
+    return subject if subject.startswith("i-") else subject[:8]
 
 
 def _clock(moment: datetime, with_date: bool) -> str:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from ..aws import AwsSession, aws_call, chunks, pages
+from ..aws import AwsError, AwsSession, aws_call, chunks, pages
+from ..errors import FtclusterError
 from ..live.status_capacity import read_fleet, read_group
 
 TASKS_PER_CALL = 100  # DescribeTasks takes at most 100 tasks
@@ -75,8 +76,19 @@ def snapshot(
     cluster = str(outputs["cluster_name"])
     services = services_of(outputs)
     ecs = session.client("ecs")
-    with aws_call(f"describing the services of cluster {cluster}"):
-        described = ecs.describe_services(cluster=cluster, services=services).get("services", []) if services else []
+    try:
+        with aws_call(f"describing the services of cluster {cluster}"):
+            described = (
+                ecs.describe_services(cluster=cluster, services=services).get("services", []) if services else []
+            )
+    except AwsError as err:
+        if err.code != "ClusterNotFoundException":
+            raise
+        raise FtclusterError(
+            f"no ECS cluster named {cluster} in {outputs['region']}",
+            hint="it may have been deleted outside ftcluster; `ftcluster status` and `ftcluster destroy --verify-only` "
+            "show what is left of it",
+        ) from None
     desired = {s["serviceName"]: int(s.get("desiredCount", 0)) for s in described if s.get("status") == "ACTIVE"}
     with aws_call(f"listing the tasks of cluster {cluster}"):
         arns = pages(ecs, "list_tasks", "taskArns", cluster=cluster, desiredStatus="RUNNING")

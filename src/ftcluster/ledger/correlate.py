@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from ..cost.jobs import cost_of
 from ..cost.model import ZERO, Cost
@@ -40,6 +41,7 @@ class _Draft:
     drill_id: str | None = None
     kinds: list[str] = field(default_factory=list)
     is_instance: bool = False
+    replacement: datetime | None = None  # as the drill itself saw it, when no event of ECS says it
 
 
 def interruptions_of(
@@ -56,7 +58,7 @@ def interruptions_of(
     drafts = _drafts(sorted(events, key=lambda e: e.time), instance_service)
     replacements = _replacements(drafts, [e for e in events if e.kind == m.TASK_STARTED])
     ordered = sorted(checkpoints)
-    return [_measure(d, replacements.get(id(d)), ordered, until, prices) for d in drafts]
+    return [_measure(d, replacements.get(id(d)) or d.replacement, ordered, until, prices) for d in drafts]
 
 
 def _drafts(events: Sequence[m.LedgerEvent], instance_service: str | None) -> list[_Draft]:
@@ -79,6 +81,11 @@ def _drafts(events: Sequence[m.LedgerEvent], instance_service: str | None) -> li
             draft = open_draft(event, m.CAUSE_DRILL, subject=subject, instance=target.get("kind") == "instance")
             draft.drill_id = event.drill_id
             by_drill[str(event.drill_id)] = draft
+        elif event.kind == m.DRILL_FINISHED:
+            draft = by_drill.get(str(event.drill_id))
+            if draft is None:
+                continue
+            _drill_measures(draft, event.details.get("report") or {})
         elif event.kind == m.SPOT_NOTICE:
             known = by_subject.get(event.subject)
             if known is not None and known.stopped is None:
@@ -103,6 +110,18 @@ def _drafts(events: Sequence[m.LedgerEvent], instance_service: str | None) -> li
             continue
         draft.kinds.append(event.kind)
     return drafts
+
+
+def _drill_measures(draft: _Draft, report: dict[str, Any]) -> None:
+    """What the drill measured fills what no recorded event says (an emulator records no ECS events;
+    AWS's own, when recorded, come first)."""
+
+    def after(key: str) -> datetime | None:
+        seconds = report.get(key)
+        return draft.notice + timedelta(seconds=float(seconds)) if isinstance(seconds, int | float) else None
+
+    draft.stopped = draft.stopped or after("time_to_detection_seconds")
+    draft.replacement = after("time_to_replacement_running_seconds")
 
 
 def _owner(
@@ -194,33 +213,41 @@ def _measure(
 
 
 def summarize(
-    interruptions: Sequence[m.Interruption], *, start: datetime, end: datetime, checkpoints_seen: int
+    interruptions: Sequence[m.Interruption],
+    *,
+    start: datetime,
+    end: datetime,
+    checkpoints_seen: int,
+    prices: Mapping[str, Cost | None],
 ) -> m.Summary:
-    """The ledger's summary over the window start..end (docs/drills-and-ledger.md: goodput)."""
+    """The ledger's summary over the window start..end (docs/drills-and-ledger.md: goodput). Lost
+    time that several interruptions share (one checkpoint gap, two losses) counts once, in goodput
+    and in the money lost alike."""
     wall = (end - start).total_seconds()
     by_cause: dict[str, int] = {}
     for interruption in interruptions:
         by_cause[interruption.cause] = by_cause.get(interruption.cause, 0) + 1
-    spans = [
-        (max(i.lost_from, start), min(i.lost_until, end))
-        for i in interruptions
-        if i.lost_from is not None and i.lost_until is not None
-    ]
+    spans: dict[str | None, list[tuple[datetime, datetime]]] = {}
+    for i in interruptions:
+        if i.lost_from is not None and i.lost_until is not None:
+            spans.setdefault(i.service, []).append((max(i.lost_from, start), min(i.lost_until, end)))
     goodput = None
     if checkpoints_seen and wall > 0:
-        goodput = max(0.0, 1 - _union(spans) / wall)
-    priced = [i.cost for i in interruptions if i.cost is not None]
-    money = ZERO
-    for cost in priced:
-        money = money + cost
+        goodput = max(0.0, 1 - _union([s for group in spans.values() for s in group]) / wall)
+    money: Cost | None = ZERO
+    for service, group in spans.items():
+        hourly = prices.get(service) if service else None
+        lost = cost_of(hourly, _union(group))
+        money = money + lost if money is not None and lost is not None else None
+    unpriced = sum(1 for i in interruptions if i.cost is None)
     return m.Summary(
         wall_seconds=wall if wall > 0 else None,
         interruptions=len(interruptions),
         by_cause=by_cause,
         per_day=len(interruptions) / (wall / 86400) if wall > 0 else None,
         goodput=goodput,
-        money_lost=money if priced or not interruptions else None,
-        unpriced=len(interruptions) - len(priced),
+        money_lost=money if money is not None and (spans or not interruptions) else None,
+        unpriced=unpriced,
     )
 
 

@@ -41,7 +41,7 @@ def read_ledger(
     cluster, region = str(outputs["cluster_name"]), str(outputs["region"])
     group = str(outputs.get("event_log_group") or event_log_group(cluster))
     notes: list[str] = []
-    created = log_group_created(session, group, cluster)
+    created = log_group_created(session, group, cluster, declared=bool(outputs.get("event_log_group")))
     raw, truncated = read_raw_events(session, group, since, until, event_limit)
     if truncated:
         notes.append(f"read the first {event_limit:,} recorded events only; narrow --since to see the rest")
@@ -63,7 +63,9 @@ def read_ledger(
     start = max(since, created) if created else since
     # a finished job ends the window: the time after it is no training time
     end = events[-1].time if events and events[-1].kind == m.JOB_COMPLETED else until
-    summary = summarize(interruptions, start=start, end=end, checkpoints_seen=len(checkpoints.times))
+    summary = summarize(interruptions, start=start, end=end, checkpoints_seen=len(checkpoints.times), prices=prices)
+    if created and created > since:
+        notes.append(f"the cluster records events since {created:%Y-%m-%d %H:%M} UTC: nothing before is known")
     if not checkpoints.times:
         notes.append("no checkpoints found: work lost, training resumed and goodput need the checkpoint times")
     return m.Ledger(
@@ -89,7 +91,7 @@ def last_interruption(
     cluster = str(outputs["cluster_name"])
     group = str(outputs.get("event_log_group") or event_log_group(cluster))
     try:
-        log_group_created(session, group, cluster)
+        log_group_created(session, group, cluster, declared=bool(outputs.get("event_log_group")))
     except AwsError:
         raise
     except FtclusterError:
@@ -104,8 +106,9 @@ def last_interruption(
     return True, found[-1] if found else None
 
 
-def log_group_created(session: AwsSession, group: str, cluster: str) -> datetime | None:
-    """When the recording began; raises when the cluster has no event log group."""
+def log_group_created(session: AwsSession, group: str, cluster: str, *, declared: bool) -> datetime | None:
+    """When the recording began; raises when the cluster has no event log group (`declared`: the stack
+    says it made one, so it went missing in AWS; else the cluster predates the recording)."""
     logs = session.client("logs")
     with aws_call(f"looking up the event log group {group}"):
         found = [
@@ -113,6 +116,12 @@ def log_group_created(session: AwsSession, group: str, cluster: str) -> datetime
             for g in pages(logs, "describe_log_groups", "logGroups", logGroupNamePrefix=group)
             if g["logGroupName"] == group
         ]
+    if not found and declared:
+        raise FtclusterError(
+            f"cluster {cluster}'s event log group {group} is not in AWS, though the stack made it",
+            hint="it was deleted outside ftcluster: `ftcluster refresh`, then `ftcluster up SPEC` makes it again "
+            "(the events it held are gone)",
+        )
     if not found:
         raise FtclusterError(
             f"cluster {cluster} records no events: there is no log group {group}",
