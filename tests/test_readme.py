@@ -1,40 +1,18 @@
-"""The spec reference (docs/spec-reference.md) documents every spec key, and README's test command is what CI runs."""
+"""README is the front door: its test command is what CI runs, its command table is `ftcluster --help`."""
 
 from __future__ import annotations
 
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
 
-from ftcluster.spec.schema import spec_json_schema
+import typer.main
+from typer.core import TyperGroup
+
+from ftcluster.cli import app as cli_app
 
 ROOT = Path(__file__).parents[1]
 README = (ROOT / "README.md").read_text()
-SPEC_REFERENCE = (ROOT / "docs" / "spec-reference.md").read_text()
-
-
-def schema_paths(node: dict[str, Any], defs: dict[str, Any], prefix: str = "") -> set[str]:
-    """Every dotted key path the schema allows (through $ref, anyOf and oneOf)."""
-    if "$ref" in node:
-        return schema_paths(defs[node["$ref"].split("/")[-1]], defs, prefix)
-    paths: set[str] = set()
-    for variant in node.get("anyOf", []) + node.get("oneOf", []):
-        paths |= schema_paths(variant, defs, prefix)
-    for name, child in node.get("properties", {}).items():
-        path = f"{prefix}{name}"
-        nested = schema_paths(child, defs, f"{path}.")
-        paths |= nested or {path}
-    return paths
-
-
-def test_every_spec_key_is_documented_in_the_spec_reference() -> None:
-    schema = spec_json_schema()
-    paths = schema_paths(schema, schema["$defs"])
-    assert "training.capacity.spot_percent" in paths and "network.vpc_id" in paths  # the walk works
-    reference = SPEC_REFERENCE
-    missing = sorted(path for path in paths if f"`{path}`" not in reference)
-    assert not missing, f"docs/spec-reference.md does not mention: {missing}"
 
 
 def test_ci_runs_exactly_the_readme_test_command() -> None:
@@ -45,3 +23,35 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     ).stdout.strip()
     assert extracted == block.group(1)
     assert "pytest" in extracted and "[test]" in extracted
+
+
+def test_the_command_table_lists_every_command_with_its_options() -> None:
+    app = typer.main.get_command(cli_app)
+    assert isinstance(app, TyperGroup)
+    rows: dict[str, set[str]] = {}
+    for usage in re.findall(r"^\| `([^`]+)` \|", README[README.index("## Commands") :], re.M):
+        name = usage.split()[0]
+        rows.setdefault(name, set()).update(re.findall(r"--[a-z][a-z-]*", usage))
+    assert set(rows) == set(app.commands), "README's command table and `ftcluster --help` list different commands"
+    for name, command in app.commands.items():
+        options = {opt for param in command.params for opt in param.opts if opt.startswith("--")}
+        options -= {"--quiet", "--help"}  # said once above the table
+        assert rows[name] == options, (
+            f"README's row for `{name}` lists {sorted(rows[name])}, the command has {sorted(options)}"
+        )
+
+
+COUNT_WORDS = {"one": 1, "both": 2, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+
+
+def test_the_manual_counts_the_example_configs_right() -> None:
+    configs = len(list((ROOT / "configs").glob("*.yaml")))
+    pages = [README, *(page.read_text() for page in (ROOT / "docs").glob("*.md"))]
+    counts = [
+        match.group(1).lower()
+        for page in pages
+        for match in re.finditer(r"\b(\w+) (?:of the )?example (?:configs|specs)\b", page, re.I)
+        if match.group(1).lower() in COUNT_WORDS
+    ]
+    assert counts, "no count of the example configs found: the walk is broken"
+    assert [word for word in counts if COUNT_WORDS[word] != configs] == []

@@ -44,6 +44,16 @@ class Problem:
                 where += f":{self.column}"
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
+    def to_dict(self, file: str) -> dict[str, str | int | None]:
+        """The `--json` shape: key is None for the whole file, line and column None when unknown."""
+        return {
+            "file": file,
+            "line": self.line,
+            "column": self.column,
+            "key": self.path or None,
+            "message": self.message,
+        }
+
 
 class SpecError(FtclusterError):
     """A spec file that cannot be used (exit code 2); carries every problem found."""

@@ -27,13 +27,62 @@ def test_validate_prints_every_effective_value_and_where_it_came_from() -> None:
     assert "valid" in result.stdout
 
 
-def test_validate_json_is_the_full_effective_spec() -> None:
+def test_validate_json_is_the_full_effective_spec_with_each_values_source() -> None:
     result = runner.invoke(app, ["validate", str(EXAMPLE), "--json"])
     assert result.exit_code == 0
     data = json.loads(result.stdout)
-    assert data == load_spec(EXAMPLE).model_dump(mode="json")
-    assert data["training"]["ephemeral_storage_gib"] == 21  # a default, filled in
-    assert data["training"]["environment"]["EPOCHS"] == "40"  # numbers become text for ECS
+    assert (data["file"], data["valid"], data["cluster"], data["region"]) == (
+        str(EXAMPLE),
+        True,
+        "llm-pretrain",
+        "us-east-1",
+    )
+    assert data["spec"] == load_spec(EXAMPLE).model_dump(mode="json")
+    assert data["spec"]["training"]["ephemeral_storage_gib"] == 21  # a default, filled in
+    assert data["spec"]["training"]["environment"]["EPOCHS"] == "40"  # numbers become text for ECS
+    assert data["sources"]["training.ephemeral_storage_gib"] == "default"
+    assert data["sources"]["network.cidr"] == "file" and data["sources"]["fleet.workers.gpus"] == "file"
+    assert data["problems"] == []
+
+
+def test_validate_json_lists_problems_on_stdout_with_exit_2(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("name: demo\nregion: EU-WEST-1\ntrainig:\n  image: t:1\n")
+    result = runner.invoke(app, ["validate", str(spec), "--json"])
+    assert result.exit_code == 2
+    data = json.loads(result.stdout)  # JSON only, on stdout
+    assert (data["file"], data["valid"], data["spec"]) == (str(spec), False, None)
+    assert data["problems"] == [
+        {
+            "file": str(spec),
+            "line": 1,
+            "column": 1,
+            "key": "training",
+            "message": "missing required key `training`",
+        },
+        {
+            "file": str(spec),
+            "line": 2,
+            "column": 9,
+            "key": "region",
+            "message": "`EU-WEST-1` is not an AWS region; did you mean `eu-west-1`?",
+        },
+        {
+            "file": str(spec),
+            "line": 3,
+            "column": 1,
+            "key": "trainig",
+            "message": "unknown key `trainig`; did you mean `training`?",
+        },
+    ]
+    assert result.stderr == ""
+
+
+def test_validate_json_reports_a_missing_file_as_a_problem(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "x.yaml"), "--json"])
+    assert result.exit_code == 2
+    (problem,) = json.loads(result.stdout)["problems"]
+    assert problem["line"] is None and problem["key"] is None and problem["message"].startswith("no such file")
 
 
 def test_validate_bad_spec_exits_2_with_located_messages_and_no_traceback(tmp_path: Path) -> None:
@@ -70,7 +119,7 @@ def test_schema_is_json_schema_of_the_spec_and_matches_the_committed_file() -> N
 def test_schema_rejects_what_the_loader_rejects() -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema = spec_json_schema()
-    good = json.loads(runner.invoke(app, ["validate", str(EXAMPLE), "--json"]).stdout)
+    good = json.loads(runner.invoke(app, ["validate", str(EXAMPLE), "--json"]).stdout)["spec"]
     jsonschema.validate(good, schema)
     bad = {**good, "trainig": {}}
     with pytest.raises(jsonschema.ValidationError):
@@ -178,3 +227,20 @@ def test_help_groups_commands_in_workflow_order() -> None:
     ]
     positions = [text.index(item) for item in order]
     assert positions == sorted(positions)
+
+
+def test_init_dash_writes_the_starter_spec_to_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["init", "-", "--region", "eu-west-1", "--name", "piped"])
+    assert result.exit_code == 0, result.output
+    assert not list(tmp_path.iterdir())  # no file called "-", nothing else written
+    spec = tmp_path / "from-stdout.yaml"
+    spec.write_text(result.stdout)
+    assert (load_spec(spec).name, load_spec(spec).region) == ("piped", "eu-west-1")
+    assert result.stderr == ""  # stdout is the spec and nothing else; no "wrote ..." for a pipe
+
+
+def test_init_upper_case_region_gets_a_did_you_mean(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["init", str(tmp_path / "c.yaml"), "--region", "EU-WEST-1"])
+    assert result.exit_code == 2
+    assert "`EU-WEST-1` is not an AWS region; did you mean `eu-west-1`?" in result.stderr

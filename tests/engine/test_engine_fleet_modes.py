@@ -80,7 +80,18 @@ def test_a_spot_fleet_becoming_an_auto_scaling_group_replaces_its_instances_and_
 
     applied = stand.run("up", str(group), "--yes", "--skip-preflight", "--json")
     assert applied.exit_code == 0, applied.output
-    assert json.loads(applied.stdout)["fleet_type"] == "auto_scaling_group"
+    assert json.loads(applied.stdout)["outputs"]["fleet_type"] == "auto_scaling_group"
+    # said before applying (with --yes too): what is lost, by name, and that every GPU instance goes
+    said = [" ".join(line.split()) for line in applied.stderr.splitlines()]
+    assert (
+        "warning: every GPU instance is replaced: the fleet changes from a Spot Fleet to an Auto Scaling group; "
+        "worker tasks stop (after their stop timeout) and start again on the new instances" in said
+    )
+    assert "delete aws:ec2/spotFleetRequest:SpotFleetRequest spot-fleet" in said
+    assert any(line.startswith("replace aws:ecs/service:Service workers-service (") for line in said)
+    assert said.index("delete aws:ec2/spotFleetRequest:SpotFleetRequest spot-fleet") < said.index(
+        next(line for line in said if line.startswith("estimated cost:"))
+    )
     resources = stand.state.resources(STACK)
     assert {"gpu-instances", "gpu-capacity-provider"} <= set(resources) and "spot-fleet" not in resources
     assert resources["fleet-launch-template"]["id"] != old_template

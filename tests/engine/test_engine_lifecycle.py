@@ -35,7 +35,9 @@ def deployed(tmp_path_factory: pytest.TempPathFactory, moto_server: str) -> Iter
 def test_up_creates_the_cluster_records_it_and_prints_the_outputs(deployed) -> None:
     stand, result = deployed
     assert result.exit_code == 0, result.output
-    outputs = json.loads(result.stdout)
+    data = json.loads(result.stdout)
+    assert (data["cluster"], data["region"], data["stack"]) == ("llm-pretrain", "us-east-1", STACK)
+    outputs = data["outputs"]
     # exports that do not apply (None: no Spot Fleet, no elastic job here) never reach the stack outputs
     assert set(outputs) == set(EXPORT_NAMES) - {
         "spot_fleet_request_id",
@@ -48,6 +50,7 @@ def test_up_creates_the_cluster_records_it_and_prints_the_outputs(deployed) -> N
     resources = stand.state.resources(STACK)
     latest = stand.state.history(STACK)[0]
     assert latest["result"] == "succeeded" and latest["resourceChanges"] == {"create": len(resources)}
+    assert data["changes"] == {"create": len(resources)}
     assert {"training-service", "gpu-instances", "gpu-capacity-provider", "checkpoint-bucket"} <= set(resources)
     assert not stand.state.locks(STACK)
     # the secrets passphrase: created once, private, announced
@@ -113,13 +116,13 @@ def test_outputs_and_list_as_json(deployed) -> None:
     shown = stand.run("outputs", "--json")
     assert shown.exit_code == 0, shown.output
     data = json.loads(shown.stdout)
-    assert (data["name"], data["region"], data["stack"]) == ("llm-pretrain", "us-east-1", STACK)
-    assert data["outputs"] == json.loads(first_up.stdout)
+    assert (data["cluster"], data["region"], data["stack"]) == ("llm-pretrain", "us-east-1", STACK)
+    assert data["outputs"] == json.loads(first_up.stdout)["outputs"]
     assert data["scale"]["tasks"] == {"spec": 6, "effective": 6} and data["overrides"] == {}
     listed = stand.run("list", "--json")
     assert listed.exit_code == 0, listed.output
     clusters = json.loads(listed.stdout)["clusters"]
-    assert [(c["stack"], c["name"], c["region"], c["active"]) for c in clusters] == [
+    assert [(c["stack"], c["cluster"], c["region"], c["active"]) for c in clusters] == [
         (STACK, "llm-pretrain", "us-east-1", True)
     ]
     assert clusters[0]["resource_count"] == len(stand.state.resources(STACK))
@@ -131,7 +134,7 @@ def test_status_reads_aws_with_the_ids_from_the_stack_outputs(deployed, moto_ser
     import boto3
 
     stand, first_up = deployed
-    outputs = json.loads(first_up.stdout)
+    outputs = json.loads(first_up.stdout)["outputs"]
     ecs = boto3.client(
         "ecs",
         region_name="us-east-1",
@@ -143,7 +146,7 @@ def test_status_reads_aws_with_the_ids_from_the_stack_outputs(deployed, moto_ser
     result = stand.run("status", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert (data["cluster_name"], data["region"], data["cluster_state"]) == ("llm-pretrain", "us-east-1", "ACTIVE")
+    assert (data["cluster"], data["region"], data["cluster_state"]) == ("llm-pretrain", "us-east-1", "ACTIVE")
     assert data["verdict"]["state"] == "DOWN"  # the stand-in created nothing in AWS: no service runs
     assert data["scale"]["tasks"] == {"spec": 6, "effective": 6}
     assert data["run_rate"]["kind"] == "run_rate"
@@ -157,11 +160,12 @@ def test_scale_touches_only_what_scaling_changes_and_survives_up(deployed, tmp_p
     scaled = stand.run("scale", "--tasks", "8", "--instances", "6", "--json")
     assert scaled.exit_code == 0, scaled.output
     report = json.loads(scaled.stdout)
+    assert (report["cluster"], report["region"], report["stack"]) == ("llm-pretrain", "us-east-1", STACK)
     assert report["before"]["tasks"] == 6 and report["after"] == {
         "tasks": 8,
         "min_tasks": 8,
         "max_tasks": 8,
-        "fleet_capacity": 6,
+        "instances": 6,
         "workers": 4,
     }  # a count pins auto scaling
     after = stand.state.resources(STACK)
@@ -179,10 +183,10 @@ def test_scale_touches_only_what_scaling_changes_and_survives_up(deployed, tmp_p
     again = stand.run("up", str(US_EAST), "--yes", "--skip-preflight", "--json")
     assert again.exit_code == 0, again.output
     assert "keeping training.tasks = 8" in again.stderr and "no changes" in again.stderr
-    assert json.loads(again.stdout)["desired_tasks"] == 8
+    assert json.loads(again.stdout)["outputs"]["desired_tasks"] == 8
     shown = json.loads(stand.run("outputs", "--json").stdout)
     assert shown["scale"]["tasks"] == {"spec": 6, "effective": 8}
-    assert shown["overrides"] == {"tasks": 8, "fleet_capacity": 6}
+    assert shown["overrides"] == {"tasks": 8, "instances": 6}
 
     # outside the auto scaling limits: refused, unless the limits move
     refused = stand.run("scale", "--tasks", "20")
@@ -198,7 +202,7 @@ def test_scale_touches_only_what_scaling_changes_and_survives_up(deployed, tmp_p
     respec = stand.run("up", str(seven), "--yes", "--skip-preflight", "--json")
     assert respec.exit_code == 0, respec.output
     assert "training.tasks changed in the spec (6 -> 7)" in respec.stderr
-    final = json.loads(respec.stdout)
+    final = json.loads(respec.stdout)["outputs"]
     assert (final["desired_tasks"], final["autoscaling_min"], final["autoscaling_max"]) == (7, 4, 20)
     assert final["fleet_target_capacity"] == 6
 
@@ -215,6 +219,12 @@ def test_a_new_image_replaces_the_task_definitions_and_updates_their_services(de
     assert changes[("replace", "training-task")] == ["containerDefinitions"]
     assert changes[("replace", "workers-task")] == ["containerDefinitions"]
     assert changes[("update", "training-service")] == ["taskDefinition"] and len(changes) == 4
+    table = stand.run("preview", str(newer), "--diff", extra_env={"COLUMNS": "60"})  # piped: no line is cut
+    assert table.exit_code == 0, table.output
+    assert any(
+        "aws:ecs/taskDefinition:TaskDefinition" in line and "training-task" in line and "containerDefinitions" in line
+        for line in table.stdout.splitlines()
+    )
 
     applied = stand.run("up", str(newer), "--yes", "--skip-preflight")
     assert applied.exit_code == 0, applied.output

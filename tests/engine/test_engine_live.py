@@ -79,7 +79,7 @@ def test_live_up_then_no_op_then_preview(live) -> None:
     stand, spec, _ = live
     created = stand.run("up", str(spec), "--yes", "--json")
     assert created.exit_code == 0, created.output
-    assert json.loads(created.stdout)["desired_tasks"] == 0
+    assert json.loads(created.stdout)["outputs"]["desired_tasks"] == 0
     again = stand.run("up", str(spec), "--yes")
     assert again.exit_code == 0 and "no changes" in again.stderr
     preview = stand.run("preview", str(spec), "--json", "--expect-no-changes")
@@ -93,7 +93,7 @@ def test_live_scale_then_outputs_and_list(live) -> None:
     assert scaled.exit_code == 0, scaled.output
     assert set(json.loads(scaled.stdout)["changes"]) <= {"update", "same"}
     kept = stand.run("up", str(spec), "--yes", "--json")
-    assert kept.exit_code == 0 and json.loads(kept.stdout)["desired_tasks"] == 1
+    assert kept.exit_code == 0 and json.loads(kept.stdout)["outputs"]["desired_tasks"] == 1
     outputs = json.loads(stand.run("outputs", "--json").stdout)
     assert outputs["scale"]["tasks"] == {"spec": 0, "effective": 1}
     listed = json.loads(stand.run("list", "--json").stdout)["clusters"]

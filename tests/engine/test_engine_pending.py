@@ -52,8 +52,9 @@ def test_a_pending_create_stops_up_and_destroy_and_refresh_says_it_stays(deploye
     kept = deployed.run("refresh")  # Pulumi exits 0 and keeps the pending create
     assert kept.exit_code == 1 and "still pending" in kept.stderr
     assert pending(deployed) == [("training-service", "creating")]
-    cleared = deployed.run("refresh", "--clear-pending-creates")
+    cleared = deployed.run("refresh", "--clear-pending-creates", "--json")
     assert cleared.exit_code == 0, cleared.output
+    assert (json.loads(cleared.stdout)["cluster"], json.loads(cleared.stdout)["region"]) == ("finetune", "eu-west-1")
     assert pending(deployed) == []
     again = deployed.run(*UP)  # now knowingly created (again)
     assert again.exit_code == 0, again.output

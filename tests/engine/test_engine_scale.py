@@ -20,7 +20,7 @@ def changed(spec: Spec, **training: int) -> Spec:
 
 
 def test_overrides_round_trip_through_stack_config() -> None:
-    overrides = Overrides(tasks=8, fleet_capacity=6)
+    overrides = Overrides(tasks=8, instances=6)
     config = overrides.config()
     assert config == {"ftcluster:tasks": "8", "ftcluster:fleetCapacity": "6"}
     assert Overrides.from_config({**config, "ftcluster:minTasks": "not a number"}) == overrides
@@ -28,20 +28,20 @@ def test_overrides_round_trip_through_stack_config() -> None:
 
 
 def test_an_override_stays_while_the_spec_value_is_the_one_it_overrode() -> None:
-    plan = plan_up(AUTOSCALED, AUTOSCALED, Overrides(tasks=8, fleet_capacity=6))
-    assert plan.overrides == Overrides(tasks=8, fleet_capacity=6)
+    plan = plan_up(AUTOSCALED, AUTOSCALED, Overrides(tasks=8, instances=6))
+    assert plan.overrides == Overrides(tasks=8, instances=6)
     assert any("keeping training.tasks = 8" in note for note in plan.notes)
 
 
 def test_a_changed_spec_value_replaces_the_override() -> None:
-    plan = plan_up(changed(AUTOSCALED, tasks=7), AUTOSCALED, Overrides(tasks=8, fleet_capacity=6))
-    assert plan.overrides == Overrides(fleet_capacity=6)
+    plan = plan_up(changed(AUTOSCALED, tasks=7), AUTOSCALED, Overrides(tasks=8, instances=6))
+    assert plan.overrides == Overrides(instances=6)
     assert any("training.tasks changed in the spec (6 -> 7); it replaces the scaled value 8" in n for n in plan.notes)
 
 
 def test_an_override_for_a_setting_the_spec_dropped_goes_too() -> None:
     no_fleet = AUTOSCALED.model_copy(update={"fleet": None})
-    plan = plan_up(no_fleet, AUTOSCALED, Overrides(fleet_capacity=6))
+    plan = plan_up(no_fleet, AUTOSCALED, Overrides(instances=6))
     assert plan.overrides == Overrides() and "no longer has that setting" in plan.notes[0]
 
 
@@ -57,7 +57,7 @@ def test_scale_within_the_limits_and_with_adjusted_limits() -> None:
         plan_scale(AUTOSCALED, Overrides(), tasks=20, instances=None, adjust_limits=False)
     assert "--adjust-limits" in caught.value.hint
     assert plan_scale(AUTOSCALED, Overrides(), tasks=2, instances=5, adjust_limits=True) == Overrides(
-        tasks=2, fleet_capacity=5, min_tasks=2, max_tasks=12
+        tasks=2, instances=5, min_tasks=2, max_tasks=12
     )
     # earlier adjusted limits count as the limits
     assert plan_scale(AUTOSCALED, Overrides(max_tasks=20), tasks=18, instances=None, adjust_limits=False).tasks == 18

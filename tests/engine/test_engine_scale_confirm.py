@@ -35,6 +35,13 @@ def test_scaling_down_asks_first_and_yes_answers(tmp_path: Path, moto_server: st
     assert up.exit_code == 0, up.output
     assert json.loads(up.stdout)["before"]["tasks"] == 1 and json.loads(up.stdout)["after"]["tasks"] == 3
 
+    # destroy says what becomes of the checkpoints before it asks (here: refuses, with no terminal)
+    refused = stand.run("destroy")
+    assert refused.exit_code == 2 and stand.state.has_stack(STACK)
+    assert "checkpoints: the bucket example-finetune-checkpoints is the spec's own; destroy never touches it" in [
+        " ".join(line.split()) for line in refused.stderr.splitlines()
+    ]
+
 
 def test_one_table_names_every_scale_setting_everywhere() -> None:
     assert [s.name for s in SCALE_SETTINGS] == [f.name for f in fields(Overrides)]
@@ -43,7 +50,7 @@ def test_one_table_names_every_scale_setting_everywhere() -> None:
     spec = load_spec(Path(__file__).parents[2] / "configs" / "us-east-1.yaml")
     assert deployed_values(spec, Overrides(tasks=8, workers=2)) == {
         "tasks": 8,
-        "fleet_capacity": 4,
+        "instances": 4,
         "workers": 2,
         "min_tasks": 8,
         "max_tasks": 8,
@@ -83,3 +90,10 @@ def test_scale_workers_changes_the_worker_service_within_the_elastic_bounds(tmp_
     assert stand.state.resources(STACK)["workers-service"]["inputs"]["desiredCount"] == 3
     shown = json.loads(stand.run("outputs", "--json").stdout)
     assert shown["scale"]["workers"] == {"spec": 2, "effective": 3} and shown["overrides"] == {"workers": 3}
+
+    # named as the flag names it, in what it prints and in its JSON
+    bigger = stand.run("scale", "--instances", "5")
+    assert bigger.exit_code == 0, bigger.output
+    assert "instances: 5 (was 4)" in bigger.stdout and "fleet_capacity" not in bigger.output
+    shown = json.loads(stand.run("outputs", "--json").stdout)
+    assert shown["overrides"] == {"workers": 3, "instances": 5} and shown["scale"]["instances"]["effective"] == 5

@@ -61,6 +61,7 @@ def test_status_degraded_json(live_aws: str, engine_outputs: Any) -> None:
     result = run("status", "--cluster", "demo", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)  # JSON only on stdout
+    assert (data["cluster"], data["region"]) == ("demo", "us-east-1")
     assert data["verdict"]["state"] == "DEGRADED"
     assert data["verdict"]["findings"][0]["message"].startswith("no training task running in us-east-1c")
     assert calls == [(None, "demo")]
@@ -200,3 +201,43 @@ def test_preflight_missing_spec_is_exit_2(tmp_path: Path) -> None:
     result = run("preflight", str(tmp_path / "nope.yaml"))
     assert result.exit_code == 2
     assert "no such file" in result.stderr
+
+
+# --- no value is cut (issue 18, item 12) ----------------------------------------------------------
+
+LONG_REASON = (
+    "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref "
+    "123456789012.dkr.ecr.us-east-1.amazonaws.com/llm-trainer:2.4.1: not found"
+)
+
+
+def _stopped_task_cluster(engine_outputs: Any) -> None:
+    seeder = healthy_cluster()
+    (task,) = seeder.tasks("us-east-1a")
+    seeder.stop(task, LONG_REASON)
+    engine_outputs(seeder.outputs())
+
+
+def test_piped_status_keeps_stop_reasons_and_notes_whole(live_aws: str, engine_outputs: Any) -> None:
+    _stopped_task_cluster(engine_outputs)
+    result = CliRunner().invoke(app, ["status", "--cluster", "demo"], env={"COLUMNS": "60"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "…" not in result.stdout
+    assert any(LONG_REASON in line and "FARGATE" in line and "us-east-1a" in line for line in lines)
+    assert any(line.endswith("Fargate ephemeral storage above the 20 GB included per task") for line in lines)
+
+
+def test_narrow_terminal_status_folds_reasons_and_findings(live_aws: str, engine_outputs: Any) -> None:
+    from rich.text import Text
+
+    _stopped_task_cluster(engine_outputs)
+    terminal = {"TTY_COMPATIBLE": "1", "COLUMNS": "60", "NO_COLOR": "1"}
+    result = CliRunner().invoke(app, ["status", "--cluster", "demo", "--quiet"], env=terminal)
+    assert result.exit_code == 0, result.output
+    text = Text.from_ansi(result.stdout).plain
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 60
+    stopped = text[text.index("Stopped recently") : text.index("scale:")].splitlines()
+    reason = "".join("".join(line.split("│")[6].split()) for line in stopped if line.count("│") == 7)
+    assert reason == "".join(LONG_REASON.split())  # folded in its column, every character still there

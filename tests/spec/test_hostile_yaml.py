@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,6 +102,10 @@ def test_a_huge_file_is_refused_before_it_is_parsed(tmp_path: Path, hang_guard: 
 
 
 def test_an_endless_file_is_refused(hang_guard: None) -> None:
-    assert refusal(Path("/dev/zero")) == [
-        f"/dev/zero: is larger than {MAX_SPEC_BYTES // 1024} KiB; a spec is a few KiB of YAML"
-    ]
+    assert refusal(Path("/dev/zero")) == ["/dev/zero: is a device, not a file; give the path of a YAML spec file"]
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path, hang_guard: None) -> None:
+    path = tmp_path / "pipe.yaml"
+    os.mkfifo(path)  # opened for reading as a file is, it waits for a writer that never comes
+    assert refusal(path) == [f"{path}: is a FIFO (named pipe), not a file; give the path of a YAML spec file"]

@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from ..errors import FtclusterError
 from . import ledger_cmds, live_cmds, preview_cmd, spec_cmds, stack_cmds
@@ -27,13 +27,35 @@ def _reflow(text: str | None) -> str | None:
     return "\n\n".join(p if p.startswith(" ") else " ".join(p.split("\n")) for p in paragraphs)
 
 
+def _hide_flag_types(command: Any, ctx: Any) -> None:
+    """A flag takes no value, so its help shows none. Typer 0.29's rich help prints every option's type, `<bool>` for
+    a flag (typer/rich_utils.py `_print_options_panel` shows `TyperOption.display_type_rich`, typer/core.py, which
+    returns the metavar when one is set): an empty metavar leaves the column blank. Click never shows a flag's
+    metavar anywhere else (usage, errors), so nothing else changes."""
+    for param in command.get_params(ctx):
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+
+
+class _Command(TyperCommand):
+    """Every ftcluster command: help without `<bool>` placeholders."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _hide_flag_types(self, ctx)
+        super().format_help(ctx, formatter)
+
+
 class _Group(TyperGroup):
-    """Maps ftcluster's errors to messages and exit codes in one place (DESIGN.md, Conventions)."""
+    """Maps ftcluster's errors to messages and exit codes in one place (docs/architecture.md, "Conventions")."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         for command in self.commands.values():
             command.help = _reflow(command.help)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _hide_flag_types(self, ctx)
+        super().format_help(ctx, formatter)
 
     def invoke(self, ctx: Any) -> Any:  # click's Context, vendored by Typer
         try:
@@ -103,6 +125,9 @@ preview_cmd.register(app)
 live_cmds.register(app)
 ledger_cmds.register(app)
 stack_cmds.register(app)
+for _info in app.registered_commands:  # app.command() registers Typer's own class unless told otherwise
+    if _info.cls in (None, TyperCommand):
+        _info.cls = _Command
 
 
 def main() -> None:

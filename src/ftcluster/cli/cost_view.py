@@ -124,9 +124,10 @@ def summary(est: Estimate) -> str:
 def render(console: Console, est: Estimate, *, show_sources: bool = False) -> None:
     """The breakdown table, totals, comparison, and what was not estimated."""
     from rich.markup import escape
-    from rich.table import Table
 
-    table = Table(title=f"{TITLES[est.kind]} — {est.region}", title_justify="left", show_footer=False)
+    from .tables import Table
+
+    table = Table(title=f"{TITLES[est.kind]} — {est.region}", show_footer=False)
     table.add_column("part", style="bold")
     table.add_column("quantity")
     table.add_column("per hour", justify="right")

@@ -6,12 +6,12 @@ from datetime import datetime
 
 from rich.console import Group, RenderableType
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from ..drill.model import DrillPlan, DrillReport
 from .cost_view import span
 from .ledger_view import duration
+from .tables import Table
 
 
 def render_plan(plan: DrillPlan, *, with_permissions: bool = False) -> RenderableType:
@@ -68,9 +68,7 @@ def render_report(report: DrillReport) -> RenderableType:
         )
     parts: list[RenderableType] = [head, table, verdict]
     if recovery.timeline:
-        timeline = Table(
-            "time", "what", header_style="dim", box=None, padding=(0, 1), title="Timeline", title_justify="left"
-        )
+        timeline = Table("time", "what", header_style="dim", box=None, padding=(0, 1), title="Timeline")
         for moment, what in recovery.timeline:
             timeline.add_row(_clock(moment), escape(what))
         parts.append(timeline)

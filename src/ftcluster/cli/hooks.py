@@ -19,6 +19,13 @@ if TYPE_CHECKING:
     from ..live.preflight import PreflightReport
 
 REFUSAL = {"apply": "apply changes to", "scale": "scale down", "destroy": "destroy", "cancel": "release the lock of"}
+CANCELLED = "cancelled, nothing changed"
+OP_STYLE = {"replace": "magenta", "delete": "red"}
+
+
+def _interactive() -> bool:
+    """Whether a question can be answered: stdin is a terminal."""
+    return sys.stdin.isatty()
 
 
 class CliHooks:
@@ -54,25 +61,34 @@ class CliHooks:
 
     def confirm(self, request: Confirmation) -> None:
         console = self.console
-        if request.warning:
-            console.print(f"[red bold]warning:[/red bold] {escape(request.warning)}")
         if request.changes is not None:
             console.print(f"cluster {escape(request.cluster)}: {describe_changes(request.changes)}")
+        for change in request.resources:  # what is lost: each replacement and deletion by name
+            properties = f" ({escape(', '.join(change.properties))})" if change.properties else ""
+            style = OP_STYLE.get(change.op, "yellow")
+            console.print(f"  [{style}]{change.op:<8}[/{style}]{change.type} {escape(change.name)}{properties}")
+        for detail in request.details:
+            console.print(escape(detail))
+        if request.warning:
+            console.print(f"[red bold]warning:[/red bold] {escape(request.warning)}")
         if request.cost is not None:
             from .cost_view import summary
 
             console.print(f"estimated cost: {escape(summary(request.cost))}")
         if self.yes:
             return
-        if not sys.stdin.isatty():
+        if not _interactive():
             raise UsageError(
                 f"refusing to {REFUSAL.get(request.action, request.action)} {request.cluster} without confirmation "
                 "in a non-interactive shell",
                 hint="pass --yes to confirm",
             )
-        if request.type_to_confirm is not None:
-            typed = typer.prompt(request.question, err=True, default="", show_default=False)
-            if typed.strip() != request.type_to_confirm:
-                raise Declined("the name did not match; nothing was changed")
-        elif not typer.confirm(request.question, default=False, err=True):
-            raise Declined("cancelled; nothing was changed")
+        try:
+            if request.type_to_confirm is not None:
+                typed = typer.prompt(request.question, err=True, default="", show_default=False)
+                if typed.strip() != request.type_to_confirm:
+                    raise Declined(f"the name did not match: {CANCELLED}")
+            elif not typer.confirm(request.question, default=False, err=True):
+                raise Declined(CANCELLED)
+        except typer.Abort:  # Ctrl-C or end of input at the prompt (click turns both into Abort)
+            raise Declined(CANCELLED) from None

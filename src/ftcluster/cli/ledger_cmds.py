@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import Declined, UsageError
+from .hooks import CANCELLED
 from .options import CLUSTER_OPTION, JSON_OPTION, QUIET_OPTION, SPEC_OPTIONAL, YES_OPTION
 from .output import DEPLOY_PANEL, INSPECT_PANEL, examples, print_json, spinner, stderr, stdout
 
@@ -67,9 +68,9 @@ def events(
 def drill(
     spec_path: Path = SPEC_OPTIONAL,
     cluster: str = CLUSTER_OPTION,
-    fault: Fault = typer.Option(..., "--fault", "-f", help="What to break.", show_default=False),
+    fault: Fault = typer.Option(..., "--fault", help="What to break.", show_default=False),
     target: str = typer.Option(
-        None, "--target", "-t", metavar="ID", help="Task or instance id; default: one chosen and named before asking."
+        None, "--target", metavar="ID", help="Task or instance id; default: one chosen and named before asking."
     ),
     yes: bool = YES_OPTION,
     timeout: float = typer.Option(30.0, "--timeout", metavar="MIN", help="Minutes to wait for the recovery."),
@@ -109,7 +110,7 @@ def drill(
 
     if isinstance(result, DrillPlan):
         if as_json:
-            from ..live.status_model import to_plain
+            from ..plain import to_plain
 
             print_json({"dry_run": True, **to_plain(result)})
         else:
@@ -153,8 +154,11 @@ class DrillHooks:
                     f"refusing to break cluster {plan.cluster} without confirmation in a non-interactive shell",
                     hint="pass --yes to confirm, or --dry-run to see the plan only",
                 )
-            if not typer.confirm(f"Run this drill on {plan.cluster} now?", default=False, err=True):
-                raise Declined("cancelled; nothing was changed")
+            try:
+                if not typer.confirm(f"Run this drill on {plan.cluster} now?", default=False, err=True):
+                    raise Declined(CANCELLED)
+            except typer.Abort:  # Ctrl-C or end of input at the prompt
+                raise Declined(CANCELLED) from None
         if self.status is not None:
             self.status.start()
 

@@ -6,13 +6,13 @@ from datetime import datetime, timedelta
 
 from rich.console import Group, RenderableType
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from ..cost.model import Cost
 from ..ledger import model as m
 from ..live.status_model import ClusterStatus
 from .cost_view import span
+from .tables import Table
 
 HIDDEN_KINDS = (m.TASK_STARTED,)  # every task start would drown the ledger; --json has them
 KIND_WORDS = {
@@ -51,7 +51,7 @@ def render_ledger(ledger: m.Ledger) -> RenderableType:
 
 
 def _events_table(events: list[m.LedgerEvent], long_window: bool) -> Table:
-    table = Table("time", "event", "service", "what happened", header_style="dim", title="Events", title_justify="left")
+    table = Table("time", "event", "service", "what happened", header_style="dim", title="Events")
     for event in events:
         table.add_row(
             _clock(event.time, long_window),
@@ -75,7 +75,6 @@ def _interruptions_table(interruptions: list[m.Interruption]) -> Table:
         "cost",
         header_style="dim",
         title="Interruptions (times after the notice)",
-        title_justify="left",
     )
     for item in interruptions:
         table.add_row(

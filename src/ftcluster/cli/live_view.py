@@ -8,7 +8,6 @@ from datetime import datetime
 from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
 from ..live.leftovers import LeftoverReport
@@ -16,6 +15,7 @@ from ..live.preflight import PreflightReport
 from ..live.preflight_checks import usd
 from ..live.status_model import CapacityProviderState, ClusterStatus, ServiceState, StatusReport
 from .ledger_view import status_ledger_line
+from .tables import Table
 
 STATE_STYLE = {"HEALTHY": "bold green", "DEGRADED": "bold yellow", "DOWN": "bold red"}
 FINDING_MARK = {"down": "[red]✗[/red]", "degraded": "[yellow]![/yellow]", "info": "[dim]·[/dim]"}
@@ -67,6 +67,7 @@ def _verdict_panel(report: StatusReport) -> Panel:
         title_align="left",
         subtitle_align="right",
         border_style=STATE_STYLE[verdict.state].split()[-1],
+        expand=False,  # as wide as the findings need: piped output is very wide (output.py)
     )
 
 
@@ -110,7 +111,7 @@ def _tasks_table(status: ClusterStatus) -> RenderableType:
     services = [s for s in (status.training, status.workers, status.rendezvous) if s]
     running = [t for s in services for t in status.running_tasks(s.name)]
     providers = sorted({t.capacity_provider for t in running}) or ["FARGATE", "FARGATE_SPOT"]
-    table = Table(title="Running tasks by AZ and capacity provider", title_justify="left", header_style="dim")
+    table = Table(title="Running tasks by AZ and capacity provider", header_style="dim")
     table.add_column("AZ")
     for provider in providers:
         table.add_column(provider, justify="right")
@@ -135,12 +136,10 @@ def _stopped_table(status: ClusterStatus) -> RenderableType:
     stopped = status.stopped_tasks()
     spot = len(status.spot_interruptions())
     several_services = len({t.service for t in stopped}) > 1
-    table = Table(
-        title=f"Stopped recently: {len(stopped)} (Spot interruptions: {spot})", title_justify="left", header_style="dim"
-    )
+    table = Table(title=f"Stopped recently: {len(stopped)} (Spot interruptions: {spot})", header_style="dim")
     for column in ("stopped", "task", *(["service"] if several_services else []), "provider", "AZ", "stop code"):
-        table.add_column(column, no_wrap=column in ("stopped", "stop code"))
-    table.add_column("reason", ratio=1, min_width=16)
+        table.add_column(column)
+    table.add_column("reason", ratio=1)  # no min_width: in a narrow terminal that would push the table past its edge
     for task in stopped[:STOPPED_SHOWN]:
         service = [escape(task.service or "-")] if several_services else []
         table.add_row(
@@ -291,7 +290,6 @@ def _events_table(service: ServiceState, now: datetime) -> RenderableType:
         "when",
         "event",
         title=f"Last service events of {service.name}",
-        title_justify="left",
         header_style="dim",
         box=None,
         padding=(0, 1),
@@ -336,7 +334,7 @@ def render_preflight(report: PreflightReport) -> RenderableType:
 def _price_table(data: dict) -> Table:
     spot: dict[str, dict[str, float | None]] = data["spot"]
     azs = sorted({az for by_az in spot.values() for az in by_az})
-    table = Table(title="Current prices, USD per instance-hour", title_justify="left", header_style="dim")
+    table = Table(title="Current prices, USD per instance-hour", header_style="dim")
     table.add_column("instance type")
     for az in azs:
         table.add_column(f"Spot {az}", justify="right")
@@ -362,7 +360,6 @@ def render_leftovers(report: LeftoverReport) -> RenderableType:
             "note",
             header_style="dim",
             title=f"Left of cluster {report.cluster} in {report.region}",
-            title_justify="left",
         )
         for item in report.items:
             mark = "[dim]kept[/dim]" if item.expected else "[red]LEFTOVER[/red]"

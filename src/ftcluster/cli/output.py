@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from ..errors import FtclusterError, SpecError
+from ..errors import Declined, FtclusterError, SpecError
 
 # Panels that group the commands in `ftcluster --help`, in workflow order.
 SPEC_PANEL = "Write and check a spec"
@@ -19,13 +19,26 @@ INSPECT_PANEL = "Look at clusters"
 RECOVER_PANEL = "Recover and set up"
 
 
+# Piped or redirected, a line is never folded or cut: tables get all the width their values need (grep, files, CI
+# logs read whole lines). Nothing we print expands to the console's width (tables fit their content, the status
+# panel is not expanded), so this width is never filled with padding.
+PIPED_WIDTH = 100_000
+
+
+def _console(*, stderr: bool, soft_wrap: bool) -> Console:
+    console = Console(stderr=stderr, soft_wrap=soft_wrap)
+    return console if console.is_terminal else Console(stderr=stderr, soft_wrap=soft_wrap, width=PIPED_WIDTH)
+
+
 def stdout() -> Console:
-    return Console(soft_wrap=True)
+    """Data for people: in a terminal, text wraps and tables fit its width (long values fold, see tables.py);
+    piped, every line stays whole."""
+    return _console(stderr=False, soft_wrap=False)
 
 
 def stderr() -> Console:
     # soft_wrap: a message keeps its file:line:col prefix on one line, whatever the terminal width
-    return Console(stderr=True, soft_wrap=True)
+    return _console(stderr=True, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:
@@ -42,6 +55,8 @@ def print_error(err: FtclusterError) -> None:
         console.print(
             f"[red]{count} problem{'s' if count != 1 else ''}[/red] in {escape(err.file)}; nothing was changed."
         )
+    elif isinstance(err, Declined):
+        console.print(escape(err.message))  # the user's own answer, not an error
     else:
         console.print(f"[red]error:[/red] {escape(err.message)}")
     if err.hint:

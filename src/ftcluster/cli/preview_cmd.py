@@ -28,8 +28,8 @@ def preview(
     as_json: bool = typer.Option(
         False,
         "--json",
-        help="Print JSON: offline, {resources: [{type, name, inputs, dependencies, options}], cost}; "
-        "online, the change counts (and resources with --diff) and cost.",
+        help="Print JSON: offline, {cluster, region, resources: [{type, name, inputs, dependencies, options}], cost}; "
+        "online, {cluster, region, stack, changes, notes, cost} (and resources with --diff).",
     ),
     diff: bool = typer.Option(False, "--diff", help="Online: list each resource that would change, and how."),
     expect_no_changes: bool = typer.Option(
@@ -101,10 +101,17 @@ def offline_preview(spec: Spec, *, as_json: bool) -> None:
     plan = run_offline(spec)
     cost = estimate(spec)  # the shipped price table only: offline means no live Spot prices
     if as_json:
-        print_json({"resources": [resource.as_json() for resource in plan.resources], "cost": estimate_json(cost)})
+        print_json(
+            {
+                "cluster": spec.name,
+                "region": spec.region,
+                "resources": [resource.as_json() for resource in plan.resources],
+                "cost": estimate_json(cost),
+            }
+        )
         return
     render_plan(plan, spec)
-    render(_console(), cost)
+    render(stdout(), cost)
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -200,12 +207,12 @@ MAX_VALUE = 160
 
 
 def render_plan(plan: OfflinePlan, spec: Spec) -> None:
-    from rich.table import Table
     from rich.tree import Tree
 
     from ..offline import CONCERNS, concern_of
+    from .tables import Table
 
-    console = _console()
+    console = stdout()
     tree = Tree(
         f"[bold]{escape(spec.name)}[/bold] in {escape(spec.region)}: {len(plan.resources)} resources "
         "[dim](offline: no AWS account or Pulumi CLI was used; <known after deploy: …> marks what AWS assigns)[/dim]"
@@ -226,7 +233,7 @@ def render_plan(plan: OfflinePlan, spec: Spec) -> None:
     assert set(groups) <= set(CONCERNS)
     console.print(tree)
 
-    table = Table(title="Resources by type", title_justify="left")
+    table = Table(title="Resources by type")
     table.add_column("type")
     table.add_column("count", justify="right")
     counts = Counter(resource.type for resource in plan.resources)
@@ -234,14 +241,6 @@ def render_plan(plan: OfflinePlan, spec: Spec) -> None:
         table.add_row(escape(type_token), str(count))
     table.add_row("[bold]total[/bold]", f"[bold]{len(plan.resources)}[/bold]")
     console.print(table)
-
-
-def _console() -> Any:
-    """Folds long lines in a terminal; piped or redirected, it keeps every line whole."""
-    from rich.console import Console
-
-    console = Console()
-    return console if console.is_terminal else Console(width=100_000)
 
 
 def key_properties(resource: PlannedResource) -> list[tuple[str, str]]:

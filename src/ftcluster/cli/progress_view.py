@@ -10,7 +10,7 @@ from ..engine.events import PAST, SYMBOL, PlannedChange, ProgressState, Row
 
 
 def changes_table(changes: Iterable[PlannedChange]) -> Any:
-    from rich.table import Table
+    from .tables import Table
 
     table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
     for column in ("", "type", "name", "changed properties"):
@@ -96,11 +96,11 @@ class ProgressView:
                 )
 
     def _render(self) -> Any:
-        from rich.table import Table
+        from .tables import Table
 
         now = self.state.clock()
         rows = self.state.snapshot()
-        table = Table(title=self.title, title_justify="left", box=None, pad_edge=False)
+        table = Table(title=self.title, box=None, pad_edge=False)
         for column in ("resource", "type", "operation", "state", "elapsed"):
             table.add_column(column, justify="right" if column == "elapsed" else "left")
         running = [r for r in rows if r.state == "running"]

@@ -3,31 +3,45 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 
 from ..errors import UsageError
-from .options import JSON_OPTION, SPEC_ARGUMENT
+from .options import SPEC_ARGUMENT
 from .output import SPEC_PANEL, examples, print_json, stderr, stdout
 
 
-def validate(spec_path: Path = SPEC_ARGUMENT, as_json: bool = JSON_OPTION) -> None:
+def validate(
+    spec_path: Path = SPEC_ARGUMENT,
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Print {file, valid, cluster, region, spec, sources, problems} on stdout, also when the spec is bad.",
+    ),
+) -> None:
     """Check a spec file and print the effective spec, every default filled in.
 
     Problems are listed as FILE:LINE:COLUMN: KEY: MESSAGE, all at once; the exit code is 2.
     """
+    from ..errors import SpecError
     from ..spec import load_spec
-    from ..spec.view import effective_rows
+    from ..spec.view import effective_rows, validation_json
 
-    spec = load_spec(spec_path)
     if as_json:
-        print_json(spec.model_dump(mode="json"))
+        try:
+            spec = load_spec(spec_path)
+        except SpecError as err:
+            print_json(validation_json(str(spec_path), None, err.problems))
+            raise typer.Exit(err.exit_code) from None
+        print_json(validation_json(str(spec_path), spec, []))
         return
-    from rich.table import Table
+    spec = load_spec(spec_path)
+    from .tables import Table
 
-    table = Table(title=f"{escape(str(spec_path))}: cluster {spec.name} in {spec.region}", title_justify="left")
+    table = Table(title=f"{escape(str(spec_path))}: cluster {spec.name} in {spec.region}")
     table.add_column("key", style="bold")
     table.add_column("value")
     table.add_column("from", style="dim")
@@ -52,21 +66,30 @@ def schema() -> None:
 
 
 def init(
-    path: Path = typer.Argument(None, help="Where to write the spec \\[default: REGION.yaml].", show_default=False),
+    path: Path = typer.Argument(
+        None,
+        metavar="PATH",
+        help="Where to write the spec, `-` for stdout \\[default: REGION.yaml].",
+        show_default=False,
+    ),
     region: str = typer.Option(
         None,
         "--region",
         "-r",
+        metavar="REGION",
         help="AWS region of the cluster \\[default: $AWS_REGION, $AWS_DEFAULT_REGION, else us-east-1].",
         show_default=False,
     ),
-    name: str = typer.Option("my-training", "--name", "-n", help="Cluster name."),
+    name: str = typer.Option("my-training", "--name", "-n", metavar="NAME", help="Cluster name."),
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing file."),
 ) -> None:
     """Write a commented starter spec that validates as it is."""
     from ..spec.starter import starter_spec
 
     region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    if str(path) == "-":
+        sys.stdout.write(starter_spec(name=name, region=region))  # raises UsageError for a bad name or region
+        return
     target = path or Path(f"{region}.yaml")
     if target.is_dir():
         raise UsageError(f"{target} is a directory; give a file path such as {target / (region + '.yaml')}")
@@ -88,7 +111,11 @@ def init(
 def register(app: typer.Typer) -> None:
     app.command(
         rich_help_panel=SPEC_PANEL,
-        epilog=examples("ftcluster init", "ftcluster init configs/eu-west-1.yaml --region eu-west-1 --name finetune"),
+        epilog=examples(
+            "ftcluster init",
+            "ftcluster init configs/eu-west-1.yaml --region eu-west-1 --name finetune",
+            "ftcluster init - --region eu-west-1 | less",
+        ),
     )(init)
     app.command(
         rich_help_panel=SPEC_PANEL,

@@ -16,15 +16,21 @@ from .options import CLUSTER_OPTION, JSON_OPTION, QUIET_OPTION, SPEC_ARGUMENT, S
 from .output import DEPLOY_PANEL, INSPECT_PANEL, RECOVER_PANEL, examples, print_json, spinner, stderr, stdout
 
 
-def _print_outputs(outputs: dict[str, Any], as_json: bool, title: str) -> None:
-    if as_json:
-        print_json(outputs)
-        return
+def _identity(stack: str) -> dict[str, str | None]:
+    """`cluster`, `region` and `stack`, as every command's JSON names them; a stack is named CLUSTER-REGION
+    (engine/stacks.py), so both come back from it."""
+    from ..engine.stacks import split_stack_name
+
+    cluster, region = split_stack_name(stack)
+    return {"cluster": cluster, "region": region, "stack": stack}
+
+
+def _print_outputs(outputs: dict[str, Any], title: str) -> None:
     from .progress_view import outputs_text
 
     console = stdout()
     console.print(f"[bold]{escape(title)}[/bold]")
-    console.print(outputs_text(outputs), markup=False, highlight=False)
+    console.print(outputs_text(outputs), markup=False, highlight=False, soft_wrap=True)  # ids and URIs: copied whole
 
 
 def up(
@@ -40,7 +46,9 @@ def up(
         help="How long to wait for the services to reach a steady state.",
     ),
     quiet: bool = QUIET_OPTION,
-    as_json: bool = typer.Option(False, "--json", help="Print the stack outputs as JSON on stdout."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print {cluster, region, stack, changes, outputs} as JSON on stdout."
+    ),
 ) -> None:
     """Create or update a cluster: preflight checks, preview, cost, confirm, apply with live progress, outputs.
 
@@ -64,19 +72,25 @@ def up(
         console.print(f"[green]no changes[/green]: cluster {escape(result.cluster)} is up to date")
     else:
         console.print(f"[green]done[/green]: {describe_changes(result.applied or result.planned, done=True)}")
-    _print_outputs(result.outputs, as_json, f"outputs of {result.cluster}")
+    if as_json:
+        changes = result.planned if result.applied is None else result.applied
+        print_json({**_identity(result.stack), "changes": changes, "outputs": result.outputs})
+    else:
+        _print_outputs(result.outputs, f"outputs of {result.cluster}")
 
 
 def scale(
     spec_path: Path = SPEC_OPTIONAL,
     cluster: str = CLUSTER_OPTION,
-    tasks: int = typer.Option(None, "--tasks", "-t", min=0, help="Desired number of training tasks."),
-    workers: int = typer.Option(None, "--workers", "-w", min=0, help="Worker tasks on the fleet's instances."),
+    tasks: int = typer.Option(None, "--tasks", "-t", min=0, metavar="N", help="Desired number of training tasks."),
+    # no -w: that is `status --watch`; a short flag means one thing in every command
+    workers: int = typer.Option(None, "--workers", min=0, metavar="N", help="Worker tasks on the fleet's instances."),
     instances: int = typer.Option(
         None,
         "--instances",
         "-i",
         min=0,
+        metavar="N",
         help="Fleet instances (Spot Fleet: its size; Auto Scaling group: its maximum).",
     ),
     adjust_limits: bool = typer.Option(
@@ -105,8 +119,7 @@ def scale(
     if as_json:
         print_json(
             {
-                "cluster": result.cluster,
-                "stack": result.stack,
+                **_identity(result.stack),
                 "before": result.before,
                 "after": result.after,
                 "changes": result.changes,
@@ -119,11 +132,6 @@ def scale(
             marker = "" if after == result.before[key] else f" [dim](was {result.before[key]})[/dim]"
             console.print(f"{key}: [bold]{after}[/bold]{marker}")
     stderr().print(f"[green]done[/green]: {describe_changes(result.changes, done=True)}")
-    if result.pinned:
-        hooks.notify(
-            f"auto scaling now holds the service at {result.after['tasks']} tasks; "
-            "`ftcluster scale --reset` hands the count back to auto scaling and the spec"
-        )
 
 
 def destroy(
@@ -201,7 +209,7 @@ def refresh(
         spec_path, cluster, os.environ, CliHooks(quiet=quiet or as_json), clear_pending_creates=clear_pending_creates
     )
     if as_json:
-        print_json({"cluster": result.cluster, "stack": result.stack, "changes": result.changes})
+        print_json({**_identity(result.stack), "changes": result.changes})
     else:
         stderr().print(
             f"[green]refreshed[/green] {escape(result.cluster)}: {describe_changes(result.changes, done=True)}"
@@ -222,7 +230,7 @@ def cancel(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, yes: 
             f"[bold]ftcluster refresh --cluster {escape(result.stack)}[/bold]"
         )
     else:
-        stderr().print(f"no update of {escape(result.cluster)} is in progress; nothing to cancel")
+        stderr().print(f"no lock: no update of {escape(result.cluster)} is in progress; nothing to cancel")
 
 
 def outputs(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, as_json: bool = JSON_OPTION) -> None:
@@ -233,7 +241,7 @@ def outputs(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, as_j
     if as_json:
         print_json(result.to_dict())
         return
-    from rich.table import Table
+    from .tables import Table
 
     console = stdout()
     console.print(f"[bold]{escape(result.name)}[/bold] in {result.region} (stack {escape(result.stack)})")
@@ -244,12 +252,15 @@ def outputs(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, as_j
         if values["spec"] is not None or values["effective"] is not None:
             table.add_row(key, str(values["spec"]), str(values["effective"]), str(result.overrides.get(key, "")))
     console.print(table)
-    _print_outputs(result.outputs, False, "outputs")
+    _print_outputs(result.outputs, "outputs")
 
 
 def list_(
     backend: str = typer.Option(
-        None, "--backend", help="State backend URL \\[default: $PULUMI_BACKEND_URL, else the ftcluster home]."
+        None,
+        "--backend",
+        metavar="URL",
+        help="State backend URL \\[default: $PULUMI_BACKEND_URL, else the ftcluster home].",
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -260,14 +271,11 @@ def list_(
     if as_json:
         print_json({"backend": url, "clusters": [c.to_dict() for c in clusters]})
         return
-    from rich.table import Table
+    from .tables import Table
 
-    table = Table(
-        title=f"clusters in {escape(url)}", title_justify="left", box=None, pad_edge=False, header_style="bold"
-    )
-    for column in ("", "stack", "name", "region"):
-        table.add_column(column, no_wrap=True)  # names are looked up and copied: never split them
-    table.add_column("last update", overflow="fold")
+    table = Table(title=f"clusters in {escape(url)}", box=None, pad_edge=False, header_style="bold")
+    for column in ("", "stack", "name", "region", "last update"):
+        table.add_column(column)  # a name folds only in a terminal too narrow for it
     table.add_column("resources", justify="right")
     for c in clusters:
         when = c.last_update.strftime("%Y-%m-%d %H:%M UTC") if c.last_update else "never"
@@ -279,7 +287,11 @@ def list_(
         stdout().print("[dim]locked: unknown (this backend does not say whether an update is running)[/dim]")
 
 
-def use(cluster: str = typer.Argument(..., help="Cluster name, stack name or spec path.", show_default=False)) -> None:
+def use(
+    cluster: str = typer.Argument(
+        ..., metavar="CLUSTER", help="Cluster name, stack name or spec path.", show_default=False
+    ),
+) -> None:
     """Make a deployed cluster the active one (used when a command gets no SPEC or --cluster)."""
     from ..engine.lifecycle import use as use_cluster
 
@@ -290,7 +302,9 @@ def use(cluster: str = typer.Argument(..., help="Cluster name, stack name or spe
 
 
 def install_pulumi(
-    version: str = typer.Option(None, "--version", help="CLI version \\[default: the pulumi SDK's]."),
+    version: str = typer.Option(
+        None, "--version", metavar="VERSION", help="CLI version \\[default: the pulumi SDK's]."
+    ),
 ) -> None:
     """Install the Pulumi CLI into the ftcluster home (used from then on, whatever PATH says)."""
     from ..engine.install import install_pulumi_cli

@@ -109,10 +109,12 @@ class DrillReport:
         return (moment - self.fault_at).total_seconds() if moment else None
 
     def to_dict(self) -> dict[str, Any]:
-        from ..live.status_model import to_plain
+        from ..plain import to_plain
 
         recovery = self.recovery
         return {
+            "cluster": self.plan.cluster,
+            "region": self.plan.region,
             "drill_id": self.drill_id,
             "recovered": self.recovered,
             "plan": to_plain(self.plan),

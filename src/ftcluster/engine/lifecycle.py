@@ -41,6 +41,8 @@ class Confirmation:
     warning: str | None = None  # shown before the question
     changes: Mapping[str, int] | None = None  # what a preview found, by operation
     cost: Estimate | None = None  # what the cluster will cost after the change
+    resources: tuple[PlannedChange, ...] = ()  # each resource the change replaces or deletes
+    details: tuple[str, ...] = ()  # what else the answer decides (what destroy keeps, the limits scale pins)
 
 
 class Hooks(Protocol):
@@ -83,7 +85,7 @@ def _estimate(spec: Spec, overrides: Mapping[str, int]) -> Estimate:
     return estimate(
         spec,
         tasks=overrides.get("tasks"),
-        fleet_capacity=overrides.get("fleet_capacity"),
+        fleet_capacity=overrides.get("instances"),
         workers=overrides.get("workers"),
         live_spot=live,
         live_unavailable=why_not,
@@ -135,20 +137,24 @@ def deploy(
     up_plan = ops.plan(session, spec)
     for note in up_plan.notes:
         hooks.notify(note)
+    collector = ChangeCollector()
     with hooks.stage(f"previewing {session.label}"):
-        planned = ops.preview(session, spec, up_plan, on_event=None, notify=hooks.notify)
+        planned = ops.preview(session, spec, up_plan, on_event=collector, notify=hooks.notify)
     home, backend = session.settings.home, session.settings.backend_url
     if not has_changes(planned):
         ops.record_applied(session, spec, up_plan)
         write_active(home, session.target, backend)
         return Deployed(session.label, session.stack_name, planned, None, ops.outputs(session))
+    lost = tuple(change for change in collector.changes if change.op in ("replace", "delete"))
     hooks.confirm(
         Confirmation(
             "apply",
             session.label,
             "apply these changes?",
+            warning=_gpu_instances_warning(ops.applied_spec(session), spec, lost),
             changes=planned,
             cost=_estimate(spec, up_plan.overrides.items()),
+            resources=lost,
         )
     )
     write_active(home, session.target, backend)  # from here on, recovery commands need no cluster name
@@ -190,6 +196,35 @@ def _wait_until_settled(label: str, spec: Spec, outputs: Mapping[str, Any], hook
             f"`--wait-timeout` more minutes (waited {timeout / 60:g})"
         )
     raise RolloutFailed(cluster=label, problems=problems, timed_out=not result.failed, hint=hint)
+
+
+FLEET_TYPES = {
+    "aws:autoscaling/group:Group": "Auto Scaling group",
+    "aws:ec2/spotFleetRequest:SpotFleetRequest": "Spot Fleet",
+}
+FLEET_NAMES = {"auto_scaling_group": "an Auto Scaling group", "spot_fleet": "a Spot Fleet"}
+
+
+def _gpu_instances_warning(applied: Spec | None, spec: Spec, lost: tuple[PlannedChange, ...]) -> str | None:
+    """Said before `apply these changes?` when the update stops every GPU instance: a new fleet type, or the
+    group or Spot Fleet itself replaced or deleted (its instances go with it)."""
+    old = applied.fleet.type if applied and applied.fleet and applied.fleet.enabled else None
+    new = spec.fleet.type if spec.fleet and spec.fleet.enabled else None
+    if old and new and old != new:
+        return (
+            f"every GPU instance is replaced: the fleet changes from {FLEET_NAMES[old]} to {FLEET_NAMES[new]}; "
+            "worker tasks stop (after their stop timeout) and start again on the new instances"
+        )
+    fleet = next((change for change in lost if change.type in FLEET_TYPES), None)
+    if fleet is None:
+        return None
+    if fleet.op == "replace":
+        return (
+            f"every GPU instance is replaced: the {FLEET_TYPES[fleet.type]} {fleet.name} is replaced "
+            f"({', '.join(fleet.properties) or 'a property that cannot change in place'}); worker tasks stop and start "
+            "again on the new instances"
+        )
+    return f"every GPU instance is terminated: the {FLEET_TYPES[fleet.type]} {fleet.name} is deleted"
 
 
 @dataclass(frozen=True)
@@ -253,7 +288,6 @@ class Scaled:
     before: dict[str, int | None]
     after: dict[str, int | None]
     changes: dict[str, int]
-    pinned: bool  # auto scaling holds the service at `tasks` while the override stands
 
 
 def scale(
@@ -271,6 +305,7 @@ def scale(
         workers=request.workers,
     )
     stop_on_pending_creates(session, hooks.notify)
+    pin = _pinned_limits(request, change)
     if change.shrinks:
         lower = ", ".join(f"{name} {change.before[name]} -> {change.after[name]}" for name in change.shrinks)
         hooks.confirm(
@@ -279,8 +314,11 @@ def scale(
                 session.label,
                 f"scale {session.label} down ({lower})?",
                 warning="tasks that stop get their stop timeout to save a checkpoint; work since then is lost",
+                details=(pin,) if pin else (),
             )
         )
+    elif pin:
+        hooks.notify(pin)  # before the update, although nothing is asked
     leavers = _drain_leaving_instances(session, change, hooks)
     with hooks.progress(f"scaling {session.label}") as on_event:
         changes = ops.apply_scale(session, change, on_event=on_event, notify=hooks.notify)
@@ -289,8 +327,20 @@ def scale(
 
         terminate(leavers.aws, leavers.members)
         hooks.notify(f"terminated the drained instances {', '.join(m.instance_id for m in leavers.members)}")
-    pinned = change.spec.autoscaling is not None and change.overrides.tasks is not None
-    return Scaled(session.label, session.stack_name, change.before, change.after, changes, pinned)
+    return Scaled(session.label, session.stack_name, change.before, change.after, changes)
+
+
+def _pinned_limits(request: ScaleRequest, change: ops.ScaleChange) -> str | None:
+    """A task count given to `scale` holds auto scaling at exactly that count (program/options.py,
+    effective_counts): said before anything changes."""
+    if request.tasks is None or change.spec.autoscaling is None:
+        return None
+    before = f"{change.before['min_tasks']}..{change.before['max_tasks']}"
+    after = f"{change.after['min_tasks']}..{change.after['max_tasks']}"
+    return (
+        f"auto scaling's limits become {after} (now {before}): the service stays at {request.tasks} tasks whatever "
+        "the load, until `ftcluster scale --reset`"
+    )
 
 
 @dataclass(frozen=True)
@@ -301,7 +351,7 @@ class _Leavers:
 
 def _drain_leaving_instances(session: Session, change: ops.ScaleChange, hooks: Hooks) -> _Leavers | None:
     """A smaller Spot Fleet: drain the instances that go before the target drops (see engine/drain.py)."""
-    before, after = change.before["fleet_capacity"], change.after["fleet_capacity"]
+    before, after = change.before["instances"], change.after["instances"]
     fleet = change.spec.fleet
     if before is None or after is None or after >= before or fleet is None or fleet.type != "spot_fleet":
         return None  # an Auto Scaling group's capacity provider drains instances itself (managed draining)
@@ -371,6 +421,7 @@ def destroy(
             f"Type the cluster name ({name}) to destroy it",
             type_to_confirm=name,
             warning=DELETE_CHECKPOINTS_WARNING if delete_checkpoints else None,
+            details=_destroy_details(session, applied, delete_checkpoints),
         )
     )
     with hooks.progress(f"destroying {session.label}") as on_event:
@@ -395,6 +446,31 @@ def destroy(
         str(bucket) if bucket and not delete_checkpoints else None,
         leftovers,
     )
+
+
+def _destroy_details(session: Session, applied: Spec | None, delete_checkpoints: bool) -> tuple[str, ...]:
+    """Where, how much, and what becomes of the checkpoints: said before the name is asked for."""
+    contents = ops.stack_contents(session)
+    region = session.target.region or (applied.region if applied else "unknown")
+    where = f"of cluster {session.target.name} in region {region}"
+    if delete_checkpoints or not contents.retained:
+        lines = [f"destroy deletes {contents.resources} resources {where}"]
+    else:
+        lines = [
+            f"destroy deletes {contents.resources - contents.retained} resources {where} and keeps "
+            f"{contents.retained} (the checkpoint bucket and its settings)"
+        ]
+    own = applied.training.checkpoints.bucket if applied is not None else None
+    if own:
+        lines.append(f"checkpoints: the bucket {own} is the spec's own; destroy never touches it")
+    elif contents.checkpoint_bucket and delete_checkpoints:
+        lines.append(f"checkpoints: the bucket {contents.checkpoint_bucket} and every checkpoint in it are deleted")
+    elif contents.checkpoint_bucket:
+        lines.append(
+            f"checkpoints: the bucket {contents.checkpoint_bucket} and every checkpoint in it stay "
+            "(--delete-checkpoints deletes them)"
+        )
+    return tuple(lines)
 
 
 def verify(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks) -> LeftoverReport:
@@ -455,6 +531,8 @@ class Cancelled:
 
 def cancel(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks) -> Cancelled:
     session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=False)
+    if ops.has_no_lock(session):
+        return Cancelled(session.label, session.stack_name, False)  # nothing to ask about
     hooks.confirm(
         Confirmation(
             "cancel",

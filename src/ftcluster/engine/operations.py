@@ -201,7 +201,7 @@ class ScaleChange:
         """The counts that go down: fewer tasks or instances stop running work (limits alone stop nothing)."""
         return [
             name
-            for name in ("tasks", "workers", "fleet_capacity")
+            for name in ("tasks", "workers", "instances")
             if (after := self.after[name]) is not None and (before := self.before[name]) is not None and after < before
         ]
 
@@ -275,6 +275,27 @@ class DestroyResult:
     stack_removed: bool
 
 
+@dataclass(frozen=True)
+class StackContents:
+    """What the stack holds, for the question before `destroy`."""
+
+    resources: int  # AWS resources (the stack and its providers are not counted)
+    retained: int  # of those, kept on destroy (retainOnDelete: the checkpoint bucket and its settings)
+    checkpoint_bucket: str | None  # the bucket the stack created, if it did
+
+
+def stack_contents(session: Session) -> StackContents:
+    from ..program.names import CHECKPOINT_BUCKET
+
+    resources = [r for r in session.deployment().get("resources", []) if not r["type"].startswith("pulumi:")]
+    bucket = next((r for r in resources if type_and_name(r["urn"])[1] == CHECKPOINT_BUCKET), None)
+    return StackContents(
+        len(resources),
+        sum(1 for r in resources if r.get("retainOnDelete")),
+        (bucket.get("outputs") or {}).get("bucket") if bucket else None,
+    )
+
+
 def destroy(
     session: Session, *, delete_checkpoints: bool, keep_stack: bool, on_event: OnEvent, notify: Notify
 ) -> DestroyResult:
@@ -343,11 +364,17 @@ def refresh(session: Session, *, clear_pending_creates: bool, on_event: OnEvent,
     return dict(result.summary.resource_changes or {})
 
 
+def has_no_lock(session: Session) -> bool:
+    """True when a file backend's lock folder for the stack holds no lock file; False when it does, or when
+    there is nothing to look at (no folder, another backend): then Pulumi decides."""
+    folder = session.lock_folder()
+    return folder is not None and folder.is_dir() and not any(folder.glob("*.json"))
+
+
 def cancel(session: Session) -> bool:
     """Release the lock of an interrupted update; False when there was nothing to cancel."""
-    folder = session.lock_folder()
-    if folder is not None and folder.is_dir() and not any(folder.glob("*.json")):
-        return False  # a file backend with no lock file: nothing to release (else let Pulumi decide)
+    if has_no_lock(session):
+        return False
     with session.translated("cancel", f"ftcluster cancel --cluster {session.stack_name}"):
         session.stack.cancel()
     return True

@@ -31,7 +31,7 @@ class ClusterOutputs:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name,
+            "cluster": self.name,
             "region": self.region,
             "stack": self.stack,
             "backend": self.backend,
@@ -80,7 +80,7 @@ class ClusterSummary:
     def to_dict(self) -> dict[str, Any]:
         return {
             "stack": self.stack,
-            "name": self.name,
+            "cluster": self.name,
             "region": self.region,
             "last_update": self.last_update.isoformat() + "Z" if self.last_update else None,
             "resource_count": self.resource_count,

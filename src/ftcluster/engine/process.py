@@ -1,7 +1,8 @@
 """The Pulumi CLI as a child process we control: found, version-checked, interruptible.
 
-`PulumiCommand.run` starts `pulumi` in our process group, so a terminal Ctrl-C reaches it *and* us,
-and Python's `Popen.__exit__` then stops waiting for it after 0.25 s (REFERENCE.md, Known pitfalls).
+`PulumiCommand.run` starts `pulumi` in our process group (pulumi/automation/_cmd.py: `subprocess.Popen`
+without `start_new_session`), so a terminal Ctrl-C reaches it *and* us, and Python's `Popen.__exit__`
+then stops waiting for it after 0.25 s (CPython Lib/subprocess.py, `_sigint_wait_secs`).
 Here the child gets its own session instead, and ftcluster decides which SIGINTs it receives.
 """
 

@@ -49,7 +49,7 @@ SCALE_SETTINGS: tuple[ScaleSetting, ...] = (
         lambda counts: counts.tasks,
     ),
     ScaleSetting(
-        "fleet_capacity",
+        "instances",  # as the flag (`scale --instances`) and the spec key name it
         "fleet.instances",
         "ftcluster:fleetCapacity",
         "fleet_target_capacity",
@@ -87,7 +87,7 @@ SETTING = {setting.name: setting for setting in SCALE_SETTINGS}
 @dataclass(frozen=True)
 class Overrides:
     tasks: int | None = None
-    fleet_capacity: int | None = None
+    instances: int | None = None
     workers: int | None = None
     min_tasks: int | None = None
     max_tasks: int | None = None
@@ -114,7 +114,7 @@ class Overrides:
     def options(self, *, delete_checkpoints: bool = False) -> ProgramOptions:
         return ProgramOptions(
             tasks=self.tasks,
-            fleet_capacity=self.fleet_capacity,
+            fleet_capacity=self.instances,
             workers=self.workers,
             min_tasks=self.min_tasks,
             max_tasks=self.max_tasks,
@@ -203,7 +203,7 @@ def plan_scale(
         raise UsageError("--adjust-limits moves the auto scaling limits to include --tasks; give --tasks too")
     result = overrides
     if instances is not None:
-        result = replace(result, fleet_capacity=instances)
+        result = replace(result, instances=instances)
     if workers is not None:
         result = replace(result, workers=workers)
     if tasks is not None:

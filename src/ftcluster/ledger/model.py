@@ -103,7 +103,7 @@ class Ledger:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..live.status_model import to_plain
+        from ..plain import to_plain
 
         return to_plain(self)
 

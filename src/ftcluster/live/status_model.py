@@ -6,11 +6,12 @@ such as a cost run-rate, can aggregate them their own way.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from ..plain import to_plain as to_plain  # where the live views' callers have always found it
 
 SPOT_INTERRUPTION_STOP_CODES = ("SpotInterruption", "TerminationNotice")
 # The stoppedReason ECS gives a reclaimed Fargate Spot task (used when a stopCode is absent).
@@ -272,17 +273,5 @@ class StatusReport:
             "group_desired_instances": status.group.desired if status.group else None,
             "container_instances_registered": len(status.container_instances),
         }
-        return {"verdict": data.pop("verdict"), "summary": data.pop("summary"), **data}
-
-
-def to_plain(value: Any) -> Any:
-    """Dataclasses, lists and datetimes as JSON-ready values (datetimes in ISO 8601)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_plain(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
+        head = {"cluster": data.pop("cluster_name"), "region": data.pop("region")}  # named as in every command's JSON
+        return {**head, "verdict": data.pop("verdict"), "summary": data.pop("summary"), **data}

@@ -13,8 +13,10 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-# Fargate task sizes: CPU units -> allowed memory (MiB). From the ECS "task CPU and memory" table
-# (see REFERENCE.md, section D); 8192 and 16384 need Linux platform version 1.4.0 or later.
+# Fargate task sizes: CPU units -> allowed memory (MiB). From the ECS API's RegisterTaskDefinition
+# `memory` documentation (botocore/data/ecs/2014-11-13/service-2.json) and the table in
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-cpu-memory-error.html;
+# 8192 and 16384 need Linux platform version 1.4.0 or later.
 FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
     256: (512, 1024, 2048),
     512: tuple(range(1024, 4096 + 1, 1024)),
@@ -60,7 +62,7 @@ def check_region(region: str) -> str | None:
     regions = known_regions()
     if not regions or region in regions:
         return None
-    close = difflib.get_close_matches(region, sorted(regions), n=1)
+    close = difflib.get_close_matches(region.lower(), sorted(regions), n=1)  # names are lower case: EU-WEST-1
     hint = f"; did you mean `{close[0]}`?" if close else ""
     return f"`{region}` is not an AWS region{hint}"
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -52,15 +54,29 @@ def load_spec(path: str | Path) -> Spec:
 
 
 def _read_text(path: Path, shown: str) -> str:
-    if path.is_dir():
-        raise SpecError(shown, [Problem("", "is a directory; give the path of a YAML spec file")])
+    def refuse(message: str) -> SpecError:
+        return SpecError(shown, [Problem("", message)])
+
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_SPEC_BYTES + 1)  # never more: the path may be huge or endless (/dev/zero)
+        # O_NONBLOCK: opening a FIFO for reading returns at once instead of waiting for a writer (fifo(7)); the
+        # descriptor's own type decides then, so nothing can swap the file between a check and the read
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise SpecError(shown, [Problem("", "no such file; create one with `ftcluster init`")]) from None
+        raise refuse("no such file; create one with `ftcluster init`") from None
+    except IsADirectoryError:
+        raise refuse("is a directory; give the path of a YAML spec file") from None
     except OSError as err:
-        raise SpecError(shown, [Problem("", f"cannot read the file: {err.strerror}")]) from None
+        raise refuse(f"cannot read the file: {err.strerror}") from None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        what = "a directory" if stat.S_ISDIR(mode) else f"{_file_kind(mode)}, not a file"
+        raise refuse(f"is {what}; give the path of a YAML spec file")
+    with os.fdopen(descriptor, "rb") as handle:
+        try:
+            raw = handle.read(MAX_SPEC_BYTES + 1)  # never more: a regular file may still be huge
+        except OSError as err:
+            raise refuse(f"cannot read the file: {err.strerror}") from None
     if len(raw) > MAX_SPEC_BYTES:
         raise SpecError(
             shown, [Problem("", f"is larger than {MAX_SPEC_BYTES // 1024} KiB; a spec is a few KiB of YAML")]
@@ -75,6 +91,14 @@ def _read_text(path: Path, shown: str) -> str:
             [Problem("", f"is not UTF-8 text (byte 0x{raw[err.start]:02x}); save it as UTF-8", line, column)],
         ) from None
     return text
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
 
 
 def parse_document(text: str, shown: str) -> Document:

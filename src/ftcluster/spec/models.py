@@ -159,28 +159,43 @@ Percent = Annotated[float, Field(gt=0, le=100)]
 Cooldown = Annotated[int, Field(ge=0, le=86400, description="Seconds.")]
 
 
+def _fargate_sizes() -> str:
+    """The Fargate CPU -> memory table, as the memory field's description says it."""
+    parts = []
+    for cpu, memory in aws_rules.FARGATE_MEMORY.items():
+        if len(memory) <= 3:
+            parts.append(f"{cpu} → {'/'.join(map(str, memory))}")
+        else:
+            parts.append(f"{cpu} → {memory[0]}–{memory[-1]} (steps of {memory[1] - memory[0]})")
+    return "; ".join(parts)
+
+
 # --- sections ------------------------------------------------------------------------------------
 
 
 class State(Model):
     backend: BackendUrl | None = Field(
         None,
-        description="Pulumi backend URL for this cluster's state. Unset: $PULUMI_BACKEND_URL, "
-        "else a local file backend under the ftcluster home (~/.ftcluster, or $FTCLUSTER_HOME).",
+        description="Pulumi backend URL for this cluster's state: `file:///ABSOLUTE/PATH`, `s3://BUCKET`, "
+        "`gs://…`, `azblob://…` or `https://api.pulumi.com`. Unset: `$PULUMI_BACKEND_URL`, else a local file "
+        "backend under the ftcluster home (`~/.ftcluster`, or `$FTCLUSTER_HOME`).",
     )
 
 
 class NewVpc(Model):
-    """A new VPC with a public and a private subnet in each Availability Zone."""
+    """A new VPC, with a public and a private subnet in each Availability Zone."""
 
     cidr: Annotated[str, _rule(aws_rules.check_vpc_cidr)] = Field(
-        "10.0.0.0/16", description="IPv4 block of the new VPC, /16 to /28."
+        "10.0.0.0/16",
+        description="IPv4 block of the new VPC, `/16` to `/28`. It is split into equal blocks, one private and "
+        "one public subnet per AZ (private blocks from the start, public ones from the end, so adding an AZ "
+        "moves no existing subnet).",
     )
     availability_zones: int = Field(3, ge=2, le=6, description="How many AZs to spread over.")
     nat: Literal["per_az", "single", "none"] = Field(
         "per_az",
-        description="per_az: one NAT gateway per AZ (losing an AZ cuts no one else off); "
-        "single: one NAT gateway (cheaper); none: no NAT, tasks get public IPs (experiments only).",
+        description="`per_az`: one NAT gateway per AZ, so losing an AZ cuts no one else off; "
+        "`single`: one NAT gateway (cheaper); `none`: no NAT, tasks get public IPs (experiments only).",
     )
 
     def subnet_bits(self) -> int:
@@ -198,13 +213,14 @@ class NewVpc(Model):
 
 
 class ExistingVpc(Model):
-    """A VPC that already exists; tasks and instances go into the given subnets."""
+    """A VPC that already exists, chosen by giving `vpc_id`; tasks and instances go into the given subnets."""
 
-    vpc_id: VpcId = Field(description="Id of the existing VPC.")
+    vpc_id: VpcId = Field(description="Id of the VPC, e.g. `vpc-0a1b2c3d4e5f67890`.")
     subnet_ids: Annotated[list[SubnetId], Field(min_length=2), _rule(_unique)] = Field(
-        description="Subnets for tasks and fleet instances, in at least two AZs."
+        description="At least two subnets (in different AZs) for tasks and fleet instances. They need a route "
+        "to the internet (NAT) or VPC endpoints to pull images."
     )
-    assign_public_ip: bool = Field(False, description="Give tasks public IPs (only for public subnets without NAT).")
+    assign_public_ip: bool = Field(False, description="Give tasks public IPs; only for public subnets without NAT.")
 
 
 def _network_kind(value: Any) -> str:
@@ -222,8 +238,10 @@ NETWORK_VARIANTS: dict[str, type[Model]] = {"new VPC": NewVpc, "existing VPC": E
 
 
 class Capacity(Model):
+    """How the training tasks split between on-demand Fargate and Fargate Spot."""
+
     on_demand_base: int = Field(
-        1, ge=0, le=100000, description="Tasks that always run on on-demand Fargate, before any Spot."
+        1, ge=0, le=100000, description="Tasks that always run on on-demand Fargate before any Spot is used."
     )
     spot_percent: int = Field(
         75, ge=0, le=100, description="Share (%) of the tasks beyond the base that run on Fargate Spot."
@@ -231,40 +249,83 @@ class Capacity(Model):
 
 
 class Checkpoints(Model):
+    """Where the training code keeps its checkpoints (`CHECKPOINT_URI` in every container)."""
+
     bucket: BucketName | None = Field(
-        None, description="Existing S3 bucket to use. Unset: ftcluster creates one (kept on destroy)."
+        None,
+        description="An existing S3 bucket to use. Unset: ftcluster creates a versioned, encrypted, private "
+        "bucket, which `destroy` keeps. In a bucket you name, the task role lists only the prefix, so a missing "
+        'checkpoint reads as 403, not 404 (docs/what-up-creates.md, "Checkpoint permissions", says why).',
     )
     prefix: Annotated[
         str,
         _rule(_checkpoint_prefix),
         Field(min_length=1, max_length=512),
-    ] = Field("checkpoints/", description="Key prefix for checkpoints inside the bucket.")
+    ] = Field(
+        "checkpoints/",
+        description="Key prefix inside the bucket; ends with `/` and does not start with one. The task role "
+        "may read and write only under this prefix.",
+    )
     noncurrent_version_days: int = Field(
         30, ge=1, le=3650, description="Days an overwritten checkpoint version is kept before it expires."
     )
 
 
 class Training(Model):
-    image: ImageRef = Field(description="Container image of the training job.")
-    command: Command | None = Field(None, description="Command (list of strings); unset: the image's own.")
+    """The training job, run as an ECS service on Fargate and Fargate Spot."""
+
+    image: ImageRef = Field(
+        description="Container image, e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com/trainer:1.0`."
+    )
+    command: Command | None = Field(
+        None, description='Command as a list of strings: `["python", "train.py"]`. Unset: the image\'s own.'
+    )
     environment: dict[EnvName, EnvValue] = Field(
-        default_factory=dict, description="Environment variables for the container."
+        default_factory=dict,
+        description='Environment variables. Numbers are passed as text; write `"true"` in quotes. '
+        f"`{CHECKPOINT_URI_VARIABLE}` is reserved: ftcluster sets it to `s3://BUCKET/PREFIX`. With "
+        f"`fleet.workers.distributed`, no `{TORCHRUN_PREFIX}*` names either: ftcluster sets torchrun's.",
     )
     cpu: Literal[256, 512, 1024, 2048, 4096, 8192, 16384] = Field(
         1024, description="Fargate CPU units per task (1024 = 1 vCPU)."
     )
-    memory: int = Field(2048, ge=512, le=122880, description="MiB per task; must fit the Fargate size of `cpu`.")
-    cpu_architecture: Literal["X86_64", "ARM64"] = Field("X86_64", description="Fargate Spot needs X86_64.")
-    tasks: int = Field(2, ge=0, le=5000, description="Desired number of training tasks.")
+    memory: int = Field(
+        2048, ge=512, le=122880, description=f"MiB per task. Must be a Fargate size for `cpu`: {_fargate_sizes()}."
+    )
+    cpu_architecture: Literal["X86_64", "ARM64"] = Field(
+        "X86_64",
+        description="CPU architecture of the tasks. Fargate Spot runs only X86_64, so `ARM64` needs "
+        "`training.capacity.spot_percent: 0`.",
+    )
+    tasks: int = Field(
+        2,
+        ge=0,
+        le=5000,
+        description="Desired number of training tasks. With `autoscaling` it must lie within `min_tasks..max_tasks`.",
+    )
     port: int | None = Field(
-        None, ge=1, le=65535, description="Port the tasks use to talk to each other (opened only within the cluster)."
+        None,
+        ge=1,
+        le=65535,
+        description="Port the training container (and a fleet worker container) listens on: its port mapping. "
+        "It opens nothing by itself: the security group already lets in all traffic from the cluster's own "
+        "tasks and instances, on every port (NCCL and Gloo also use ephemeral ports), and nothing from elsewhere.",
     )
-    capacity: Capacity = Field(default_factory=Capacity, description="On-demand base and Spot share.")
+    capacity: Capacity = Field(
+        default_factory=Capacity, description="How the tasks split between on-demand Fargate and Fargate Spot."
+    )
     stop_timeout: int = Field(
-        120, ge=2, le=120, description="Seconds between SIGTERM and SIGKILL: time to save a checkpoint."
+        120,
+        ge=2,
+        le=120,
+        description="Seconds between SIGTERM (a Spot interruption gives two minutes' notice) and SIGKILL: "
+        "time to save a checkpoint.",
     )
-    ephemeral_storage_gib: int = Field(21, ge=21, le=200, description="Task scratch disk in GiB.")
-    checkpoints: Checkpoints = Field(default_factory=Checkpoints, description="Where checkpoints go.")
+    ephemeral_storage_gib: int = Field(21, ge=21, le=200, description="Scratch disk per task, in GiB.")
+    checkpoints: Checkpoints = Field(
+        default_factory=Checkpoints,
+        description="Where the training code keeps its checkpoints (`CHECKPOINT_URI` in every container).",
+    )
 
 
 LOG_RETENTION_DAYS = (
@@ -295,49 +356,85 @@ LOG_RETENTION_DAYS = (
 
 class Logs(Model):
     retention_days: Literal[LOG_RETENTION_DAYS] = Field(  # type: ignore[valid-type]
-        30, description="CloudWatch Logs retention for the cluster's log group."
+        30,
+        description="Days CloudWatch Logs keeps the cluster's log group (and its Container Insights group); "
+        "one of the values CloudWatch accepts.",
     )
 
 
 class Autoscaling(Model):
+    """Target-tracking auto scaling of the training service's task count. Without this section the task count
+    stays at `training.tasks`."""
+
     min_tasks: int = Field(ge=0, le=5000, description="Floor for the task count.")
     max_tasks: int = Field(ge=1, le=5000, description="Ceiling for the task count.")
-    target_cpu_percent: Percent = Field(70, description="Average service CPU to hold.")
-    target_memory_percent: Percent | None = Field(None, description="Average service memory to hold (optional).")
-    scale_in_cooldown: Cooldown = Field(300, description="Seconds to wait after scaling in.")
-    scale_out_cooldown: Cooldown = Field(60, description="Seconds to wait after scaling out.")
+    target_cpu_percent: Percent = Field(70, description="Average service CPU utilisation to hold (target tracking).")
+    target_memory_percent: Percent | None = Field(
+        None, description="Average service memory utilisation to hold as well. Unset: memory is not tracked."
+    )
+    scale_in_cooldown: Cooldown = Field(
+        300,
+        description="Seconds after a scale-in before the next one. Keep it long: a stopped task loses its work "
+        "since the last checkpoint.",
+    )
+    scale_out_cooldown: Cooldown = Field(60, description="Seconds after a scale-out before the next one.")
 
 
 class Distributed(Model):
-    """Elastic distributed training under torchrun: the workers find each other through a rendezvous."""
+    """Elastic distributed training under torchrun: the workers find each other through a rendezvous (see
+    docs/elastic-training.md). With it, the spec may not have an `autoscaling:` section (CPU/memory auto scaling
+    would restart every rank at each step), and `training.environment` may not set `PET_*` (ftcluster does)."""
 
-    min_nodes: int = Field(ge=1, le=5000, description="Fewest workers the job runs with (PET_NNODES=MIN:MAX).")
-    max_nodes: int = Field(ge=1, le=5000, description="Most workers the job takes (PET_NNODES=MIN:MAX).")
-    procs_per_node: int | None = Field(
-        None, ge=1, le=64, description="Processes per worker (PET_NPROC_PER_NODE); unset: `gpus`, else 1."
+    min_nodes: int = Field(
+        ge=1,
+        le=5000,
+        description="Fewest workers the elastic job runs with (torchrun's `PET_NNODES=MIN:MAX`); "
+        "`fleet.workers.tasks` must lie within min..max.",
     )
-    max_restarts: int = Field(3, ge=0, le=1000, description="Times torchrun restarts the workers after a failure.")
-    rendezvous_port: int = Field(29400, ge=1024, le=65535, description="Port of the c10d rendezvous store.")
+    max_nodes: int = Field(
+        ge=1,
+        le=5000,
+        description="Most workers the job takes (`PET_NNODES=MIN:MAX`); with an Auto Scaling group at most "
+        "`fleet.instances`.",
+    )
+    procs_per_node: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="Processes torchrun starts per worker (`PET_NPROC_PER_NODE`). Unset: `fleet.workers.gpus`, else 1.",
+    )
+    max_restarts: int = Field(
+        3, ge=0, le=1000, description="How often torchrun restarts the workers after a failure (`PET_MAX_RESTARTS`)."
+    )
+    rendezvous_port: int = Field(
+        29400, ge=1024, le=65535, description="Port of the c10d rendezvous store the workers meet at."
+    )
 
 
 class FleetWorkers(Model):
-    """Tasks placed on the fleet's instances so the fleet does real work."""
+    """The worker tasks ECS places on the fleet's instances, so the fleet does real work."""
 
-    image: ImageRef | None = Field(None, description="Image; unset: the training image.")
-    command: Command | None = Field(None, description="Command; unset: the training command.")
-    tasks: int = Field(1, ge=0, le=5000, description="How many worker tasks to run on the fleet.")
-    gpus: int = Field(0, ge=0, le=16, description="GPUs per task (needs `fleet.gpu: true`).")
-    cpu: int | None = Field(None, ge=128, le=196608, description="CPU units per task; unset: no reservation.")
-    memory: int = Field(4096, ge=128, le=3_145_728, description="MiB per task (hard limit).")
+    image: ImageRef | None = Field(None, description="Image of the worker tasks. Unset: the training image.")
+    command: Command | None = Field(None, description="Their command. Unset: the training command.")
+    tasks: int = Field(
+        1, ge=0, le=5000, description="How many worker tasks to run (`ftcluster scale --workers N` changes it)."
+    )
+    gpus: int = Field(0, ge=0, le=16, description="GPUs per worker task (needs `fleet.gpu: true`).")
+    cpu: int | None = Field(
+        None, ge=128, le=196608, description="CPU units reserved per worker task. Unset: no reservation."
+    )
+    memory: int = Field(4096, ge=128, le=3_145_728, description="MiB per worker task (hard limit).")
     shared_memory_mib: int | None = Field(
         None,
         ge=1,
         le=3_145_728,
-        description="Size of /dev/shm per task in MiB (NCCL, PyTorch DataLoader workers); "
-        "at most `memory`. Unset: half of `memory`.",
+        description="Size of `/dev/shm` per worker task in MiB, at most `memory` (it counts against it). NCCL "
+        "and PyTorch DataLoader workers need far more than Docker's 64 MiB. Unset: half of `memory`.",
     )
     distributed: Distributed | None = Field(
-        None, description="Run the workers as one elastic torchrun job (rendezvous, PET_* environment)."
+        None,
+        description="Run the workers as one elastic torchrun job (a rendezvous, torchrun's `PET_*` environment); "
+        "not together with `autoscaling`.",
     )
 
     def shared_memory(self) -> int:
@@ -357,49 +454,84 @@ FleetType = Literal["auto_scaling_group", "spot_fleet"]
 
 
 class Fleet(Model):
-    """EC2 instances (usually GPU) that join the cluster, and the worker tasks they run."""
+    """EC2 instances (usually GPU) that join the ECS cluster, diversified over instance types and AZs, and the
+    worker tasks that run on them. (Before ftcluster 0.2 this section was `spot_fleet:` with `target_capacity`;
+    such a file gets a message saying what to rename. A spec recorded by an older `up` is read as
+    `type: spot_fleet`.)"""
 
     type: FleetType = Field(
         "auto_scaling_group",
-        description="auto_scaling_group: an ECS capacity provider whose instances the worker tasks drive; "
-        "spot_fleet: an EC2 Spot Fleet (a legacy API AWS discourages).",
+        description="`auto_scaling_group`: an Auto Scaling group behind an ECS capacity provider; the worker "
+        "tasks decide how many instances run (managed scaling), and ECS drains an instance before it goes. "
+        "`spot_fleet`: an EC2 Spot Fleet of a fixed size (a legacy API AWS discourages; kept for existing "
+        "clusters). Changing it on a deployed cluster replaces every instance.",
     )
-    enabled: bool = Field(True, description="Set false to keep the section but deploy no fleet.")
+    enabled: bool = Field(True, description="`false` keeps the section but deploys no fleet.")
     instances: int = Field(
         ge=0,
         le=10000,
-        description="spot_fleet: instances the fleet keeps running; auto_scaling_group: the most instances "
+        description="`spot_fleet`: instances the fleet keeps running. `auto_scaling_group`: the most instances "
         "ECS managed scaling may start (the worker tasks decide how many run).",
     )
     instance_types: Annotated[list[InstanceType], Field(min_length=1, max_length=50), _rule(_unique)] = Field(
-        description="Instance types to diversify over (more types, fewer interruptions)."
+        description="Instance types to diversify over (more types, fewer interruptions), all of one "
+        f"architecture. At most {MAX_FLEET_OVERRIDES} types × subnets (Spot Fleet), {MAX_GROUP_INSTANCE_TYPES} "
+        "types (Auto Scaling group)."
     )
     allocation_strategy: Literal[
         "priceCapacityOptimized", "capacityOptimized", "capacityOptimizedPrioritized", "diversified", "lowestPrice"
-    ] = Field("priceCapacityOptimized", description="How Spot pools are picked.")
+    ] = Field(
+        "priceCapacityOptimized",
+        description="How Spot pools are picked: `priceCapacityOptimized` (AWS's recommendation: least likely to "
+        "be interrupted, then cheapest), `capacityOptimized`, `capacityOptimizedPrioritized`, `lowestPrice`, or "
+        "(Spot Fleet only) `diversified`.",
+    )
     on_demand_capacity: int = Field(
-        0, ge=0, description="Instances bought on demand (never interrupted); the rest is Spot."
+        0, ge=0, description="Instances bought on demand (never interrupted); the rest is Spot. At most `instances`."
     )
     max_price: float | None = Field(
-        None, gt=0, description="Price cap in USD per instance-hour. Unset (recommended): pay the Spot price."
+        None,
+        gt=0,
+        description="Price cap in USD per instance-hour. Unset is what AWS recommends: you pay the current Spot "
+        "price and are interrupted less.",
     )
-    gpu: bool = Field(False, description="Use the GPU ECS-optimized AMI.")
-    root_volume_gib: int = Field(100, ge=30, le=16384, description="Encrypted gp3 root volume per instance.")
-    workers: FleetWorkers | None = Field(None, description="Tasks to run on the fleet's instances.")
+    gpu: bool = Field(False, description="Use the GPU variant of the ECS-optimized AMI (x86_64 only).")
+    root_volume_gib: int = Field(100, ge=30, le=16384, description="Encrypted gp3 root volume per instance, in GiB.")
+    workers: FleetWorkers | None = Field(None, description="The worker tasks that run on the fleet's instances.")
 
 
 class Spec(Model):
     """One fault-tolerant training cluster in one AWS region."""
 
-    name: ClusterName = Field(description="Cluster name; part of every AWS resource name.")
-    region: Region = Field(description="AWS region, e.g. us-east-1.")
+    name: ClusterName = Field(
+        description=f"Cluster name: 2–{NAME_MAX_LENGTH} characters of `a-z`, `0-9`, `-`, starting with a letter, "
+        "not ending with `-`. It is part of every AWS resource name, which is why it is short. With an Auto "
+        "Scaling group fleet it may not start with `aws`, `ecs` or `fargate` (ECS reserves them for capacity "
+        "provider names); when ftcluster creates the checkpoint bucket, not with a prefix S3 reserves "
+        f"({', '.join(aws_rules.RESERVED_BUCKET_PREFIXES)})."
+    )
+    region: Region = Field(
+        description="AWS region, checked against botocore's endpoint data (`us-east-1`, `eu-west-1`, …)."
+    )
     endpoint_url: EndpointUrl | None = Field(
-        None, description="Send every AWS call to this endpoint instead (LocalStack or another emulator)."
+        None,
+        description="Send every AWS call to this `http(s)://` endpoint instead of AWS (LocalStack or another "
+        "emulator).",
     )
     state: State = Field(default_factory=State, description="Where Pulumi keeps this cluster's state.")
     network: Network = Field(default_factory=NewVpc, description="A new VPC, or an existing one.")
     training: Training = Field(description="The training service on Fargate and Fargate Spot.")
     logs: Logs = Field(default_factory=Logs, description="Container logs.")
-    autoscaling: Autoscaling | None = Field(None, description="Target-tracking auto scaling of the training service.")
+    autoscaling: Autoscaling | None = Field(
+        None,
+        description="Target-tracking auto scaling of the training service. Without it the task count stays at "
+        "`training.tasks`.",
+    )
     fleet: Fleet | None = Field(None, description="EC2 (GPU) instances that join the cluster, and their worker tasks.")
-    tags: Tags = Field(default_factory=dict, description="Tags on every taggable resource.")
+    tags: Tags = Field(
+        default_factory=dict,
+        description="Tags on every taggable resource, in addition to ftcluster's own (`ftcluster:cluster=<name>` "
+        f"everywhere, `Name` and `ftcluster:tier` on some). At most {MAX_USER_TAGS}, so no resource exceeds "
+        f"AWS's {aws_rules.MAX_TAGS}; keys 1–128 and values 0–256 characters of letters, digits, spaces and "
+        "`_ . : / = + - @`; no `aws:` or `ftcluster:` prefix.",
+    )

@@ -1,4 +1,4 @@
-"""The effective spec as rows (key path, value, set in the file or defaulted) for display."""
+"""The effective spec as rows (key path, value, set in the file or defaulted) for display, and as `validate --json`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from pydantic import BaseModel
+
+from ..errors import Problem
 
 
 def effective_rows(model: BaseModel, prefix: str = "") -> list[tuple[str, str, bool]]:
@@ -31,3 +33,18 @@ def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value)
+
+
+def validation_json(file: str, spec: BaseModel | None, problems: list[Problem]) -> dict[str, Any]:
+    """`validate --json`: the effective spec and where each value came from, or every problem found."""
+    return {
+        "file": file,
+        "valid": spec is not None,
+        "cluster": getattr(spec, "name", None),
+        "region": getattr(spec, "region", None),
+        "spec": spec.model_dump(mode="json") if spec is not None else None,
+        "sources": {path: "file" if explicit else "default" for path, _, explicit in effective_rows(spec)}
+        if spec is not None
+        else {},
+        "problems": [problem.to_dict(file) for problem in problems],
+    }
