@@ -7,6 +7,9 @@ held for nothing, so the loss is priced at the whole job's rate from the cluster
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ..spec.models import Spec
 from .estimate import estimate
 from .model import ZERO, Cost
@@ -34,6 +37,14 @@ def job_hourly(spec: Spec, *, tasks: int | None = None, workers: int | None = No
             total = total + line.hourly
         jobs[job] = total
     return jobs
+
+
+def deployed_job_hourly(spec: Spec, outputs: Mapping[str, Any]) -> dict[str, Cost | None]:
+    """`job_hourly` at the counts the stack outputs say are deployed (a scale may have changed them)."""
+    tasks, workers = outputs.get("desired_tasks"), outputs.get("workers_desired")
+    return job_hourly(
+        spec, tasks=int(tasks) if tasks is not None else None, workers=int(workers) if workers is not None else None
+    )
 
 
 def cost_of(hourly: Cost | None, seconds: float | None) -> Cost | None:

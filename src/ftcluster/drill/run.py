@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from ..aws import AwsError, AwsSession, aws_call
-from ..cost.jobs import cost_of, job_hourly
+from ..cost.jobs import cost_of, deployed_job_hourly
 from ..errors import FtclusterError, Interrupted
 from ..ledger.checkpoints import checkpoint_times
 from ..ledger.correlate import loss
@@ -62,6 +62,10 @@ def run_drill(
     )
     fault_at: datetime | None = None
     about = plan.target.to_event()
+
+    def finished(**detail: Any) -> None:
+        _record(session, plan, drill_id, notes, phase="finished", fault=plan.fault, target=about, **detail)
+
     try:
         with _injected(session, plan, drill_id, experiment):
             fault_at = experiment.started_at if experiment and experiment.started_at else datetime.now(timezone.utc)
@@ -88,43 +92,23 @@ def run_drill(
     except KeyboardInterrupt:
         if fault_at is None:
             raise Interrupted(f"drill interrupted before the fault ({_cleanup(experiment)})") from None
-        _record(
-            session,
-            plan,
-            drill_id,
-            notes,
-            phase="finished",
-            fault=plan.fault,
-            target=about,
-            recovered=False,
-            missing="interrupted",
-        )
+        finished(recovered=False, missing="interrupted")
         raise Interrupted(
             f"drill {drill_id} interrupted after {plan.fault} on {plan.target.description} ({_cleanup(experiment)})",
             hint="the cluster recovers on its own; `ftcluster status` and `ftcluster events` show how it went",
         ) from None
     except AwsError as err:
         if fault_at is not None:
-            _record(
-                session,
-                plan,
-                drill_id,
-                notes,
-                phase="finished",
-                fault=plan.fault,
-                target=about,
-                recovered=False,
-                missing=err.message,
-            )
+            finished(recovered=False, missing=err.message)
         raise _explained(err, injected=fault_at is not None, cleanup=_cleanup(experiment)) from None
     if experiment is not None:
         notes += experiment.cleanup
     report = _report(outputs, spec, session, plan, drill_id, fault_at, recovery, notes)
-    _record(
-        session, plan, drill_id, report.notes, phase="finished", fault=plan.fault, target=about,
-        recovered=report.recovered, missing="; ".join(recovery.missing) or None,
+    finished(
+        recovered=report.recovered,
+        missing="; ".join(recovery.missing) or None,
         report={k: v for k, v in report.to_dict().items() if k not in ("plan", "timeline", "notes")},
-    )  # fmt: skip
+    )
     return report
 
 
@@ -191,10 +175,7 @@ def _report(
     found = loss(fault_at, recovery.detected_at or fault_at, times, recovery.resumed_at or now)
     hourly = None
     if spec is not None:
-        tasks, workers = outputs.get("desired_tasks"), outputs.get("workers_desired")
-        hourly = job_hourly(
-            spec, tasks=int(tasks) if tasks is not None else None, workers=int(workers) if workers is not None else None
-        ).get(plan.target.job)
+        hourly = deployed_job_hourly(spec, outputs).get(plan.target.job)
     else:
         notes.append("no spec recorded for this cluster: the interruption is not priced")
     if not times:

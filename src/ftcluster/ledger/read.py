@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..aws import AwsError, AwsSession, aws_call, pages
-from ..cost.jobs import TRAINING_JOB, WORKERS_JOB, job_hourly
+from ..cost.jobs import TRAINING_JOB, WORKERS_JOB, deployed_job_hourly
 from ..cost.model import Cost
 from ..errors import FtclusterError
 from ..program.names import event_log_group
@@ -204,7 +204,7 @@ def service_prices(outputs: Mapping[str, Any], spec: Spec | None, notes: list[st
     if spec is None:
         notes.append("no spec recorded for this cluster: interruptions are not priced")
         return {}
-    hourly = job_hourly(spec, tasks=_int(outputs.get("desired_tasks")), workers=_int(outputs.get("workers_desired")))
+    hourly = deployed_job_hourly(spec, outputs)
     prices: dict[str, Cost | None] = {}
     if outputs.get("service_name"):
         prices[str(outputs["service_name"])] = hourly.get(TRAINING_JOB)
@@ -238,7 +238,3 @@ def _ours(event: m.LedgerEvent, instances: set[str]) -> bool:
 
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
-
-
-def _int(value: Any) -> int | None:
-    return int(value) if value is not None else None
