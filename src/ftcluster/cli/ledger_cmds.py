@@ -73,7 +73,9 @@ def drill(
         None, "--target", metavar="ID", help="Task or instance id; default: one chosen and named before asking."
     ),
     yes: bool = YES_OPTION,
-    timeout: float = typer.Option(30.0, "--timeout", metavar="MIN", help="Minutes to wait for the recovery."),
+    timeout: float = typer.Option(
+        30.0, "--timeout", metavar="MIN", help="Minutes to wait for the recovery \\[default: 30].", show_default=False
+    ),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Print what it would do and the IAM actions it needs; touch nothing."
     ),
