@@ -107,7 +107,7 @@ def test_missing_credentials_fail_and_skip_the_rest(live_aws: str, monkeypatch: 
     assert checks["credentials"].level == "fail"
     assert "no AWS credentials found" in checks["credentials"].summary
     assert "AWS_PROFILE" in (checks["credentials"].fix or "")
-    assert [c.level for c in report.checks[1:]] == ["skip"] * 9
+    assert [c.level for c in report.checks[1:]] == ["skip"] * 10
     assert not report.ok
 
 
@@ -209,11 +209,12 @@ def test_max_price_below_every_spot_price(live_aws: str) -> None:
 
 def test_no_spot_fleet_skips_the_fleet_checks(live_aws: str) -> None:
     report = run_preflight(make_spec(fleet=None))
-    assert [(c.id, c.level) for c in report.checks[-4:]] == [
+    assert [(c.id, c.level) for c in report.checks[-5:]] == [
         ("instance_types", "skip"),
         ("vcpu_quotas", "skip"),
         ("spot_roles", "skip"),
         ("spot_prices", "skip"),
+        ("event_recording", "pass"),  # the event ledger needs no fleet
     ]
     assert report.ok
 
@@ -233,5 +234,6 @@ def test_json_shape(live_aws: str) -> None:
         "vcpu_quotas",
         "spot_roles",
         "spot_prices",
+        "event_recording",
     ]
     assert data["checks"][6]["level"] == "fail"
