@@ -51,7 +51,14 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     executable = moto_server_executable()
     port = _free_port()
     log = (tmp_path_factory.mktemp("moto") / "moto_server.log").open("wb")
-    process = subprocess.Popen([executable, "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    # MOTO_PORT: moto's Step Functions interpreter calls the server's own APIs on localhost:MOTO_PORT
+    # (moto/stepfunctions/parser/asl/utils/boto_client.py), which the completion tests use.
+    process = subprocess.Popen(
+        [executable, "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "MOTO_PORT": str(port)},
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process)

@@ -73,6 +73,7 @@ CONCERNS = (
     "fleet",
     "fleet workers",
     "distributed",
+    "completion",
 )
 _MODULE_CONCERN = {
     "ec2": "network",
@@ -89,9 +90,6 @@ _TYPE_CONCERN = {
     "aws:ec2/launchTemplate:LaunchTemplate": "fleet",
     "aws:ec2/spotFleetRequest:SpotFleetRequest": "fleet",
     "aws:ecs/capacityProvider:CapacityProvider": "fleet",
-    "aws:cloudwatch/eventRule:EventRule": "event recording",
-    "aws:cloudwatch/eventTarget:EventTarget": "event recording",
-    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": "event recording",
 }
 
 
@@ -101,6 +99,8 @@ def concern_of(type_token: str, name: str) -> str:
     if type_token in _TYPE_CONCERN:
         return _TYPE_CONCERN[type_token]
     module = type_token.split(":")[1].split("/")[0]
+    if name.startswith("completion-") or name.endswith("-completion"):
+        return "completion"  # what ends a finished job: rule, state machine, their roles, the markers
     if module == "servicediscovery" or name.startswith("rendezvous-"):
         return "distributed"  # the elastic job's Cloud Map namespace and registries, and its rendezvous
     if name.startswith("workers-"):

@@ -16,7 +16,7 @@ from standin_harness import StandinState, standin_env
 from ftcluster.cli import app
 
 ROOT = Path(__file__).parents[2]
-US_EAST = ROOT / "configs" / "us-east-1.yaml"  # 69 resources: VPC over 3 AZs, GPU Auto Scaling group, auto scaling
+US_EAST = ROOT / "configs" / "us-east-1.yaml"  # 78 resources: VPC over 3 AZs, GPU Auto Scaling group, auto scaling
 EU_WEST = ROOT / "configs" / "eu-west-1.yaml"
 # the smallest cluster with a VPC of its own: 2 AZs, no NAT, no fleet, one task
 TINY = """\
@@ -28,7 +28,7 @@ network:
 training:
   image: ghcr.io/example/trainer:1.0
   tasks: 1
-"""  # 19 resources: existing VPC, no fleet, no auto scaling
+"""  # 27 resources: existing VPC, no fleet, no auto scaling
 
 
 @dataclass

@@ -225,7 +225,10 @@ def test_piped_status_keeps_stop_reasons_and_notes_whole(live_aws: str, engine_o
     lines = result.stdout.splitlines()
     assert "…" not in result.stdout
     assert any(LONG_REASON in line and "FARGATE" in line and "us-east-1a" in line for line in lines)
-    assert any(line.endswith("Fargate ephemeral storage above the 20 GB included per task") for line in lines)
+    assert any(
+        line.endswith("Step Functions transitions when a task stops by itself (a few cents per thousand)")
+        for line in lines
+    )
 
 
 def test_narrow_terminal_status_folds_reasons_and_findings(live_aws: str, engine_outputs: Any) -> None:

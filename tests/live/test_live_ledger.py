@@ -162,7 +162,7 @@ def test_status_shows_the_last_interruption_and_the_newest_checkpoint(live_aws: 
     moment = now().replace(microsecond=0) - timedelta(minutes=3)
     seeder.record(fargate_spot_warning("old-task", moment), task_started("new-task", moment + timedelta(seconds=40)))
     status, text = shown(seeder)
-    assert status.recording is True and status.newest_checkpoint == saved
+    assert status.recording is True and status.newest_checkpoint.last_modified == saved
     assert status.last_interruption.notice == moment and status.last_interruption.subject == "old-task"
     assert "Last interruption: 3m" in text and "Fargate Spot notice for task old-task" in text
     assert "newest checkpoint" in text and "ago" in text

@@ -282,9 +282,9 @@ def seed_300_tagged_resources() -> dict[str, int]:
     return {"ec2": 1 + 60 + 100 + 40, "logs": 20, "ecs": 1 + 30 + 30, "s3": 3}
 
 
-# DescribeAutoScalingGroups by tag and by name, DescribeCapacityProviders, ListNamespaces, and the
-# ledger's: ListRules, DescribeResourcePolicies, ListExperimentTemplates
-UNTAGGED_CALLS = 7
+# DescribeAutoScalingGroups by tag and by name, DescribeCapacityProviders, ListNamespaces, the job-completed
+# rule's DescribeRule, and the ledger's: ListRules, DescribeResourcePolicies, ListExperimentTemplates
+UNTAGGED_CALLS = 8
 
 
 def test_state_look_ups_are_batched_by_kind(live_aws: str) -> None:
@@ -312,9 +312,8 @@ def test_state_look_ups_are_batched_by_kind(live_aws: str) -> None:
     # the tagging API does not list
     assert sum(calls.values()) <= 45 + UNTAGGED_CALLS, calls
     untagged = calls["autoscaling.DescribeAutoScalingGroups"] + calls["ecs.DescribeCapacityProviders"]
-    untagged += (
-        calls["events.ListRules"] + calls["logs.DescribeResourcePolicies"] + calls["fis.ListExperimentTemplates"]
-    )
+    untagged += calls["events.ListRules"] + calls["events.DescribeRule"]
+    untagged += calls["logs.DescribeResourcePolicies"] + calls["fis.ListExperimentTemplates"]
     assert untagged + calls["servicediscovery.ListNamespaces"] == UNTAGGED_CALLS, calls
     assert calls["ec2.DescribeSecurityGroups"] <= 3 and calls["ecs.DescribeServices"] == 3  # 10 services per call
 
@@ -355,7 +354,14 @@ def test_iam_names_match_what_the_program_creates() -> None:
 
     names = names_for(Spec.model_validate({"name": "demo", "region": "eu-west-1", "training": {"image": "t:1"}}))
     roles, profiles = iam_names("demo", "eu-west-1")
-    assert roles == {names.execution_role, names.task_role, names.instance_role, names.fleet_role}
+    assert roles == {
+        names.execution_role,
+        names.task_role,
+        names.instance_role,
+        names.fleet_role,
+        names.completion_events_role,
+        names.completion_steps_role,
+    }
     assert profiles == {names.instance_profile}
 
 
@@ -458,13 +464,60 @@ def test_resources_the_tagging_api_still_lists_after_deletion_are_checked(monkey
     )
     cloud_map.add_response("list_namespaces", {"Namespaces": []})
     events, fis = Stubber(session.client("events")), Stubber(session.client("fis"))
-    events.add_response("list_rules", {"Rules": []}, {"NamePrefix": "demo-"})
+    events.add_response("list_rules", {"Rules": []}, {"NamePrefix": "demo-"})  # the ledger's rules
     logs.add_response("describe_resource_policies", {"resourcePolicies": []})
     fis.add_response("list_experiment_templates", {"experimentTemplates": []})
+    # the job-completed rule, looked up by its name
+    events.add_client_error("describe_rule", "ResourceNotFoundException", "Rule demo-job-completed does not exist")
     with tagging, ec2, logs, iam, groups, ecs, cloud_map, events, fis:
         report = find_leftovers("demo", REGION, session=session)
     assert [(i.kind, i.id) for i in report.items] == [("ec2 security-group", "sg-0000000000000000c")]
     assert any(note.startswith("IAM roles not checked: listing IAM roles: access denied") for note in report.notes)
+
+
+def test_what_ends_a_finished_job_is_found_after_a_destroy_that_left_it(live_aws: str) -> None:
+    """The rule, the state machine, the jobs' parameters (tagged by the provider's default tags) and the two
+    roles (by name); once deleted, none is a leftover although the tagging API may still list it."""
+    from ftcluster.program.names import names_for
+    from ftcluster.spec import Spec
+
+    names = names_for(Spec.model_validate({"name": "demo", "region": REGION, "training": {"image": "t:1"}}))
+    ours = [{"Key": "ftcluster:cluster", "Value": "demo"}]
+    events = boto3.client("events", region_name=REGION)
+    events.put_rule(Name=names.completion_rule, EventPattern='{"source": ["aws.ecs"]}', Tags=ours)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    machine = sfn.create_state_machine(
+        name=names.completion_state_machine,
+        definition='{"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}',
+        roleArn="arn:aws:iam::123456789012:role/x",
+        tags=[{"key": "ftcluster:cluster", "value": "demo"}],
+    )["stateMachineArn"]
+    ssm = boto3.client("ssm", region_name=REGION)
+    for job in ("training", "workers"):
+        ssm.put_parameter(Name=names.completion_parameter(job), Value="{}", Type="String", Tags=ours)
+    iam = boto3.client("iam", region_name=REGION)
+    for role in (names.completion_events_role, names.completion_steps_role):
+        iam.create_role(RoleName=role, Path="/ftcluster/", AssumeRolePolicyDocument="{}", Tags=ours)
+
+    report = find_leftovers("demo", REGION)
+    found = {(i.kind, i.id) for i in report.items}
+    # moto's tagging API lists no EventBridge rule (AWS's does): the rule is also looked up by its name
+    assert next(i for i in report.items if i.kind == "events rule").found_by in ("name", "tag, name")
+    assert found == {
+        ("events rule", names.completion_rule),
+        ("states stateMachine", names.completion_state_machine),
+        ("ssm parameter", "ftcluster/demo/completed/training"),
+        ("ssm parameter", "ftcluster/demo/completed/workers"),
+        ("iam role", names.completion_events_role),
+        ("iam role", names.completion_steps_role),
+    }
+
+    events.delete_rule(Name=names.completion_rule)
+    sfn.delete_state_machine(stateMachineArn=machine)
+    ssm.delete_parameters(Names=[names.completion_parameter(job) for job in ("training", "workers")])
+    for role in (names.completion_events_role, names.completion_steps_role):
+        iam.delete_role(RoleName=role)
+    assert find_leftovers("demo", REGION).items == []
 
 
 # --- the interruption ledger and drills ------------------------------------------------------------

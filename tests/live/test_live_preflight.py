@@ -80,6 +80,7 @@ def test_everything_passes_that_moto_can_answer(live_aws: str) -> None:
         "network": "pass",
         "s3_endpoint": "skip",
         "checkpoint_bucket": "pass",
+        "completion_names": "pass",
         "instance_types": "pass",
         "vcpu_quotas": "warn",  # moto has no EC2 quotas (tests/live/test_live_preflight_account.py stubs them)
         "spot_roles": "pass",
@@ -230,10 +231,34 @@ def test_json_shape(live_aws: str) -> None:
         "network",
         "s3_endpoint",
         "checkpoint_bucket",
+        "completion_names",
         "instance_types",
         "vcpu_quotas",
         "spot_roles",
         "spot_prices",
         "event_recording",
     ]
-    assert data["checks"][6]["level"] == "fail"
+    assert data["checks"][7]["level"] == "fail"
+
+
+def test_names_an_earlier_cluster_left_behind_fail_the_check_until_the_cluster_is_deployed(live_aws: str) -> None:
+    """A destroy that left the job-completion roles, state machine or parameters: `up` could not create them."""
+    from ftcluster.program.names import names_for
+
+    spec = make_spec()
+    names = names_for(spec)
+    boto3.client("iam", region_name="us-east-1").create_role(
+        RoleName=names.completion_steps_role, Path="/ftcluster/", AssumeRolePolicyDocument="{}"
+    )
+    boto3.client("ssm", region_name="us-east-1").put_parameter(
+        Name=names.completion_parameter("training"), Value="{}", Type="String"
+    )
+    check = by_id(run_preflight(spec))["completion_names"]
+    assert check.level == "fail" and not run_preflight(spec).ok
+    assert check.details == [
+        f"IAM role {names.completion_steps_role}",
+        f"SSM parameter {names.completion_parameter('training')}",
+    ]
+    assert "--verify-only" in (check.fix or "")
+    boto3.client("ecs", region_name="us-east-1").create_cluster(clusterName=spec.name)  # the cluster's own names
+    assert by_id(run_preflight(spec))["completion_names"].level == "pass"

@@ -128,10 +128,26 @@ def stubbed_session(monkeypatch: pytest.MonkeyPatch) -> tuple[AwsSession, Stubbe
     s3 = Stubber(session.client("s3"))  # the checkpoint bucket check: the name is free
     s3.add_client_error("head_bucket", "404", "Not Found", 404)
     s3.activate()
+    free_completion_names(session)
     logs = Stubber(session.client("logs"))  # the event recording check: no resource policy yet
     logs.add_response("describe_resource_policies", {"resourcePolicies": []})
     logs.activate()
     return session, sts, ec2
+
+
+def free_completion_names(session: AwsSession) -> None:
+    """The job-completion names check: no cluster deployed, and none of its names taken."""
+    ecs, iam, events, sfn, ssm = (
+        Stubber(session.client(name)) for name in ("ecs", "iam", "events", "stepfunctions", "ssm")
+    )
+    ecs.add_response("describe_clusters", {"clusters": []})
+    for _ in range(2):
+        iam.add_client_error("get_role", "NoSuchEntity", "not found", 404)
+    events.add_client_error("describe_rule", "ResourceNotFoundException", "not found", 400)
+    sfn.add_response("list_state_machines", {"stateMachines": []})
+    ssm.add_response("get_parameters", {"Parameters": []})
+    for stub in (ecs, iam, events, sfn, ssm):
+        stub.activate()
 
 
 def test_access_denied_warns_that_a_check_could_not_run(monkeypatch: pytest.MonkeyPatch) -> None:

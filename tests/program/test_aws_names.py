@@ -102,7 +102,6 @@ GROUP = "aws:autoscaling/group:Group"
 CAPACITY_PROVIDER = "aws:ecs/capacityProvider:CapacityProvider"
 NAMESPACE = "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace"
 REGISTRY = "aws:servicediscovery/service:Service"
-EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
 # botocore servicediscovery ServiceName: DNS labels of 1-63 characters, at most 127 in all
 CLOUD_MAP_SERVICE = r"(?=.{1,127}$)([a-zA-Z0-9_][a-zA-Z0-9-_]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9])(\.([a-zA-Z0-9_][a-zA-Z0-9-_]{0,61}[a-zA-Z0-9_]|[a-zA-Z0-9]))*"
 
@@ -182,8 +181,17 @@ RULES: list[tuple[str, str, Rule, str]] = [
     (NAMESPACE, "description", Rule(0, 1024), BOTOCORE + "servicediscovery ResourceDescription"),
     (REGISTRY, "name", Rule(1, 127, pattern(CLOUD_MAP_SERVICE), "DNS labels"), BOTOCORE + "servicediscovery ServiceName"),
     (REGISTRY, "description", Rule(0, 1024), BOTOCORE + "servicediscovery ResourceDescription"),
-    (EVENT_RULE, "name", Rule(1, 64, pattern(r"[.\-_A-Za-z0-9]+"), "[.-_A-Za-z0-9]"), BOTOCORE + "events RuleName"),
-    (EVENT_RULE, "description", Rule(0, 512), TF + "internal/service/events/rule.go (description)"),
+    ("aws:cloudwatch/eventRule:EventRule", "name", Rule(1, 64, pattern(r"[.\-_A-Za-z0-9]+"), "[.-_A-Za-z0-9]"),
+     BOTOCORE + "events PutRuleRequest.Name"),
+    ("aws:cloudwatch/eventRule:EventRule", "description", Rule(0, 512), BOTOCORE + "events PutRuleRequest.Description"),
+    ("aws:sfn/stateMachine:StateMachine", "name", Rule(1, 80, pattern(r"[0-9A-Za-z_-]+"), "letters, digits, - and _"),
+     BOTOCORE + "stepfunctions CreateStateMachineInput.name (1..80); the Step Functions API reference allows no "
+     "whitespace, brackets, wildcards, punctuation or control characters"),
+    ("aws:ssm/parameter:Parameter", "name",
+     Rule(1, 1011, both(pattern(r"/[a-zA-Z0-9_.\-/]+"), lambda v: not v.lower().lstrip("/").startswith(("aws", "ssm"))),
+          "a path of a-zA-Z0-9_.-/, not starting with aws or ssm"),
+     "SSM User Guide, 'Parameter naming requirements' (1011 characters with the path; botocore allows 2048)"),
+    ("aws:ssm/parameter:Parameter", "description", Rule(0, 1024), BOTOCORE + "ssm PutParameterRequest.Description"),
     ("*", "tags{key}", Rule(1, 128, both(TAG_CHARS, NOT_AWS_PREFIX), "letters, digits, spaces, _.:/=+-@; no aws:"),
      BOTOCORE + "iam tagKeyType, logs TagKey, ecs TagKey (the strictest services the default tags reach)"),
     ("*", "tags{value}", Rule(0, 256, TAG_CHARS, "letters, digits, spaces, _.:/=+-@"),

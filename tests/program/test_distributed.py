@@ -38,7 +38,7 @@ def test_a_private_namespace_in_the_vpc_holds_the_workers_and_the_rendezvous(us_
             "dnsRecords": [{"ttl": 10, "type": "A"}],  # awsvpc tasks register their own address
             "routingPolicy": "MULTIVALUE",
         }
-        assert registry["healthCheckCustomConfig"] == {} and registry["forceDestroy"] is True
+        assert registry["healthCheckCustomConfig"] == {"failureThreshold": 1} and registry["forceDestroy"] is True
     workers = us_west.by_name("workers-service").inputs
     assert workers["serviceRegistries"] == {"registryArn": ref("ARN", "workers-discovery")}
 

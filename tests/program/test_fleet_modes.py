@@ -59,7 +59,7 @@ def test_the_capacity_provider_manages_scaling_termination_and_draining(us_east:
         "name": "llm-pretrain-gpu",
         "autoScalingGroupProvider": {
             "autoScalingGroupArn": ref("ARN", "gpu-instances"),
-            "managedScaling": {"status": "ENABLED", "targetCapacity": 100},
+            "managedScaling": {"status": "ENABLED", "targetCapacity": 100, "instanceWarmupPeriod": 300},
             "managedTerminationProtection": "ENABLED",
             "managedDraining": "ENABLED",
         },

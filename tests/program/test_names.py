@@ -73,6 +73,10 @@ COMMON_LOGICAL_NAMES = {
     "event-log-group", "event-log-policy",
     *(f"event-rule-{source}" for source in ("tasks", "spot", "instances", "drills")),
     *(f"event-rule-{source}-target" for source in ("tasks", "spot", "instances", "drills")),
+    # completion: a job that finished stays finished
+    "completion-rule", "completion-rule-target", "completion-state-machine",
+    "completion-events-role", "completion-events-policy", "completion-steps-role", "completion-steps-policy",
+    "training-completion", "workers-completion",
 }  # fmt: skip
 # The us-east-1 example deployed a Spot Fleet until the Auto Scaling group became the default; a
 # cluster that keeps `type: spot_fleet` must keep these names, or `up` would replace its fleet.

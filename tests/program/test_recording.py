@@ -12,10 +12,15 @@ from ftcluster.offline import OfflinePlan, placeholder
 GROUP_ARN = placeholder("ARN of event-log-group")
 
 
+def ledger(plan: OfflinePlan, type_token: str) -> list:
+    """The ledger's resources of a type (the job-completed rule is an EventBridge rule too)."""
+    return [r for r in plan.of_type(type_token) if r.name.startswith("event-")]
+
+
 def rule_patterns(plan: OfflinePlan) -> dict[str, dict]:
     return {
         r.name.removeprefix("event-rule-"): json.loads(r.inputs["eventPattern"])
-        for r in plan.of_type("aws:cloudwatch/eventRule:EventRule")
+        for r in ledger(plan, "aws:cloudwatch/eventRule:EventRule")
     }
 
 
@@ -47,7 +52,7 @@ def test_an_auto_scaling_group_cluster_records_tasks_spot_notices_its_group_and_
             "detail": {"cluster": ["llm-pretrain"]},
         },
     }
-    names = {r.name: r.inputs["name"] for r in us_east.of_type("aws:cloudwatch/eventRule:EventRule")}
+    names = {r.name: r.inputs["name"] for r in ledger(us_east, "aws:cloudwatch/eventRule:EventRule")}
     assert names["event-rule-tasks"] == "llm-pretrain-tasks"
 
 
@@ -65,8 +70,8 @@ def test_without_a_fleet_only_tasks_and_drills_are_recorded(eu_west: OfflinePlan
 
 
 def test_every_rule_delivers_to_the_event_log_group_without_a_role(us_east: OfflinePlan) -> None:
-    targets = us_east.of_type("aws:cloudwatch/eventTarget:EventTarget")
-    assert len(targets) == len(us_east.of_type("aws:cloudwatch/eventRule:EventRule")) == 4
+    targets = ledger(us_east, "aws:cloudwatch/eventTarget:EventTarget")
+    assert len(targets) == len(ledger(us_east, "aws:cloudwatch/eventRule:EventRule")) == 4
     for target in targets:
         assert target.inputs["arn"] == GROUP_ARN
         assert "roleArn" not in target.inputs  # CloudWatch Logs targets go by the resource policy
@@ -80,7 +85,7 @@ def test_eventbridge_may_write_to_the_group_before_any_rule_exists(us_east: Offl
     assert set(statement["Action"]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
     assert statement["Resource"] == GROUP_ARN + ":*"  # the group's streams, nothing else
     assert policy.inputs["policyName"] == "ftcluster-llm-pretrain-events"
-    for rule in us_east.of_type("aws:cloudwatch/eventRule:EventRule"):
+    for rule in ledger(us_east, "aws:cloudwatch/eventRule:EventRule"):
         assert "event-log-policy" in rule.dependencies, rule.name
 
 

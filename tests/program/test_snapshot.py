@@ -10,6 +10,12 @@ from ftcluster.offline import OfflinePlan, run_offline
 from ftcluster.program.options import capacity_strategy
 from ftcluster.spec import Capacity, load_spec
 
+# what ends a finished job: a rule, its target, the state machine (one SSM parameter per job besides)
+COMPLETION_TYPES = {
+    "aws:cloudwatch/eventRule:EventRule": 1,
+    "aws:cloudwatch/eventTarget:EventTarget": 1,
+    "aws:sfn/stateMachine:StateMachine": 1,
+}
 US_EAST_TYPES = {
     "pulumi:providers:aws": 1,
     # network: 3 AZs x (public + private subnet, 2 route table associations, NAT + its address)
@@ -23,16 +29,14 @@ US_EAST_TYPES = {
     "aws:ec2/natGateway:NatGateway": 3,
     "aws:ec2/vpcEndpoint:VpcEndpoint": 1,
     "aws:ec2/securityGroup:SecurityGroup": 1,
-    # IAM: execution, task and instance roles (an Auto Scaling group needs no role of ours)
-    "aws:iam/role:Role": 3,
+    # IAM: execution, task and instance roles (an Auto Scaling group needs no role of ours), and the two
+    # roles that end a finished job (EventBridge, Step Functions) with their inline policies
+    "aws:iam/role:Role": 5,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 2,
-    "aws:iam/rolePolicy:RolePolicy": 1,
+    "aws:iam/rolePolicy:RolePolicy": 3,
     "aws:iam/instanceProfile:InstanceProfile": 1,
     "aws:cloudwatch/logGroup:LogGroup": 3,  # containers, Container Insights, the event ledger
-    # the ledger's rules: tasks, Spot notices, the group's instances, drills (each with its target)
-    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": 1,
-    "aws:cloudwatch/eventRule:EventRule": 4,
-    "aws:cloudwatch/eventTarget:EventTarget": 4,
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": 1,  # EventBridge may write the ledger
     "aws:s3/bucket:Bucket": 1,
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
@@ -49,6 +53,11 @@ US_EAST_TYPES = {
     "aws:ec2/launchTemplate:LaunchTemplate": 1,
     "aws:autoscaling/group:Group": 1,
     "aws:ecs/capacityProvider:CapacityProvider": 1,
+    **COMPLETION_TYPES,
+    "aws:ssm/parameter:Parameter": 2,  # training and workers
+    # the completion rule, and the ledger's: tasks, Spot notices, the group's instances, drills (each with its target)
+    "aws:cloudwatch/eventRule:EventRule": 5,
+    "aws:cloudwatch/eventTarget:EventTarget": 5,
 }
 US_WEST_TYPES = {  # the same new VPC; an elastic job instead of auto scaling policies
     **{t: n for t, n in US_EAST_TYPES.items() if t != "aws:appautoscaling/policy:Policy"},
@@ -61,18 +70,20 @@ US_WEST_TYPES = {  # the same new VPC; an elastic job instead of auto scaling po
 EU_WEST_TYPES = {  # existing VPC and bucket, no fleet, no auto scaling policies
     "pulumi:providers:aws": 1,
     "aws:ec2/securityGroup:SecurityGroup": 1,
-    "aws:iam/role:Role": 2,
+    "aws:iam/role:Role": 4,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
-    "aws:iam/rolePolicy:RolePolicy": 1,
+    "aws:iam/rolePolicy:RolePolicy": 3,
     "aws:cloudwatch/logGroup:LogGroup": 3,
     "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": 1,
-    "aws:cloudwatch/eventRule:EventRule": 2,  # no fleet: tasks and drills only
-    "aws:cloudwatch/eventTarget:EventTarget": 2,
     "aws:ecs/cluster:Cluster": 1,
     "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": 1,
     "aws:ecs/taskDefinition:TaskDefinition": 1,
     "aws:ecs/service:Service": 1,
     "aws:appautoscaling/target:Target": 1,
+    **COMPLETION_TYPES,
+    "aws:ssm/parameter:Parameter": 1,  # training only
+    "aws:cloudwatch/eventRule:EventRule": 3,  # the completion rule; the ledger's tasks and drills (no fleet)
+    "aws:cloudwatch/eventTarget:EventTarget": 3,
 }
 
 
@@ -95,7 +106,7 @@ def test_us_east_1_as_a_spot_fleet_deploys_what_it_always_did(us_east_spot: Offl
             for t, n in US_EAST_TYPES.items()
             if t.split(":")[1] not in ("autoscaling/group", "ecs/capacityProvider")
         },
-        "aws:iam/role:Role": 4,
+        "aws:iam/role:Role": 6,
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 3,
         "aws:ec2/spotFleetRequest:SpotFleetRequest": 1,
     }

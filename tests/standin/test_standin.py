@@ -279,3 +279,10 @@ def test_which_changes_replace() -> None:
     assert replace_keys(service, changed, {**strategy, "forceNewDeployment": True}, strategy, []) == []
     assert replace_keys(service, changed, strategy, strategy, []) == ["capacityProviderStrategies"]
     assert replace_keys("aws:ecs/taskDefinition:TaskDefinition", {"tags", "cpu"}, {}, {}, []) == ["cpu"]
+    # what ends a finished job: a new definition or value updates in place, a new name replaces
+    machine, parameter = "aws:sfn/stateMachine:StateMachine", "aws:ssm/parameter:Parameter"
+    assert replace_keys(machine, {"definition", "roleArn"}, {}, {}, []) == []
+    assert replace_keys(machine, {"name", "definition"}, {}, {}, []) == ["name"]
+    assert replace_keys(parameter, {"insecureValue", "description"}, {}, {}, []) == []
+    assert replace_keys("aws:cloudwatch/eventRule:EventRule", {"eventPattern"}, {}, {}, []) == []
+    assert replace_keys("aws:cloudwatch/eventTarget:EventTarget", {"arn", "targetId"}, {}, {}, []) == ["targetId"]

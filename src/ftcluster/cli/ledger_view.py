@@ -102,9 +102,10 @@ def status_ledger_line(status: ClusterStatus) -> RenderableType:
     else:
         where = f" ({escape(last.service)})" if last.service else ""
         ledger = f"{ago(last.notice, status.gathered_at)}: {escape(last.description)}{where}"
+    newest = status.newest_checkpoint
     checkpoint = (
-        f"newest checkpoint {ago(status.newest_checkpoint, status.gathered_at)}"
-        if status.newest_checkpoint
+        f"newest checkpoint {ago(newest.last_modified, status.gathered_at)}"
+        if newest is not None and newest.last_modified
         else "no checkpoint found"
     )
     return Text.from_markup(f"[bold]Last interruption[/bold]: {ledger} · {checkpoint} · details: `ftcluster events`")

@@ -30,7 +30,7 @@ def status(
     ),
     quiet: bool = QUIET_OPTION,
 ) -> None:
-    """Show the live health of a cluster: HEALTHY, DEGRADED or DOWN, and why, and what it costs now.
+    """Show the live health of a cluster: HEALTHY, DEGRADED, DOWN or COMPLETED, and why, and what it costs now.
 
     Reads the ids from the stack outputs, then ECS (service, deployments, tasks per AZ and
     capacity provider, recently stopped tasks and Spot interruptions), the GPU fleet (Auto Scaling group

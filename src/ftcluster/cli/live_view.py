@@ -17,7 +17,7 @@ from ..live.status_model import CapacityProviderState, ClusterStatus, ServiceSta
 from .ledger_view import status_ledger_line
 from .tables import Table
 
-STATE_STYLE = {"HEALTHY": "bold green", "DEGRADED": "bold yellow", "DOWN": "bold red"}
+STATE_STYLE = {"HEALTHY": "bold green", "COMPLETED": "bold blue", "DEGRADED": "bold yellow", "DOWN": "bold red"}
 FINDING_MARK = {"down": "[red]✗[/red]", "degraded": "[yellow]![/yellow]", "info": "[dim]·[/dim]"}
 LEVEL_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
 STOPPED_SHOWN = 10

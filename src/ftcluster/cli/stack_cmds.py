@@ -45,6 +45,9 @@ def up(
         metavar="MINUTES",
         help="How long to wait for the services to reach a steady state.",
     ),
+    restart: bool = typer.Option(
+        False, "--restart", help="Start the jobs that completed (a task exited 0) again, at the spec's counts."
+    ),
     quiet: bool = QUIET_OPTION,
     as_json: bool = typer.Option(
         False, "--json", help="Print {cluster, region, stack, changes, outputs} as JSON on stdout."
@@ -55,7 +58,8 @@ def up(
     After applying, it waits until the ECS services have rolled out (exit 1 when a deployment failed
     or did not settle within --wait-timeout). The cluster becomes the active one (used by scale,
     destroy, outputs... when no SPEC is given). Values set by `ftcluster scale` stay in force until
-    the spec's own value changes.
+    the spec's own value changes. A job that completed (one of its tasks exited 0) stays stopped;
+    --restart starts it again.
     """
     from ..engine.events import describe_changes
     from ..engine.lifecycle import deploy
@@ -66,6 +70,7 @@ def up(
         CliHooks(yes=yes, quiet=quiet),
         skip_preflight=skip_preflight,
         wait_timeout=None if no_wait else wait_timeout * 60,
+        restart=restart,
     )
     console = stderr()
     if result.applied is None:
@@ -106,7 +111,8 @@ def scale(
     Only the training service, its scaling target, the worker service and the fleet are updated. The new values are
     kept in the stack, so a later `up` does not undo them; changing the number in the spec
     (or `--reset`) hands control back to the spec. Scaling down asks first (tasks that stop lose
-    their work since the last checkpoint), unless --yes.
+    their work since the last checkpoint), unless --yes. A job that completed starts again when it
+    is given a count above 0 (--tasks for training, --workers for the fleet workers).
     """
     from ..engine.events import describe_changes
     from ..engine.lifecycle import ScaleRequest

@@ -10,9 +10,13 @@ from .prices import PriceTable
 
 Found = tuple[list[Line], list[str]]  # lines, and sentences naming what could not be estimated
 
+# The job-completed rule and state machine (program/completion.py) cost next to nothing: EventBridge does not
+# charge for AWS service events it delivers, and Step Functions bills state transitions (a handful per task
+# that stops by itself) past a monthly free tier (AWS pricing pages of both services).
 UNPRICED_EXTRAS = (
     "data transfer, public IPv4 addresses, CloudWatch Logs, S3 checkpoint storage and requests, "
-    "Fargate ephemeral storage above the 20 GB included per task"
+    "Fargate ephemeral storage above the 20 GB included per task, "
+    "Step Functions transitions when a task stops by itself (a few cents per thousand)"
 )
 
 

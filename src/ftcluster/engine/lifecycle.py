@@ -123,9 +123,11 @@ def deploy(
     *,
     skip_preflight: bool = False,
     wait_timeout: float | None = DEFAULT_WAIT_SECONDS,
+    restart: bool = False,
 ) -> Deployed:
     """preflight, open the stack, preview, cost, confirm, apply with progress, wait for the services to settle
-    (`wait_timeout` seconds; None: do not wait); the cluster becomes the active one."""
+    (`wait_timeout` seconds; None: do not wait); the cluster becomes the active one. A job that completed stays
+    at 0 unless `restart`."""
     target = target_from_spec(spec_path)  # a bad spec stops here (exit 2), before anything else
     spec = target.spec
     assert spec is not None
@@ -134,14 +136,16 @@ def deploy(
     # preflight already checked the credentials; without it the engine does
     session = _open(target, environ, hooks, engine=True, create=True, credentials=skip_preflight)
     stop_on_pending_creates(session, hooks.notify)  # before the preview: an update would create them again
-    up_plan = ops.plan(session, spec)
+    up_plan = ops.plan(session, spec, restart=restart)
     for note in up_plan.notes:
         hooks.notify(note)
+    if restart and not up_plan.restarted:
+        hooks.notify(f"--restart: no job of {session.label} has completed, so there is nothing to start again")
     collector = ChangeCollector()
     with hooks.stage(f"previewing {session.label}"):
         planned = ops.preview(session, spec, up_plan, on_event=collector, notify=hooks.notify)
     home, backend = session.settings.home, session.settings.backend_url
-    if not has_changes(planned):
+    if not has_changes(planned) and not up_plan.restarted:
         ops.record_applied(session, spec, up_plan)
         write_active(home, session.target, backend)
         return Deployed(session.label, session.stack_name, planned, None, ops.outputs(session))
@@ -153,12 +157,15 @@ def deploy(
             "apply these changes?",
             warning=_gpu_instances_warning(ops.applied_spec(session), spec, lost),
             changes=planned,
-            cost=_estimate(spec, up_plan.overrides.items()),
+            cost=_estimate(spec, up_plan.counts(spec)),
             resources=lost,
         )
     )
     write_active(home, session.target, backend)  # from here on, recovery commands need no cluster name
     with hooks.progress(f"updating {session.label}") as on_event:
+        ops.restart_completed(
+            session, spec, up_plan.overrides, up_plan.restarted, on_event=on_event, notify=hooks.notify
+        )
         outputs, applied = ops.up(
             session, spec, up_plan, on_event=on_event, notify=hooks.notify, retry=f"ftcluster up {spec_path}"
         )
@@ -257,7 +264,7 @@ def preview(spec_path: Path, environ: Mapping[str, str], hooks: Hooks) -> Previe
         changes,
         collector.changes,
         up_plan.notes,
-        _estimate(spec, up_plan.overrides.items()),
+        _estimate(spec, up_plan.counts(spec)),
     )
 
 
@@ -319,6 +326,8 @@ def scale(
         )
     elif pin:
         hooks.notify(pin)  # before the update, although nothing is asked
+    for job in sorted(change.restarted):
+        hooks.notify(f"the {job} job had completed; this scale starts it again")
     leavers = _drain_leaving_instances(session, change, hooks)
     with hooks.progress(f"scaling {session.label}") as on_event:
         changes = ops.apply_scale(session, change, on_event=on_event, notify=hooks.notify)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import FtclusterError
-from ..program.options import ProgramOptions
+from ..program.options import TRAINING_JOB, WORKERS_JOB, ProgramOptions
 from ..spec import Spec
 from .failures import ACTIONS, Diagnostics
 from .interrupts import run_interruptible
@@ -100,16 +100,48 @@ def _save_config(session: Session, spec: Spec, overrides: Overrides) -> None:
 # --- up / preview ----------------------------------------------------------------------------------
 
 
-def plan(session: Session, spec: Spec) -> UpPlan:
-    """Which scale values stay, whether the training service must redeploy, and what to adopt."""
+def plan(session: Session, spec: Spec, *, restart: bool = False) -> UpPlan:
+    """Which scale values stay, whether the training service must redeploy, what to adopt, and which jobs
+    completed (they stay at 0 unless `restart`)."""
     from ..program import capacity_strategy_changed
+    from .completion import completion_note, read_completed
 
     applied = applied_spec(session)
+    completed = read_completed(spec) if applied is not None else {}  # nothing completed before the first `up`
+    up_plan = plan_up(spec, applied, Overrides.from_config(session.config))
+    notes = [completion_note(c) for job, c in sorted(completed.items()) if not restart]
+    notes += [f"starting the completed {job} job again (--restart)" for job in sorted(completed) if restart]
     return replace(
-        plan_up(spec, applied, Overrides.from_config(session.config)),
+        up_plan,
+        notes=(*up_plan.notes, *notes),
         force_new_deployment=capacity_strategy_changed(applied, spec),
         adopt_insights_log_group=_insights_log_group_to_adopt(session, spec),
+        completed=frozenset() if restart else frozenset(completed),
+        restarted=frozenset(completed) if restart else frozenset(),
     )
+
+
+def restart_completed(
+    session: Session,
+    spec: Spec,
+    overrides: Overrides,
+    jobs: frozenset[str],
+    *,
+    staying: frozenset[str] = frozenset(),
+    on_event: OnEvent,
+    notify: Notify,
+) -> None:
+    """Before a run that starts completed `jobs` again: hold them at 0 in the stack first where no `up` did
+    since they completed (else the run would find nothing to change), then clear their records."""
+    from .completion import clear_completed, unheld
+
+    if not jobs:
+        return
+    unheld_jobs = unheld(dict.fromkeys(jobs), outputs(session))
+    if unheld_jobs:
+        notify(f"holding the completed {', '.join(unheld_jobs)} job(s) at 0 in the stack before starting them again")
+        _targeted_up(session, spec, overrides.options(completed=jobs | staying), "update", on_event, notify)
+    clear_completed(spec, sorted(jobs))
 
 
 def _insights_log_group_to_adopt(session: Session, spec: Spec) -> bool:
@@ -195,6 +227,8 @@ class ScaleChange:
     before: dict[str, int | None]  # each scale setting as deployed now (the program's own arithmetic)
     after: dict[str, int | None]  # and after the scale
     targets: list[str]  # URNs of the targeted update
+    completed: frozenset[str] = frozenset()  # completed jobs that stay at 0
+    restarted: frozenset[str] = frozenset()  # completed jobs this scale starts again (a count above 0 for them)
 
     @property
     def shrinks(self) -> list[str]:
@@ -245,24 +279,60 @@ def plan_scale_change(
             f"cluster {session.label} has none of the resources scaling changes",
             hint="finish the deployment with `ftcluster up SPEC` first",
         )
-    return ScaleChange(spec, new, deployed_values(spec, current), deployed_values(spec, new), targets)
+    from .completion import read_completed
+
+    completed = frozenset(read_completed(spec))
+    asked = {TRAINING_JOB: tasks, WORKERS_JOB: workers}
+    restarted = frozenset(job for job in completed if (asked.get(job) or 0) > 0)
+    after = completed - restarted
+    return ScaleChange(
+        spec,
+        new,
+        deployed_values(spec, current, completed),
+        deployed_values(spec, new, after),
+        targets,
+        after,
+        restarted,
+    )
 
 
 def apply_scale(session: Session, change: ScaleChange, *, on_event: OnEvent, notify: Notify) -> dict[str, int]:
-    """Record the new overrides, then run the targeted update; what it did, by operation."""
+    """Record the new overrides, start completed jobs again if asked, then run the targeted update; what it
+    did, by operation."""
+    restart_completed(session, change.spec, change.overrides, change.restarted, on_event=on_event, notify=notify)
     _save_config(session, change.spec, change.overrides)
+    options = change.overrides.options(completed=change.completed)
+    result = _targeted_up(session, change.spec, options, "scale", on_event, notify, targets=change.targets)
+    return dict(result.summary.resource_changes or {})
+
+
+def _targeted_up(
+    session: Session,
+    spec: Spec,
+    options: ProgramOptions,
+    operation: str,
+    on_event: OnEvent,
+    notify: Notify,
+    *,
+    targets: list[str] | None = None,
+) -> Any:
+    """An update of the resources a count change touches (program.scale_targets)."""
+    from ..program import scale_targets
+
+    if targets is None:
+        wanted = set(scale_targets(spec))
+        targets = _urns(session, lambda r: type_and_name(r["urn"]) in wanted)
 
     def apply(handle: Callable[[Any], None]) -> Any:
         return session.stack.up(
-            program=_program(change.spec, change.overrides.options()),
-            target=change.targets,
+            program=_program(spec, options),
+            target=targets,
             on_event=handle,
             color="never",
             suppress_progress=True,
         )
 
-    result = _run(session, "scale", f"ftcluster scale --cluster {session.stack_name} ...", apply, on_event, notify)
-    return dict(result.summary.resource_changes or {})
+    return _run(session, operation, f"ftcluster scale --cluster {session.stack_name} ...", apply, on_event, notify)
 
 
 # --- destroy / refresh / cancel ---------------------------------------------------------------------

@@ -111,7 +111,7 @@ class Overrides:
         """Config entries for the overrides that are set."""
         return {SETTING[name].config_key: str(value) for name, value in self.items().items()}
 
-    def options(self, *, delete_checkpoints: bool = False) -> ProgramOptions:
+    def options(self, *, delete_checkpoints: bool = False, completed: frozenset[str] = frozenset()) -> ProgramOptions:
         return ProgramOptions(
             tasks=self.tasks,
             fleet_capacity=self.instances,
@@ -119,6 +119,7 @@ class Overrides:
             min_tasks=self.min_tasks,
             max_tasks=self.max_tasks,
             delete_checkpoints=delete_checkpoints,
+            completed=completed,
         )
 
 
@@ -132,9 +133,9 @@ def effective_values(spec: Spec, overrides: Overrides) -> dict[str, int | None]:
     return values
 
 
-def deployed_values(spec: Spec, overrides: Overrides) -> dict[str, int | None]:
-    """Each setting as the program deploys it (its own arithmetic: pinned bounds, no fleet...)."""
-    counts = effective_counts(spec, overrides.options())
+def deployed_values(spec: Spec, overrides: Overrides, completed: frozenset[str] = frozenset()) -> dict[str, int | None]:
+    """Each setting as the program deploys it (its own arithmetic: pinned bounds, no fleet, completed jobs...)."""
+    counts = effective_counts(spec, overrides.options(completed=completed))
     return {setting.name: setting.deployed(counts) for setting in SCALE_SETTINGS}
 
 
@@ -150,13 +151,20 @@ class UpPlan:
     notes: tuple[str, ...]
     force_new_deployment: bool = False  # the training service's capacity strategy changes: redeploy it
     adopt_insights_log_group: bool = False  # Container Insights' own log group exists: import it
+    completed: frozenset[str] = frozenset()  # jobs that completed and stay at 0
+    restarted: frozenset[str] = frozenset()  # completed jobs `up --restart` starts again
 
     def options(self) -> ProgramOptions:
         return replace(
-            self.overrides.options(),
+            self.overrides.options(completed=self.completed),
             force_new_deployment=self.force_new_deployment,
             adopt_insights_log_group=self.adopt_insights_log_group,
         )
+
+    def counts(self, spec: Spec) -> dict[str, int]:
+        """The counts this `up` deploys (overrides and completed jobs applied), for the cost estimate."""
+        values = deployed_values(spec, self.overrides, self.completed)
+        return {name: value for name in ("tasks", "instances", "workers") if (value := values[name]) is not None}
 
 
 def plan_up(spec: Spec, applied: Spec | None, overrides: Overrides) -> UpPlan:

@@ -13,11 +13,13 @@ from typing import Any
 from ..aws import AwsError, AwsSession, aws_call, chunks, pages
 from ..program.names import drill_role_prefix
 from . import leftovers_untagged as untagged
+from .leftovers_completion import KINDS as COMPLETION_KINDS
+from .leftovers_completion import completion_alive, rule_by_name
 
 CLUSTER_TAG = "ftcluster:cluster"
 IAM_PATH = "/ftcluster/"  # the program creates its IAM roles and instance profile under this path
 # program/names.py `names_for`: IAM names are `<name>-<region>-<suffix>` (IAM is account-wide)
-IAM_ROLE_SUFFIXES = ("execution", "task", "instance", "spot-fleet")
+IAM_ROLE_SUFFIXES = ("execution", "task", "instance", "spot-fleet", "completion-events", "completion-steps")
 IAM_PROFILE_SUFFIXES = ("instance",)
 GONE_STATES = {"terminated", "deleted", "deleting", "cancelled", "inactive", "failed"}
 # EC2 kinds (as in their ARNs) looked up with an id filter, which lists what exists and ignores ids
@@ -205,6 +207,8 @@ class _Finder:
             return untagged.event_rules_alive(self.aws, ids)
         if service == "servicediscovery" and kind in ("namespace", "service"):
             return untagged.cloud_map_alive(self.aws, kind, ids)
+        if (service, kind) in COMPLETION_KINDS:
+            return completion_alive(self.aws, service, ids)
         if service == "logs" and kind == "log-group":
             return self._log_groups_alive(ids)
         if service == "s3":  # no batch read by name; a cluster has one or two buckets
@@ -318,6 +322,7 @@ class _Finder:
             ("the EventBridge rules", untagged.event_rules),
             ("the event log's resource policy", untagged.event_log_policy),
             ("FIS experiment templates", untagged.drill_templates),
+            ("the job-completed EventBridge rule", rule_by_name),
         ):
             for item in self.optional(what, partial(read, self.aws, self.cluster)) or []:
                 self.add(item.kind, item.id, item.arn, item.found_by, item.note)

@@ -22,6 +22,7 @@ CHECK_TITLES = {  # in the order they run and are shown; the keys are the stable
     "network": "Network",
     "s3_endpoint": "S3 gateway endpoint",
     "checkpoint_bucket": "Checkpoint bucket",
+    "completion_names": "Job completion names",
     "instance_types": "Fleet instance types",
     "vcpu_quotas": "EC2 vCPU quotas",
     "spot_roles": "Service-linked roles",
@@ -89,6 +90,7 @@ def run_preflight(
         "network": run.network,
         "s3_endpoint": run.s3_endpoint,
         "checkpoint_bucket": lambda: run.checkpoint_bucket(str(identity.get("Account") or "")),
+        "completion_names": run.completion_names,
         "instance_types": run.instance_types,
         "vcpu_quotas": run.vcpu_quotas,
         "spot_roles": run.spot_roles,
@@ -298,6 +300,16 @@ class _Run:
                     raise
                 why = why or err.message
         return why
+
+    def completion_names(self) -> Check:
+        from .preflight_completion import completion_names_check
+
+        clusters = _call(
+            f"describing ECS cluster {self.spec.name}",
+            lambda: self.aws.client("ecs").describe_clusters(clusters=[self.spec.name]).get("clusters", []),
+        )
+        deployed = any(c.get("status") == "ACTIVE" for c in clusters)
+        return completion_names_check(self.spec, self.aws, deployed)
 
     def spot_roles(self) -> Check:
         iam = self.aws.client("iam")

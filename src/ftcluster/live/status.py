@@ -11,8 +11,8 @@ from typing import Any
 
 from ..aws import AwsError, AwsSession, aws_call, chunks, pages
 from ..errors import FtclusterError
-from ..ledger.checkpoints import checkpoint_times
 from ..ledger.read import last_interruption
+from .completion import newest_checkpoint, read_completions
 from .status_capacity import read_capacity_provider, read_fleet, read_group
 from .status_model import (
     ClusterStatus,
@@ -29,7 +29,6 @@ from .verdict import judge
 
 EVENTS_KEPT = 10
 LEDGER_DAYS = 7  # how far back status looks for the last interruption
-CHECKPOINT_VERSIONS_READ = 5_000  # status reads at most this many versions for the newest checkpoint
 SCALING_ACTIVITIES_KEPT = 10
 _OPTIONAL_FAILURES = ("access", "not_found", "other")  # a section we can leave out, with a note
 
@@ -107,15 +106,12 @@ class _Gatherer:
                 self.aws, outputs, since=self.now - timedelta(days=LEDGER_DAYS), instances=instances
             ),
         ) or (None, None)
-        uri = outputs.get("checkpoint_uri")
-        newest = (
-            self._optional(
-                "the newest checkpoint",
-                lambda: checkpoint_times(self.aws, str(uri), limit=CHECKPOINT_VERSIONS_READ).newest,
-            )
-            if uri
-            else None
-        )
+        parameters = {str(k): str(v) for k, v in (outputs.get("completion_parameters") or {}).items()}
+        completions = self._optional("which jobs completed", lambda: read_completions(self.aws, parameters)) or {}
+        checkpoint = None
+        if outputs.get("checkpoint_uri"):  # its age in every status; a completed job's last one too
+            uri = str(outputs["checkpoint_uri"])
+            checkpoint = self._optional("the newest checkpoint", lambda: newest_checkpoint(self.aws, uri))
         return ClusterStatus(
             cluster_name=self.cluster,
             region=self.region,
@@ -138,9 +134,11 @@ class _Gatherer:
             rendezvous=_named(services, rendezvous_name),
             rendezvous_endpoint=outputs.get("rendezvous_endpoint") or None,
             distributed_min_nodes=int(min_nodes) if min_nodes is not None else None,
+            jobs=sorted(parameters),
+            completions=completions,
+            newest_checkpoint=checkpoint,
             recording=recording,
             last_interruption=interruption,
-            newest_checkpoint=newest,
         )
 
     def _optional(self, what: str, read: Any) -> Any:

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .completion import Checkpoint, JobCompletion
 
 from ..plain import to_plain as to_plain  # where the live views' callers have always found it
 
@@ -212,11 +215,18 @@ class ClusterStatus:
     rendezvous: ServiceState | None = None  # the rendezvous service of an elastic job
     rendezvous_endpoint: str | None = None
     distributed_min_nodes: int | None = None  # the elastic job's fewest workers; None: not elastic
+    jobs: list[str] = field(default_factory=list)  # the cluster's jobs ("training", "workers"); [] for older stacks
+    completions: dict[str, JobCompletion] = field(default_factory=dict)  # the jobs that completed
+    newest_checkpoint: Checkpoint | None = None  # the newest object under the checkpoint prefix
     # The interruption ledger (`ftcluster events`): does the cluster record events (None: not read),
     # and the newest interruption of the last LEDGER_DAYS (ftcluster.ledger.model.Interruption)
     recording: bool | None = None
     last_interruption: Any = None
-    newest_checkpoint: datetime | None = None  # the newest checkpoint version's time; None: none or not read
+
+    @property
+    def completed(self) -> bool:
+        """Every job of the cluster completed: nothing is meant to run any more."""
+        return bool(self.jobs) and all(job in self.completions for job in self.jobs)
 
     def running_tasks(self, service: str | None) -> list[TaskInfo]:
         return [t for t in self.tasks if t.service == service and t.last_status == "RUNNING"]
@@ -244,7 +254,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class Verdict:
-    state: str  # HEALTHY | DEGRADED | DOWN
+    state: str  # HEALTHY | DEGRADED | DOWN | COMPLETED
     findings: list[Finding]
 
     @property

@@ -4,6 +4,9 @@ DOWN: the training service is gone or runs no task although it should; or an ela
 (fleet.workers.distributed) runs fewer workers than its minimum, or has no rendezvous to meet at.
 DEGRADED: it runs, but with less than it should have (tasks, AZs, fleet or group capacity, a capacity
 provider that cannot scale, a failed or rolled-back deployment, scaling that cannot act).
+COMPLETED: every job of the cluster (the training service, and the fleet workers when there are any)
+completed: one of its tasks exited 0 and the job-completed state machine recorded it and stopped the job
+(program/completion.py). Nothing is meant to run; a completed job that still asks for tasks is DEGRADED.
 Findings of level "info" never change the state.
 """
 
@@ -13,9 +16,11 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
+from ..program.options import INSTANCE_WARMUP_SECONDS, TRAINING_JOB, WORKERS_JOB
 from .status_model import ClusterStatus, Finding, FleetInstance, GroupInstance, ServiceState, Verdict
 
-JOIN_GRACE = timedelta(minutes=5)  # time a new fleet or group instance gets to boot and register with ECS
+# time a new fleet or group instance gets to boot and register with ECS: the group's warm-up period
+JOIN_GRACE = timedelta(seconds=INSTANCE_WARMUP_SECONDS)
 ROLLBACK_EVENT = "rolling back to deployment"  # ECS service event text when the circuit breaker rolls back
 ROLLBACK_CLOCK_SLACK = timedelta(minutes=2)
 FAILED_STOP_CODES = ("TaskFailedToStart", "EssentialContainerExited")
@@ -26,6 +31,7 @@ FAILED_PROVIDER_UPDATES = ("CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED")
 
 def judge(status: ClusterStatus) -> Verdict:
     findings = [
+        *_completions(status),
         *_training(status.training),
         *_az_spread(status),
         *_deployments(status.training),
@@ -40,7 +46,28 @@ def judge(status: ClusterStatus) -> Verdict:
     ]
     levels = {f.level for f in findings}
     state = "DOWN" if "down" in levels else "DEGRADED" if "degraded" in levels else "HEALTHY"
+    if state == "HEALTHY" and status.completed:
+        state = "COMPLETED"
     return Verdict(state=state, findings=findings)
+
+
+def _completions(status: ClusterStatus) -> Iterator[Finding]:
+    """When each job completed, and the newest checkpoint; a completed job whose service still asks for tasks
+    was not stopped (the state machine failed, or something scaled it up again)."""
+    services = {TRAINING_JOB: status.training, WORKERS_JOB: status.workers}
+    checkpoint = status.newest_checkpoint
+    for job, completion in sorted(status.completions.items()):
+        when = completion.completed_at.isoformat(timespec="seconds") if completion.completed_at else "an unknown time"
+        task = f" (task {completion.task.rsplit('/', 1)[-1]} exited 0)" if completion.task else ""
+        newest = f"; newest checkpoint {checkpoint.uri}" if checkpoint else "; no checkpoint found"
+        yield Finding("info", f"the {job} job completed at {when}{task}{newest}")
+        service = services.get(job)
+        if service is not None and service.exists and service.desired > 0:
+            yield Finding(
+                "degraded",
+                f"the {job} job completed, but service {service.name} still asks for {service.desired} task(s): "
+                "`ftcluster up SPEC` holds it at 0",
+            )
 
 
 def _training(service: ServiceState) -> Iterator[Finding]:
@@ -129,8 +156,8 @@ def _elastic_job(status: ClusterStatus) -> Iterator[Finding]:
             f"{workers.running} of {workers.desired} workers of the elastic job running "
             f"(it trains with at least {minimum})",
         )
-    if rendezvous is None:
-        return
+    if rendezvous is None or WORKERS_JOB in status.completions:
+        return  # a completed job needs no rendezvous
     if not rendezvous.exists:
         yield Finding(
             "down",

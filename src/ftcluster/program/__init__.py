@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .names import GPU_INSTANCES, SCALING_TARGET, SPOT_FLEET, TRAINING_SERVICE, WORKERS_SERVICE
+from .names import GPU_INSTANCES, RENDEZVOUS_SERVICE, SCALING_TARGET, SPOT_FLEET, TRAINING_SERVICE, WORKERS_SERVICE
 from .options import Counts, ProgramOptions, capacity_strategy_changed, effective_counts
 
 if TYPE_CHECKING:
@@ -59,4 +59,7 @@ def scale_targets(spec: Spec) -> list[tuple[str, str]]:
             targets.append(("aws:autoscaling/group:Group", GPU_INSTANCES))
         if spec.fleet.workers is not None:
             targets.append(("aws:ecs/service:Service", WORKERS_SERVICE))
+            if spec.fleet.workers.distributed is not None:
+                # its count follows the workers' job: 0 once it completed, 1 when it starts again
+                targets.append(("aws:ecs/service:Service", RENDEZVOUS_SERVICE))
     return targets

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 
 from ..spec import Spec
 from .cluster import Cluster, attach_capacity_providers, build_cluster
+from .completion import build_completion
 from .context import Context
 from .distributed import build_discovery, build_rendezvous
 from .exports import collect_exports
@@ -75,9 +76,12 @@ def build(spec: Spec, options: ProgramOptions = ProgramOptions()) -> dict[str, A
         providers = attach_capacity_providers(ctx, ecs_cluster, None, after=[workers] if workers else [])
     cluster = Cluster(ecs_cluster, providers)
     training = build_training_service(ctx, cluster, network, security_group, roles, log_group, checkpoints)
-    build_scaling(ctx, cluster, training)
+    scaling = build_scaling(ctx, cluster, training)
     rendezvous = build_rendezvous(ctx, discovery, ecs_cluster, providers, network, security_group, roles, log_group)
     recording = build_recording(ctx, ecs_cluster, fleet)
+    completion = build_completion(
+        ctx, ecs_cluster, training.service, scaling, workers, rendezvous.service if rendezvous else None, fleet
+    )
     return collect_exports(
         ctx,
         network=network,
@@ -90,6 +94,7 @@ def build(spec: Spec, options: ProgramOptions = ProgramOptions()) -> dict[str, A
         discovery=discovery,
         rendezvous=rendezvous,
         recording=recording,
+        completion=completion,
     )
 
 

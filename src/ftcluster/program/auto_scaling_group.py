@@ -17,7 +17,7 @@ from . import names as logical
 from .context import Context
 from .iam import Roles
 from .network import Network
-from .options import GROUP_SPOT_ALLOCATION
+from .options import GROUP_SPOT_ALLOCATION, INSTANCE_WARMUP_SECONDS
 
 # ECS adds this tag when it associates the group with a capacity provider and manages only groups
 # that carry it; declared here so `up` never removes it, and propagated so instances carry it too
@@ -93,7 +93,11 @@ def build_instance_group(
         auto_scaling_group_provider={
             "auto_scaling_group_arn": group.arn,
             # target 100 %: no idle GPU instance is kept waiting for a task
-            "managed_scaling": {"status": "ENABLED", "target_capacity": 100},
+            "managed_scaling": {
+                "status": "ENABLED",
+                "target_capacity": 100,
+                "instance_warmup_period": INSTANCE_WARMUP_SECONDS,
+            },
             "managed_termination_protection": "ENABLED",
             "managed_draining": "ENABLED",
         },

@@ -66,8 +66,11 @@ def build_discovery(ctx: Context, network: Network) -> Discovery | None:
                 "routing_policy": "MULTIVALUE",
             },
             # ECS reports each task's health to Cloud Map, so a stopping task leaves DNS at once
-            # (ECS Developer Guide, service discovery tutorial: HealthCheckCustomConfig).
-            health_check_custom_config={},
+            # (ECS Developer Guide, service discovery tutorial: HealthCheckCustomConfig). Not an empty
+            # block: the provider drops `{}` from its state and the block is ForceNew, so every later `up`
+            # would plan to replace the service (terraform-provider-aws#44285, pulumi-aws#6289). 1 is the
+            # value AWS itself uses (the argument is deprecated and may warn).
+            health_check_custom_config={"failure_threshold": 1},
             # Only ECS registers here; a destroy must not fail on an instance ECS had not yet removed.
             force_destroy=True,
             opts=ctx.opts(),
@@ -117,7 +120,7 @@ def build_rendezvous(
         name=ctx.names.rendezvous_service,
         cluster=cluster.arn,
         task_definition=task_definition.arn,
-        desired_count=1,
+        desired_count=ctx.counts.rendezvous,  # 0 once the workers' job completed
         # On-demand Fargate only: a Spot interruption of the store would end the job.
         capacity_provider_strategies=[{"capacity_provider": "FARGATE", "base": 1, "weight": 1}],
         network_configuration={
@@ -131,6 +134,8 @@ def build_rendezvous(
         deployment_maximum_percent=100,
         deployment_minimum_healthy_percent=0,
         deployment_circuit_breaker={"enable": True, "rollback": True},
+        # A store moved to even out AZs ends every rendezvous in progress (see service.py).
+        availability_zone_rebalancing="DISABLED",
         propagate_tags="SERVICE",
         enable_ecs_managed_tags=True,
         wait_for_steady_state=False,

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .cluster import Cluster
+from .completion import Completion
 from .context import Context
 from .distributed import Discovery, Rendezvous
 from .fleet import Fleet
@@ -42,6 +43,8 @@ EXPORT_NAMES = (
     "distributed_min_nodes",
     "workers_desired",  # the worker task count deployed
     "event_log_group",  # the interruption ledger: what EventBridge recorded (`ftcluster events`)
+    "completion_parameters",  # job -> SSM parameter that records its completion
+    "completed_jobs",  # the jobs this deployment holds at 0 because they completed
 )
 
 
@@ -58,6 +61,7 @@ def collect_exports(
     discovery: Discovery | None,
     rendezvous: Rendezvous | None,
     recording: Recording,
+    completion: Completion,
 ) -> dict[str, Any]:
     counts = ctx.counts
     exports: dict[str, Any] = {
@@ -89,6 +93,8 @@ def collect_exports(
         "distributed_min_nodes": _min_nodes(ctx),
         "workers_desired": counts.workers if workers is not None else None,
         "event_log_group": recording.log_group.name,
+        "completion_parameters": completion.parameters,
+        "completed_jobs": sorted(counts.completed & set(completion.parameters)),
     }
     assert tuple(exports) == EXPORT_NAMES
     return exports

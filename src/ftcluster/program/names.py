@@ -27,9 +27,11 @@ LIMITS = {
     "instance_profile": 128,
     "iam_policy": 128,
     "scaling_policy": 256,
-    "event_rule": 64,  # EventBridge RuleName (botocore events model)
     "bucket": 63,
     "tag_value": 256,
+    "event_rule": 64,  # EventBridge PutRule Name
+    "state_machine": 80,  # Step Functions CreateStateMachine name
+    "ssm_parameter": 1011,  # SSM parameter name, the fully qualified path included
 }
 
 # --- logical (Pulumi) names ----------------------------------------------------------------------
@@ -85,6 +87,14 @@ WORKERS_DISCOVERY = "workers-discovery"
 RENDEZVOUS_DISCOVERY = "rendezvous-discovery"
 RENDEZVOUS_TASK = "rendezvous-task"
 RENDEZVOUS_SERVICE = "rendezvous-service"
+# completion: a job that finished stays finished (completion.py)
+COMPLETION_RULE = "completion-rule"
+COMPLETION_RULE_TARGET = "completion-rule-target"
+COMPLETION_STATE_MACHINE = "completion-state-machine"
+COMPLETION_EVENTS_ROLE = "completion-events-role"
+COMPLETION_EVENTS_POLICY = "completion-events-policy"
+COMPLETION_STEPS_ROLE = "completion-steps-role"
+COMPLETION_STEPS_POLICY = "completion-steps-policy"
 
 
 def provider(region: str) -> str:
@@ -104,6 +114,11 @@ def event_rule(source: str) -> str:
 def event_target(source: str) -> str:
     """The rule's target: the cluster's event log group."""
     return f"{event_rule(source)}-target"
+
+
+def completion_marker(job: str) -> str:
+    """The SSM parameter recording that `job` ("training", "workers") completed."""
+    return f"{job}-completion"
 
 
 def scaling_policy(metric: str) -> str:
@@ -174,10 +189,19 @@ class Names:
     memory_policy: str
     event_log_group: str  # where EventBridge delivers the events `ftcluster events` reads
     event_log_policy: str  # the CloudWatch Logs resource policy that lets EventBridge write there
+    completion_rule: str  # EventBridge rule: a task of a job exited 0
+    completion_state_machine: str  # Step Functions: stops the job and records it
+    completion_events_role: str  # EventBridge starts the state machine with it
+    completion_steps_role: str  # the state machine calls ECS, Auto Scaling, EC2 and SSM with it
     region: str
 
     def event_rule(self, source: str) -> str:
         return event_rule_name(self.cluster, source)
+
+    def completion_parameter(self, job: str) -> str:
+        """SSM parameter that says whether `job` completed: written by the state machine, read by `up` and
+        `status`."""
+        return f"/ftcluster/{self.cluster}/completed/{job}"
 
     def checkpoint_bucket(self, account_id: str) -> str:
         """Globally unique yet deterministic: cluster, account and region make it one of a kind."""
@@ -210,6 +234,11 @@ class Names:
             "memory_policy": (self.memory_policy, LIMITS["scaling_policy"]),
             "event_log_group": (self.event_log_group, LIMITS["log_group"]),
             **{f"event_rule_{source}": (self.event_rule(source), LIMITS["event_rule"]) for source in RULE_SOURCES},
+            "completion_rule": (self.completion_rule, LIMITS["event_rule"]),
+            "completion_state_machine": (self.completion_state_machine, LIMITS["state_machine"]),
+            "completion_events_role": (self.completion_events_role, LIMITS["iam_role"]),
+            "completion_steps_role": (self.completion_steps_role, LIMITS["iam_role"]),
+            "completion_parameter": (self.completion_parameter("training"), LIMITS["ssm_parameter"]),
             "checkpoint_bucket": (self.checkpoint_bucket(ACCOUNT_ID_EXAMPLE), LIMITS["bucket"]),
         }
 
@@ -268,5 +297,9 @@ def names_for(spec: Spec) -> Names:
         memory_policy=f"{name}-memory-target",
         event_log_group=event_log_group(name),
         event_log_policy=event_log_policy_name(name),
+        completion_rule=f"{name}-job-completed",
+        completion_state_machine=f"{name}-job-completed",
+        completion_events_role=f"{account_wide}-completion-events",
+        completion_steps_role=f"{account_wide}-completion-steps",
         region=region,
     )

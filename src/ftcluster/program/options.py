@@ -29,6 +29,9 @@ class ProgramOptions:
     # True: Container Insights already made its log group (a cluster deployed before the stack owned it):
     # this run imports it instead of creating it
     adopt_insights_log_group: bool = False
+    # The jobs (TRAINING_JOB, WORKERS_JOB) that completed and stay stopped: their counts are 0, whatever
+    # the spec or a scale override says (completion.py; the engine reads what the state machine recorded)
+    completed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,25 @@ class Counts:
     fleet_capacity: int | None
     fleet_on_demand: int  # Spot Fleet on-demand target / Auto Scaling group on-demand base
     workers: int | None  # the workers service's desired count; None: no workers service
+    completed: frozenset[str] = frozenset()  # jobs held at 0 because they completed
+
+    @property
+    def rendezvous(self) -> int:
+        """The rendezvous store's task count: it serves the workers' job until that job completed."""
+        return 0 if WORKERS_JOB in self.completed else 1
+
+
+# The jobs a cluster runs: the training service's tasks, and the fleet workers' tasks (one elastic torchrun
+# job with `distributed`). Each completes on its own when one of its tasks exits 0 (completion.py).
+TRAINING_JOB = "training"
+WORKERS_JOB = "workers"
+JOBS = (TRAINING_JOB, WORKERS_JOB)
+
+
+def jobs_of(spec: Spec) -> list[str]:
+    """The jobs the program declares for `spec`: the training service always, the fleet workers if any."""
+    fleet = spec.fleet if spec.fleet is not None and spec.fleet.enabled else None
+    return [job for job in JOBS if job == TRAINING_JOB or (fleet is not None and fleet.workers is not None)]
 
 
 # The spec's allocation strategies (Spot Fleet's camelCase spelling) as an Auto Scaling group's
@@ -59,6 +81,15 @@ GROUP_SPOT_ALLOCATION = {
 # The rendezvous store's task size (CPU units, MiB): it holds a few keys per rank, so the smallest
 # Fargate size that runs the workers' image; the cost model prices it at the same size.
 RENDEZVOUS_CPU, RENDEZVOUS_MEMORY = 512, 1024
+
+# Seconds a new instance is counted as capacity on its way before managed scaling looks again. ECS's API
+# default is 300 (API ManagedScaling.instanceWarmupPeriod), but terraform-provider-aws sends 0 when the
+# argument is unset (internal/service/ecs/capacity_provider.go, expandManagedScaling): managed scaling then
+# launches more GPU instances while the first ones still boot the ECS GPU AMI (NVIDIA driver, Docker, the ECS
+# agent) and register, which takes minutes. 300 s covers that, and is the grace `status` gives a new
+# instance to join the cluster (live/verdict.py JOIN_GRACE). Here, without pulumi, so status can
+# read it cheaply.
+INSTANCE_WARMUP_SECONDS = 300
 
 MAX_TASKS = 5000  # the spec's own ceiling for training.tasks and autoscaling bounds
 
@@ -98,13 +129,18 @@ def effective_counts(spec: Spec, options: ProgramOptions = ProgramOptions()) -> 
             low = high = tasks  # pin: Application Auto Scaling moves the count to exactly `tasks`
     fleet = spec.fleet if spec.fleet is not None and spec.fleet.enabled else None
     workers = _workers(spec, options)
+    completed = options.completed
+    if TRAINING_JOB in completed:
+        tasks = low = high = 0  # the scaling target too: its policies must not start the job again
+    if WORKERS_JOB in completed and workers is not None:
+        workers = 0
     if fleet is None:
         if options.fleet_capacity is not None:
             raise UsageError(
                 f"cluster {spec.name} has no fleet (no Spot Fleet or Auto Scaling group), "
                 "so its capacity cannot be changed"
             )
-        return Counts(tasks, low, high, scaling is not None, None, 0, workers)
+        return Counts(tasks, low, high, scaling is not None, None, 0, workers, completed)
     capacity = fleet.instances if options.fleet_capacity is None else options.fleet_capacity
     _check_range("the fleet capacity", capacity, 0, 10000)
     if fleet.on_demand_capacity > capacity:
@@ -112,7 +148,12 @@ def effective_counts(spec: Spec, options: ProgramOptions = ProgramOptions()) -> 
             f"the fleet capacity ({capacity}) is below its on-demand part ({fleet.on_demand_capacity})",
             hint="lower fleet.on_demand_capacity in the spec first",
         )
-    return Counts(tasks, low, high, scaling is not None, capacity, fleet.on_demand_capacity, workers)
+    on_demand = fleet.on_demand_capacity
+    if WORKERS_JOB in completed and fleet.workers is not None and fleet.type == "spot_fleet":
+        # A Spot Fleet keeps its target whatever runs on it; an Auto Scaling group's capacity provider
+        # scales in by itself once no worker task needs an instance (managed scaling).
+        capacity = on_demand = 0
+    return Counts(tasks, low, high, scaling is not None, capacity, on_demand, workers, completed)
 
 
 def _workers(spec: Spec, options: ProgramOptions) -> int | None:

@@ -16,11 +16,12 @@ ENDPOINT_SERVICES = (
     "autoscaling",
     "ec2",
     "ecs",
-    "events",  # EventBridge (its canonical key; cloudwatchevents and eventbridge are aliases)
+    "events",  # EventBridge (cloudwatchevents is the alias)
     "iam",
     "logs",
     "s3",
     "servicediscovery",
+    "sfn",  # Step Functions (stepfunctions is the alias)
     "ssm",
     "sts",
 )

@@ -88,7 +88,9 @@ def build_training_service(
         deployment_minimum_healthy_percent=0,
         deployment_circuit_breaker={"enable": True, "rollback": True},
         # Rebalancing stops running tasks in an over-full AZ to start them elsewhere: a running
-        # rank killed for placement's sake. Spreading happens at placement time anyway.
+        # rank killed for placement's sake. Spreading happens at placement time anyway. Every service
+        # says so: a create request that does not gets ENABLED (botocore ECS model, CreateService
+        # availabilityZoneRebalancing).
         availability_zone_rebalancing="DISABLED",
         propagate_tags="SERVICE",
         enable_ecs_managed_tags=True,

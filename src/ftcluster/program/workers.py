@@ -94,6 +94,9 @@ def build_workers(
         deployment_minimum_healthy_percent=0,
         deployment_maximum_percent=100,
         deployment_circuit_breaker={"enable": True, "rollback": True},
+        # Rebalancing stops a running rank to start it in another AZ: a restart of the whole job (see
+        # service.py). The placement strategy spreads over AZs when tasks start.
+        availability_zone_rebalancing="DISABLED",
         propagate_tags="SERVICE",
         enable_ecs_managed_tags=True,
         wait_for_steady_state=False,

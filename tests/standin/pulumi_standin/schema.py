@@ -43,6 +43,15 @@ FORCE_NEW: dict[str, set[str]] = {
     # internal/service/servicediscovery/service.go: name, namespace_id, type, health_check_custom_config;
     # inside dns_config see _nested_replace_keys
     "aws:servicediscovery/service:Service": {"name", "namespaceId", "type", "healthCheckCustomConfig"},
+    # what ends a finished job (ftcluster program/completion.py):
+    # internal/service/events/rule.go: name, name_prefix, event_bus_name
+    "aws:cloudwatch/eventRule:EventRule": {"name", "namePrefix", "eventBusName"},
+    # internal/service/events/target.go: rule, target_id, event_bus_name
+    "aws:cloudwatch/eventTarget:EventTarget": {"rule", "targetId", "eventBusName"},
+    # internal/service/sfn/state_machine.go: name, name_prefix, type (a new definition is an update)
+    "aws:sfn/stateMachine:StateMachine": {"name", "namePrefix", "type"},
+    # internal/service/ssm/parameter.go: name and data_type (a new value or type is a PutParameter)
+    "aws:ssm/parameter:Parameter": {"name", "dataType"},
 }
 
 # ForceNew properties inside a nested block: (top-level input, path below it as a list of keys, "[]"
