@@ -152,3 +152,14 @@ def test_a_drills_own_measurement_fills_what_no_recorded_event_says() -> None:
     (one,) = measure(recorded, [at(-60), at(80)])
     assert (one.stopped, one.replacement_running, one.training_resumed) == (at(2), at(40), at(80))
     assert one.events == (m.DRILL_STARTED, m.DRILL_FINISHED)
+
+
+def test_a_finished_job_ends_the_window_unless_training_started_again() -> None:
+    from ftcluster.ledger.read import _finished
+
+    done = task_stopped("t1", at(100), "EssentialContainerExited", "Essential container in task exited", exit_code=0)
+    scaled_down = task_stopped(
+        "t2", at(110), "ServiceSchedulerInitiated", "Scaling activity initiated by (deployment ecs-svc/1)"
+    )
+    assert _finished(events(done, scaled_down)) == at(100)  # the job's other tasks stopping does not reopen it
+    assert _finished(events(done, scaled_down, task_started("t3", at(500)))) is None  # restarted: training again

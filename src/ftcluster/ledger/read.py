@@ -61,8 +61,7 @@ def read_ledger(
         instance_service=outputs.get("workers_service_name") or None,
     )
     start = max(since, created) if created else since
-    # a finished job ends the window: the time after it is no training time
-    end = events[-1].time if events and events[-1].kind == m.JOB_COMPLETED else until
+    end = _finished(events) or until
     summary = summarize(interruptions, start=start, end=end, checkpoints_seen=len(checkpoints.times), prices=prices)
     if created and created > since:
         notes.append(f"the cluster records events since {created:%Y-%m-%d %H:%M} UTC: nothing before is known")
@@ -104,6 +103,15 @@ def last_interruption(
         events, [], until=until, prices={}, instance_service=outputs.get("workers_service_name") or None
     )
     return True, found[-1] if found else None
+
+
+def _finished(events: list[m.LedgerEvent]) -> datetime | None:
+    """When the job finished, if no task started after that: the time after it is no training time (the
+    other tasks' stops that follow, as the job is scaled to 0, do not reopen it)."""
+    done = [e.time for e in events if e.kind == m.JOB_COMPLETED]
+    if not done or any(e.kind == m.TASK_STARTED and e.time > done[-1] for e in events):
+        return None
+    return done[-1]
 
 
 def log_group_created(session: AwsSession, group: str, cluster: str, *, declared: bool) -> datetime | None:
