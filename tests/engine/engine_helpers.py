@@ -19,7 +19,7 @@ from ftcluster.cli import app
 
 ROOT = Path(__file__).parents[2]
 CONSOLE_SCRIPT = Path(sys.executable).with_name("ftcluster")  # the real entry point, for tests that send signals
-US_EAST = ROOT / "configs" / "us-east-1.yaml"  # 68 resources: VPC over 3 AZs, GPU Auto Scaling group, auto scaling
+US_EAST = ROOT / "configs" / "us-east-1.yaml"  # 78 resources: VPC over 3 AZs, GPU Auto Scaling group, auto scaling
 EU_WEST = ROOT / "configs" / "eu-west-1.yaml"
 # the smallest cluster with a VPC of its own: 2 AZs, no NAT, no fleet, one task
 TINY = """\
@@ -31,7 +31,7 @@ network:
 training:
   image: ghcr.io/example/trainer:1.0
   tasks: 1
-"""  # 21 resources: existing VPC, no fleet, no auto scaling
+"""  # 27 resources: existing VPC, no fleet, no auto scaling
 
 
 @dataclass

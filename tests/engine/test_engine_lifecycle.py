@@ -99,15 +99,16 @@ def test_preview_counts_changes_shows_the_diff_and_can_fail_on_drift(deployed, t
     changed = stand.run("preview", str(longer_logs), "--json", "--diff")
     assert changed.exit_code == 0, changed.output
     data = json.loads(changed.stdout)
-    # logs.retention_days applies to the containers' log group and the Container Insights one.
-    assert data["changes"] == {"update": 2, "same": count - 2}
+    # logs.retention_days applies to the containers' log group, the Container Insights one and the
+    # event ledger's.
+    assert data["changes"] == {"update": 3, "same": count - 3}
     assert sorted(data["resources"], key=lambda r: r["name"]) == [
         {"op": "update", "type": "aws:cloudwatch/logGroup:LogGroup", "name": name, "properties": ["retentionInDays"]}
-        for name in ("container-insights-log-group", "log-group")
+        for name in ("container-insights-log-group", "event-log-group", "log-group")
     ]
     drift = stand.run("preview", str(longer_logs), "--expect-no-changes")
     assert drift.exit_code == 1
-    assert "2 to update" in drift.stdout and "changes pending" in drift.stderr
+    assert "3 to update" in drift.stdout and "changes pending" in drift.stderr
     assert stand.state.history(STACK)[0]["kind"] == "update"  # previews leave no history
 
 

@@ -131,6 +131,7 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     "aws:iam/rolePolicy:RolePolicy": ("name", "policy"),
     "aws:iam/instanceProfile:InstanceProfile": ("name",),
     "aws:cloudwatch/logGroup:LogGroup": ("name", "retentionInDays"),
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": ("policyName", "policyDocument"),
     "aws:s3/bucket:Bucket": ("bucket", "forceDestroy"),
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": ("rule.objectOwnership",),
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": (
@@ -200,7 +201,7 @@ KEY_INPUTS: dict[str, tuple[str, ...]] = {
     "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": ("name", "vpc"),
     "aws:servicediscovery/service:Service": ("name", "dnsConfig.dnsRecords", "dnsConfig.routingPolicy"),
     "aws:cloudwatch/eventRule:EventRule": ("name", "eventPattern"),
-    "aws:cloudwatch/eventTarget:EventTarget": ("targetId",),
+    "aws:cloudwatch/eventTarget:EventTarget": ("rule", "targetId", "arn"),
     "aws:sfn/stateMachine:StateMachine": ("name", "type"),
     "aws:ssm/parameter:Parameter": ("name", "insecureValue"),
 }

@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from ..aws import AwsError, AwsSession, aws_call, chunks, pages
+from ..program.names import drill_role_prefix
 from . import leftovers_untagged as untagged
 from .leftovers_completion import KINDS as COMPLETION_KINDS
 from .leftovers_completion import completion_alive, rule_by_name
@@ -202,6 +203,8 @@ class _Finder:
             return self._ecs_alive(kind, ids)
         if service == "ecs" and kind == "capacity-provider":
             return untagged.capacity_providers_alive(self.aws, ids)
+        if service == "events" and kind == "rule":
+            return untagged.event_rules_alive(self.aws, ids)
         if service == "servicediscovery" and kind in ("namespace", "service"):
             return untagged.cloud_map_alive(self.aws, kind, ids)
         if (service, kind) in COMPLETION_KINDS:
@@ -316,6 +319,9 @@ class _Finder:
             ("Auto Scaling groups", untagged.auto_scaling_groups),
             ("ECS capacity providers", untagged.capacity_provider_by_name),
             ("the Cloud Map namespace", untagged.cloud_map),
+            ("the EventBridge rules", untagged.event_rules),
+            ("the event log's resource policy", untagged.event_log_policy),
+            ("FIS experiment templates", untagged.drill_templates),
             ("the job-completed EventBridge rule", rule_by_name),
         ):
             for item in self.optional(what, partial(read, self.aws, self.cluster)) or []:
@@ -329,12 +335,16 @@ class _Finder:
         (`<name>-<other region>-...`), and those are not leftovers of this one."""
         iam = self.aws.client("iam")
         roles, profiles = iam_names(self.cluster, self.region)
+        drill_roles = drill_role_prefix(self.cluster, self.region)
 
         def read() -> None:
             with aws_call("listing IAM roles"):
                 for role in pages(iam, "list_roles", "Roles", PathPrefix=IAM_PATH):
                     if role["RoleName"] in roles:
                         self.add("iam role", role["RoleName"], role.get("Arn"), "name")
+                    elif role["RoleName"].startswith(drill_roles):
+                        note = "a drill's FIS role that its cleanup did not delete"
+                        self.add("iam role", role["RoleName"], role.get("Arn"), "name", note)
             with aws_call("listing IAM instance profiles"):
                 for profile in pages(iam, "list_instance_profiles", "InstanceProfiles", PathPrefix=IAM_PATH):
                     if profile["InstanceProfileName"] in profiles:
