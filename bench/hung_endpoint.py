@@ -4,8 +4,8 @@
 
 A loopback server accepts every connection and never answers; AWS_ENDPOINT_URL points at it.
 `preflight`, `up` (which fails in its preflight) and `destroy --verify-only` run as subprocesses;
-`status` needs a deployed stack, so its AWS part (`ftcluster.live.status.status_report`) is timed
-in-process with the outputs a stack would give. Each should end in about attempts x read timeout
+`status`, `events` and `drill` need a deployed stack, so their AWS parts (`status_report`, `read_ledger`,
+`plan_drill`) are timed in-process with the outputs a stack would give. Each should end in about attempts x read timeout
 (ftcluster.aws: 3 x 5 s) plus start-up, with exit code 1 and the endpoint named.
 """
 
@@ -75,16 +75,31 @@ def main() -> None:
 
     os.environ.clear()
     os.environ.update(env)
-    from ftcluster.aws import AwsError
+    from datetime import datetime, timezone
+
+    from ftcluster.aws import AwsError, AwsSession
+    from ftcluster.drill.plan import plan_drill
+    from ftcluster.ledger.read import read_ledger
     from ftcluster.live.status import status_report
 
-    start = time.perf_counter()
-    try:
-        status_report({"cluster_name": "llm-pretrain", "region": "us-east-1"})
-        outcome = "no error"
-    except AwsError as err:
-        outcome = "endpoint named" if url in err.message else "ENDPOINT NOT NAMED"
-    print(f"  {time.perf_counter() - start:6.1f} s  {outcome}  status (its AWS part, in-process)")
+    outputs = {"cluster_name": "llm-pretrain", "region": "us-east-1", "service_name": "llm-pretrain-training"}
+    in_process = {
+        "status": lambda: status_report(outputs),
+        "events": lambda: read_ledger(
+            outputs, None, session=AwsSession("us-east-1"), since=datetime(2026, 1, 1, tzinfo=timezone.utc)
+        ),
+        "drill --fault stop-task": lambda: plan_drill(
+            outputs, None, fault="stop-task", target=None, timeout_seconds=60, session=AwsSession("us-east-1")
+        ),
+    }
+    for label, call in in_process.items():
+        start = time.perf_counter()
+        try:
+            call()
+            outcome = "no error"
+        except AwsError as err:
+            outcome = "endpoint named" if url in err.message else "ENDPOINT NOT NAMED"
+        print(f"  {time.perf_counter() - start:6.1f} s  {outcome}  {label} (its AWS part, in-process)")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,19 +46,19 @@ def moto_server_executable(interpreter: str | Path = sys.executable) -> str:
     return shutil.which("moto_server") or str(beside)
 
 
-@pytest.fixture(scope="session")
-def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start `moto_server` on a free loopback port for the whole session; yields its URL."""
+@contextmanager
+def running_moto_server(folder: Path, settings: dict[str, str] | None = None) -> Iterator[str]:
+    """`moto_server` on a free loopback port, with moto's own settings in its environment; yields its URL."""
     executable = moto_server_executable()
     port = _free_port()
-    log = (tmp_path_factory.mktemp("moto") / "moto_server.log").open("wb")
+    log = (folder / "moto_server.log").open("wb")
     # MOTO_PORT: moto's Step Functions interpreter calls the server's own APIs on localhost:MOTO_PORT
     # (moto/stepfunctions/parser/asl/utils/boto_client.py), which the completion tests use.
     process = subprocess.Popen(
         [executable, "-H", "127.0.0.1", "-p", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "MOTO_PORT": str(port)},
+        env={**os.environ, "MOTO_PORT": str(port), **(settings or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -70,6 +71,13 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start `moto_server` on a free loopback port for the whole session; yields its URL."""
+    with running_moto_server(tmp_path_factory.mktemp("moto")) as url:
+        yield url
 
 
 @pytest.fixture
@@ -126,3 +134,50 @@ def hung_endpoint() -> Iterator[HungEndpoint]:
     endpoint = HungEndpoint()
     yield endpoint
     endpoint.close()
+
+
+# moto settings of the end-to-end tests. moto/ecs/models.py Service: every ECS service created reports
+# MOTO_ECS_SERVICE_RUNNING running tasks, and its deployment COMPLETED once that covers its desired count
+# (else IN_PROGRESS for ever); UpdateService with a desired count makes that many run. moto/settings.py
+# load_iam_aws_managed_policies: the AWS managed policies exist, so attaching one by ARN works as in AWS.
+E2E_RUNNING_TASKS = 2
+E2E_MOTO_SETTINGS = {"MOTO_ECS_SERVICE_RUNNING": str(E2E_RUNNING_TASKS), "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+E2E_REGIONS = ("eu-west-1",)
+E2E_WARM_UP = (  # one cheap call per service the end-to-end flow uses
+    ("ec2", "describe_regions"),
+    ("iam", "list_roles"),
+    ("sts", "get_caller_identity"),
+    ("ecs", "list_clusters"),
+    ("logs", "describe_log_groups"),
+    ("s3", "list_buckets"),
+    ("autoscaling", "describe_auto_scaling_groups"),
+    ("servicediscovery", "list_namespaces"),
+    ("ssm", "describe_parameters"),
+    ("resourcegroupstaggingapi", "get_resources"),
+    ("application-autoscaling", "describe_scalable_targets", {"ServiceNamespace": "ecs"}),
+    ("events", "list_rules"),
+    ("stepfunctions", "list_state_machines"),
+)
+
+
+@pytest.fixture(scope="session")
+def moto_running_tasks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto server of its own for the end-to-end tests (E2E_MOTO_SETTINGS), warmed up: moto builds a
+    service's backend on its first call (EC2's and IAM's with managed policies take seconds), which
+    ftcluster would count against its 5-second read timeout (ftcluster/aws.py)."""
+    import boto3
+    from botocore.config import Config
+
+    with running_moto_server(tmp_path_factory.mktemp("moto-e2e"), E2E_MOTO_SETTINGS) as url:
+        for region in E2E_REGIONS:
+            for service, operation, *arguments in E2E_WARM_UP:
+                client = boto3.client(
+                    service,
+                    region_name=region,
+                    endpoint_url=url,
+                    aws_access_key_id="testing",
+                    aws_secret_access_key="testing",
+                    config=Config(read_timeout=300, retries={"max_attempts": 1}),
+                )
+                getattr(client, operation)(**(arguments[0] if arguments else {}))
+        yield url

@@ -75,6 +75,17 @@ def test_unknown_profile_is_a_credentials_error(plain_env: pytest.MonkeyPatch) -
             "other",
             "reading X: AWS answered 500: the endpoint returned an HTML error page instead of an AWS answer",
         ),
+        (
+            # an XML error document where botocore expected JSON (moto's IAM check answers ECS calls so)
+            client_error(
+                "403",
+                "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>User: arn:aws:iam::123456789012:"
+                "user/op is not authorized to perform: ecs:StopTask</Message></Error></Errors></ErrorResponse>",
+            ),
+            "access",
+            "reading X: access denied (AccessDenied): User: arn:aws:iam::123456789012:user/op is not authorized "
+            "to perform: ecs:StopTask",
+        ),
         (bx.EndpointConnectionError(endpoint_url="http://127.0.0.1:9"), "unreachable", "cannot reach AWS"),
         (
             bx.ReadTimeoutError(endpoint_url="http://127.0.0.1:9/some/path", error="timed out"),

@@ -14,12 +14,15 @@ RANKS = {
     "errors": 0,
     "home": 0,
     "pulumi_private": 0,
+    "plain": 0,
     "spec": 1,
     "aws": 1,
     "program": 2,
     "cost": 3,
     "offline": 3,
+    "ledger": 3.5,  # the interruption ledger: status (live) shows its last interruption
     "live": 4,
+    "drill": 4.5,  # uses the live views' readers and the ledger
     "engine": 5,
     "cli": 6,
     "__main__": 7,

@@ -1,25 +1,25 @@
-"""Run ftcluster's rendezvous store and two torchrun "nodes" on this machine, with exactly the
-environment an elastic spec gives the worker containers, and check that the nodes meet as one job.
+"""Run ftcluster's rendezvous store and two torchrun "nodes" on this machine, with exactly the command and
+environment an elastic spec gives the store and the worker containers, and check that the nodes meet as one
+job and all-reduce.
 
-It needs torch (`pip install torch`; the CPU build is enough) and nothing from AWS. The only
-changes from the cluster: the store's Cloud Map name becomes 127.0.0.1, Gloo talks over loopback,
-and the rendezvous closes 5 s after the minimum number of nodes joined (not 30 s).
+It needs torch (`pip install torch`; the CPU build is enough) and nothing from AWS. What changes from the
+cluster is what local_job.py makes local: the store's address, the network interface, the local address.
+The tests (tests/drill) run the same harness with the example trainer and inject every fault.
 
     python examples/rendezvous/check.py configs/us-west-2.yaml
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
+import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from local_job import LocalJob, Mark
+
 from ftcluster.errors import SpecError
-from ftcluster.program.elastic import rendezvous_command, torchrun_environment
-from ftcluster.program.names import names_for
 from ftcluster.spec import load_spec
 
 NODES = 2
@@ -31,6 +31,8 @@ dist.all_reduce(total)
 print(f"rank {dist.get_rank()} of {dist.get_world_size()}: all_reduce sum {total.item():g}", flush=True)
 dist.destroy_process_group()
 """
+RANK_LINE = re.compile(r"^rank (\d+) of (\d+): all_reduce sum (\S+)")
+DEADLINE = 300  # seconds; torch imports alone take several on a busy machine
 
 
 def main(spec_path: str) -> int:
@@ -39,48 +41,36 @@ def main(spec_path: str) -> int:
     except SpecError as error:
         print(error, file=sys.stderr)
         return 2
-    elastic = spec.fleet.workers.distributed if spec.fleet and spec.fleet.workers else None
-    if elastic is None:
+    if spec.fleet is None or spec.fleet.workers is None or spec.fleet.workers.distributed is None:
         print(f"{spec_path}: no fleet.workers.distributed: not an elastic job", file=sys.stderr)
         return 2
-    port = elastic.rendezvous_port
-    env = dict(os.environ, **torchrun_environment(spec, names_for(spec)))
-    env.update(
-        PET_RDZV_ENDPOINT=f"127.0.0.1:{port}",
-        PET_NNODES=f"{NODES}:{NODES + 1}",
-        GLOO_SOCKET_IFNAME="lo",
-        PET_NPROC_PER_NODE="1",
-    )
-    env["PET_RDZV_CONF"] += ",last_call_timeout=5"
-    torchrun = str(Path(sys.executable).with_name("torchrun"))
-    if not Path(torchrun).exists():
+    if not Path(sys.executable).with_name("torchrun").exists():
         print(f"no torchrun beside {sys.executable}: pip install torch (the CPU build is enough)", file=sys.stderr)
         return 2
-    store = subprocess.Popen([sys.executable, *rendezvous_command(port)[1:]], stdout=subprocess.DEVNULL)
-    try:
-        time.sleep(3)  # the store binds its port
-        with tempfile.TemporaryDirectory() as folder:
-            job = Path(folder, "job.py")
-            job.write_text(JOB)
-            nodes = [
-                subprocess.Popen(
-                    [torchrun, str(job)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-                )
-                for _ in range(NODES)
-            ]
-            outputs = [node.communicate(timeout=300)[0] for node in nodes]
-    finally:
-        store.kill()
-    lines = [line for out in outputs for line in out.splitlines() if line.startswith("rank ")]
-    print("\n".join(lines))
+    distributed = spec.fleet.workers.distributed
+    if distributed.min_nodes > NODES or distributed.max_nodes < NODES:
+        # the spec's own PET_NNODES: two nodes must be a job it accepts
+        print(f"{spec_path}: min_nodes..max_nodes must allow {NODES} nodes for this check", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder, "job.py")
+        script.write_text(JOB)
+        job = LocalJob(spec, Path(folder), Path(folder), nodes=NODES, script=script)
+        job.ecs = False  # a node that exits stays down: the check runs once
+        job.start()
+        try:
+            found = job.wait_for(Mark(0, 0.0), RANK_LINE, time.monotonic() + DEADLINE, count=NODES)
+            codes = [node.wait(DEADLINE) for node in job.nodes]
+        except AssertionError as error:
+            print(f"the nodes did not meet as one job: {error}", file=sys.stderr)
+            return 1
+        finally:
+            job.close()
+    print("\n".join(line.text for line, _ in found))
     expected = NODES * (NODES + 1) / 2
-    ok = (
-        all(n.returncode == 0 for n in nodes)
-        and len(lines) == NODES
-        and all(f"of {NODES}: all_reduce sum {expected:g}" in line for line in lines)
-    )
+    ok = codes == [0] * NODES and all(int(m.group(2)) == NODES and float(m.group(3)) == expected for _, m in found)
     if not ok:
-        print("the nodes did not meet as one job; their output:\n" + "\n".join(outputs), file=sys.stderr)
+        print(f"the nodes did not meet as one job (exit codes {codes}); their output:\n{job.tail()}", file=sys.stderr)
     return 0 if ok else 1
 
 

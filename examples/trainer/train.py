@@ -1,32 +1,43 @@
-"""A toy trainer that survives Spot interruptions: S3 checkpoints, resume on start, save on SIGTERM.
+"""A PyTorch DDP trainer that survives Spot interruptions under torchrun (or alone): it checkpoints to
+CHECKPOINT_URI every K steps and on SIGTERM, resumes from the newest checkpoint, and exits 0 only when done.
 
-Plain Python plus boto3 (no torch): it fits y = 3x + 2 with SGD. Run it as is, or under torchrun.
-Exit codes: 0 done or stopped cleanly, 1 S3 failed or a checkpoint is unreadable, 2 bad configuration.
+It fits y = 3x + 2 with one linear layer: gloo on CPU, NCCL where CUDA is. Under torchrun each rank trains
+on its share of every batch and DistributedDataParallel averages the gradients.
+
+Exit codes: 0 done; 75 stopped early with a checkpoint saved (a stop signal here or on another rank);
+1 storage failed, a checkpoint is unreadable, or a collective failed (a peer was lost or went silent);
+2 bad configuration.
 """
 
 from __future__ import annotations
 
-import json
+import io
 import math
 import os
-import random
 import re
 import signal
 import sys
 import time
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-CHECKPOINT_FORMAT = "ftcluster-example-trainer/1"
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+
+CHECKPOINT_FORMAT = "ftcluster-example-trainer/2"
 # Zero-padded so that S3's lexicographic key order (ListObjectsV2: "returns objects in lexicographical
 # order based on their key names", botocore/data/s3/2006-03-01/service-2.json) is step order.
-KEY_PATTERN = re.compile(r"step-(\d{12})\.json")
+KEY_PATTERN = re.compile(r"step-(\d{12})\.pt")
 # General purpose bucket names: 3-63 lowercase letters, digits, dots and hyphens, a letter or digit
 # at each end (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
 BUCKET_PATTERN = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 LEARNING_RATE = 0.1
-BATCH_SIZE = 8
+GLOBAL_BATCH = 24  # samples per step, split between the ranks
 SEED = 0
+EXIT_STOPPED = 75  # EX_TEMPFAIL (sysexits.h): not done, start me again; never 0, which means done
 
 
 class ConfigError(Exception):
@@ -38,27 +49,28 @@ class ConfigError(Exception):
 
 
 class StorageError(Exception):
-    """S3 refused or could not be reached, or a checkpoint in it is unreadable: exit 1."""
+    """S3 or the folder refused, or a checkpoint in it is unreadable: exit 1."""
 
 
 @dataclass(frozen=True)
 class Settings:
-    bucket: str
-    prefix: str  # ends with "/"
+    uri: str  # s3://BUCKET/PREFIX/ or file:///FOLDER/
     total_steps: int
     checkpoint_every: int
     seconds_per_step: float
-    rank: int
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}"
+    seconds_per_save: float
+    log_every: int
+    # ftcluster sets PROCESS_GROUP_TIMEOUT_SECONDS for an elastic job; None: torch's default (30 min for
+    # gloo, 10 for NCCL: torch/distributed/constants.py), which is how long a silent peer blocks the rest
+    process_group_timeout: float | None
 
 
 def checkpoint_uri_problem(uri: str) -> str | None:
-    """Why `uri` is not s3://BUCKET/PREFIX/ (what ftcluster gives every container), or None."""
+    """Why `uri` is not s3://BUCKET/PREFIX/ (what ftcluster gives every container) or file:///FOLDER/."""
+    if uri.startswith("file://"):
+        return None if uri.startswith("file:///") else "a file:// URI needs an absolute path: file:///FOLDER/"
     if not uri.startswith("s3://"):
-        return "it must start with s3://"
+        return "it must start with s3:// (or file:/// for a local folder)"
     bucket, slash, prefix = uri[len("s3://") :].partition("/")
     if not BUCKET_PATTERN.fullmatch(bucket) or ".." in bucket:
         return f"`{bucket}` is not an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)"
@@ -96,133 +108,123 @@ def read_settings(environ: dict[str, str]) -> Settings:
         problems.append(f"CHECKPOINT_URI={uri!r} is not s3://BUCKET/PREFIX/: {reason}")
     total = _number(environ, "TRAIN_TOTAL_STEPS", "1000", int, 1, problems)
     every = _number(environ, "TRAIN_CHECKPOINT_EVERY", "100", int, 1, problems)
-    seconds = _number(environ, "TRAIN_SECONDS_PER_STEP", "0.5", float, 0, problems)
-    # torchrun sets RANK for each worker it starts (torch/distributed/run.py, "Environment Variables");
-    # without it this is the only process.
-    rank = _number(environ, "RANK", "0", int, 0, problems)
+    step_seconds = _number(environ, "TRAIN_SECONDS_PER_STEP", "0.5", float, 0, problems)
+    save_seconds = _number(environ, "TRAIN_SECONDS_PER_SAVE", "0", float, 0, problems)
+    log_every = _number(environ, "TRAIN_LOG_EVERY", "10", int, 1, problems)
+    timeout = None
+    if "PROCESS_GROUP_TIMEOUT_SECONDS" in environ:
+        timeout = _number(environ, "PROCESS_GROUP_TIMEOUT_SECONDS", "", float, 1, problems)
     if problems:
         raise ConfigError(problems)
     assert uri is not None
-    bucket, _, prefix = uri[len("s3://") :].partition("/")
-    return Settings(bucket, prefix, total, every, seconds, rank)
+    return Settings(uri, total, every, step_seconds, save_seconds, log_every, timeout)
 
 
-# --- the model: y = w*x + b, one SGD step on a fresh minibatch -------------------------------------------------
-
-
-@dataclass
-class State:
-    step: int
-    w: float
-    b: float
-    rng: random.Random
-    loss: float = math.nan
-
-    @classmethod
-    def fresh(cls) -> State:
-        return cls(step=0, w=0.0, b=0.0, rng=random.Random(SEED))
-
-    def to_json(self) -> dict[str, Any]:
-        version, internal, gauss_next = self.rng.getstate()
-        return {
-            "format": CHECKPOINT_FORMAT,
-            "step": self.step,
-            "model": {"w": self.w, "b": self.b},
-            "rng": {"version": version, "state": list(internal), "gauss_next": gauss_next},
-        }
-
-    @classmethod
-    def from_json(cls, data: Any) -> State:
-        """Raises ValueError/KeyError/TypeError on anything this trainer did not write."""
-        if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"not a {CHECKPOINT_FORMAT} checkpoint")
-        rng = random.Random()
-        saved = data["rng"]
-        rng.setstate((saved["version"], tuple(saved["state"]), saved["gauss_next"]))
-        step = data["step"]
-        if not isinstance(step, int) or step < 0:
-            raise ValueError(f"bad step {step!r}")
-        return cls(step=step, w=float(data["model"]["w"]), b=float(data["model"]["b"]), rng=rng)
-
-
-def train_step(state: State, seconds: float) -> None:
-    """One SGD step on mean squared error; `seconds` stands in for the GPU's work."""
-    grad_w = grad_b = loss = 0.0
-    for _ in range(BATCH_SIZE):
-        x = state.rng.uniform(-1.0, 1.0)
-        y = 3.0 * x + 2.0 + state.rng.gauss(0.0, 0.1)
-        error = state.w * x + state.b - y
-        grad_w += 2 * error * x / BATCH_SIZE
-        grad_b += 2 * error / BATCH_SIZE
-        loss += error * error / BATCH_SIZE
-    state.w -= LEARNING_RATE * grad_w
-    state.b -= LEARNING_RATE * grad_b
-    state.loss = loss
-    state.step += 1
-    # time.sleep resumes after a signal handler returns (PEP 475), so SIGTERM lets the step finish.
-    time.sleep(seconds)
-
-
-# --- checkpoints in S3 ---------------------------------------------------------------------------------------
+# --- checkpoints: one object (or file) per step -------------------------------------------------------------
 
 
 class CheckpointStore:
-    """`<prefix>step-<12 digits>.json` objects; the newest is the last key in S3's listing order."""
+    """`<prefix>step-<12 digits>.pt`; the newest is the last name in S3's (or sorted) listing order."""
 
     def __init__(self, settings: Settings) -> None:
+        self.uri, self.seconds_per_save = settings.uri, settings.seconds_per_save
+
+    def name(self, step: int) -> str:
+        return f"step-{step:012d}.pt"
+
+    def where(self, step: int) -> str:
+        return self.uri + self.name(step)
+
+    def newest_step(self) -> int | None:
+        steps = [int(m.group(1)) for name in self._names() if (m := KEY_PATTERN.fullmatch(name))]
+        return max(steps, default=None)
+
+    def load(self, step: int) -> dict[str, Any]:
+        body = self._read(self.name(step))
+        try:
+            data = torch.load(io.BytesIO(body), weights_only=True)
+            if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT or data.get("step") != step:
+                raise ValueError(f"not a {CHECKPOINT_FORMAT} checkpoint of step {step}")
+        except Exception as err:
+            reason = (str(err).strip().splitlines() or [type(err).__name__])[0]  # torch's own text runs to pages
+            raise StorageError(
+                f"{self.where(step)} is not a checkpoint this trainer can resume from: {reason}"
+            ) from err
+        return data
+
+    def save(self, step: int, data: dict[str, Any]) -> str:
+        buffer = io.BytesIO()
+        torch.save(data, buffer)
+        time.sleep(self.seconds_per_save)  # stands in for uploading a large checkpoint
+        self._write(self.name(step), buffer.getvalue())
+        return self.where(step)
+
+    def _names(self) -> list[str]:
+        raise NotImplementedError
+
+    def _read(self, name: str) -> bytes:
+        raise NotImplementedError
+
+    def _write(self, name: str, body: bytes) -> None:
+        raise NotImplementedError
+
+
+class S3Checkpoints(CheckpointStore):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
         import boto3
         from botocore.config import Config
 
-        self.bucket, self.prefix = settings.bucket, settings.prefix
-        # boto3's standard chain: the task role in ECS, AWS_PROFILE or keys elsewhere; AWS_REGION is
-        # set by ECS (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-environment-variables.html)
-        # and AWS_ENDPOINT_URL is honoured (botocore/configprovider.py). Short timeouts and few retries so
+        self.bucket, _, self.prefix = settings.uri[len("s3://") :].partition("/")
+        # boto3's standard chain: the task role in ECS, AWS_PROFILE or keys elsewhere; AWS_REGION is set by
+        # ECS and AWS_ENDPOINT_URL is honoured (botocore/configprovider.py). Short timeouts and few retries so
         # a save after SIGTERM fails fast instead of outliving the stop timeout.
         self.s3 = boto3.session.Session().client(
             "s3", config=Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
         )
 
-    def key(self, step: int) -> str:
-        return f"{self.prefix}step-{step:012d}.json"
-
-    def uri(self, key: str) -> str:
-        return f"s3://{self.bucket}/{key}"
-
-    def newest_key(self) -> str | None:
-        # The task role may list only under the prefix (ftcluster's checkpoint policy, s3:prefix condition),
-        # which is exactly what this asks for.
-        newest = None
+    def _names(self) -> list[str]:
+        # The task role may list only under the prefix (ftcluster's checkpoint policy), which is what this asks.
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
-        for page in pages:
-            for item in page.get("Contents", []):
-                if KEY_PATTERN.fullmatch(item["Key"][len(self.prefix) :]):
-                    newest = item["Key"]  # keys come in ascending order; the last match wins
-        return newest
+        return [item["Key"][len(self.prefix) :] for page in pages for item in page.get("Contents", [])]
 
-    def load(self, key: str) -> State:
-        body = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        try:
-            state = State.from_json(json.loads(body))
-        except (ValueError, KeyError, TypeError) as err:
-            raise StorageError(f"{self.uri(key)} is not a checkpoint this trainer can resume from: {err}") from err
-        if self.key(state.step) != key:
-            raise StorageError(f"{self.uri(key)} holds step {state.step}, not the step its name says")
-        return state
+    def _read(self, name: str) -> bytes:
+        body: bytes = self.s3.get_object(Bucket=self.bucket, Key=self.prefix + name)["Body"].read()
+        return body
 
-    def save(self, state: State) -> str:
-        # PutObject is all or nothing: "Amazon S3 never adds partial objects" (PutObject API reference),
-        # so a checkpoint cut off by SIGKILL is simply absent and the previous one stays the newest.
-        key = self.key(state.step)
-        body = json.dumps(state.to_json()).encode()
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
-        return key
+    def _write(self, name: str, body: bytes) -> None:
+        # PutObject is all or nothing: "Amazon S3 never adds partial objects" (PutObject API reference), so a
+        # save cut off by SIGKILL leaves no object and the previous checkpoint stays the newest.
+        self.s3.put_object(Bucket=self.bucket, Key=self.prefix + name, Body=body)
+
+
+class FolderCheckpoints(CheckpointStore):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.folder = Path(settings.uri[len("file://") :])
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def _names(self) -> list[str]:
+        return sorted(path.name for path in self.folder.iterdir())
+
+    def _read(self, name: str) -> bytes:
+        return (self.folder / name).read_bytes()
+
+    def _write(self, name: str, body: bytes) -> None:
+        partial = self.folder / f".{name}.partial"
+        partial.write_bytes(body)
+        partial.replace(self.folder / name)  # atomic, like a PutObject
+
+
+def checkpoint_store(settings: Settings) -> CheckpointStore:
+    return (FolderCheckpoints if settings.uri.startswith("file://") else S3Checkpoints)(settings)
 
 
 # --- the run -------------------------------------------------------------------------------------------------
 
 
 class StopRequest:
-    """Signal handler that only records the signal: the loop finishes its step, saves and exits."""
+    """Signal handler that only records the signal: the ranks agree on a step, save and exit."""
 
     def __init__(self) -> None:
         self.signal_name: str | None = None
@@ -232,9 +234,9 @@ class StopRequest:
             self.signal_name = signal.Signals(signum).name
 
     def install(self) -> None:
-        # ECS sends SIGTERM (Spot notice, scale-in, deployment), SIGKILL after the stop timeout; torchrun
-        # forwards SIGTERM to its workers and kills them 30 s later (torch/distributed/elastic/
-        # multiprocessing/api.py, PContext.close(timeout=30)). SIGINT: Ctrl-C when run by hand.
+        # ECS sends SIGTERM to torchrun (Spot notice, scale-in, deployment), which sends it on to its workers
+        # and kills them TORCH_ELASTIC_SHUTDOWN_TIMEOUT seconds later (torch/distributed/launcher/api.py); it
+        # also sends SIGTERM when it restarts the group for a new node. SIGINT: Ctrl-C when run by hand.
         signal.signal(signal.SIGTERM, self)
         signal.signal(signal.SIGINT, self)
 
@@ -243,37 +245,115 @@ def say(text: str) -> None:
     print(text, flush=True)  # container logs and whoever reads the pipe see each line at once
 
 
-def run(settings: Settings, stop: StopRequest) -> int:
-    store = CheckpointStore(settings)
-    writer = settings.rank == 0
-    newest = store.newest_key()
-    if newest is None:
-        state = State.fresh()
-        say(f"starting fresh: no checkpoint under {settings.uri}")
+@dataclass
+class Group:
+    """This process's place in the job: torchrun sets RANK, WORLD_SIZE and LOCAL_RANK (torch/distributed/run.py)."""
+
+    rank: int
+    world: int
+    device: torch.device
+    distributed: bool
+
+    def agree_to_stop(self, here: bool) -> bool:
+        """True on every rank as soon as one of them was asked to stop: all stop after the same step."""
+        if not self.distributed:
+            return here
+        flag = torch.tensor([1.0 if here else 0.0], device=self.device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        return bool(flag.item() > 0)
+
+    def newest_step(self, store: CheckpointStore) -> int | None:
+        """Rank 0 picks the checkpoint and tells the others, so every rank resumes from the same one."""
+        step = store.newest_step() if self.rank == 0 else None
+        if not self.distributed:
+            return step
+        chosen = torch.tensor([-1 if step is None else step], dtype=torch.int64, device=self.device)
+        dist.broadcast(chosen, src=0)
+        return None if chosen.item() < 0 else int(chosen.item())
+
+    def barrier(self) -> None:
+        if self.distributed:
+            dist.barrier()
+
+
+def join_group(environ: dict[str, str], settings: Settings) -> Group:
+    if "WORLD_SIZE" not in environ:
+        return Group(0, 1, torch.device("cpu"), distributed=False)
+    cuda = torch.cuda.is_available()
+    device = torch.device("cuda", int(environ.get("LOCAL_RANK", "0"))) if cuda else torch.device("cpu")
+    if cuda:
+        torch.cuda.set_device(device)
+    options: dict[str, Any] = {}
+    if settings.process_group_timeout is not None:
+        options["timeout"] = timedelta(seconds=settings.process_group_timeout)
+    # MASTER_ADDR/MASTER_PORT, RANK and WORLD_SIZE come from torchrun (the env:// method)
+    dist.init_process_group("nccl" if cuda else "gloo", **options)
+    return Group(dist.get_rank(), dist.get_world_size(), device, distributed=True)
+
+
+def batch(step: int, group: Group) -> tuple[torch.Tensor, torch.Tensor]:
+    """This rank's share of step `step`'s batch: the same samples whatever restarts came before."""
+    generator = torch.Generator().manual_seed(SEED * 1_000_003 + step)
+    x = torch.rand(GLOBAL_BATCH, 1, generator=generator) * 2 - 1
+    y = 3 * x + 2 + 0.1 * torch.randn(GLOBAL_BATCH, 1, generator=generator)
+    return x[group.rank :: group.world].to(group.device), y[group.rank :: group.world].to(group.device)
+
+
+def sgd_step(model: torch.nn.Module) -> None:
+    """Plain SGD by hand: a model with an optimizer's state would save `optimizer.state_dict()` too.
+    (torch.optim's first use imports torch._dynamo, seconds of start-up on every restart.)"""
+    with torch.no_grad():
+        for parameter in model.parameters():
+            assert parameter.grad is not None
+            parameter -= LEARNING_RATE * parameter.grad
+
+
+def run(settings: Settings, stop: StopRequest, group: Group) -> int:
+    store = checkpoint_store(settings)
+    torch.manual_seed(SEED)
+    model = torch.nn.Linear(1, 1).to(group.device)
+    step = group.newest_step(store)
+    if step is None:
+        step = 0
+        if group.rank == 0:
+            say(f"starting fresh at world size {group.world}: no checkpoint under {settings.uri}")
     else:
-        state = store.load(newest)
-        say(f"resumed from step {state.step}")
-        say(f"checkpoint: {store.uri(newest)}")
-    if not writer:
-        say(f"rank {settings.rank}: rank 0 writes the checkpoints")
-    saved_step = state.step
+        saved = store.load(step)
+        model.load_state_dict(saved["model"])
+        if group.rank == 0:
+            say(f"resumed from step {step} at world size {group.world}: {store.where(step)}")
+    # Constructing DDP broadcasts rank 0's parameters; every rank loaded the same checkpoint anyway.
+    trained = DistributedDataParallel(model) if group.distributed else model
+    saved_step = step
 
     def save() -> None:
         nonlocal saved_step
-        if writer and state.step != saved_step:
-            key = store.save(state)
-            saved_step = state.step
-            say(f"step {state.step}/{settings.total_steps} loss {state.loss:.6f} saved {store.uri(key)}")
+        if step != saved_step and group.rank == 0:
+            data = {"format": CHECKPOINT_FORMAT, "step": step, "model": model.state_dict()}
+            say(f"saved step {step}: {store.save(step, data)}")
+        saved_step = step
+        group.barrier()  # no rank leaves before the checkpoint exists
 
-    while state.step < settings.total_steps and stop.signal_name is None:
-        train_step(state, settings.seconds_per_step)
-        if state.step % settings.checkpoint_every == 0 or state.step == settings.total_steps:
+    while step < settings.total_steps:
+        x, y = batch(step + 1, group)
+        loss = torch.nn.functional.mse_loss(trained(x), y)
+        model.zero_grad()
+        loss.backward()  # DDP all-reduces the gradients here
+        sgd_step(model)
+        time.sleep(settings.seconds_per_step)  # stands in for the GPU's work
+        step += 1
+        stopping = group.agree_to_stop(stop.signal_name is not None)
+        if group.rank == 0 and (step % settings.log_every == 0 or stopping):
+            say(f"step {step} world {group.world} loss {loss.item():.6f}")
+        if stopping or step % settings.checkpoint_every == 0 or step == settings.total_steps:
             save()
-    if stop.signal_name is not None and state.step < settings.total_steps:
-        save()
-        say(f"{stop.signal_name}: stopped after step {state.step}; resume picks up from step {saved_step}")
-        return 0
-    say(f"done: {state.step} steps, w={state.w:.4f} b={state.b:.4f}")
+        if stopping and step < settings.total_steps:
+            why = stop.signal_name or "a stop signal on another rank"
+            say(f"rank {group.rank}: {why}: stopped after step {step}; resume picks up from step {saved_step}")
+            return EXIT_STOPPED
+    if group.rank == 0:
+        weight, bias = model.weight.item(), model.bias.item()
+        say(f"done: {step} steps, w={weight:.4f} b={bias:.4f}")
     return 0
 
 
@@ -286,14 +366,29 @@ def main() -> int:
         for problem in err.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
-    from botocore.exceptions import BotoCoreError, ClientError
-
+    group = None
     try:
-        return run(settings, stop)
-    except (StorageError, BotoCoreError, ClientError) as err:
-        print(f"error: checkpoints at {settings.uri}: {err}", file=sys.stderr)
+        group = join_group(dict(os.environ), settings)
+        return run(settings, stop, group)
+    except StorageError as err:
+        print(f"error: {err}", file=sys.stderr)
         return 1
+    except RuntimeError as err:  # gloo and NCCL report a lost or silent peer as RuntimeError (or DistError)
+        if group is None or not group.distributed:
+            raise
+        print(f"rank {group.rank}: a collective failed (a peer was lost or is silent): {err}", file=sys.stderr)
+        return 1
+    except Exception as err:
+        if type(err).__module__.startswith(("botocore", "boto3")):
+            print(f"error: checkpoint storage at {settings.uri}: {err}", file=sys.stderr)
+            return 1
+        raise
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # The checkpoint is saved and every rank is past the barrier: nothing is left to clean up, and the
+    # interpreter's teardown of torch takes seconds, which torchrun waits for before it restarts the group.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

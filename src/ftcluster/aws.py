@@ -167,6 +167,8 @@ def translate(err: BaseException, action: str) -> AwsError:
         return AwsError(f"{action}: cannot reach AWS: {err}", kind="unreachable", hint=UNREACHABLE_HINT)
     code = error_code(err)
     message = _client_message(err)
+    if code and code.isdigit():  # botocore could not parse the body; it may be an XML AWS error document
+        code, message = _xml_error(err) or (code, message)
     if code in _CREDENTIAL_CODES:
         return AwsError(
             f"{action}: {_CREDENTIAL_CODES[code]} ({code})", kind="credentials", code=code, hint=CREDENTIALS_HINT
@@ -200,6 +202,20 @@ def _endpoint_of(err: BaseException) -> str:
     url = str(getattr(err, "kwargs", {}).get("endpoint_url") or "")
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else url or "the AWS endpoint"
+
+
+def _xml_error(err: BaseException) -> tuple[str, str] | None:
+    """(code, message) of an AWS XML error document (<Error><Code>..</Code><Message>..</Message>), which
+    some endpoints answer for a JSON-protocol service: an access denial of moto's IAM check, for one. The
+    status alone would hide what was denied."""
+    import re
+
+    response = getattr(err, "response", None)
+    body = str((response or {}).get("Error", {}).get("Message") or "") if isinstance(response, dict) else ""
+    code, message = re.search(r"<Code>([^<]+)</Code>", body), re.search(r"<Message>([^<]*)</Message>", body)
+    if not code:
+        return None
+    return code.group(1).strip(), (message.group(1).strip() if message else "no message")[:300]
 
 
 def _client_message(err: BaseException) -> str:

@@ -197,16 +197,46 @@ class LeftoversFound(FtclusterError):
 
 
 class RolloutFailed(FtclusterError):
-    """After `up` applied, a service's deployment failed, or had not settled when the wait ran out."""
+    """A service's deployment failed, is missing in ECS, or had not settled when the wait ran out; `updated`:
+    this `up` applied changes (else it had nothing to change and only checked the services)."""
 
-    def __init__(self, *, cluster: str, problems: Sequence[str], timed_out: bool, hint: str) -> None:
-        what = "did not reach a steady state in time" if timed_out else "failed to deploy"
-        super().__init__(
-            f"cluster {cluster} was updated, but its services {what}:\n  " + "\n  ".join(problems), hint=hint
+    def __init__(
+        self,
+        *,
+        cluster: str,
+        problems: Sequence[str],
+        timed_out: bool,
+        hint: str,
+        updated: bool = True,
+        missing: bool = False,
+    ) -> None:
+        what = (
+            "did not reach a steady state in time"
+            if timed_out
+            else "are missing in ECS"
+            if missing
+            else "failed to deploy"
         )
+        done = "was updated" if updated else "has nothing to update"
+        super().__init__(f"cluster {cluster} {done}, but its services {what}:\n  " + "\n  ".join(problems), hint=hint)
         self.cluster = cluster
         self.problems = tuple(problems)
         self.timed_out = timed_out
+        self.missing = missing
+
+
+class NotDeployed(StackError):
+    """The cluster's stack exists but holds no resources: created and never deployed (or destroyed, kept)."""
+
+    def __init__(self, *, cluster: str, stack: str, operation: str) -> None:
+        super().__init__(
+            f"cluster {cluster} is not deployed: its stack {stack} is in the state backend, but holds no resources",
+            cluster=cluster,
+            stack=stack,
+            operation=operation,
+            hint=f"deploy it with `ftcluster up SPEC`, or remove the empty stack with "
+            f"`ftcluster destroy --cluster {stack} --yes`",
+        )
 
 
 class Declined(FtclusterError):

@@ -67,6 +67,7 @@ CONCERNS = (
     "security",
     "iam",
     "logs",
+    "event recording",
     "checkpoints",
     "compute",
     "scaling",
@@ -103,6 +104,8 @@ def concern_of(type_token: str, name: str) -> str:
         return "distributed"  # the elastic job's Cloud Map namespace and registries, and its rendezvous
     if name in logical.FLEET_WORKERS_NAMES:
         return "fleet workers"
+    if name in logical.EVENT_RECORDING_NAMES:
+        return "event recording"  # the ledger's log group, its resource policy, rules and targets
     module = type_token.split(":")[1].split("/")[0]
     return _MODULE_CONCERN.get(module, "other")
 
@@ -290,7 +293,7 @@ def _planned(monitor: Any) -> list[PlannedResource]:
             PlannedResource(
                 type=record["type"],
                 name=record["name"],
-                inputs=_inputs_of(record["type"], state),
+                inputs=_inputs_of(record["type"], record["name"], state),
                 dependencies=sorted({names[urn] for urn in record["dependencies"] if urn in names}),
                 options=options,
             )
@@ -298,10 +301,11 @@ def _planned(monitor: Any) -> list[PlannedResource]:
     return _ordered(resources)
 
 
-def _inputs_of(type_token: str, state: dict[str, Any]) -> dict[str, Any]:
-    """The inputs as registered: the mock state minus the outputs our mocks added."""
+def _inputs_of(type_token: str, name: str, state: dict[str, Any]) -> dict[str, Any]:
+    """The inputs as registered: the mock state minus the outputs our mocks added (its own ARN; an
+    `arn` input naming another resource, as an EventBridge target's, stays)."""
     inputs = _plain(state)
-    if str(inputs.get("arn", "")).startswith(PLACEHOLDER_PREFIX + "ARN of "):
+    if inputs.get("arn") == placeholder(f"ARN of {name}"):
         inputs.pop("arn")
     if type_token == logical.LAUNCH_TEMPLATE_TYPE:
         inputs.pop("latestVersion", None)

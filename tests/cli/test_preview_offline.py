@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,11 +30,12 @@ def us_east_tree() -> str:
 
 
 def test_tree_groups_resources_by_concern_with_key_settings_and_dependencies(us_east_tree: str) -> None:
-    assert "llm-pretrain in us-east-1: 68 resources" in us_east_tree
+    assert "llm-pretrain in us-east-1: 78 resources" in us_east_tree
     for concern in (
         "network (29)",
         "iam (7)",
         "logs (2)",
+        "event recording (10)",  # log group, resource policy, 4 rules and their targets
         "checkpoints (7)",
         "compute (4)",
         "scaling (3)",
@@ -56,10 +58,11 @@ def test_tree_groups_resources_by_concern_with_key_settings_and_dependencies(us_
 
 def test_an_elastic_job_reads_as_its_own_concern() -> None:
     tree = runner.invoke(app, ["preview", str(US_WEST), "--offline"]).stdout
-    assert "elastic-llm in us-west-2: 71 resources" in tree and "distributed (5)" in tree
+    assert "elastic-llm in us-west-2: 81 resources" in tree and "distributed (5)" in tree
     distributed = tree[tree.index("distributed (5)") : tree.index("Resources by type")]
     assert "name: elastic-llm.ftcluster" in distributed and 'dnsRecords: [{"ttl": 10, "type": "A"}]' in distributed
-    assert "rendezvous: " in distributed and 'TCPStore("0.0.0.0", 29400' in distributed
+    store = next(line for line in distributed.splitlines() if "containerDefinitions: rendezvous: " in line)
+    assert re.search(r"command python -c <\d+-line script> 29400 elastic-llm 20;", store)  # port, job, quiet
     assert '"capacityProvider": "FARGATE"' in distributed and "FARGATE_SPOT" not in distributed
     workers = next(line for line in tree.splitlines() if "containerDefinitions: worker:" in line)
     assert "PET_NNODES" in workers and "PET_RDZV_ENDPOINT" in workers and "NCCL_SOCKET_IFNAME" in workers
@@ -87,7 +90,7 @@ def test_count_by_type_closes_the_output(us_east_tree: str) -> None:
         line.split("│")[1].strip(): line.split("│")[2].strip() for line in table.splitlines() if line.count("│") == 3
     }
     assert rows["aws:ec2/subnet:Subnet"] == "6" and rows["aws:ecs/service:Service"] == "2"
-    assert rows["total"] == "68"
+    assert rows["total"] == "78"
 
 
 def test_json_lists_every_resource_with_inputs_and_dependencies() -> None:
@@ -96,7 +99,7 @@ def test_json_lists_every_resource_with_inputs_and_dependencies() -> None:
     data = json.loads(result.stdout)
     assert (data["cluster"], data["region"]) == ("finetune", "eu-west-1")
     resources = data["resources"]
-    assert len(resources) == 21
+    assert len(resources) == 27  # 21, and the event recording: log group, policy, 2 rules with targets
     assert all({"type", "name", "inputs", "dependencies"} <= set(r) for r in resources)
     service = next(r for r in resources if r["name"] == "training-service")
     assert service["type"] == "aws:ecs/service:Service"
@@ -146,6 +149,6 @@ def test_works_on_a_bare_machine_without_noise(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     plan = json.loads(result.stdout)
-    assert len(plan["resources"]) == 68
+    assert len(plan["resources"]) == 78
     assert plan["cost"]["kind"] == "estimate" and plan["cost"]["uses_live_spot_prices"] is False
     assert not list(tmp_path.iterdir())  # no Pulumi workspace, no cache written

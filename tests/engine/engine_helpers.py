@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,8 @@ from standin_harness import StandinState, standin_env
 from ftcluster.cli import app
 
 ROOT = Path(__file__).parents[2]
-US_EAST = ROOT / "configs" / "us-east-1.yaml"  # 68 resources: VPC over 3 AZs, GPU Auto Scaling group, auto scaling
+CONSOLE_SCRIPT = Path(sys.executable).with_name("ftcluster")  # the real entry point, for tests that send signals
+US_EAST = ROOT / "configs" / "us-east-1.yaml"  # 78 resources: VPC over 3 AZs, GPU Auto Scaling group, auto scaling
 EU_WEST = ROOT / "configs" / "eu-west-1.yaml"
 # the smallest cluster with a VPC of its own: 2 AZs, no NAT, no fleet, one task
 TINY = """\
@@ -28,7 +31,7 @@ network:
 training:
   image: ghcr.io/example/trainer:1.0
   tasks: 1
-"""  # 21 resources: existing VPC, no fleet, no auto scaling
+"""  # 27 resources: existing VPC, no fleet, no auto scaling
 
 
 @dataclass
@@ -43,16 +46,28 @@ class Stand:
         self.state = StandinState(self.root)
 
     def run(
-        self, *args: str, extra_env: dict[str, str | None] | None = None, input: str | None = None, wait: bool = False
+        self,
+        *args: str,
+        extra_env: dict[str, str | None] | None = None,
+        input: str | None = None,
+        wait: bool | None = None,
     ) -> Result:
-        """`ftcluster ARGS` on this machine. The stand-in creates nothing in AWS, so there is no rollout
-        to wait for: `up` gets --no-wait unless `wait` (a test of the wait seeds the services itself)."""
+        """`ftcluster ARGS` on this machine. With canned AWS answers (the default) the stand-in creates
+        nothing in AWS, so there is no rollout to wait for: `up` gets --no-wait unless `wait` (a test of
+        the wait seeds the services itself). A stand emulating AWS waits, as a user's `up` does."""
+        if wait is None:
+            wait = self.emulates_aws
         if args[:1] == ("up",) and not wait:
             args = (*args, "--no-wait")
         runner = CliRunner()
         return runner.invoke(
             app, list(args), env={**self.env, **(extra_env or {})}, input=input, catch_exceptions=False
         )
+
+    @property
+    def emulates_aws(self) -> bool:
+        """The stand-in's AWS provider works in the emulator (standin_env's `emulate_aws`)."""
+        return self.env.get("PULUMI_STANDIN_AWS") is None
 
     @property
     def home(self) -> Path:
@@ -72,3 +87,11 @@ def spec_copy(tmp_path: Path, source: Path, name: str, replacements: dict[str, s
     path = tmp_path / name
     path.write_text(text)
     return path
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    """Poll `condition` until it holds (a process reached a point, a file appeared); fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)

@@ -17,10 +17,6 @@ def with_backend(tmp_path: Path, url: str, name: str = "team.yaml") -> Path:
     return spec_copy(tmp_path, EU_WEST, name, {"region: eu-west-1": f"region: eu-west-1\nstate:\n  backend: {url}"})
 
 
-def stack_file(backend: Path) -> Path:
-    return backend / ".pulumi" / "stacks" / "ftcluster" / f"{STACK}.json"
-
-
 def test_the_specs_backend_wins_over_a_pulumi_backend_url_in_the_shell(stand: Stand, tmp_path: Path) -> None:
     team, shell = tmp_path / "team-state", tmp_path / "shell-state"
     result = stand.run(
@@ -30,7 +26,7 @@ def test_the_specs_backend_wins_over_a_pulumi_backend_url_in_the_shell(stand: St
         extra_env={"PULUMI_BACKEND_URL": f"file://{shell}"},
     )
     assert result.exit_code == 0, result.output
-    assert stack_file(team).exists() and not shell.exists()
+    assert (team / ".pulumi" / "meta.yaml").exists() and not shell.exists()  # opened (pkg/backend/diy/meta.go)
 
 
 def test_a_pulumi_cloud_login_in_the_users_pulumi_home_is_used(stand: Stand, tmp_path: Path) -> None:
@@ -47,7 +43,7 @@ def test_a_pulumi_cloud_login_in_the_users_pulumi_home_is_used(stand: Stand, tmp
     (Path(stand.env["PULUMI_HOME"]) / "credentials.json").write_text(json.dumps(credentials))
     logged_in = stand.run("preview", str(spec), "--json", extra_env=cloud)
     assert logged_in.exit_code == 0, logged_in.output
-    assert stack_file(tmp_path / "cloud" / "api.pulumi.com").exists()
+    assert (tmp_path / "cloud" / "api.pulumi.com" / ".pulumi" / "stacks").is_dir()  # where the stand-in keeps it
 
 
 @pytest.mark.parametrize("given", ["secrets/pass.txt", "~/pass.txt"])
@@ -67,7 +63,7 @@ def test_a_new_machine_does_not_make_up_a_passphrase_for_a_stack_that_exists(tmp
     shared = tmp_path / "shared-state"
     spec = with_backend(tmp_path, f"file://{shared}")
     first = make_stand(tmp_path / "laptop", moto_server)
-    created = first.run("preview", str(spec), "--json")
+    created = first.run("up", str(spec), "--yes", "--skip-preflight", "--quiet")
     assert created.exit_code == 0, created.output
     assert "created" in created.stderr and (first.home / "passphrase").exists()
 
@@ -83,7 +79,7 @@ def test_a_new_machine_does_not_make_up_a_passphrase_for_a_stack_that_exists(tmp
 
 
 def test_list_tells_a_locked_cluster_from_the_lock_folder_of_a_file_backend(stand: Stand) -> None:
-    assert stand.run("preview", str(EU_WEST), "--json").exit_code == 0  # creates the stack
+    assert stand.run("up", str(EU_WEST), "--yes", "--skip-preflight", "--quiet").exit_code == 0
     listed = json.loads(stand.run("list", "--json").stdout)["clusters"]
     assert [c["update_in_progress"] for c in listed] == [False]
     lock = stand.state.backend / "locks" / "organization" / "ftcluster" / STACK / "5b6c.json"

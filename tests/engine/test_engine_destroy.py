@@ -39,3 +39,31 @@ def test_a_bucket_the_spec_named_is_not_reported_as_kept(stand: Stand) -> None:
     assert result.exit_code == 0, result.output
     # example-finetune-checkpoints is the user's: ftcluster never created it, so it keeps nothing of it
     assert "destroyed finetune" in result.stderr and "kept the checkpoint bucket" not in result.stderr
+
+
+def test_destroy_reports_what_it_kept_and_a_failed_leftover_check_comes_last(stand: Stand, tmp_path: Path) -> None:
+    """(`destroy --json` with a leftover report: test_engine_lifecycle.py's last test.)"""
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(TINY)
+    assert stand.run("up", str(spec), "--yes", "--skip-preflight", "--quiet").exit_code == 0
+    resources = stand.state.resources(STACK)
+    kept = {name for name, r in resources.items() if r.get("retainOnDelete")}
+    bucket = resources["checkpoint-bucket"]["outputs"]["bucket"]
+    # the leftover check cannot reach the Resource Groups Tagging API; everything else works
+    unreachable = {"AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API": "http://127.0.0.1:9"}
+    result = stand.run("destroy", "--yes", extra_env=unreachable)
+    assert result.exit_code == 1, result.output
+    assert not stand.state.has_stack(STACK)
+    lines = [" ".join(line.split()) for line in result.stderr.splitlines()]
+    # a retained resource leaves the stack but stays in AWS: not "deleted", and counted apart
+    assert not [line for line in lines if line.startswith("deleted") and "checkpoint-" in line]
+    assert "kept in AWS aws:s3/bucket:Bucket checkpoint-bucket" in " ".join(lines)
+    text = " ".join(lines)
+    deleted = len(resources) - len(kept)
+    summary = text.index(f"destroyed tiny (eu-west-1): {deleted} deleted, {len(kept)} kept in AWS")
+    assert summary < text.index(f"kept the checkpoint bucket {bucket}") < text.index(f"removed stack {STACK}")
+    failure = text.index("error: the leftover check failed: looking up resources tagged ftcluster:cluster=tiny")
+    assert text.index(f"removed stack {STACK}") < failure
+    assert f"ftcluster destroy --verify-only --cluster {STACK}" in text[failure:]
+    check = stand.run("destroy", "--verify-only", "--cluster", STACK, "--json")
+    assert check.exit_code == 0 and json.loads(check.stdout)["clean"] is True

@@ -43,6 +43,25 @@ def test_without_diagnostic_events_the_failure_is_read_from_pulumis_output(stand
     assert "update failed" not in failed.stderr and "unknown error" not in failed.stderr
 
 
+def test_every_line_of_a_multi_line_failure_is_kept_from_pulumis_output(stand: Stand) -> None:
+    """pkg/backend/display/progress.go prints each line of a diagnostic with four spaces before it: continuation
+    lines are part of the message, not something else."""
+    message = (
+        "creating ECS Service (finetune-training): InvalidParameterException\n"
+        "Unable to assume the service linked role.\nPlease verify that the ECS service linked role exists."
+    )
+    lossy = {
+        "PULUMI_STANDIN_FAIL": "training-service",
+        "PULUMI_STANDIN_FAIL_MESSAGE": message,
+        "PULUMI_STANDIN_DROP_EVENTS": "diagnosticEvent",
+    }
+    failed = stand.run(*UP, extra_env=lossy)
+    assert failed.exit_code == 1
+    text = " ".join(failed.stderr.split())
+    assert "training-service: creating ECS Service (finetune-training): InvalidParameterException" in text
+    assert "Unable to assume the service linked role. Please verify that the ECS service linked role exists." in text
+
+
 def test_a_concurrent_update_gets_one_line_and_the_way_out(stand: Stand) -> None:
     lock = stand.state.backend / "locks" / "organization" / "ftcluster" / STACK / "5b6c.json"
     lock.parent.mkdir(parents=True)
@@ -63,7 +82,7 @@ def test_a_concurrent_update_gets_one_line_and_the_way_out(stand: Stand) -> None
         f"pid {os.getpid()}, still running" in blocked.stderr
     )
     assert f"ftcluster cancel --cluster {STACK}" in blocked.stderr and "Traceback" not in blocked.output
-    assert stand.state.commands()[-1] == "up" and stand.state.resources(STACK) == {}  # refused by the lock
+    assert "up" in stand.state.commands() and stand.state.resources(STACK) == {}  # refused by the lock
 
     released = stand.run("cancel", "--cluster", STACK, "--yes")
     assert released.exit_code == 0, released.output
@@ -132,6 +151,47 @@ def test_install_pulumi_reuses_an_install_in_the_home_which_then_wins_over_path(
     assert stand.run("list", "--json").exit_code == 0  # no pulumi on PATH: the installed one answers
 
 
+def _cli_reporting(root: Path, version: str) -> None:
+    """A Pulumi CLI install under `root` (as install.sh lays it out) that reports `version`."""
+    binary = root / "bin" / "pulumi"
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    standin = ROOT / "tests" / "standin" / "bin" / "pulumi"
+    binary.write_text(f'#!/bin/sh\nPULUMI_STANDIN_VERSION={version} exec "{standin}" "$@"\n')
+    binary.chmod(0o755)
+
+
+def test_install_pulumi_with_a_version_installs_exactly_that_version(
+    tmp_path: Path, moto_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`PulumiCommand.install` takes its version as a minimum and keeps any newer install (pulumi/automation/_cmd.py);
+    only the download itself (get.pulumi.com's install.sh) is replaced here: no network in tests."""
+    from pulumi.automation import PulumiCommand
+
+    stand = make_stand(tmp_path, moto_server, with_pulumi=False)
+    installed = stand.home / "pulumi-cli"
+    _cli_reporting(installed, "3.250.0")
+    downloads: list[str] = []
+
+    def download(cls, root: str, version) -> None:  # install.sh --install-root ROOT --version V
+        downloads.append(str(version))
+        _cli_reporting(Path(root), str(version))
+
+    monkeypatch.setattr(PulumiCommand, "_install_posix", classmethod(download))
+    result = stand.run("install-pulumi", "--version", "3.245.0")
+    assert result.exit_code == 0, result.output
+    assert "Pulumi 3.245.0 at" in result.stderr and downloads == ["3.245.0"]
+    again = stand.run("install-pulumi", "--version", "v3.245.0")
+    assert again.exit_code == 0 and downloads == ["3.245.0"]  # the version asked for is there: kept
+
+    def offline(cls, root: str, version) -> None:
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(PulumiCommand, "_install_posix", classmethod(offline))
+    failed = stand.run("install-pulumi", "--version", "3.240.0")
+    assert failed.exit_code == 1 and "could not install Pulumi CLI 3.240.0" in failed.stderr
+    assert "3.245.0" in (installed / "bin" / "pulumi").read_text()  # the working install is untouched
+
+
 def test_an_empty_passphrase_is_refused(stand: Stand) -> None:
     result = stand.run(*UP, extra_env={"PULUMI_CONFIG_PASSPHRASE": ""})
     assert result.exit_code == 2 and "empty passphrase" in result.stderr
@@ -154,5 +214,5 @@ def test_backend_from_the_environment_or_the_spec(stand: Stand, tmp_path: Path, 
         )
     result = stand.run("preview", str(spec), "--json", extra_env=extra)
     assert result.exit_code == 0, result.output
-    assert (backend / ".pulumi" / "stacks" / "ftcluster" / f"{STACK}.json").exists()
+    assert (backend / ".pulumi" / "meta.yaml").exists()  # the CLI opened that backend (pkg/backend/diy/meta.go)
     assert not (stand.home / "state").exists()

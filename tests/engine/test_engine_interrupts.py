@@ -5,28 +5,28 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from engine_helpers import EU_WEST, Stand
+from engine_helpers import CONSOLE_SCRIPT, EU_WEST, Stand, wait_for
 from standin_harness import process_env
 
 from ftcluster.engine.interrupts import run_interruptible
 from ftcluster.errors import Interrupted
 
 STACK = "finetune-eu-west-1"
-CONSOLE_SCRIPT = Path(sys.executable).with_name("ftcluster")
 
 
 class FakeCommand:
-    def __init__(self) -> None:
+    def __init__(self, on_interrupt=lambda: None) -> None:
         self.interrupts = 0
+        self.on_interrupt = on_interrupt
 
     def interrupt(self) -> int:
         self.interrupts += 1
+        self.on_interrupt()
         return 1
 
 
@@ -40,15 +40,15 @@ def _press_ctrl_c_later(times: int, gap: float = 0.2) -> None:
 
 
 def test_first_ctrl_c_forwards_once_and_waits_for_pulumi_to_finish() -> None:
-    command, released = FakeCommand(), threading.Event()
+    released = threading.Event()
+    command = FakeCommand(on_interrupt=lambda: threading.Timer(0.3, released.set).start())
     notes: list[str] = []
 
     def operation() -> str:
-        released.wait(5)  # "pulumi" winds down after it got the SIGINT
+        released.wait(30)  # "pulumi" winds down a while after it got the SIGINT
         raise RuntimeError("update canceled")
 
     _press_ctrl_c_later(1)
-    threading.Timer(0.6, released.set).start()
     with pytest.raises(Interrupted) as caught:
         run_interruptible(
             operation,
@@ -102,16 +102,9 @@ def _start_up(stand: Stand, hang_until: str) -> tuple[subprocess.Popen, Path, Pa
         stdout=subprocess.DEVNULL,
         stderr=errors.open("w"),
     )
-    _wait_for(lambda: ready.exists() or process.poll() is not None, "the stand-in to reach the hanging resource")
+    wait_for(lambda: ready.exists() or process.poll() is not None, "the stand-in to reach the hanging resource")
     assert process.poll() is None, errors.read_text()
     return process, ready, errors
-
-
-def _wait_for(condition, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def test_ctrl_c_on_the_real_console_script_cancels_cleanly(stand: Stand) -> None:
@@ -130,7 +123,7 @@ def test_ctrl_c_on_the_real_console_script_cancels_cleanly(stand: Stand) -> None
 def test_second_ctrl_c_stops_and_names_the_pending_create_and_its_recovery(stand: Stand) -> None:
     process, _, errors = _start_up(stand, "kill")
     process.send_signal(signal.SIGINT)
-    _wait_for(lambda: "cancelling" in errors.read_text(), "the first Ctrl-C to be taken")
+    wait_for(lambda: "cancelling" in errors.read_text(), "the first Ctrl-C to be taken")
     process.send_signal(signal.SIGINT)
     assert process.wait(60) == 130
     text = " ".join(errors.read_text().split())  # rich wraps long lines

@@ -99,15 +99,16 @@ def test_preview_counts_changes_shows_the_diff_and_can_fail_on_drift(deployed, t
     changed = stand.run("preview", str(longer_logs), "--json", "--diff")
     assert changed.exit_code == 0, changed.output
     data = json.loads(changed.stdout)
-    # logs.retention_days applies to the containers' log group and the Container Insights one.
-    assert data["changes"] == {"update": 2, "same": count - 2}
+    # logs.retention_days applies to the containers' log group, the Container Insights one and the
+    # event ledger's.
+    assert data["changes"] == {"update": 3, "same": count - 3}
     assert sorted(data["resources"], key=lambda r: r["name"]) == [
         {"op": "update", "type": "aws:cloudwatch/logGroup:LogGroup", "name": name, "properties": ["retentionInDays"]}
-        for name in ("container-insights-log-group", "log-group")
+        for name in ("container-insights-log-group", "event-log-group", "log-group")
     ]
     drift = stand.run("preview", str(longer_logs), "--expect-no-changes")
     assert drift.exit_code == 1
-    assert "2 to update" in drift.stdout and "changes pending" in drift.stderr
+    assert "3 to update" in drift.stdout and "changes pending" in drift.stderr
     assert stand.state.history(STACK)[0]["kind"] == "update"  # previews leave no history
 
 
@@ -217,8 +218,11 @@ def test_a_new_image_replaces_the_task_definitions_and_updates_their_services(de
     old_arn = stand.state.resources(STACK)["training-task"]["outputs"]["arn"]
     planned = stand.run("preview", str(newer), "--json", "--diff")
     assert planned.exit_code == 0, planned.output
-    changes = {(c["op"], c["name"]): c["properties"] for c in json.loads(planned.stdout)["resources"]}
-    # a task definition cannot change in place (ForceNew): one `replace` row each, not its three steps
+    rows = json.loads(planned.stdout)["resources"]
+    changes = {(c["op"], c["name"]): c["properties"] for c in rows}
+    # a task definition cannot change in place (ForceNew): one `replace` row each, not its three steps (the
+    # halves of a replacement come without `logical`, which the engine omits when false)
+    assert sorted(c["op"] for c in rows) == ["replace", "replace", "update", "update"]
     assert changes[("replace", "training-task")] == ["containerDefinitions"]
     assert changes[("replace", "workers-task")] == ["containerDefinitions"]
     assert changes[("update", "training-service")] == ["taskDefinition"] and len(changes) == 4
@@ -255,7 +259,9 @@ def test_destroy_keeps_the_checkpoint_bucket_and_removes_the_stack(deployed, mot
     kept = {urn.split("::")[-1] for urn, item in cloud.items() if item["retained"]}
     assert "checkpoint-bucket" in kept and all(item["retained"] for item in cloud.values())
     assert "kept the checkpoint bucket" in result.stderr
-    assert json.loads(result.stdout)["clean"] is True  # the leftover check found nothing unexpected
+    report = json.loads(result.stdout)
+    assert report["leftovers"]["clean"] is True  # the leftover check found nothing unexpected
+    assert report["kept_bucket"] and report["stack_removed"] is True and report["changes"]["retain"] >= 1
     assert not (stand.home / "active.json").exists()
     assert json.loads(stand.run("list", "--json").stdout)["clusters"] == []
     assert not os.listdir(stand.state.backend / "locks" / "organization" / "ftcluster" / STACK)

@@ -14,9 +14,13 @@ moto quirks worked around here (test setup only, never in the product):
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import boto3
+
+from ftcluster.program import event_patterns as patterns
+from ftcluster.program.names import event_log_group
 
 
 class Seeder:
@@ -223,6 +227,73 @@ class Seeder:
             )
         return self
 
+    @property
+    def cluster_arn(self) -> str:
+        return f"arn:aws:ecs:{self.region}:123456789012:cluster/{self.name}"
+
+    @property
+    def bucket(self) -> str:
+        return f"{self.name}-checkpoints"
+
+    def recording(self) -> Seeder:
+        """The event log group and the EventBridge rules `up` declares (program/recording.py), with the
+        program's own patterns and names, so moto matches the events exactly as the program asks."""
+        logs, events = boto3.client("logs", region_name=self.region), boto3.client("events", region_name=self.region)
+        group = event_log_group(self.name)
+        ours = {"ftcluster:cluster": self.name}  # the provider's default tags
+        logs.create_log_group(logGroupName=group, tags=ours)
+        arn = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["arn"].removesuffix(":*")
+        logs.put_resource_policy(
+            policyName=f"ftcluster-{self.name}-events", policyDocument=json.dumps(patterns.delivery_policy(arn))
+        )
+        rules = {
+            patterns.TASKS: patterns.task_pattern(self.cluster_arn),
+            patterns.DRILLS: patterns.drill_pattern(self.name),
+        }
+        if self.group_name:
+            rules[patterns.SPOT] = patterns.spot_pattern()
+            rules[patterns.INSTANCES] = patterns.group_pattern(self.group_name)
+        for source, pattern in rules.items():
+            name = f"{self.name}-{source}"
+            events.put_rule(
+                Name=name,
+                EventPattern=json.dumps(pattern),
+                State="ENABLED",
+                Tags=[{"Key": k, "Value": v} for k, v in ours.items()],
+            )
+            events.put_targets(Rule=name, Targets=[{"Id": "ftcluster-ledger", "Arn": arn}])
+        return self
+
+    def record(self, *recorded: dict[str, Any]) -> None:
+        """Send AWS-shaped events (tests/ledger/ledger_events.py) through EventBridge, as AWS would."""
+        entries = [
+            {
+                "Source": event["source"],
+                "DetailType": event["detail-type"],
+                "Detail": json.dumps(event["detail"]),
+                "Resources": event["resources"],
+                "Time": datetime.fromisoformat(event["time"].replace("Z", "+00:00")),
+            }
+            for event in recorded
+        ]
+        client = boto3.client("events", region_name=self.region)
+        for start in range(0, len(entries), 10):  # PutEvents takes 10 entries per call
+            answer = client.put_events(Entries=entries[start : start + 10])
+            assert answer["FailedEntryCount"] == 0, answer
+
+    def checkpoints(self) -> Seeder:
+        """The checkpoint bucket, versioned as the program makes it."""
+        s3 = boto3.client("s3", region_name=self.region)
+        s3.create_bucket(Bucket=self.bucket)
+        s3.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
+        return self
+
+    def save_checkpoint(self, key: str = "checkpoints/latest.pt") -> datetime:
+        """Write a checkpoint (as the trainer does); returns the time S3 gives it."""
+        s3 = boto3.client("s3", region_name=self.region)
+        s3.put_object(Bucket=self.bucket, Key=key, Body=b"weights")
+        return s3.head_object(Bucket=self.bucket, Key=key)["LastModified"]
+
     def outputs(self) -> dict[str, Any]:
         """The stack outputs `ftcluster up` exports for this cluster (program/exports.py names)."""
         return {
@@ -234,7 +305,8 @@ class Seeder:
             "spot_fleet_request_id": self.fleet_id,
             "vpc_id": self.vpc_id,
             "subnet_ids": list(self.subnets.values()),
-            "checkpoint_bucket": f"{self.name}-checkpoints",
+            "checkpoint_bucket": self.bucket,
+            "checkpoint_uri": f"s3://{self.bucket}/checkpoints/",
             "log_group": f"/ftcluster/{self.name}",
             "autoscaling_min": self.scaling[0] if self.scaling else None,
             "autoscaling_max": self.scaling[1] if self.scaling else None,
@@ -247,6 +319,7 @@ class Seeder:
             "rendezvous_endpoint": f"rendezvous.{self.name}.ftcluster:29400" if self.rendezvous else None,
             "distributed_min_nodes": self.min_nodes,
             "workers_desired": None,
+            "event_log_group": event_log_group(self.name),
         }
 
 

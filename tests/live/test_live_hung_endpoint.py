@@ -27,12 +27,33 @@ def test_every_aws_reading_command_gives_up_on_a_hung_endpoint(tmp_path: Path, m
     assert deployed.exit_code == 0, deployed.output
 
     env = process_env({**stand.env, "AWS_ENDPOINT_URL": hung_endpoint.url})
-    commands = {
-        "status": ["status", str(spec)],
-        "preflight": ["preflight", str(spec)],
-        "up": ["up", str(spec), "--yes"],  # its preflight fails before Pulumi runs
-        "destroy --verify-only": ["destroy", str(spec), "--verify-only"],
-    }
+    # Two rounds, each command of a round at once: a round opens the stack at most three times at once,
+    # as the first version of this test did (concurrent `pulumi stack select` calls can race on the
+    # workspace file, pulumi/pulumi#8186).
+    rounds = [
+        {
+            "status": ["status", str(spec)],
+            "preflight": ["preflight", str(spec)],
+            "events": ["events", str(spec)],
+        },
+        {
+            "up": ["up", str(spec), "--yes"],  # its preflight fails before Pulumi runs
+            "destroy --verify-only": ["destroy", str(spec), "--verify-only"],
+            "drill": ["drill", str(spec), "--fault", "stop-task", "--yes"],  # its plan reads ECS before anything
+        },
+    ]
+    results = {}
+    for commands in rounds:
+        results.update(run_at_once(commands, env))
+    for name, (code, output) in results.items():
+        assert code == 1, f"{name}: exit {code}\n{output}"
+        assert f"no answer from {hung_endpoint.url}" in output, f"{name}:\n{output}"
+        assert "AWS_ENDPOINT_URL" in output, f"{name}:\n{output}"  # the hint says where the endpoint came from
+        assert "Traceback" not in output, f"{name}:\n{output}"
+    assert hung_endpoint.accepted  # the calls really went there
+
+
+def run_at_once(commands: dict[str, list[str]], env: dict[str, str]) -> dict[str, tuple[int, str]]:
     running = {
         name: subprocess.Popen(
             [sys.executable, "-m", "ftcluster", *args],
@@ -53,9 +74,4 @@ def test_every_aws_reading_command_gives_up_on_a_hung_endpoint(tmp_path: Path, m
         for process in running.values():
             if process.poll() is None:
                 process.kill()
-    for name, (code, output) in results.items():
-        assert code == 1, f"{name}: exit {code}\n{output}"
-        assert f"no answer from {hung_endpoint.url}" in output, f"{name}:\n{output}"
-        assert "AWS_ENDPOINT_URL" in output, f"{name}:\n{output}"  # the hint says where the endpoint came from
-        assert "Traceback" not in output, f"{name}:\n{output}"
-    assert hung_endpoint.accepted  # the calls really went there
+    return results

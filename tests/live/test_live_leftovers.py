@@ -12,7 +12,7 @@ from rich.console import Console
 
 from ftcluster.aws import AwsSession
 from ftcluster.cli.live_view import render_leftovers
-from ftcluster.live.leftovers import _parse_arn, find_leftovers
+from ftcluster.live.leftovers import _eni_note, _parse_arn, find_leftovers
 
 REGION = "us-east-1"
 
@@ -107,6 +107,37 @@ def test_everything_left_in_an_ftcluster_vpc(live_aws: str) -> None:
         ("ec2 internet-gateway", gateway): "vpc",
         ("ec2 route-table", table): "vpc",
     }  # the default security group and main route table go with the VPC: not listed
+
+
+def test_a_nat_gateways_network_interface_is_named_as_its_not_as_a_tasks(live_aws: str) -> None:
+    """Seen end to end (tests/e2e): the interface a NAT gateway holds in its subnet was reported as one
+    that blocks deleting the subnet (moto's shape) or as an ECS task's (AWS's: requester-managed)."""
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=tags("vpc"))["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    address = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=address)["NatGateway"]
+    interface = nat["NatGatewayAddresses"][0]["NetworkInterfaceId"]
+
+    found = {i.id: i for i in find_leftovers("demo", REGION, vpc_id=vpc).items}
+    assert (
+        found[interface].note
+        == f"the network interface of NAT gateway {nat['NatGatewayId']}: it goes with the NAT gateway"
+    )
+    assert found[nat["NatGatewayId"]].note == "costs money every hour"
+    # as EC2 describes one (NetworkInterface.InterfaceType, RequesterManaged) when its NAT gateway is not listed
+    aws_shape = {
+        "InterfaceType": "natGateway",
+        "RequesterManaged": True,
+        "Description": "Interface for NAT Gateway nat-1",
+    }
+    assert _eni_note(aws_shape) == "the network interface of a NAT gateway: it goes with the NAT gateway"
+    task = {
+        "InterfaceType": "interface",
+        "RequesterManaged": True,
+        "Description": "arn:aws:ecs:us-east-1:1:attachment/x",
+    }
+    assert _eni_note(task).startswith("made by ECS for a task")
 
 
 def test_gone_vpc_and_terminated_instances_are_not_leftovers(live_aws: str) -> None:
@@ -282,14 +313,28 @@ def seed_300_tagged_resources() -> dict[str, int]:
     return {"ec2": 1 + 60 + 100 + 40, "logs": 20, "ecs": 1 + 30 + 30, "s3": 3}
 
 
-UNTAGGED_CALLS = 4  # DescribeAutoScalingGroups by tag and by name, DescribeCapacityProviders, ListNamespaces
+# DescribeAutoScalingGroups by tag and by name, DescribeCapacityProviders, ListNamespaces, the job-completed
+# rule's DescribeRule, and the ledger's: ListRules, DescribeResourcePolicies, ListExperimentTemplates
+UNTAGGED_CALLS = 8
 
 
 def test_state_look_ups_are_batched_by_kind(live_aws: str) -> None:
     seeded = seed_300_tagged_resources()
     session = AwsSession(REGION)
     calls = count_calls(
-        session, ("resourcegroupstaggingapi", "ec2", "ecs", "logs", "s3", "iam", "autoscaling", "servicediscovery")
+        session,
+        (
+            "resourcegroupstaggingapi",
+            "ec2",
+            "ecs",
+            "logs",
+            "s3",
+            "iam",
+            "autoscaling",
+            "servicediscovery",
+            "events",
+            "fis",
+        ),
     )
     report = find_leftovers("demo", REGION, session=session)  # no vpc_id: as `destroy --verify-only`
     found = Counter(item.kind.split()[0] for item in report.items if "tag" in item.found_by)
@@ -298,6 +343,8 @@ def test_state_look_ups_are_batched_by_kind(live_aws: str) -> None:
     # the tagging API does not list
     assert sum(calls.values()) <= 45 + UNTAGGED_CALLS, calls
     untagged = calls["autoscaling.DescribeAutoScalingGroups"] + calls["ecs.DescribeCapacityProviders"]
+    untagged += calls["events.ListRules"] + calls["events.DescribeRule"]
+    untagged += calls["logs.DescribeResourcePolicies"] + calls["fis.ListExperimentTemplates"]
     assert untagged + calls["servicediscovery.ListNamespaces"] == UNTAGGED_CALLS, calls
     assert calls["ec2.DescribeSecurityGroups"] <= 3 and calls["ecs.DescribeServices"] == 3  # 10 services per call
 
@@ -447,9 +494,13 @@ def test_resources_the_tagging_api_still_lists_after_deletion_are_checked(monkey
         },
     )
     cloud_map.add_response("list_namespaces", {"Namespaces": []})
-    events = Stubber(session.client("events"))  # the job-completed rule, looked up by its name
+    events, fis = Stubber(session.client("events")), Stubber(session.client("fis"))
+    events.add_response("list_rules", {"Rules": []}, {"NamePrefix": "demo-"})  # the ledger's rules
+    logs.add_response("describe_resource_policies", {"resourcePolicies": []})
+    fis.add_response("list_experiment_templates", {"experimentTemplates": []})
+    # the job-completed rule, looked up by its name
     events.add_client_error("describe_rule", "ResourceNotFoundException", "Rule demo-job-completed does not exist")
-    with tagging, ec2, logs, iam, groups, ecs, cloud_map, events:
+    with tagging, ec2, logs, iam, groups, ecs, cloud_map, events, fis:
         report = find_leftovers("demo", REGION, session=session)
     assert [(i.kind, i.id) for i in report.items] == [("ec2 security-group", "sg-0000000000000000c")]
     assert any(note.startswith("IAM roles not checked: listing IAM roles: access denied") for note in report.notes)
@@ -498,3 +549,37 @@ def test_what_ends_a_finished_job_is_found_after_a_destroy_that_left_it(live_aws
     for role in (names.completion_events_role, names.completion_steps_role):
         iam.delete_role(RoleName=role)
     assert find_leftovers("demo", REGION).items == []
+
+
+# --- the interruption ledger and drills ------------------------------------------------------------
+
+
+def test_the_ledgers_rules_and_policy_and_a_drills_fis_leftovers_are_found(live_aws: str) -> None:
+    from live_seed import Seeder
+
+    seeder = Seeder()
+    seeder.recording()  # the log group, its resource policy, the tasks and drills rules
+    events = boto3.client("events", region_name=REGION)
+    events.put_rule(Name="demo-2-tasks", EventPattern='{"source": ["aws.ecs"]}')  # another cluster's
+    iam = boto3.client("iam", region_name=REGION)
+    trust = json.dumps(
+        {"Statement": [{"Effect": "Allow", "Principal": {"Service": "fis.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    )
+    iam.create_role(RoleName="demo-us-east-1-drill-3f2a", Path="/ftcluster/", AssumeRolePolicyDocument=trust)
+    fis = boto3.client("fis", region_name=REGION)
+    template = fis.create_experiment_template(
+        description="d", stopConditions=[{"source": "none"}], roleArn="arn:aws:iam::123456789012:role/x",
+        actions={"a": {"actionId": "aws:fis:wait", "parameters": {"duration": "PT1M"}}},
+        tags={"ftcluster:cluster": "demo"},
+    )["experimentTemplate"]["id"]  # fmt: skip
+    report = find_leftovers("demo", REGION)
+    found = {(i.kind, i.id) for i in report.items}
+    assert {
+        ("events rule", "demo-tasks"),
+        ("events rule", "demo-drills"),
+        ("logs resource-policy", "ftcluster-demo-events"),
+        ("logs log-group", "/aws/events/ftcluster/demo"),
+        ("iam role", "demo-us-east-1-drill-3f2a"),
+        ("fis experiment-template", template),
+    } <= found
+    assert ("events rule", "demo-2-tasks") not in found and not report.clean

@@ -89,6 +89,7 @@ def test_everything_passes_that_moto_can_answer(live_aws: str) -> None:
         "vcpu_quotas": "warn",  # moto has no EC2 quotas (tests/live/test_live_preflight_account.py stubs them)
         "spot_roles": "pass",
         "spot_prices": "pass",
+        "event_recording": "pass",
     }
     assert checks["vcpu_quotas"].summary == "could not read the quota(s) L-3819A6DF, L-DB2E81BA"
     assert report.ok and report.endpoint == live_aws
@@ -213,11 +214,12 @@ def test_max_price_below_every_spot_price(live_aws: str) -> None:
 
 def test_no_spot_fleet_skips_the_fleet_checks(live_aws: str) -> None:
     report = run_preflight(make_spec(fleet=None))
-    assert [(c.id, c.level) for c in report.checks[-4:]] == [
+    assert [(c.id, c.level) for c in report.checks[-5:]] == [
         ("instance_types", "skip"),
         ("vcpu_quotas", "skip"),
         ("spot_roles", "skip"),
         ("spot_prices", "skip"),
+        ("event_recording", "pass"),  # the event ledger needs no fleet
     ]
     assert report.ok
 
@@ -238,6 +240,7 @@ def test_json_shape(live_aws: str) -> None:
         "vcpu_quotas",
         "spot_roles",
         "spot_prices",
+        "event_recording",
     ]
     assert data["checks"][7]["level"] == "fail"
 

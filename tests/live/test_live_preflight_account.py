@@ -240,3 +240,20 @@ def test_once_aws_is_unreachable_the_remaining_checks_are_skipped(
     assert checks["credentials"].level == "pass"  # STS still goes to moto
     assert checks["region"].level == "fail" and "cannot reach AWS" in checks["region"].summary
     assert {checks[i].summary for i in list(checks)[2:]} == {"needs a reachable AWS endpoint (see Region enabled)"}
+
+
+# --- event recording (logs:DescribeResourcePolicies) -------------------------------------------------
+
+
+def test_the_event_ledgers_resource_policy_needs_one_of_the_ten_a_region_allows(live_aws: str) -> None:
+    logs = boto3.client("logs", region_name="us-east-1")
+    assert by_id(run_preflight(make_spec()))["event_recording"].summary.startswith("0 of 10")
+    for i in range(10):
+        logs.put_resource_policy(policyName=f"someone-{i}", policyDocument="{}")
+    full = by_id(run_preflight(make_spec()))["event_recording"]
+    assert full.level == "fail" and "all 10" in full.summary and "ftcluster-demo-events" in full.details[0]
+    logs.delete_resource_policy(policyName="someone-0")
+    logs.put_resource_policy(
+        policyName="ftcluster-demo-events", policyDocument="{}"
+    )  # the cluster's own: up updates it
+    assert by_id(run_preflight(make_spec()))["event_recording"].level == "pass"

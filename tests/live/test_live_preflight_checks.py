@@ -130,6 +130,9 @@ def stubbed_session(monkeypatch: pytest.MonkeyPatch) -> tuple[AwsSession, Stubbe
     s3.add_client_error("head_bucket", "404", "Not Found", 404)
     s3.activate()
     free_completion_names(session)
+    logs = Stubber(session.client("logs"))  # the event recording check: no resource policy yet
+    logs.add_response("describe_resource_policies", {"resourcePolicies": []})
+    logs.activate()
     return session, sts, ec2
 
 

@@ -48,18 +48,61 @@ def test_the_workers_get_torchruns_environment(us_west: OfflinePlan) -> None:
     assert {k: v for k, v in variables.items() if k.startswith("PET_")} == {
         "PET_RDZV_BACKEND": "c10d",
         "PET_RDZV_ENDPOINT": "rendezvous.elastic-llm.ftcluster:29400",
-        "PET_RDZV_CONF": "is_host=false",  # the store runs in its own service
+        # the store runs in its own service; the production timeouts (docs/elastic-training.md)
+        "PET_RDZV_CONF": "is_host=false,join_timeout=1800,last_call_timeout=15,keep_alive_interval=5,"
+        "keep_alive_max_attempt=3",
         "PET_RDZV_ID": "elastic-llm",
         "PET_NNODES": "2:8",
         "PET_NPROC_PER_NODE": "1",  # one GPU per worker
         "PET_MAX_RESTARTS": "10",
     }
+    assert variables["TORCH_DISABLE_SHARE_RDZV_TCP_STORE"] == "1"  # a fresh MASTER_ADDR in every round
+    assert variables["TORCH_ELASTIC_SHUTDOWN_TIMEOUT"] == "115"  # stop_timeout 120 less the agent's 5 s
+    assert variables["PROCESS_GROUP_TIMEOUT_SECONDS"] == "600"
+    assert variables["LOGLEVEL"] == "INFO"  # torchrun's restart lines reach CloudWatch
     assert variables["NCCL_SOCKET_IFNAME"] == variables["GLOO_SOCKET_IFNAME"] == "eth0"  # never ecs-eth0
     assert variables["NCCL_DEBUG"] == "WARN" and variables["EPOCHS"] == "20"
     assert variables["CHECKPOINT_URI"] == us_west.exports["checkpoint_uri"]
     assert container(us_west, "workers-task")["command"] == ["torchrun", "-m", "trainer"]
     # the Fargate training tasks are no part of the elastic job
-    assert not {k for k in environment(us_west, "training-task") if k.startswith(("PET_", "NCCL_"))}
+    training = environment(us_west, "training-task")
+    assert not {k for k in training if k.startswith(("PET_", "NCCL_", "TORCH_", "PROCESS_GROUP", "LOGLEVEL"))}
+
+
+def test_the_specs_timeouts_reach_torchrun_and_the_store(plan_for) -> None:
+    data = merged(
+        example(US_WEST),
+        {
+            "training": {"stop_timeout": 30, "environment": {"LOGLEVEL": "DEBUG"}},
+            "fleet": {
+                "workers": {
+                    "distributed": {
+                        "max_restarts": 2,
+                        "join_timeout": 60,
+                        "last_call_timeout": 2,
+                        "keep_alive_interval": 1,
+                        "keep_alive_max_attempt": 4,
+                        "process_group_timeout": 10,
+                    }
+                }
+            },
+        },
+    )
+    plan = plan_for(data)
+    variables = environment(plan, "workers-task")
+    assert variables["PET_RDZV_CONF"] == (
+        "is_host=false,join_timeout=60,last_call_timeout=2,keep_alive_interval=1,keep_alive_max_attempt=4"
+    )
+    assert (variables["PET_MAX_RESTARTS"], variables["PROCESS_GROUP_TIMEOUT_SECONDS"]) == ("2", "10")
+    assert variables["TORCH_ELASTIC_SHUTDOWN_TIMEOUT"] == "25"
+    assert variables["LOGLEVEL"] == "DEBUG"  # a default the spec may change
+    # the store reopens a rendezvous a failure closed once nobody wrote it for the heartbeat expiry and one more
+    assert container(plan, "rendezvous-task")["command"][3:] == ["29400", "elastic-llm", "5"]
+
+
+def test_a_stop_timeout_shorter_than_the_agents_margin_still_gives_the_workers_a_second(plan_for) -> None:
+    plan = plan_for(merged(example(US_WEST), {"training": {"stop_timeout": 3}}))
+    assert environment(plan, "workers-task")["TORCH_ELASTIC_SHUTDOWN_TIMEOUT"] == "1"
 
 
 def test_the_users_nccl_settings_win_over_the_defaults(plan_for) -> None:
@@ -84,10 +127,11 @@ def test_the_rendezvous_store_runs_on_on_demand_fargate_and_hosts_the_c10d_store
     store = container(us_west, "rendezvous-task")
     assert store["image"] == container(us_west, "workers-task")["image"]  # it has torch
     assert store["portMappings"] == [{"containerPort": 29400, "protocol": "tcp"}]
-    program, script = store["command"][:2], store["command"][2]
+    program, script, arguments = store["command"][:2], store["command"][2], store["command"][3:]
     assert program == ["python", "-c"]
-    assert 'TCPStore("0.0.0.0", 29400, is_master=True, multi_tenant=True' in script
-    compile(script, "rendezvous", "exec")  # a runnable one-liner
+    assert 'TCPStore("0.0.0.0", port, is_master=True, multi_tenant=True' in script
+    assert arguments == ["29400", "elastic-llm", "20"]  # port, job (PET_RDZV_ID), quiet seconds (5 x (3 + 1))
+    compile(script, "rendezvous", "exec")  # runnable; tests/drill runs it with real torch
     service = us_west.by_name("rendezvous-service").inputs
     assert service["desiredCount"] == 1
     assert service["capacityProviderStrategies"] == [{"base": 1, "capacityProvider": "FARGATE", "weight": 1}]
@@ -112,6 +156,7 @@ def test_the_port_and_architecture_follow_the_spec(plan_for) -> None:
     assert plan.by_name("rendezvous-task").inputs["runtimePlatform"]["cpuArchitecture"] == "ARM64"
     assert container(plan, "rendezvous-task")["portMappings"] == [{"containerPort": 29555, "protocol": "tcp"}]
     assert environment(plan, "workers-task")["PET_RDZV_ENDPOINT"] == "rendezvous.elastic-llm.ftcluster:29555"
+    assert container(plan, "rendezvous-task")["command"][3] == "29555"  # the store listens there
 
 
 def test_an_elastic_job_on_a_spot_fleet_gets_the_same_rendezvous(plan_for) -> None:

@@ -69,6 +69,10 @@ COMMON_LOGICAL_NAMES = {
     "cluster", "cluster-capacity-providers", "training-task", "training-service",
     "training-scaling", "training-scaling-cpu", "training-scaling-memory",
     "fleet-launch-template", "workers-task", "workers-service",
+    # event recording (the interruption ledger)
+    "event-log-group", "event-log-policy",
+    *(f"event-rule-{source}" for source in ("tasks", "spot", "instances", "drills")),
+    *(f"event-rule-{source}-target" for source in ("tasks", "spot", "instances", "drills")),
     # completion: a job that finished stays finished
     "completion-rule", "completion-rule-target", "completion-state-machine",
     "completion-events-role", "completion-events-policy", "completion-steps-role", "completion-steps-policy",

@@ -51,7 +51,7 @@ def test_endpoint_url_points_every_service_we_use_at_the_emulator(plan_for) -> N
         "autoscaling",
         "ec2",
         "ecs",
-        "events",  # the job-completed rule
+        "events",  # the job-completed rule and the event ledger's rules
         "iam",
         "logs",
         "s3",

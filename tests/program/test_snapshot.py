@@ -35,7 +35,8 @@ US_EAST_TYPES = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 2,
     "aws:iam/rolePolicy:RolePolicy": 3,
     "aws:iam/instanceProfile:InstanceProfile": 1,
-    "aws:cloudwatch/logGroup:LogGroup": 2,  # containers + Container Insights
+    "aws:cloudwatch/logGroup:LogGroup": 3,  # containers, Container Insights, the event ledger
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": 1,  # EventBridge may write the ledger
     "aws:s3/bucket:Bucket": 1,
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
@@ -54,6 +55,9 @@ US_EAST_TYPES = {
     "aws:ecs/capacityProvider:CapacityProvider": 1,
     **COMPLETION_TYPES,
     "aws:ssm/parameter:Parameter": 2,  # training and workers
+    # the completion rule, and the ledger's: tasks, Spot notices, the group's instances, drills (each with its target)
+    "aws:cloudwatch/eventRule:EventRule": 5,
+    "aws:cloudwatch/eventTarget:EventTarget": 5,
 }
 US_WEST_TYPES = {  # the same new VPC; an elastic job instead of auto scaling policies
     **{t: n for t, n in US_EAST_TYPES.items() if t != "aws:appautoscaling/policy:Policy"},
@@ -69,7 +73,8 @@ EU_WEST_TYPES = {  # existing VPC and bucket, no fleet, no auto scaling policies
     "aws:iam/role:Role": 4,
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 1,
     "aws:iam/rolePolicy:RolePolicy": 3,
-    "aws:cloudwatch/logGroup:LogGroup": 2,
+    "aws:cloudwatch/logGroup:LogGroup": 3,
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": 1,
     "aws:ecs/cluster:Cluster": 1,
     "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": 1,
     "aws:ecs/taskDefinition:TaskDefinition": 1,
@@ -77,6 +82,8 @@ EU_WEST_TYPES = {  # existing VPC and bucket, no fleet, no auto scaling policies
     "aws:appautoscaling/target:Target": 1,
     **COMPLETION_TYPES,
     "aws:ssm/parameter:Parameter": 1,  # training only
+    "aws:cloudwatch/eventRule:EventRule": 3,  # the completion rule; the ledger's tasks and drills (no fleet)
+    "aws:cloudwatch/eventTarget:EventTarget": 3,
 }
 
 

@@ -24,6 +24,7 @@ SCRUBBED = (
     "PULUMI_STANDIN_HANG_UNTIL",
     "PULUMI_STANDIN_READY_FILE",
     "PULUMI_STANDIN_VERSION",
+    "PULUMI_STANDIN_AWS",
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
     "AWS_SESSION_TOKEN",
@@ -39,11 +40,16 @@ def ensure_executable() -> None:
         wrapper.chmod(0o755)
 
 
-def standin_env(root: Path, moto_url: str | None, *, with_pulumi: bool = True) -> dict[str, str | None]:
+def standin_env(
+    root: Path, moto_url: str | None, *, with_pulumi: bool = True, emulate_aws: bool = False
+) -> dict[str, str | None]:
     """A complete, isolated environment: ftcluster home, user home and Pulumi home under `root`.
 
     Values of None remove the variable (CliRunner's convention); pass the dict to CliRunner.invoke
-    or, without the None entries, to subprocess.
+    or, without the None entries, to subprocess. `emulate_aws`: the stand-in's AWS provider carries out
+    its steps in the emulator its endpoints point at (AWS_ENDPOINT_URL here, or the spec's endpoint_url),
+    as the real provider would; else it answers canned (PULUMI_STANDIN_AWS=canned), which is what tests
+    of engine flows use (several of their example specs name VPCs that exist nowhere).
     """
     ensure_executable()
     for folder in ("home", "user", "user/.pulumi"):
@@ -60,6 +66,7 @@ def standin_env(root: Path, moto_url: str | None, *, with_pulumi: bool = True) -
             "PULUMI_STANDIN_LOG": str(root / "standin-calls.jsonl"),
             "PULUMI_STANDIN_DOWNLOADS": str(root / "standin-downloads.txt"),
             "COLUMNS": "200",
+            "PULUMI_STANDIN_AWS": None if emulate_aws else "canned",
         }
     )
     if moto_url is not None:

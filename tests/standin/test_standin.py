@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -220,7 +223,8 @@ def test_ignore_changes_keep_old_inputs_and_force_new_properties_replace(workspa
         for e in events
         if e.resource_pre_event and e.resource_pre_event.metadata.urn.endswith("::task")
     ]
-    assert steps == [("create-replacement", False), ("replace", True), ("delete-replaced", False)]
+    # `logical` is omitempty (sdk/go/common/apitype/events.go): the halves of a replacement do not send it
+    assert steps == [("create-replacement", None), ("replace", True), ("delete-replaced", None)]
 
     def service_steps(**options) -> list[str]:
         events.clear()
@@ -286,3 +290,104 @@ def test_which_changes_replace() -> None:
     assert replace_keys(parameter, {"insecureValue", "description"}, {}, {}, []) == []
     assert replace_keys("aws:cloudwatch/eventRule:EventRule", {"eventPattern"}, {}, {}, []) == []
     assert replace_keys("aws:cloudwatch/eventTarget:EventTarget", {"arn", "targetId"}, {}, {}, []) == ["targetId"]
+
+
+def test_history_records_each_run_with_its_config_and_a_new_stack_has_no_deployment(
+    workspace: auto.LocalWorkspace,
+) -> None:
+    stack = auto.Stack.create_or_select(STACK, workspace)
+    fresh = workspace.list_stacks()[0]
+    assert (fresh.last_update, fresh.resource_count) == (None, None)  # CreateStack saved an empty deployment
+    assert stack.export_stack().deployment is None and stack.history() == []
+    stack.set_all_config({"aws:region": auto.ConfigValue("eu-west-1"), "ftcluster:spec": auto.ConfigValue("one")})
+    stack.up(program=tiny_program(1))
+    stack.set_config("ftcluster:spec", auto.ConfigValue("two"))  # the config file only
+    lock = state_of(workspace).backend / "locks" / "organization" / "ftcluster" / STACK / "x.json"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text(json.dumps({"pid": 1, "username": "u", "hostname": "h", "timestamp": "t"}))
+    with pytest.raises(auto.ConcurrentUpdateError):
+        stack.up(program=tiny_program(2))
+    lock.unlink()
+    (entry,) = stack.history(show_secrets=False)  # the refused run left no record
+    assert (entry.kind, entry.result, entry.version) == ("update", "succeeded", 0)
+    assert {key: value.value for key, value in entry.config.items()} == {
+        "aws:region": "eu-west-1",
+        "ftcluster:spec": "one",
+    }
+    deployed = workspace.list_stacks()[0]
+    assert deployed.resource_count == 5 and deployed.last_update is not None
+    shown = subprocess.run(
+        [str(BIN / "pulumi"), "stack", "history", "--json", "--stack", STACK],
+        cwd=workspace.work_dir,
+        env=process_env({}),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    raw = json.loads(shown.stdout)[0]
+    assert raw["config"]["ftcluster:spec"] == {"value": "one", "secret": False}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", raw["startTime"])  # FormatTime
+
+
+def test_a_targeted_run_that_needs_an_untargeted_create_is_error_2013(workspace: auto.LocalWorkspace) -> None:
+    stack = auto.Stack.create_or_select(STACK, workspace)
+    stack.up(program=tiny_program(1, with_cluster=False))
+    service = next(r["urn"] for r in stack.export_stack().deployment["resources"] if r["urn"].endswith("::service"))
+    cluster = service.replace("aws:ecs/service:Service::service", "aws:ecs/cluster:Cluster::cluster")
+    expected = re.escape(f"Resource '{service}' depends on '{cluster}' which was was not specified in --target list.")
+    with pytest.raises(auto.CommandError, match=expected):
+        stack.preview(program=tiny_program(2), target=[service], on_event=lambda e: None)
+    with pytest.raises(auto.CommandError, match=expected):
+        stack.up(program=tiny_program(2), target=[service])
+    assert "cluster" not in state_of(workspace).resources(STACK)
+    assert state_of(workspace).resources(STACK)["service"]["inputs"]["desiredCount"] == 1
+
+
+def test_a_backend_with_stacks_in_legacy_places_keeps_the_legacy_layout(
+    workspace: auto.LocalWorkspace, monkeypatch
+) -> None:
+    meta = state_of(workspace).backend
+    (meta / "stacks").mkdir(parents=True)
+    other = {
+        "version": 3,
+        "checkpoint": {
+            "stack": "webapp-prod",
+            "latest": {"manifest": {"time": "2024-01-01T00:00:00.000000Z"}, "resources": [], "pending_operations": []},
+        },
+    }
+    (meta / "stacks" / "webapp-prod.json").write_text(json.dumps(other))
+    stack = auto.Stack.create_or_select(STACK, workspace)
+    assert (meta / "stacks" / f"{STACK}.json").exists() and not (meta / "meta.yaml").exists()
+    assert sorted(s.name for s in workspace.list_stacks()) == [STACK, "webapp-prod"]  # every project's stacks
+    lock = meta / "locks" / STACK / "x.json"  # stackLockDir of a bare stack name
+    lock.parent.mkdir(parents=True)
+    lock.write_text(json.dumps({"pid": 1, "username": "u", "hostname": "h", "timestamp": "t"}))
+    with pytest.raises(auto.ConcurrentUpdateError):
+        stack.up(program=tiny_program(1))
+    stack.cancel()
+    stack.up(program=tiny_program(1))
+    assert list((meta / "history" / STACK).glob(f"{STACK}-*.history.json"))
+    monkeypatch.setenv("PULUMI_STANDIN_VERSION", "3.257.0")
+    with pytest.raises(auto.CommandError, match="Legacy DIY state is deprecated"):
+        workspace.list_stacks()
+    monkeypatch.setenv("PULUMI_DIY_BACKEND_IGNORE_DEPRECATION_ERROR", "1")
+    assert len(workspace.list_stacks()) == 2
+
+
+def test_ctrl_c_before_the_run_starts_kills_the_cli_and_leaves_the_lock(workspace: auto.LocalWorkspace) -> None:
+    auto.Stack.create_or_select(STACK, workspace)
+    ready = Path(workspace.work_dir).parent / "ready"
+    env = process_env({"PULUMI_STANDIN_STALL_AFTER_LOCK": "60", "PULUMI_STANDIN_READY_FILE": str(ready)})
+    process = subprocess.Popen(
+        [str(BIN / "pulumi"), "up", "--stack", STACK, "--yes", "--skip-preview", "--non-interactive"],
+        cwd=workspace.work_dir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not ready.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(30) == -signal.SIGINT  # killed by the signal, no handler yet
+    assert state_of(workspace).locks(STACK)

@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from ..errors import FtclusterError
-from . import live_cmds, preview_cmd, spec_cmds, stack_cmds
+from . import ledger_cmds, live_cmds, preview_cmd, spec_cmds, stack_cmds
 from .output import print_error
 
 
@@ -123,6 +123,7 @@ def root(
 spec_cmds.register(app)
 preview_cmd.register(app)
 live_cmds.register(app)
+ledger_cmds.register(app)
 stack_cmds.register(app)
 for _info in app.registered_commands:  # app.command() registers Typer's own class unless told otherwise
     if _info.cls in (None, TyperCommand):

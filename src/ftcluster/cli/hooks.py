@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +59,21 @@ class CliHooks:
 
         self.console.print(render_preflight(report))
 
+    def ensure_can_confirm(self, action: str, cluster: str) -> None:
+        if self.yes or _interactive():
+            return
+        raise UsageError(
+            f"refusing to {REFUSAL.get(action, action)} {cluster} without confirmation in a non-interactive shell",
+            hint="pass --yes to confirm"
+            + (" (`ftcluster preview SPEC` shows what would change)" if action == "apply" else ""),
+        )
+
+    def applied(self, cluster: str, changes: Mapping[str, int] | None) -> None:
+        if changes is None:
+            self.console.print(f"[green]no changes[/green]: nothing to update in cluster {escape(cluster)}")
+        else:
+            self.console.print(f"[green]done[/green]: {describe_changes(changes, done=True)}")
+
     def confirm(self, request: Confirmation) -> None:
         console = self.console
         if request.changes is not None:
@@ -77,12 +92,7 @@ class CliHooks:
             console.print(f"estimated cost: {escape(summary(request.cost))}")
         if self.yes:
             return
-        if not _interactive():
-            raise UsageError(
-                f"refusing to {REFUSAL.get(request.action, request.action)} {request.cluster} without confirmation "
-                "in a non-interactive shell",
-                hint="pass --yes to confirm",
-            )
+        self.ensure_can_confirm(request.action, request.cluster)
         try:
             if request.type_to_confirm is not None:
                 typed = typer.prompt(request.question, err=True, default="", show_default=False)

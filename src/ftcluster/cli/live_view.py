@@ -14,6 +14,7 @@ from ..live.leftovers import LeftoverReport
 from ..live.preflight import PreflightReport
 from ..live.preflight_checks import usd
 from ..live.status_model import CapacityProviderState, ClusterStatus, ServiceState, StatusReport
+from .ledger_view import status_ledger_line
 from .tables import Table
 
 STATE_STYLE = {"HEALTHY": "bold green", "COMPLETED": "bold blue", "DEGRADED": "bold yellow", "DOWN": "bold red"}
@@ -46,6 +47,7 @@ def render_status(report: StatusReport) -> RenderableType:
         parts.append(_scaling_block(status))
     if status.training.events:
         parts.append(_events_table(status.training, status.gathered_at))
+    parts.append(status_ledger_line(status))
     for note in status.notes:
         parts.append(Text(f"note: {note}", style="dim"))
     return Group(*parts)

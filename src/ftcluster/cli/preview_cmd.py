@@ -138,6 +138,7 @@ def key_inputs() -> dict[str, tuple[str, ...]]:
         n.ROLE_POLICY_TYPE: ("name", "policy"),
         n.INSTANCE_PROFILE_TYPE: ("name",),
         n.LOG_GROUP_TYPE: ("name", "retentionInDays"),
+        n.LOG_RESOURCE_POLICY_TYPE: ("policyName", "policyDocument"),
         n.BUCKET_TYPE: ("bucket", "forceDestroy"),
         n.BUCKET_OWNERSHIP_TYPE: ("rule.objectOwnership",),
         n.BUCKET_PUBLIC_ACCESS_TYPE: (
@@ -207,7 +208,7 @@ def key_inputs() -> dict[str, tuple[str, ...]]:
         n.DNS_NAMESPACE_TYPE: ("name", "vpc"),
         n.DISCOVERY_SERVICE_TYPE: ("name", "dnsConfig.dnsRecords", "dnsConfig.routingPolicy"),
         n.EVENT_RULE_TYPE: ("name", "eventPattern"),
-        n.EVENT_TARGET_TYPE: ("targetId",),
+        n.EVENT_TARGET_TYPE: ("rule", "targetId", "arn"),
         n.STATE_MACHINE_TYPE: ("name", "type"),
         n.SSM_PARAMETER_TYPE: ("name", "insecureValue"),
     }
@@ -322,7 +323,9 @@ def _containers(text: str) -> str:
     parts = []
     for container in containers:
         environment = ", ".join(item["name"] for item in container.get("environment", []))
-        command = " ".join(container.get("command", [])) or "(image default)"
+        # a script argument (the rendezvous store's `python -c`) as one word: --json has its text
+        arguments = [f"<{len(a.splitlines())}-line script>" if "\n" in a else a for a in container.get("command", [])]
+        command = " ".join(arguments) or "(image default)"
         gpus = [r["value"] for r in container.get("resourceRequirements", []) if r.get("type") == "GPU"]
         parts.append(
             f"{container['name']}: {container['image']}; command {command}; env {environment}; "

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from ..errors import LeftoversFound
+from ..errors import FtclusterError, LeftoversFound
 from .hooks import CliHooks
 from .options import CLUSTER_OPTION, JSON_OPTION, QUIET_OPTION, SPEC_ARGUMENT, SPEC_OPTIONAL, YES_OPTION
 from .output import DEPLOY_PANEL, INSPECT_PANEL, RECOVER_PANEL, examples, print_json, spinner, stderr, stdout
@@ -55,13 +55,12 @@ def up(
 ) -> None:
     """Create or update a cluster: preflight checks, preview, cost, confirm, apply with live progress, outputs.
 
-    After applying, it waits until the ECS services have rolled out (exit 1 when a deployment failed
-    or did not settle within --wait-timeout). The cluster becomes the active one (used by scale,
-    destroy, outputs... when no SPEC is given). Values set by `ftcluster scale` stay in force until
-    the spec's own value changes. A job that completed (one of its tasks exited 0) stays stopped;
-    --restart starts it again.
+    Then, changes or not, it waits until the ECS services have rolled out (exit 1 when a deployment
+    failed, a service is missing or did not settle within --wait-timeout; Ctrl-C stops only the wait).
+    The cluster becomes the active one (used by scale, destroy, outputs... when no SPEC is given).
+    Values set by `ftcluster scale` stay in force until the spec's own value changes. A job that
+    completed (one of its tasks exited 0) stays stopped; --restart starts it again.
     """
-    from ..engine.events import describe_changes
     from ..engine.lifecycle import deploy
 
     result = deploy(
@@ -72,12 +71,7 @@ def up(
         wait_timeout=None if no_wait else wait_timeout * 60,
         restart=restart,
     )
-    console = stderr()
-    if result.applied is None:
-        console.print(f"[green]no changes[/green]: cluster {escape(result.cluster)} is up to date")
-    else:
-        console.print(f"[green]done[/green]: {describe_changes(result.applied or result.planned, done=True)}")
-    if as_json:
+    if as_json:  # the `done:` / `no changes:` line came before the wait (CliHooks.applied)
         changes = result.planned if result.applied is None else result.applied
         print_json({**_identity(result.stack), "changes": changes, "outputs": result.outputs})
     else:
@@ -160,13 +154,13 @@ def destroy(
     Afterwards the stack is removed from the backend (unless --keep-stack), the cluster stops
     being the active one, and AWS is checked for leftovers.
     """
-    from ..engine import lifecycle
+    from ..engine import teardown
 
     hooks = CliHooks(yes=yes, quiet=quiet or as_json)
     if verify_only:
-        _show_leftovers(lifecycle.verify(spec_path, cluster, os.environ, hooks), as_json)
+        _show_leftovers(teardown.verify(spec_path, cluster, os.environ, hooks), as_json)
         return
-    result = lifecycle.destroy(
+    result = teardown.destroy(
         spec_path, cluster, os.environ, hooks, delete_checkpoints=delete_checkpoints, keep_stack=keep_stack
     )
     from ..engine.events import describe_changes
@@ -182,16 +176,45 @@ def destroy(
         )
     if result.stack_removed:
         console.print(f"removed stack {escape(result.stack)} from {escape(result.backend)}")
-    _show_leftovers(result.leftovers, as_json)
+    report = result.leftovers
+    if as_json:
+        print_json(
+            {
+                **_identity(result.stack),
+                "changes": result.changes,
+                "kept_bucket": result.kept_bucket,
+                "stack_removed": result.stack_removed,
+                "leftovers": report.to_dict() if report is not None else None,
+                "leftover_check_error": result.leftover_error.message if result.leftover_error else None,
+            }
+        )
+    if report is None:
+        assert result.leftover_error is not None
+        raise FtclusterError(
+            f"the leftover check failed: {result.leftover_error.message}",
+            hint=f"the destroy itself is done; check again with `ftcluster destroy --verify-only --cluster "
+            f"{result.stack}`" + (f" ({result.leftover_error.hint})" if result.leftover_error.hint else ""),
+        )
+    if not as_json:
+        _render_leftovers(report)
+    _fail_on_leftovers(report)
 
 
 def _show_leftovers(report: Any, as_json: bool) -> None:
     if as_json:
         print_json(report.to_dict())
     else:
-        from .live_view import render_leftovers
+        _render_leftovers(report)
+    _fail_on_leftovers(report)
 
-        stdout().print(render_leftovers(report))
+
+def _render_leftovers(report: Any) -> None:
+    from .live_view import render_leftovers
+
+    stdout().print(render_leftovers(report))
+
+
+def _fail_on_leftovers(report: Any) -> None:
     if not report.clean:
         raise LeftoversFound(cluster=report.cluster, resources=[item.id for item in report.unexpected])
 
@@ -285,6 +308,8 @@ def list_(
     table.add_column("resources", justify="right")
     for c in clusters:
         when = c.last_update.strftime("%Y-%m-%d %H:%M UTC") if c.last_update else "never"
+        if not c.deployed:
+            when = "[dim]not deployed[/dim]" + (f" (last run {when})" if c.last_update else "")
         if c.update_in_progress:
             when += " [yellow](locked: running, or see `ftcluster cancel`)[/yellow]"
         table.add_row("*" if c.active else "", c.stack, c.name, c.region or "?", when, str(c.resource_count or 0))

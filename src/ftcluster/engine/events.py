@@ -24,6 +24,7 @@ PAST = {
     "delete-replaced": "deleted old",
     "import": "imported",
     "discard": "forgotten",
+    "retain": "kept in AWS",  # a delete of a retainOnDelete resource: out of the state, still in AWS
 }
 SYMBOL = {
     "create": "+",
@@ -36,6 +37,50 @@ SYMBOL = {
     "discard": "-",
 }
 ORDER = ("create", "update", "replace", "delete", "same")
+# pkg/resource/deploy/step.go Logical(): the halves of a replacement and other bookkeeping steps are not
+# logical; the engine leaves `logical` out of their events when false (apitype/events.go `omitempty`)
+NOT_LOGICAL = {
+    "create-replacement",
+    "delete-replaced",
+    "discard-replaced",
+    "remove-pending-replace",
+    "read-replacement",
+    "import-replacement",
+    "refresh",
+}
+
+
+def op_of(metadata: Any) -> str:
+    """The step's operation; a delete that keeps its resource in AWS (retainOnDelete: step.go DeleteStep.Apply
+    never calls the provider's Delete, yet the engine reports and counts a `delete`) is `retain`."""
+    op = str(getattr(metadata.op, "value", metadata.op))
+    if op == "delete" and metadata.old is not None and metadata.old.retain_on_delete:
+        return "retain"
+    return op
+
+
+class RetainedDeletes:
+    """Counts the finished deletes that kept their resource in AWS, to tell them apart in a destroy's summary."""
+
+    def __init__(self) -> None:
+        self.urns: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Any) -> None:
+        done = event.res_outputs_event
+        if done and op_of(done.metadata) == "retain":
+            with self._lock:
+                self.urns.add(done.metadata.urn)
+
+    def split(self, changes: Mapping[str, int]) -> dict[str, int]:
+        """`changes` with the kept resources moved from `delete` to `retain`."""
+        result = dict(changes)
+        if self.urns:
+            result["delete"] = max(result.get("delete", 0) - len(self.urns), 0)
+            result["retain"] = len(self.urns)
+            if not result["delete"]:
+                del result["delete"]
+        return result
 
 
 @dataclass
@@ -69,8 +114,9 @@ class ProgressState:
                 metadata = event.resource_pre_event.metadata
                 if metadata.op not in QUIET_OPS and metadata.type != STACK_TYPE:
                     type_, name = type_and_name(metadata.urn)
-                    op = getattr(metadata.op, "value", metadata.op)
-                    self.rows[metadata.urn] = Row(metadata.urn, type_ or metadata.type, name, op, self.clock())
+                    self.rows[metadata.urn] = Row(
+                        metadata.urn, type_ or metadata.type, name, op_of(metadata), self.clock()
+                    )
             elif event.res_outputs_event:
                 self._finish(event.res_outputs_event.metadata.urn, "done")
             elif event.res_op_failed_event:
@@ -137,14 +183,12 @@ class ChangeCollector:
 
     def __call__(self, event: Any) -> None:
         pre = event.resource_pre_event
+        if not pre or pre.metadata.type == STACK_TYPE:
+            return
+        op = op_of(pre.metadata)
         # a replacement's create and delete halves are not logical steps: its `replace` row says it all
-        if (
-            pre
-            and pre.metadata.op not in QUIET_OPS
-            and pre.metadata.type != STACK_TYPE
-            and pre.metadata.logical is not False
-        ):
-            type_, name = type_and_name(pre.metadata.urn)
-            op = getattr(pre.metadata.op, "value", pre.metadata.op)
-            with self._lock:
-                self.changes.append(PlannedChange(op, type_, name, tuple(pre.metadata.diffs or ())))
+        if op in QUIET_OPS or op in NOT_LOGICAL:
+            return
+        type_, name = type_and_name(pre.metadata.urn)
+        with self._lock:
+            self.changes.append(PlannedChange(op, type_, name, tuple(pre.metadata.diffs or ())))

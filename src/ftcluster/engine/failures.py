@@ -19,6 +19,13 @@ MAX_MESSAGE_LINES = 6
 # pkg/resource/deploy/deployment_executor.go reportExecResult: after resource failures (or a cancel) the
 # engine adds a URN-less "update failed" / "preview failed" / "update canceled" error that says nothing new
 _RUN_RESULT = re.compile(r"^(update|preview) (failed|canceled)$")
+# sdk/go/common/diag/errors.go 2013 (GetResourceWillBeCreatedButWasNotSpecifiedInTargetList, "was was" and all):
+# a targeted update touches a resource that depends on one the stack does not have yet
+_UNTARGETED_CREATE = re.compile(
+    r"Resource '([^']+)' depends on '([^']+)' which was (?:was )?not specified in --target list"
+)
+# pkg/backend/diy/backend.go newDIYBackend, from 3.257: a file backend in the legacy layout is refused
+_LEGACY_REFUSED = "Legacy DIY state is deprecated"
 
 
 @dataclass
@@ -41,6 +48,11 @@ class Diagnostics:
                 urn = event.res_op_failed_event.metadata.urn
                 if urn not in self.failed:
                     self.failed.append(urn)
+
+    def messages(self) -> list[str]:
+        """Every error message, whatever it is about."""
+        with self._lock:
+            return [message for messages in self.errors.values() for message in messages]
 
     def failures(self) -> list[ResourceFailure]:
         """The failed resources with their messages, as data for StackError."""
@@ -72,11 +84,16 @@ def _describe(found: list[tuple[str, list[str]]]) -> list[str]:
 
 def stdout_diagnostics(err: Exception) -> list[str]:
     """The errors of the "Diagnostics:" section the CLI prints on stdout, for when no diagnostic event
-    arrived (the event stream broke): a failed engine run prints nothing on stderr."""
+    arrived (the event stream broke): a failed engine run prints nothing on stderr.
+
+    pkg/backend/display/progress.go printDiagnostics: a `  TYPE (NAME):` header per resource, then every
+    line of each message with four spaces before it, the first one starting with its severity
+    (`error: `, `warning: `); a blank line ends the resource's messages."""
     text = str(err)  # "\n code: N\n stdout: ...\n stderr: ..."
     stdout = text.split("\n stdout: ", 1)[-1].split("\n stderr: ", 1)[0]
     found: list[tuple[str, list[str]]] = []
     inside = False
+    in_error = False  # the lines being read continue an error message
     for line in stdout.splitlines():
         if line.strip() == "Diagnostics:":
             inside = True
@@ -85,10 +102,14 @@ def stdout_diagnostics(err: Exception) -> list[str]:
         elif inside and (header := re.match(r"^  (\S+) \((.+)\):$", line)):
             kind, name = header.groups()
             found.append(("" if kind == STACK_TYPE else f"{kind}::{name}", []))
+            in_error = False
         elif inside and found and line.startswith("    error: "):
             found[-1][1].append(line[len("    error: ") :])
-        elif inside and found and found[-1][1] and line.startswith("    ") and line[4:5] in (" ", "\t"):
-            found[-1][1][-1] += "\n" + line.strip()  # continuation of the message above
+            in_error = True
+        elif inside and (not line.strip() or re.match(r"^    (warning|info|debug): ", line)):
+            in_error = False
+        elif inside and found and in_error and line.startswith("    "):
+            found[-1][1][-1] += "\n" + line.strip()  # a continuation line of the message above
     return _describe([(urn, messages) for urn, messages in found if messages])
 
 
@@ -172,6 +193,15 @@ def _details(err: Exception, diagnostics: Diagnostics | None) -> list[str]:
     return stdout_diagnostics(err) or (diagnostics.describe() if diagnostics else [])
 
 
+def _untargeted_creates(err: Exception, diagnostics: Diagnostics | None) -> list[str]:
+    """`NAME needs DEPENDENCY (TYPE)` for each error 2013, from the diagnostic events or the CLI's output."""
+    messages = diagnostics.messages() if diagnostics is not None else []
+    found = [match.groups() for text in [*messages, str(err)] for match in _UNTARGETED_CREATE.finditer(text)]
+    return list(
+        dict.fromkeys(f"{type_and_name(step)[1]} needs {describe_urn(dependency)}" for step, dependency in found)
+    )
+
+
 def translate(err: Exception, context: StackContext, diagnostics: Diagnostics | None) -> FtclusterError:
     from pulumi.automation import errors as auto_errors
 
@@ -187,6 +217,23 @@ def translate(err: Exception, context: StackContext, diagnostics: Diagnostics | 
             + "\n  ".join(detail or [command_error_message(err)]),
             **where,
             hint="this is a bug in ftcluster unless the message names your spec; run with --debug and report it",
+        )
+    if isinstance(err, auto_errors.CommandError) and (missing := _untargeted_creates(err, diagnostics)):
+        what = f"{ACTIONS.get(context.operation, context.operation)} of cluster {context.cluster} failed"
+        return StackError(
+            f"{what}: it needs resources the stack does not have yet (the cluster was deployed by an older "
+            "ftcluster, or its last `up` did not finish), and a targeted update may not create them:\n  "
+            + "\n  ".join(missing),
+            **where,
+            hint=f"run `ftcluster up SPEC` first (it creates them), then `{context.retry}` again",
+        )
+    if isinstance(err, auto_errors.CommandError) and _LEGACY_REFUSED in str(err):
+        return StackError(
+            "the Pulumi CLI refuses this state backend: it is in Pulumi's legacy layout (no .pulumi/meta.yaml; "
+            "Legacy DIY state is deprecated, pulumi/pulumi#19566)",
+            **where,
+            hint="upgrade the backend with `pulumi state upgrade` (every stack in it moves to per-project folders), "
+            "or set PULUMI_DIY_BACKEND_IGNORE_DEPRECATION_ERROR=1 to go on with it",
         )
     if isinstance(err, auto_errors.CommandError):
         detail = _details(err, diagnostics)

@@ -2,7 +2,10 @@
 
 The operation runs in a worker thread so the main thread stays free to receive SIGINT (Python runs
 signal handlers only there); the pulumi child runs in its own session (process.py), so it sees
-exactly the SIGINTs we forward.
+exactly the SIGINTs we forward. The CLI handles SIGINT only while a run's cancellation scope exists
+(pkg/backend/cancellation_scope.go NewScope, created after the stack lock is taken: pkg/backend/diy/
+backend.go); before or after it, a SIGINT kills the CLI outright (Go's default), and the lock it
+may hold stays: that is a hard stop too.
 """
 
 from __future__ import annotations
@@ -70,6 +73,13 @@ def run_interruptible(
                         "the state as pending operations",
                         hint=recovery() if callable(recovery) else recovery,
                     )
+        if presses and getattr(outcome.get("error"), "killed_by_signal", None):
+            raise Interrupted(
+                f"stopped {what}: Pulumi ended at the Ctrl-C before it could cancel cleanly (its run had not "
+                "started yet or was closing)",
+                hint=recovery() if callable(recovery) else recovery,
+                hard=True,
+            )
         if presses and "error" in outcome:
             raise Interrupted(
                 f"cancelled {what}: Pulumi finished the operations in flight, saved the state and released the lock",

@@ -1,4 +1,4 @@
-"""A cluster's lifecycle, stage by stage: deploy, preview, scale, destroy, and the leftover check.
+"""A cluster's lifecycle, stage by stage: deploy, preview, scale, refresh, cancel, use (destroy: teardown.py).
 
 Each function takes what the command line gave and a `Hooks` object for what only the caller can
 do: say things, show a slow step, show a Pulumi run's progress, show the preflight report, ask for
@@ -7,24 +7,24 @@ confirmation. The stage order lives here and nowhere else. Nothing here prints.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import PreflightFailed, RolloutFailed, UsageError
+from ..errors import NotDeployed, PreflightFailed, UsageError
 from ..program.names import AUTO_SCALING_GROUP_TYPE, SPOT_FLEET_REQUEST_TYPE
 from ..spec import AutoScalingGroupFleet, Fleet, SpotFleet
 from . import operations as ops
 from .events import ChangeCollector, PlannedChange, has_changes
 from .pending import stop_on_pending_creates
-from .session import Session, open_session, select_stack
+from .session import Session, open_session, remove_if_never_updated, select_stack
+from .settle import wait_until_settled
 from .stacks import Target, clear_active, resolve_target, target_from_spec, write_active
 
 if TYPE_CHECKING:
     from ..cost import Estimate
-    from ..live.leftovers import LeftoverReport
     from ..live.preflight import PreflightReport
     from ..spec import Spec
 
@@ -60,11 +60,17 @@ class Hooks(Protocol):
     def preflight(self, report: PreflightReport) -> None:
         """The preflight report, before `deploy` goes on (or stops when it failed)."""
 
+    def ensure_can_confirm(self, action: str, cluster: str) -> None:
+        """Raise (UsageError) now when a later `confirm` could only refuse: checked before anything is touched."""
+
     def confirm(self, request: Confirmation) -> None:
         """Return to go on; raise (Declined, UsageError) to stop. Nothing has changed yet when it is asked."""
 
+    def applied(self, cluster: str, changes: Mapping[str, int] | None) -> None:
+        """`up` is applied (None: nothing had to change); said before the wait for the services, whatever it finds."""
 
-def _open(
+
+def open_cluster(
     target: Target,
     environ: Mapping[str, str],
     hooks: Hooks,
@@ -129,82 +135,86 @@ def deploy(
 ) -> Deployed:
     """preflight, open the stack, preview, cost, confirm, apply with progress, wait for the services to settle
     (`wait_timeout` seconds; None: do not wait); the cluster becomes the active one. A job that completed stays
-    at 0 unless `restart`."""
+    at 0 unless `restart`.
+
+    A run that cannot be confirmed stops before anything (no stack, no passphrase, no plugin install);
+    a stack this run created and never updated does not outlive it."""
     target = target_from_spec(spec_path)  # a bad spec stops here (exit 2), before anything else
     spec = target.spec
     assert spec is not None
+    hooks.ensure_can_confirm("apply", _label(target))
     if not skip_preflight:
         _preflight(spec, hooks)
     # preflight already checked the credentials; without it the engine does
-    session = _open(target, environ, hooks, engine=True, create=True, credentials=skip_preflight)
-    stop_on_pending_creates(session, hooks.notify)  # before the preview: an update would create them again
-    up_plan = ops.plan(session, spec, restart=restart)
-    for note in up_plan.notes:
-        hooks.notify(note)
-    if restart and not up_plan.restarted:
-        hooks.notify(f"--restart: no job of {session.label} has completed, so there is nothing to start again")
-    collector = ChangeCollector()
-    with hooks.stage(f"previewing {session.label}"):
-        planned = ops.preview(session, spec, up_plan, on_event=collector, notify=hooks.notify)
-    home, backend = session.settings.home, session.settings.backend_url
-    if not has_changes(planned) and not up_plan.restarted:
-        ops.record_applied(session, spec, up_plan)
-        write_active(home, session.target, backend)
-        return Deployed(session.label, session.stack_name, planned, None, ops.outputs(session))
-    lost = tuple(change for change in collector.changes if change.op in ("replace", "delete"))
-    hooks.confirm(
-        Confirmation(
-            "apply",
-            session.label,
-            "apply these changes?",
-            warning=_gpu_instances_warning(ops.applied_spec(session), spec, lost),
-            changes=planned,
-            cost=_estimate(spec, up_plan.counts(spec)),
-            resources=lost,
-        )
-    )
-    write_active(home, session.target, backend)  # from here on, recovery commands need no cluster name
-    with hooks.progress(f"updating {session.label}") as on_event:
-        ops.restart_completed(
-            session, spec, up_plan.overrides, up_plan.restarted, on_event=on_event, notify=hooks.notify
-        )
-        outputs, applied = ops.up(
-            session, spec, up_plan, on_event=on_event, notify=hooks.notify, retry=f"ftcluster up {spec_path}"
-        )
+    session = open_cluster(target, environ, hooks, engine=True, create=True, credentials=skip_preflight)
+    with _no_phantom(session):
+        stop_on_pending_creates(session, hooks.notify)  # before the preview: an update would create them again
+        up_plan = ops.plan(session, spec, restart=restart)
+        for note in up_plan.notes:
+            hooks.notify(note)
+        if restart and not up_plan.restarted:
+            hooks.notify(f"--restart: no job of {session.label} has completed, so there is nothing to start again")
+        collector = ChangeCollector()
+        with hooks.stage(f"previewing {session.label}"):
+            planned = ops.preview(session, spec, up_plan, on_event=collector, notify=hooks.notify)
+        home, backend = session.settings.home, session.settings.backend_url
+        retry = f"ftcluster up {spec_path}"
+        applied: dict[str, int] | None = None
+        if not has_changes(planned) and not up_plan.restarted:
+            if not ops.is_recorded(session, spec, up_plan.overrides):
+                # the spec changed, but no resource: record it with an update that changes nothing
+                with hooks.stage(f"recording the spec of {session.label}"):
+                    ops.up(session, spec, up_plan, on_event=None, notify=hooks.notify, retry=retry)
+            outputs = ops.outputs(session)
+        else:
+            lost = tuple(change for change in collector.changes if change.op in ("replace", "delete"))
+            hooks.confirm(
+                Confirmation(
+                    "apply",
+                    session.label,
+                    "apply these changes?",
+                    warning=_gpu_instances_warning(ops.applied_spec(session), spec, lost),
+                    changes=planned,
+                    cost=_estimate(spec, up_plan.counts(spec)),
+                    resources=lost,
+                )
+            )
+            write_active(home, session.target, backend)  # from here on, recovery commands need no cluster name
+            with hooks.progress(f"updating {session.label}") as on_event:
+                ops.restart_completed(
+                    session, spec, up_plan.overrides, up_plan.restarted, on_event=on_event, notify=hooks.notify
+                )
+                outputs, applied = ops.up(session, spec, up_plan, on_event=on_event, notify=hooks.notify, retry=retry)
+    write_active(home, session.target, backend)
+    hooks.applied(session.label, applied)
     if wait_timeout is not None:
-        _wait_until_settled(session.label, spec, outputs, hooks, wait_timeout)
+        wait_until_settled(
+            session.label,
+            session.stack_name,
+            str(spec_path),
+            spec,
+            outputs,
+            hooks.stage,
+            wait_timeout,
+            updated=applied is not None,
+        )
     return Deployed(session.label, session.stack_name, planned, applied, outputs)
 
 
-def _wait_until_settled(label: str, spec: Spec, outputs: Mapping[str, Any], hooks: Hooks, timeout: float) -> None:
-    """The update is applied; a deployment that cannot start its tasks is still a failed `up` (exit 1)."""
-    from ..aws import AwsSession
-    from ..live.rollout import read_rollouts, wait_for_rollout
+def _label(target: Target) -> str:
+    """The cluster as people call it, before its stack is opened."""
+    return f"{target.name} ({target.region})" if target.region else target.name
 
-    services = [str(name) for name in (outputs.get("service_name"), outputs.get("workers_service_name")) if name]
-    if not services:
-        return
-    aws = AwsSession(spec.region, spec.endpoint_url)
-    with hooks.stage(f"waiting for the services of {label} to reach a steady state") as update:
-        result = wait_for_rollout(
-            lambda: read_rollouts(aws, str(outputs["cluster_name"]), services),
-            timeout=timeout,
-            on_progress=lambda rollouts: update(f"waiting for {label}: " + "; ".join(r.describe() for r in rollouts)),
-        )
-    if not (result.failed or result.timed_out):
-        return
-    unsettled = result.failed or [r for r in result.rollouts if r.state != "COMPLETED"]
-    problems = [r.describe() + (f" ({r.reason})" if r.reason else "") for r in unsettled]
-    if result.failed:
-        hint = (
-            "`ftcluster status` shows the stopped tasks and service events; fix the cause and run `ftcluster up` again"
-        )
-    else:
-        hint = (
-            f"the update itself was applied; follow it with `ftcluster status --watch 10`, or give "
-            f"`--wait-timeout` more minutes (waited {timeout / 60:g})"
-        )
-    raise RolloutFailed(cluster=label, problems=problems, timed_out=not result.failed, hint=hint)
+
+@contextmanager
+def _no_phantom(session: Session) -> Iterator[None]:
+    """A stack this command created and never updated is removed on the way out (a preview, a declined or
+    refused `up`): `list` would show a cluster that never existed, and `status` call it deleted."""
+    try:
+        yield
+    finally:
+        if remove_if_never_updated(session):
+            clear_active(session.settings.home, session.stack_name)
 
 
 FLEET_TYPES = {AUTO_SCALING_GROUP_TYPE: "Auto Scaling group", SPOT_FLEET_REQUEST_TYPE: "Spot Fleet"}
@@ -249,13 +259,14 @@ def preview(spec_path: Path, environ: Mapping[str, str], hooks: Hooks) -> Previe
     target = target_from_spec(spec_path)
     spec = target.spec
     assert spec is not None
-    session = _open(target, environ, hooks, engine=True, create=True)
-    up_plan = ops.plan(session, spec)
-    for note in up_plan.notes:
-        hooks.notify(note)
-    collector = ChangeCollector()
-    with hooks.stage(f"previewing {session.label}"):
-        changes = ops.preview(session, spec, up_plan, on_event=collector, notify=hooks.notify)
+    session = open_cluster(target, environ, hooks, engine=True, create=True)
+    with _no_phantom(session):
+        up_plan = ops.plan(session, spec)
+        for note in up_plan.notes:
+            hooks.notify(note)
+        collector = ChangeCollector()
+        with hooks.stage(f"previewing {session.label}"):
+            changes = ops.preview(session, spec, up_plan, on_event=collector, notify=hooks.notify)
     return Previewed(
         session.label,
         session.stack_name,
@@ -301,7 +312,7 @@ def scale(
 ) -> Scaled:
     """Resize a running cluster with a targeted update; asks first when tasks or instances go down."""
     request.check()
-    session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
+    session = open_cluster(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
     change = ops.plan_scale_change(
         session,
         tasks=request.tasks,
@@ -388,122 +399,6 @@ def _drain_leaving_instances(session: Session, change: ops.ScaleChange, hooks: H
     return _Leavers(aws, leaving)
 
 
-# --- destroy -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Destroyed:
-    cluster: str
-    stack: str
-    backend: str
-    changes: dict[str, int]
-    stack_removed: bool
-    kept_bucket: str | None  # the checkpoint bucket destroy left in place, if any
-    leftovers: LeftoverReport
-
-
-DELETE_CHECKPOINTS_WARNING = (
-    "--delete-checkpoints deletes the checkpoint bucket and every checkpoint in it, "
-    "with all versions; this cannot be undone."
-)
-
-
-def destroy(
-    spec_path: Path | None,
-    cluster: str | None,
-    environ: Mapping[str, str],
-    hooks: Hooks,
-    *,
-    delete_checkpoints: bool = False,
-    keep_stack: bool = False,
-) -> Destroyed:
-    """Confirm by name, destroy everything but the checkpoints (unless asked), remove the stack, look for leftovers."""
-    session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
-    stop_on_pending_creates(session, hooks.notify)  # a destroy would leave them behind in AWS
-    applied = ops.applied_spec(session)
-    name = session.target.name
-    hooks.confirm(
-        Confirmation(
-            "destroy",
-            session.label,
-            f"Type the cluster name ({name}) to destroy it",
-            type_to_confirm=name,
-            warning=DELETE_CHECKPOINTS_WARNING if delete_checkpoints else None,
-            details=_destroy_details(session, applied, delete_checkpoints),
-        )
-    )
-    with hooks.progress(f"destroying {session.label}") as on_event:
-        result = ops.destroy(
-            session,
-            delete_checkpoints=delete_checkpoints,
-            keep_stack=keep_stack,
-            on_event=on_event,
-            notify=hooks.notify,
-        )
-    clear_active(session.settings.home, session.stack_name)
-    bucket = result.outputs_before.get("checkpoint_bucket")
-    if applied is not None and applied.training.checkpoints.bucket is not None:
-        bucket = None  # the user's own bucket: never the stack's to keep or delete
-    leftovers = _leftovers(session.target, hooks, result.outputs_before, checkpoints_kept=not delete_checkpoints)
-    return Destroyed(
-        session.label,
-        session.stack_name,
-        session.settings.backend_url,
-        result.changes,
-        result.stack_removed,
-        str(bucket) if bucket and not delete_checkpoints else None,
-        leftovers,
-    )
-
-
-def _destroy_details(session: Session, applied: Spec | None, delete_checkpoints: bool) -> tuple[str, ...]:
-    """Where, how much, and what becomes of the checkpoints: said before the name is asked for."""
-    contents = ops.stack_contents(session)
-    region = session.target.region or (applied.region if applied else "unknown")
-    where = f"of cluster {session.target.name} in region {region}"
-    if delete_checkpoints or not contents.retained:
-        lines = [f"destroy deletes {contents.resources} resources {where}"]
-    else:
-        lines = [
-            f"destroy deletes {contents.resources - contents.retained} resources {where} and keeps "
-            f"{contents.retained} (the checkpoint bucket and its settings)"
-        ]
-    own = applied.training.checkpoints.bucket if applied is not None else None
-    if own:
-        lines.append(f"checkpoints: the bucket {own} is the spec's own; destroy never touches it")
-    elif contents.checkpoint_bucket and delete_checkpoints:
-        lines.append(f"checkpoints: the bucket {contents.checkpoint_bucket} and every checkpoint in it are deleted")
-    elif contents.checkpoint_bucket:
-        lines.append(
-            f"checkpoints: the bucket {contents.checkpoint_bucket} and every checkpoint in it stay "
-            "(--delete-checkpoints deletes them)"
-        )
-    return tuple(lines)
-
-
-def verify(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks) -> LeftoverReport:
-    """`destroy --verify-only`: what of the cluster is still in AWS, without touching the stack."""
-    return _leftovers(resolve_target(spec_path, cluster, environ), hooks, {}, checkpoints_kept=True)
-
-
-def _leftovers(target: Target, hooks: Hooks, outputs: Mapping[str, Any], *, checkpoints_kept: bool) -> LeftoverReport:
-    from ..live.leftovers import find_leftovers
-
-    spec = target.spec
-    region = target.region or (spec.region if spec else None)
-    if region is None:
-        raise UsageError("name the cluster with its region (e.g. --cluster NAME-REGION) or give its SPEC")
-    with hooks.stage(f"looking for leftovers of {target.name} in {region}"):
-        return find_leftovers(
-            target.name,
-            region,
-            outputs.get("vpc_id"),
-            endpoint_url=spec.endpoint_url if spec else None,
-            checkpoint_bucket=outputs.get("checkpoint_bucket"),
-            checkpoints_kept=checkpoints_kept,
-        )
-
-
 # --- recovery ------------------------------------------------------------------------------------------
 
 
@@ -522,7 +417,7 @@ def refresh(
     *,
     clear_pending_creates: bool = False,
 ) -> Refreshed:
-    session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
+    session = open_cluster(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
     with hooks.progress(f"refreshing {session.label}") as on_event:
         changes = ops.refresh(
             session, clear_pending_creates=clear_pending_creates, on_event=on_event, notify=hooks.notify
@@ -538,7 +433,7 @@ class Cancelled:
 
 
 def cancel(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks) -> Cancelled:
-    session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=False)
+    session = open_cluster(resolve_target(spec_path, cluster, environ), environ, hooks, engine=False)
     if ops.has_no_lock(session):
         return Cancelled(session.label, session.stack_name, False)  # nothing to ask about
     hooks.confirm(
@@ -560,6 +455,8 @@ class Selected:
 
 def use(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks) -> Selected:
     """Make a deployed cluster the active one."""
-    session = _open(resolve_target(spec_path, cluster, environ), environ, hooks, engine=False)
+    session = open_cluster(resolve_target(spec_path, cluster, environ), environ, hooks, engine=False)
+    if not session.deployment().get("resources"):
+        raise NotDeployed(cluster=session.label, stack=session.stack_name, operation="use")
     write_active(session.settings.home, session.target, session.settings.backend_url)
     return Selected(session.label, session.stack_name)

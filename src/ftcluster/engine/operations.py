@@ -9,17 +9,18 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from ..errors import FtclusterError, RecordedSpecUnreadable
 from ..program.options import TRAINING_JOB, WORKERS_JOB, ProgramOptions
 from ..spec import Spec
+from .diy import is_locked
+from .events import RetainedDeletes
 from .failures import ACTIONS, Diagnostics
 from .interrupts import run_interruptible
 from .pending import check_after_refresh, hard_stop_advice, show_run_warnings
 from .recorded import SPEC_KEY, UnreadableRecord, record, recorded_spec
-from .scale import Overrides, UpPlan, deployed_values, plan_scale, plan_up
+from .scale import SCALE_SETTINGS, Overrides, UpPlan, deployed_values, plan_scale, plan_up
 from .session import Session
 from .urns import type_and_name
 
@@ -27,9 +28,9 @@ OnEvent = Callable[[Any], None] | None
 Notify = Callable[[str], None]
 
 
-def _tee(diagnostics: Diagnostics, on_event: OnEvent) -> Callable[[Any], None]:
+def _tee(first: Callable[[Any], None], on_event: OnEvent) -> Callable[[Any], None]:
     def handle(event: Any) -> None:
-        diagnostics(event)
+        first(event)
         if on_event is not None:
             on_event(event)
 
@@ -81,32 +82,41 @@ def plain_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def applied_spec(session: Session) -> Spec | None:
-    """The spec the last `up` recorded; None when the stack records none. An unreadable record is an
-    error: without it `up` would take the cluster for a new one, `scale` for one never deployed."""
+    """The spec of the last successful update (not what a run that never happened wrote into the config file).
+    An unreadable record is an error: without it `up` would take the cluster for a new one, `scale` for one
+    never deployed."""
     try:
-        return recorded_spec(session.config)
+        return recorded_spec(session.applied().config)
     except UnreadableRecord as err:
         raise RecordedSpecUnreadable(
-            cluster=session.label, stack=session.stack_name, reason=err.reason, hint=_unreadable_hint(session, err)
+            cluster=session.label, stack=session.stack_name, reason=err.reason, hint=_unreadable_hint(err)
         ) from None
 
 
-def _unreadable_hint(session: Session, err: UnreadableRecord) -> str:
+def _unreadable_hint(err: UnreadableRecord) -> str:
     if err.newer:
         return f"upgrade ftcluster to {err.written_by or 'the version that deployed it'} or later"
-    config_file = Path(session.workspace.work_dir) / f"Pulumi.{session.stack_name}.yaml"
+    # the record is the config of the stack's last successful update (`pulumi stack history`): not a file to edit
     return (
-        f"the record is `{SPEC_KEY}` in {config_file}. If that file was edited, delete it: ftcluster then "
-        f"restores the config of the last update from the state backend. Otherwise remove the `{SPEC_KEY}` "
-        "entry from it; the next `ftcluster up SPEC` records the spec again"
+        "this ftcluster wrote no such record: please report it with the message above. `ftcluster outputs` "
+        "still shows the cluster"
     )
+
+
+def overrides_in_force(session: Session) -> Overrides:
+    """The `scale` values the last successful update deployed."""
+    return Overrides.from_config(session.applied().config)
+
+
+def _recorded_config(spec: Spec, overrides: Overrides) -> dict[str, str]:
+    return {SPEC_KEY: record(spec), "aws:region": spec.region, **overrides.config()}
 
 
 def _save_config(session: Session, spec: Spec, overrides: Overrides) -> None:
     """Record the spec and the overrides in force, in as few Pulumi calls as the change needs."""
     from pulumi.automation import ConfigValue
 
-    wanted = {SPEC_KEY: record(spec), "aws:region": spec.region, **overrides.config()}
+    wanted = _recorded_config(spec, overrides)
     stale = [key for key in Overrides.from_config(session.config).config() if key not in wanted]
     changed = {key: value for key, value in wanted.items() if session.config.get(key) != value}
     with session.translated("update", "ftcluster up SPEC"):
@@ -128,7 +138,7 @@ def plan(session: Session, spec: Spec, *, restart: bool = False) -> UpPlan:
 
     applied = applied_spec(session)
     completed = read_completed(spec) if applied is not None else {}  # nothing completed before the first `up`
-    up_plan = plan_up(spec, applied, Overrides.from_config(session.config))
+    up_plan = plan_up(spec, applied, overrides_in_force(session))
     notes = [completion_note(c) for job, c in sorted(completed.items()) if not restart]
     notes += [f"starting the completed {job} job again (--restart)" for job in sorted(completed) if restart]
     return replace(
@@ -225,9 +235,12 @@ def up(
     return plain_outputs(result.outputs), dict(result.summary.resource_changes or {})
 
 
-def record_applied(session: Session, spec: Spec, up_plan: UpPlan) -> None:
-    """When nothing had to change: still remember this spec as the applied one."""
-    _save_config(session, spec, up_plan.overrides)
+def is_recorded(session: Session, spec: Spec, overrides: Overrides) -> bool:
+    """Does the last successful update carry this spec and these `scale` values? When a spec change moves no
+    resource (a spec value that replaces an equal `scale` value), only an update records it."""
+    keys = {SPEC_KEY, "aws:region", *(setting.config_key for setting in SCALE_SETTINGS)}
+    recorded = {key: value for key, value in session.applied().config.items() if key in keys}
+    return recorded == _recorded_config(spec, overrides)
 
 
 def outputs(session: Session) -> dict[str, Any]:
@@ -264,8 +277,16 @@ def _require_applied(session: Session) -> Spec:
     spec = applied_spec(session)
     if spec is None:
         raise FtclusterError(
-            f"cluster {session.label} has no recorded spec (it was never deployed by this ftcluster version)",
+            f"cluster {session.label} has no successful `ftcluster up` on record (never deployed, or by an "
+            "ftcluster too old to record its spec)",
             hint="run `ftcluster up SPEC` once; scale works on the spec that was applied",
+        )
+    failed = session.applied().failed_since
+    if failed is not None and failed.get(SPEC_KEY) != session.applied().config.get(SPEC_KEY):
+        raise FtclusterError(
+            f"the last update of {session.label} failed part-way, with a spec other than the one last applied: "
+            "scaling now would build on the older spec and could undo part of that update",
+            hint="finish that update with `ftcluster up SPEC` (its spec, or the one applied before), then scale",
         )
     return spec
 
@@ -286,7 +307,7 @@ def plan_scale_change(
     from ..program import scale_targets
 
     spec = _require_applied(session)
-    current = Overrides.from_config(session.config)
+    current = overrides_in_force(session)
     new = (
         Overrides()
         if reset
@@ -390,7 +411,7 @@ def destroy(
     session: Session, *, delete_checkpoints: bool, keep_stack: bool, on_event: OnEvent, notify: Notify
 ) -> DestroyResult:
     spec = applied_spec(session)
-    overrides = Overrides.from_config(session.config)
+    overrides = overrides_in_force(session)
     before = outputs(session)
     retry = f"ftcluster destroy --cluster {session.stack_name}"
     if delete_checkpoints:
@@ -417,11 +438,14 @@ def destroy(
                 notify,
             )
     program = _program(spec, overrides.options()) if spec is not None else _no_program
+    retained = RetainedDeletes()
     result = _run(
         session,
         "destroy",
         retry,
-        lambda handle: session.stack.destroy(program=program, on_event=handle, color="never", suppress_progress=True),
+        lambda handle: session.stack.destroy(
+            program=program, on_event=_tee(retained, handle), color="never", suppress_progress=True
+        ),
         on_event,
         notify,
     )
@@ -430,12 +454,12 @@ def destroy(
         with session.translated("destroy", retry):
             session.workspace.remove_stack(session.stack_name)
         removed = True
-    return DestroyResult(before, dict(result.summary.resource_changes or {}), removed)
+    return DestroyResult(before, retained.split(dict(result.summary.resource_changes or {})), removed)
 
 
 def refresh(session: Session, *, clear_pending_creates: bool, on_event: OnEvent, notify: Notify) -> dict[str, int]:
     spec = applied_spec(session)
-    program = _program(spec, Overrides.from_config(session.config).options()) if spec is not None else _no_program
+    program = _program(spec, overrides_in_force(session).options()) if spec is not None else _no_program
     result = _run(
         session,
         "refresh",
@@ -455,10 +479,10 @@ def refresh(session: Session, *, clear_pending_creates: bool, on_event: OnEvent,
 
 
 def has_no_lock(session: Session) -> bool:
-    """True when a file backend's lock folder for the stack holds no lock file; False when it does, or when
-    there is nothing to look at (no folder, another backend): then Pulumi decides."""
+    """True when a file backend holds no lock file for the stack (in the lock folder of its layout: diy.py);
+    False when it does, or for another backend: then Pulumi decides."""
     folder = session.lock_folder()
-    return folder is not None and folder.is_dir() and not any(folder.glob("*.json"))
+    return folder is not None and not is_locked(folder)
 
 
 def cancel(session: Session) -> bool:

@@ -8,12 +8,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..errors import NotDeployed, RecordedSpecUnreadable
 from ..home import ftcluster_home
 from ..spec import Spec
+from .diy import backend_folder, is_legacy_layout, is_locked, legacy_stack_is_ours, lock_folder
+from .operations import applied_spec, overrides_in_force
 from .operations import outputs as stack_outputs
-from .recorded import UnreadableRecord, recorded_spec
-from .scale import Overrides, scale_view
-from .session import lock_folder, open_session, select_stack
+from .scale import scale_view
+from .session import Session, open_session, select_stack
+from .settings import EngineSettings
 from .stacks import Target, read_active, resolve_target, split_stack_name
 
 
@@ -54,8 +57,10 @@ def cluster_outputs(
     session = open_session(target, environ, engine=False, notify=notify)
     select_stack(session, create=False)
     values = stack_outputs(session)
+    if not values and not session.deployment().get("resources"):
+        raise NotDeployed(cluster=session.label, stack=session.stack_name, operation="outputs")
     target = session.target
-    spec = target.spec or _recorded(session.config, target.name, notify)
+    spec = target.spec or _recorded(session, notify)
     return ClusterOutputs(
         name=target.name,
         region=target.region or str(values.get("region") or ""),
@@ -63,18 +68,18 @@ def cluster_outputs(
         backend=session.settings.backend_url,
         outputs=values,
         scale=scale_view(spec, values),
-        overrides=Overrides.from_config(session.config).items(),
+        overrides=overrides_in_force(session).items(),
         spec=spec,
     )
 
 
-def _recorded(config: Mapping[str, str], cluster: str, notify: Callable[[str], None]) -> Spec | None:
-    """A read-only view does without the recorded spec when it cannot be read, and says so."""
+def _recorded(session: Session, notify: Callable[[str], None]) -> Spec | None:
+    """A read-only view does without the applied spec when it cannot be read, and says so."""
     try:
-        return recorded_spec(config)
-    except UnreadableRecord as err:
+        return applied_spec(session)
+    except RecordedSpecUnreadable as err:
         notify(
-            f"the spec the last `up` of {cluster} recorded cannot be read ({err.reason}); "
+            f"the spec the last `up` of {session.label} recorded cannot be read ({err.reason}); "
             "the spec's own scale values are not shown (`ftcluster up`, `scale` and `destroy` say how to fix it)"
         )
         return None
@@ -90,6 +95,11 @@ class ClusterSummary:
     update_in_progress: bool | None  # None: the backend cannot tell (s3, gs, azblob)
     active: bool
 
+    @property
+    def deployed(self) -> bool:
+        """A stack with no resources was never deployed (or was destroyed and kept): no cluster runs."""
+        return bool(self.resource_count)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "stack": self.stack,
@@ -99,6 +109,7 @@ class ClusterSummary:
             "resource_count": self.resource_count,
             "update_in_progress": self.update_in_progress,
             "active": self.active,
+            "deployed": self.deployed,
         }
 
 
@@ -110,6 +121,11 @@ def list_clusters(
     with session.translated("list", "ftcluster list"):
         stacks = session.workspace.list_stacks()
     active = read_active(ftcluster_home(environ)) or {}
+    root = backend_folder(session.settings.backend_url)
+    if root is not None and is_legacy_layout(root, session.settings.legacy_layout_requested):
+        # `pulumi stack ls` lists every project's stacks in the legacy layout (pkg/backend/diy/backend.go
+        # ListStacks: stacks without a project pass the project filter)
+        stacks = [stack for stack in stacks if legacy_stack_is_ours(root, stack.name)]
     summaries = []
     for stack in sorted(stacks, key=lambda s: s.name):
         name, region = split_stack_name(stack.name)
@@ -120,18 +136,18 @@ def list_clusters(
                 region,
                 stack.last_update,
                 stack.resource_count,
-                _locked(session.settings.backend_url, stack.name, stack.update_in_progress),
+                _locked(session.settings, stack.name, stack.update_in_progress),
                 active.get("stack") == stack.name and active.get("backend") == session.settings.backend_url,
             )
         )
     return session.settings.backend_url, summaries
 
 
-def _locked(backend_url: str, stack: str, reported: bool | None) -> bool | None:
+def _locked(settings: EngineSettings, stack: str, reported: bool | None) -> bool | None:
     """`pulumi stack ls` reports an update in progress only for backends that track it (Pulumi Cloud);
     diy backends never do (pkg/backend/diy/backend.go SupportsProgress), so a file backend's lock
     folder is read instead, and other diy backends stay unknown."""
-    folder = lock_folder(backend_url, stack)
+    folder = lock_folder(settings.backend_url, stack, settings.legacy_layout_requested)
     if folder is None:
         return reported
-    return folder.is_dir() and any(folder.glob("*.json"))
+    return is_locked(folder)

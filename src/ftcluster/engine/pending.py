@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import FtclusterError, PendingOperations
+from .diy import is_locked
 from .urns import type_and_name
 
 Notify = Callable[[str], None]
@@ -90,11 +91,11 @@ def check_after_refresh(session: Any) -> None:
 
 
 def hard_stop_advice(session: Any) -> str:
-    """What to do after a second Ctrl-C: Pulumi normally still released the lock (its deferred unlock
-    runs, pkg/backend/cancellation_scope.go), but the operations in flight stay pending."""
+    """What to do after a hard stop. After a second Ctrl-C Pulumi normally still released the lock (its
+    deferred unlock runs, pkg/backend/cancellation_scope.go), but the operations in flight stay pending;
+    a CLI killed by the signal kept the lock. The lock folder of a file backend says which."""
     session.forget_state()
-    folder = session.lock_folder()
-    locked = folder is not None and folder.is_dir() and any(folder.glob("*.json"))
+    locked = is_locked(session.lock_folder())
     release = (
         f"release the stack lock with `ftcluster cancel --cluster {session.stack_name}` "
         "(Pulumi did not get to release it), then "

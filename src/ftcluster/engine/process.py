@@ -141,5 +141,8 @@ class ManagedPulumiCommand:
                 self._children.discard(process)
         result = command_result(stdout="\n".join(stdout_chunks), stderr="\n".join(stderr_chunks), code=code)
         if code != 0:
-            raise command_error(result)
+            error = command_error(result)
+            # a negative code: the CLI was killed by a signal, with no chance to unlock the stack (see interrupts.py)
+            error.killed_by_signal = -code if code < 0 else None  # type: ignore[attr-defined]
+            raise error
         return result

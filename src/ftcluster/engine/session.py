@@ -14,7 +14,9 @@ from typing import Any
 
 from ..errors import FtclusterError, UsageError
 from .credentials import check_aws_credentials
+from .diy import lock_folder
 from .failures import Diagnostics, StackContext, translate
+from .history import AppliedConfig, read_applied
 from .plugins import ensure_aws_plugin
 from .process import ManagedPulumiCommand, load_pulumi
 from .settings import PROJECT, EngineSettings, create_passphrase_file, engine_settings
@@ -31,10 +33,15 @@ class Session:
     settings: EngineSettings
     command: ManagedPulumiCommand
     workspace: Any  # pulumi.automation.LocalWorkspace
-    config: dict[str, str] = field(default_factory=dict)
+    config: dict[str, str] = field(default_factory=dict)  # the stack's config file: what the next run will use
     stack: Any = None  # pulumi.automation.Stack, once selected
     notify: Notify = field(default=lambda message: None)
+    # AWS credentials to check once the stack's config is read: a target without a spec (--cluster, the
+    # active cluster) reaches AWS where the spec last applied says (its endpoint_url)
+    credentials_due: bool = False
+    created: bool = False  # this command created the stack (select_stack)
     _exported: dict[str, Any] | None = field(default=None, repr=False)  # the state, until the next run changes it
+    _applied: AppliedConfig | None = field(default=None, repr=False)  # from the update history, likewise
 
     @property
     def stack_name(self) -> str:
@@ -46,7 +53,7 @@ class Session:
         return f"{self.target.name}{region}"
 
     def lock_folder(self) -> Path | None:
-        return lock_folder(self.settings.backend_url, self.stack_name)
+        return lock_folder(self.settings.backend_url, self.stack_name, self.settings.legacy_layout_requested)
 
     def deployment(self) -> dict[str, Any]:
         """The stack's state as `pulumi stack export` gives it (resources, pending operations), read once per
@@ -56,8 +63,16 @@ class Session:
                 self._exported = self.stack.export_stack().deployment or {}
         return self._exported
 
+    def applied(self) -> AppliedConfig:
+        """The config of the last successful update (history.py): the spec and scale that reached AWS."""
+        if self._applied is None:
+            with self.translated("read", "ftcluster outputs"):
+                self._applied = read_applied(self.stack)
+        return self._applied
+
     def forget_state(self) -> None:
         self._exported = None
+        self._applied = None
 
     def context(self, operation: str, retry: str) -> StackContext:
         return StackContext(self.label, self.stack_name, operation, self.lock_folder(), retry)
@@ -71,13 +86,6 @@ class Session:
             yield
         except (auto_errors.CommandError, auto_errors.InvalidVersionError) as err:
             raise translate(err, self.context(operation, retry), diagnostics) from None
-
-
-def lock_folder(backend_url: str, stack: str) -> Path | None:
-    """Where a file backend keeps the stack's lock files (None for other backends)."""
-    if not backend_url.startswith("file://"):
-        return None
-    return Path(backend_url[len("file://") :]) / ".pulumi" / "locks" / "organization" / PROJECT / stack
 
 
 def open_session(
@@ -107,12 +115,16 @@ def open_session(
         if not lookup:
             return session
         target = find_stack(session)
-    if credentials if credentials is not None else engine:
-        region = target.region or (target.spec.region if target.spec else None)
-        if region:
-            check_aws_credentials(region, target.spec.endpoint_url if target.spec else None)
+    wanted = credentials if credentials is not None else engine
+    if wanted and target.spec is not None:
+        check_aws_credentials(target.region or target.spec.region, target.spec.endpoint_url)
     return Session(
-        target, settings, command, _workspace(settings, command, settings.work_dir(target.stack)), notify=notify
+        target,
+        settings,
+        command,
+        _workspace(settings, command, settings.work_dir(target.stack)),
+        notify=notify,
+        credentials_due=wanted and target.spec is None,
     )
 
 
@@ -168,10 +180,22 @@ def select_stack(session: Session, *, create: bool) -> None:
             if new_passphrase is not None:  # a new stack is the only thing a new passphrase may encrypt
                 session.notify(create_passphrase_file(new_passphrase))
             session.stack = Stack.create(session.stack_name, session.workspace)
+            session.created = True
         else:
             if session.settings.missing_passphrase_file is not None:
                 raise _no_passphrase_for(session)
         session.config = read_config(session)
+    if session.credentials_due:
+        from .recorded import UnreadableRecord, recorded_spec
+
+        try:
+            applied = recorded_spec(session.config)
+        except UnreadableRecord:
+            applied = None  # the command that needs the record says why it cannot read it
+        region = session.target.region or (applied.region if applied else None)
+        if region:
+            check_aws_credentials(region, applied.endpoint_url if applied else None)
+        session.credentials_due = False
 
 
 def _no_passphrase_for(session: Session) -> UsageError:
@@ -187,8 +211,9 @@ def _no_passphrase_for(session: Session) -> UsageError:
 
 
 def read_config(session: Session) -> dict[str, str]:
-    """Stack config. A work dir without the stack's config file (another machine, a wiped home) gets
-    it back from the backend: `pulumi config refresh` restores the config of the last update."""
+    """The stack's config file. A work dir without it (another machine, a wiped home) gets it back from
+    the backend: `pulumi config refresh` restores the config of the last update. What was applied is
+    read from the update history instead (Session.applied)."""
     from pulumi.automation.errors import CommandError
 
     config_file = Path(session.workspace.work_dir) / f"Pulumi.{session.stack_name}.yaml"
@@ -198,3 +223,24 @@ def read_config(session: Session) -> dict[str, str]:
         except CommandError:
             pass  # never deployed: there is nothing to recover
     return {key: value.value for key, value in session.workspace.get_all_config(session.stack_name).items()}
+
+
+def remove_if_never_updated(session: Session) -> bool:
+    """Remove a stack this command created when no update ran on it (a preview, a declined or refused `up`),
+    with its work dir: a cluster that never existed must not show up in `list`. `pulumi stack rm` without
+    --force refuses a stack that has resources (pkg/cmd/pulumi/stack/stack_remove.go); True when removed."""
+    from pulumi.automation.errors import CommandError
+
+    if not session.created or session.stack is None:
+        return False
+    try:
+        if session.stack.history(page_size=1, show_secrets=False):
+            return False  # an update ran (even a failed one): what it did must stay on record
+        session.workspace.remove_stack(session.stack_name)
+    except CommandError:
+        return False  # a teammate's run took it over meanwhile, or the backend is unreachable: leave it
+    import shutil
+
+    shutil.rmtree(session.workspace.work_dir, ignore_errors=True)
+    session.created = False
+    return True

@@ -30,6 +30,8 @@ class EngineSettings:
     user_pulumi_home: Path  # the user's own Pulumi home: its aws plugin and its `pulumi login`
     # ftcluster's own passphrase file when it does not exist yet: created with a new stack only (session.py)
     missing_passphrase_file: Path | None = None
+    # PULUMI_DIY_BACKEND_LEGACY_LAYOUT: a new file backend gets Pulumi's legacy layout (pkg/backend/diy/meta.go)
+    legacy_layout_requested: bool = False
 
     def work_dir(self, stack: str) -> Path:
         """A private folder per stack and backend for the Pulumi.yaml the Automation API writes."""
@@ -115,4 +117,5 @@ def engine_settings(spec_backend: str | None, environ: Mapping[str, str]) -> Eng
         pulumi_home=home / "pulumi",
         user_pulumi_home=users,
         missing_passphrase_file=missing,
+        legacy_layout_requested=environ.get("PULUMI_DIY_BACKEND_LEGACY_LAYOUT", "").lower() in ("1", "true", "yes"),
     )

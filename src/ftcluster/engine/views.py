@@ -10,13 +10,18 @@ from typing import TYPE_CHECKING, Any
 from . import outputs as stack
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ..cost import Estimate
+    from ..drill.model import DrillPlan, DrillReport
+    from ..drill.run import DrillHooks
+    from ..ledger.model import Ledger
     from ..live.status_model import StatusReport
 
 
 @dataclass(frozen=True)
 class StatusView:
-    """A deployed cluster to read from AWS, once or again and again (`status --watch`), with one AWS session."""
+    """A deployed cluster to read from AWS (`status`, `status --watch`, `events`, `drill`), with one AWS session."""
 
     cluster: stack.ClusterOutputs
     outputs: dict[str, Any]  # the stack outputs, region and cluster name filled in
@@ -38,6 +43,39 @@ class StatusView:
         spec = self.cluster.spec
         report = status_report(self.outputs, session=self.session)
         return report, cluster_run_rate(report.status, spec, endpoint_url=spec.endpoint_url if spec else None)
+
+    def ledger(self, since: datetime, now: datetime | None = None) -> Ledger:
+        """The interruption ledger since `since`: recorded events, interruptions, summary."""
+        from ..ledger.read import read_ledger
+
+        return read_ledger(self.outputs, self.cluster.spec, session=self._session(), since=since, now=now)
+
+    def drill(
+        self, *, fault: str, target: str | None, timeout_seconds: float, dry_run: bool, hooks: DrillHooks
+    ) -> DrillPlan | DrillReport:
+        """Plan the drill (a dry run stops there), inject the fault, watch the recovery."""
+        from ..drill.run import run_drill
+
+        return run_drill(
+            self.outputs,
+            self.cluster.spec,
+            session=self._session(),
+            fault=fault,
+            target=target,
+            timeout_seconds=timeout_seconds,
+            dry_run=dry_run,
+            hooks=hooks,
+        )
+
+    def _session(self) -> Any:
+        from ..errors import FtclusterError
+
+        if self.session is None:
+            raise FtclusterError(
+                f"cluster {self.name}'s stack records no region, so there is no cluster to look at",
+                hint="finish the deployment with `ftcluster up SPEC` first",
+            )
+        return self.session
 
 
 def status_view(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str]) -> StatusView:

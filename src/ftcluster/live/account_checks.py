@@ -327,3 +327,33 @@ def s3_endpoint_check(
         f"{', '.join(endpoint_ids)} serves the route tables of every subnet",
         data=data,
     )
+
+
+LOGS_POLICIES_PER_REGION = (
+    10  # account-scoped CloudWatch Logs resource policies (PutResourcePolicy, botocore logs model)
+)
+
+
+def event_recording_check(policy: str, existing: list[str]) -> Check:
+    """Room for the event ledger's resource policy (`policy`) among the region's `existing` ones."""
+    title, data = "Event recording", {"policy": policy, "existing": len(existing)}
+    if policy in existing:
+        return Check("event_recording", title, "pass", f"the cluster's resource policy {policy} exists", data=data)
+    if len(existing) < LOGS_POLICIES_PER_REGION:
+        summary = (
+            f"{len(existing)} of {LOGS_POLICIES_PER_REGION} CloudWatch Logs resource policies used; up adds {policy}"
+        )
+        return Check("event_recording", title, "pass", summary, data=data)
+    return Check(
+        "event_recording",
+        title,
+        "fail",
+        f"the region has all {LOGS_POLICIES_PER_REGION} CloudWatch Logs resource policies an account may have",
+        [
+            "EventBridge writes the cluster's events (`ftcluster events`) into a log group only where a "
+            "resource policy allows it; `up` would fail creating " + policy,
+            "existing: " + ", ".join(sorted(existing)),
+        ],
+        fix="delete an unused one (`aws logs delete-resource-policy --policy-name NAME`), or merge two into one",
+        data=data,
+    )

@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any
 
 from ..aws import AwsError, AwsSession, aws_call, chunks, pages
-from ..program.names import CLUSTER_TAG, IAM_PATH, cluster_names
+from ..program.names import CLUSTER_TAG, IAM_PATH, cluster_names, drill_role_prefix
 from . import leftovers_untagged as untagged
 from .leftovers_completion import KINDS as COMPLETION_KINDS
 from .leftovers_completion import completion_alive, rule_by_name
@@ -200,6 +200,8 @@ class _Finder:
             return self._ecs_alive(kind, ids)
         if service == "ecs" and kind == "capacity-provider":
             return untagged.capacity_providers_alive(self.aws, ids)
+        if service == "events" and kind == "rule":
+            return untagged.event_rules_alive(self.aws, ids)
         if service == "servicediscovery" and kind in ("namespace", "service"):
             return untagged.cloud_map_alive(self.aws, kind, ids)
         if (service, kind) in COMPLETION_KINDS:
@@ -314,6 +316,9 @@ class _Finder:
             ("Auto Scaling groups", untagged.auto_scaling_groups),
             ("ECS capacity providers", untagged.capacity_provider_by_name),
             ("the Cloud Map namespace", untagged.cloud_map),
+            ("the EventBridge rules", untagged.event_rules),
+            ("the event log's resource policy", untagged.event_log_policy),
+            ("FIS experiment templates", untagged.drill_templates),
             ("the job-completed EventBridge rule", rule_by_name),
         ):
             for item in self.optional(what, partial(read, self.aws, self.cluster)) or []:
@@ -327,12 +332,16 @@ class _Finder:
         (`<name>-<other region>-...`), and those are not leftovers of this one."""
         iam = self.aws.client("iam")
         roles, profiles = iam_names(self.cluster, self.region)
+        drill_roles = drill_role_prefix(self.cluster, self.region)
 
         def read() -> None:
             with aws_call("listing IAM roles"):
                 for role in pages(iam, "list_roles", "Roles", PathPrefix=IAM_PATH):
                     if role["RoleName"] in roles:
                         self.add("iam role", role["RoleName"], role.get("Arn"), "name")
+                    elif role["RoleName"].startswith(drill_roles):
+                        note = "a drill's FIS role that its cleanup did not delete"
+                        self.add("iam role", role["RoleName"], role.get("Arn"), "name", note)
             with aws_call("listing IAM instance profiles"):
                 for profile in pages(iam, "list_instance_profiles", "InstanceProfiles", PathPrefix=IAM_PATH):
                     if profile["InstanceProfileName"] in profiles:
@@ -374,14 +383,19 @@ class _Finder:
                 Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}],
             ):
                 self.add("ec2 internet-gateway", gateway["InternetGatewayId"], None, "vpc")
+            nat_interfaces: dict[str, str] = {}  # network interface -> the NAT gateway it belongs to
             for nat in pages(ec2, "describe_nat_gateways", "NatGateways", Filters=by_vpc):
                 if nat.get("State") not in GONE_STATES:
                     self.add("ec2 natgateway", nat["NatGatewayId"], None, "vpc", "costs money every hour")
+                    for address in nat.get("NatGatewayAddresses") or []:
+                        if address.get("NetworkInterfaceId"):
+                            nat_interfaces[address["NetworkInterfaceId"]] = nat["NatGatewayId"]
             for endpoint in pages(ec2, "describe_vpc_endpoints", "VpcEndpoints", Filters=by_vpc):
                 if str(endpoint.get("State", "")).lower() not in GONE_STATES:
                     self.add("ec2 vpc-endpoint", endpoint["VpcEndpointId"], None, "vpc")
             for interface in pages(ec2, "describe_network_interfaces", "NetworkInterfaces", Filters=by_vpc):
-                self.add("ec2 network-interface", interface["NetworkInterfaceId"], None, "vpc", _eni_note(interface))
+                note = _eni_note(interface, nat_interfaces.get(interface["NetworkInterfaceId"]))
+                self.add("ec2 network-interface", interface["NetworkInterfaceId"], None, "vpc", note)
             for reservation in pages(ec2, "describe_instances", "Reservations", Filters=by_vpc):
                 for instance in reservation.get("Instances", []):
                     if instance["State"]["Name"] not in GONE_STATES:
@@ -410,7 +424,12 @@ def _state_name(item: dict[str, Any]) -> str:
     return str(state.get("Name", "") if isinstance(state, dict) else state or "").lower()
 
 
-def _eni_note(interface: dict[str, Any]) -> str:
+def _eni_note(interface: dict[str, Any], nat_gateway: str | None = None) -> str:
+    """What a network interface left in the VPC is. A NAT gateway's is requester-managed too (EC2
+    NetworkInterface.InterfaceType "natGateway"), but it is the NAT gateway's, not a task's."""
+    if nat_gateway or interface.get("InterfaceType") == "natGateway":
+        owner = f"NAT gateway {nat_gateway}" if nat_gateway else "a NAT gateway"
+        return f"the network interface of {owner}: it goes with the NAT gateway"
     if interface.get("RequesterManaged") or str(interface.get("Description", "")).startswith("arn:aws:ecs"):
         return (
             "made by ECS for a task; ECS deletes it minutes after the task stops, "

@@ -9,12 +9,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..aws import AwsSession, aws_call, chunks, pages
-from ..program.names import CLUSTER_TAG, cluster_names
+from ..program.event_patterns import RULE_SOURCES
+from ..program.names import CLUSTER_TAG, cluster_names, event_log_policy_name, event_rule_name
 
 GROUP_KIND = "autoscaling auto-scaling-group"  # the ResourceType the Auto Scaling API gives its groups' tags
 PROVIDER_KIND = "ecs capacity-provider"  # as the tagging API's ARNs would name them (capacity-provider/NAME)
 NAMESPACE_KIND = "servicediscovery namespace"  # ARN servicediscovery:...:namespace/ns-...
 SERVICE_KIND = "servicediscovery service"  # ARN servicediscovery:...:service/srv-...
+RULE_KIND = "events rule"  # ARN events:...:rule/NAME
+POLICY_KIND = "logs resource-policy"  # not a resource of its own in ARNs: found by name only
+TEMPLATE_KIND = "fis experiment-template"
 PROVIDERS_PER_CALL = 100  # DescribeCapacityProviders takes at most 100 names
 GONE_PROVIDER_STATES = ("INACTIVE", None)  # a deleted capacity provider stays visible as INACTIVE for a while
 Alive = dict[str, str | None]
@@ -142,3 +146,43 @@ def cloud_map_alive(aws: AwsSession, kind: str, ids: list[str]) -> Alive:
 
 def _namespace_of(service: dict[str, Any]) -> str | None:
     return service.get("NamespaceId") or (service.get("DnsConfig") or {}).get("NamespaceId")
+
+
+def event_rules(aws: AwsSession, cluster: str) -> list[Found]:
+    """The cluster's EventBridge rules by their names (a rule with targets cannot be deleted, and a
+    left one keeps recording into a log group that may be gone)."""
+    wanted = {event_rule_name(cluster, source) for source in RULE_SOURCES}
+    alive = event_rules_alive(aws, sorted(wanted), prefix=f"{cluster}-")
+    return [Found(RULE_KIND, name, None, "name", note) for name, note in alive.items()]
+
+
+def event_rules_alive(aws: AwsSession, names: list[str], *, prefix: str = "") -> Alive:
+    """Which rules of the default event bus still exist (one listing, not one call each)."""
+    with aws_call("listing EventBridge rules"):
+        rules = (
+            pages(aws.client("events"), "list_rules", "Rules", NamePrefix=prefix)
+            if prefix
+            else pages(aws.client("events"), "list_rules", "Rules")
+        )
+    existing = {r.get("Name") for r in rules}
+    return {name: None for name in names if name in existing}
+
+
+def event_log_policy(aws: AwsSession, cluster: str) -> list[Found]:
+    """The CloudWatch Logs resource policy that lets EventBridge write the ledger (one of 10 a region allows)."""
+    name = event_log_policy_name(cluster)
+    with aws_call("listing CloudWatch Logs resource policies"):
+        policies = pages(aws.client("logs"), "describe_resource_policies", "resourcePolicies")
+    note = "one of the 10 account-wide resource policies CloudWatch Logs allows per region"
+    return [Found(POLICY_KIND, name, None, "name", note) for p in policies if p.get("policyName") == name]
+
+
+def drill_templates(aws: AwsSession, cluster: str) -> list[Found]:
+    """FIS experiment templates of the cluster's drills (`ftcluster drill` deletes its own after the drill)."""
+    with aws_call("listing FIS experiment templates"):
+        templates = pages(aws.client("fis"), "list_experiment_templates", "experimentTemplates")
+    return [
+        Found(TEMPLATE_KIND, t["id"], t.get("arn"), "tag", "a drill's template that its cleanup did not delete")
+        for t in templates
+        if (t.get("tags") or {}).get(CLUSTER_TAG) == cluster
+    ]

@@ -27,6 +27,7 @@ CHECK_TITLES = {  # in the order they run and are shown; the keys are the stable
     "vcpu_quotas": "EC2 vCPU quotas",
     "spot_roles": "Service-linked roles",
     "spot_prices": "Spot prices",
+    "event_recording": "Event recording",
 }
 NEEDS_ZONES = "needs the Availability Zones the cluster would use"
 
@@ -94,6 +95,7 @@ def run_preflight(
         "vcpu_quotas": run.vcpu_quotas,
         "spot_roles": run.spot_roles,
         "spot_prices": lambda: run.spot_prices(prices),
+        "event_recording": run.event_recording,
     }
     return PreflightReport(
         spec.name,
@@ -322,6 +324,17 @@ class _Run:
                     raise
                 existing[name] = False
         return account_checks.spot_roles_check(self.spec.fleet, existing)
+
+    def event_recording(self) -> Check:
+        from ..program.names import event_log_policy_name
+
+        policies = _call(
+            "listing CloudWatch Logs resource policies",
+            lambda: pages(self.aws.client("logs"), "describe_resource_policies", "resourcePolicies"),
+        )
+        # only account-scoped policies count against the limit (policyScope ACCOUNT, or no scope in older answers)
+        named = [str(p.get("policyName")) for p in policies if p.get("policyScope", "ACCOUNT") == "ACCOUNT"]
+        return account_checks.event_recording_check(event_log_policy_name(self.spec.name), named)
 
     # --- facts shared by several checks ------------------------------------------------------------
 

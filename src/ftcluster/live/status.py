@@ -6,11 +6,12 @@ The stack outputs say which resources to look at; the judging itself lives in `v
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..aws import AwsError, AwsSession, aws_call, chunks, pages
 from ..errors import FtclusterError
+from ..ledger.read import last_interruption
 from .completion import newest_checkpoint, read_completions
 from .status_capacity import read_capacity_provider, read_fleet, read_group
 from .status_model import (
@@ -27,6 +28,7 @@ from .status_model import (
 from .verdict import judge
 
 EVENTS_KEPT = 10
+LEDGER_DAYS = 7  # how far back status looks for the last interruption
 SCALING_ACTIVITIES_KEPT = 10
 _OPTIONAL_FAILURES = ("access", "not_found", "other")  # a section we can leave out, with a note
 
@@ -96,10 +98,18 @@ class _Gatherer:
         if outputs.get("autoscaling_min") is not None and training_name:
             scaling = self._optional("auto scaling", lambda: self._scaling(training_name))
         min_nodes = outputs.get("distributed_min_nodes")
+        instances = {i.id for i in group.instances} if group else set()
+        instances |= {i.id for i in fleet.instances} if fleet else set()
+        recording, interruption = self._optional(
+            "the interruption ledger",
+            lambda: last_interruption(
+                self.aws, outputs, since=self.now - timedelta(days=LEDGER_DAYS), instances=instances
+            ),
+        ) or (None, None)
         parameters = {str(k): str(v) for k, v in (outputs.get("completion_parameters") or {}).items()}
         completions = self._optional("which jobs completed", lambda: read_completions(self.aws, parameters)) or {}
         checkpoint = None
-        if completions and outputs.get("checkpoint_uri"):
+        if outputs.get("checkpoint_uri"):  # its age in every status; a completed job's last one too
             uri = str(outputs["checkpoint_uri"])
             checkpoint = self._optional("the newest checkpoint", lambda: newest_checkpoint(self.aws, uri))
         return ClusterStatus(
@@ -127,6 +137,8 @@ class _Gatherer:
             jobs=sorted(parameters),
             completions=completions,
             newest_checkpoint=checkpoint,
+            recording=recording,
+            last_interruption=interruption,
         )
 
     def _optional(self, what: str, read: Any) -> Any:

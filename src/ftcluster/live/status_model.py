@@ -6,7 +6,6 @@ such as a cost run-rate, can aggregate them their own way.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .completion import Checkpoint, JobCompletion
+
+from ..plain import to_plain as to_plain  # where the live views' callers have always found it
 
 SPOT_INTERRUPTION_STOP_CODES = ("SpotInterruption", "TerminationNotice")
 # The stoppedReason ECS gives a reclaimed Fargate Spot task (used when a stopCode is absent).
@@ -216,7 +217,11 @@ class ClusterStatus:
     distributed_min_nodes: int | None = None  # the elastic job's fewest workers; None: not elastic
     jobs: list[str] = field(default_factory=list)  # the cluster's jobs ("training", "workers"); [] for older stacks
     completions: dict[str, JobCompletion] = field(default_factory=dict)  # the jobs that completed
-    newest_checkpoint: Checkpoint | None = None  # read once a job completed
+    newest_checkpoint: Checkpoint | None = None  # the newest object under the checkpoint prefix
+    # The interruption ledger (`ftcluster events`): does the cluster record events (None: not read),
+    # and the newest interruption of the last LEDGER_DAYS (ftcluster.ledger.model.Interruption)
+    recording: bool | None = None
+    last_interruption: Any = None
 
     @property
     def completed(self) -> bool:
@@ -280,16 +285,3 @@ class StatusReport:
         }
         head = {"cluster": data.pop("cluster_name"), "region": data.pop("region")}  # named as in every command's JSON
         return {**head, "verdict": data.pop("verdict"), "summary": data.pop("summary"), **data}
-
-
-def to_plain(value: Any) -> Any:
-    """Dataclasses, lists and datetimes as JSON-ready values (datetimes in ISO 8601)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_plain(v) for v in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value

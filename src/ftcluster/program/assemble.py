@@ -24,6 +24,7 @@ from .names import names_for
 from .network import build_network
 from .options import ProgramOptions, effective_counts
 from .provider import make_provider
+from .recording import build_recording
 from .scaling import build_scaling
 from .security import build_security_group
 from .service import build_training_service
@@ -77,6 +78,7 @@ def build(spec: Spec, options: ProgramOptions = ProgramOptions()) -> dict[str, A
     training = build_training_service(ctx, cluster, network, security_group, roles, log_group, checkpoints)
     scaling = build_scaling(ctx, cluster, training)
     rendezvous = build_rendezvous(ctx, discovery, ecs_cluster, providers, network, security_group, roles, log_group)
+    recording = build_recording(ctx, ecs_cluster, fleet)
     completion = build_completion(
         ctx, ecs_cluster, training.service, scaling, workers, rendezvous.service if rendezvous else None, fleet
     )
@@ -91,6 +93,7 @@ def build(spec: Spec, options: ProgramOptions = ProgramOptions()) -> dict[str, A
         workers=workers,
         discovery=discovery,
         rendezvous=rendezvous,
+        recording=recording,
         completion=completion,
     )
 

@@ -107,7 +107,7 @@ def rendezvous_container(spec: Spec, *, log_group: str) -> dict[str, Any]:
         "name": RENDEZVOUS_CONTAINER,
         "image": worker_image(spec),
         "essential": True,
-        "command": rendezvous_command(port),
+        "command": rendezvous_command(spec),
         "portMappings": [{"containerPort": port, "protocol": "tcp"}],
         "logConfiguration": _logging(log_group, spec.region, "rendezvous"),
         "stopTimeout": 2,  # the store has nothing to save: a replacement starts sooner

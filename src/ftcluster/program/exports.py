@@ -14,6 +14,7 @@ from .context import Context
 from .distributed import Discovery, Rendezvous
 from .fleet import Fleet
 from .network import Network
+from .recording import Recording
 from .service import TrainingService
 from .storage import Checkpoints
 
@@ -41,6 +42,7 @@ EXPORT_NAMES = (
     "rendezvous_endpoint",  # host:port the elastic job's workers meet at
     "distributed_min_nodes",
     "workers_desired",  # the worker task count deployed
+    "event_log_group",  # the interruption ledger: what EventBridge recorded (`ftcluster events`)
     "completion_parameters",  # job -> SSM parameter that records its completion
     "completed_jobs",  # the jobs this deployment holds at 0 because they completed
 )
@@ -58,6 +60,7 @@ def collect_exports(
     workers: aws.ecs.Service | None,
     discovery: Discovery | None,
     rendezvous: Rendezvous | None,
+    recording: Recording,
     completion: Completion,
 ) -> dict[str, Any]:
     counts = ctx.counts
@@ -89,6 +92,7 @@ def collect_exports(
         "rendezvous_endpoint": discovery.endpoint if discovery is not None else None,
         "distributed_min_nodes": _min_nodes(ctx),
         "workers_desired": counts.workers if workers is not None else None,
+        "event_log_group": recording.log_group.name,
         "completion_parameters": completion.parameters,
         "completed_jobs": sorted(counts.completed & set(completion.parameters)),
     }

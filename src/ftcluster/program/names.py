@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ..spec import Spec, SpotFleet
 from ..spec.models import CLUSTER_TAG as CLUSTER_TAG  # defined with the spec rule that reserves the prefix
 from ..spec.models import TIER_TAG as TIER_TAG
+from .event_patterns import RULE_SOURCES
 
 IAM_PATH = "/ftcluster/"  # every IAM role and instance profile of the program is under this path
 
@@ -62,6 +63,9 @@ S3_ENDPOINT = "s3-endpoint"
 SECURITY_GROUP = "tasks-security-group"
 LOG_GROUP = "log-group"
 INSIGHTS_LOG_GROUP = "container-insights-log-group"
+# event recording (the interruption ledger of `ftcluster events`)
+EVENT_LOG_GROUP = "event-log-group"
+EVENT_LOG_POLICY = "event-log-policy"
 # checkpoints
 CHECKPOINT_OWNERSHIP = "checkpoint-bucket-ownership"
 CHECKPOINT_PUBLIC_ACCESS = "checkpoint-bucket-public-access"
@@ -139,6 +143,7 @@ ROLE_POLICY_TYPE = "aws:iam/rolePolicy:RolePolicy"
 ROLE_POLICY_ATTACHMENT_TYPE = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 INSTANCE_PROFILE_TYPE = "aws:iam/instanceProfile:InstanceProfile"
 LOG_GROUP_TYPE = "aws:cloudwatch/logGroup:LogGroup"
+LOG_RESOURCE_POLICY_TYPE = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"
 BUCKET_TYPE = "aws:s3/bucket:Bucket"
 BUCKET_OWNERSHIP_TYPE = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 BUCKET_PUBLIC_ACCESS_TYPE = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
@@ -169,6 +174,23 @@ def provider(region: str) -> str:
 def managed_policy_attachment(role: str) -> str:
     """The attachment of a role's AWS managed policy, named after the role's logical name."""
     return f"{role}-policy"
+
+
+def event_rule(source: str) -> str:
+    """The EventBridge rule of one recorded source (event_patterns.RULE_SOURCES)."""
+    return f"event-rule-{source}"
+
+
+def event_target(source: str) -> str:
+    """The rule's target: the cluster's event log group."""
+    return f"{event_rule(source)}-target"
+
+
+# the ledger's log group, its resource policy, each source's rule and target (the offline plan groups them)
+EVENT_RECORDING_NAMES = frozenset(
+    {EVENT_LOG_GROUP, EVENT_LOG_POLICY}
+    | {name(source) for source in RULE_SOURCES for name in (event_rule, event_target)}
+)
 
 
 def completion_marker(job: str) -> str:
@@ -242,11 +264,16 @@ class Names:
     checkpoint_policy: str
     cpu_policy: str
     memory_policy: str
+    event_log_group: str  # where EventBridge delivers the events `ftcluster events` reads
+    event_log_policy: str  # the CloudWatch Logs resource policy that lets EventBridge write there
     completion_rule: str  # EventBridge rule: a task of a job exited 0
     completion_state_machine: str  # Step Functions: stops the job and records it
     completion_events_role: str  # EventBridge starts the state machine with it
     completion_steps_role: str  # the state machine calls ECS, Auto Scaling, EC2 and SSM with it
     region: str
+
+    def event_rule(self, source: str) -> str:
+        return event_rule_name(self.cluster, source)
 
     def completion_parameter(self, job: str) -> str:
         """SSM parameter that says whether `job` completed: written by the state machine, read by `up` and
@@ -282,6 +309,8 @@ class Names:
             "checkpoint_policy": (self.checkpoint_policy, LIMITS["iam_policy"]),
             "cpu_policy": (self.cpu_policy, LIMITS["scaling_policy"]),
             "memory_policy": (self.memory_policy, LIMITS["scaling_policy"]),
+            "event_log_group": (self.event_log_group, LIMITS["log_group"]),
+            **{f"event_rule_{source}": (self.event_rule(source), LIMITS["event_rule"]) for source in RULE_SOURCES},
             "completion_rule": (self.completion_rule, LIMITS["event_rule"]),
             "completion_state_machine": (self.completion_state_machine, LIMITS["state_machine"]),
             "completion_events_role": (self.completion_events_role, LIMITS["iam_role"]),
@@ -289,6 +318,28 @@ class Names:
             "completion_parameter": (self.completion_parameter("training"), LIMITS["ssm_parameter"]),
             "checkpoint_bucket": (self.checkpoint_bucket(ACCOUNT_ID_EXAMPLE), LIMITS["bucket"]),
         }
+
+
+def event_rule_name(cluster: str, source: str) -> str:
+    """The EventBridge rule recording one source (event_patterns.RULE_SOURCES) of a cluster."""
+    return f"{cluster}-{source}"
+
+
+def event_log_policy_name(cluster: str) -> str:
+    """Account-wide per region, like the rules: the cluster name is unique in its region."""
+    return f"ftcluster-{cluster}-events"
+
+
+def drill_role_prefix(cluster: str, region: str) -> str:
+    """The IAM roles `ftcluster drill` makes for FIS, one per drill and deleted after it (IAM is global:
+    the region keeps clusters of one name apart)."""
+    return f"{cluster}-{region}-drill-"
+
+
+def event_log_group(cluster: str) -> str:
+    """The event log group of a cluster, from its name alone (`ftcluster events` finds it without a
+    spec). Under /aws/events/, where the EventBridge console looks for log group targets."""
+    return f"/aws/events/ftcluster/{cluster}"
 
 
 def names_for(spec: Spec) -> Names:
@@ -324,6 +375,8 @@ def cluster_names(name: str, region: str, *, spot_fleet: bool = False) -> Names:
         checkpoint_policy=f"{name}-checkpoints",
         cpu_policy=f"{name}-cpu-target",
         memory_policy=f"{name}-memory-target",
+        event_log_group=event_log_group(name),
+        event_log_policy=event_log_policy_name(name),
         completion_rule=f"{name}-job-completed",
         completion_state_machine=f"{name}-job-completed",
         completion_events_role=f"{account_wide}-completion-events",

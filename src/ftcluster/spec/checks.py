@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 
 from . import aws_rules
 from .models import (
+    ELASTIC_VARIABLES,
     MAX_FLEET_OVERRIDES,
     MAX_GROUP_INSTANCE_TYPES,
     TORCHRUN_PREFIX,
@@ -128,6 +129,15 @@ def elastic_job_rules(spec: Spec) -> Found:
             f"an elastic job runs {distributed.min_nodes}..{distributed.max_nodes} "
             f"workers (distributed.min_nodes..max_nodes), or 0 while it is paused; got {workers.tasks}",
         )
+    # After a loss the others meet again only once the lost node's heartbeats expired and the last call passed
+    # (dynamic_rendezvous.py _sanitize, _RendezvousJoinOp): a shorter join timeout gives up on every loss.
+    regroup = distributed.keep_alive_interval * distributed.keep_alive_max_attempt + distributed.last_call_timeout
+    if distributed.join_timeout <= regroup:
+        yield (
+            "fleet.workers.distributed.join_timeout",
+            f"must exceed keep_alive_interval x keep_alive_max_attempt + last_call_timeout ({regroup} s): "
+            "after a loss the others wait that long before they meet again",
+        )
     if isinstance(fleet, AutoScalingGroupFleet) and distributed.max_nodes > fleet.max_instances:
         yield (
             "fleet.workers.distributed.max_nodes",
@@ -140,12 +150,14 @@ def elastic_job_rules(spec: Spec) -> Found:
             "CPU/memory auto scaling does not go with an elastic job: every scale restarts all "
             "its ranks; remove `autoscaling:` (scale with `ftcluster scale --workers N`)",
         )
-    reserved = sorted(name for name in spec.training.environment if name.startswith(TORCHRUN_PREFIX))
+    reserved = sorted(
+        name for name in spec.training.environment if name.startswith(TORCHRUN_PREFIX) or name in ELASTIC_VARIABLES
+    )
     if reserved:
         yield (
             "training.environment",
-            f"{', '.join(reserved)}: ftcluster sets torchrun's PET_* settings for an "
-            "elastic job (fleet.workers.distributed); remove them",
+            f"{', '.join(reserved)}: ftcluster sets torchrun's PET_* options and {', '.join(ELASTIC_VARIABLES)} "
+            "for an elastic job, from fleet.workers.distributed; remove them",
         )
 
 

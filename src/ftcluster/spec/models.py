@@ -34,6 +34,11 @@ MAX_FLEET_OVERRIDES = 300  # Spot Fleet: launch template overrides across all te
 MAX_GROUP_INSTANCE_TYPES = 40  # "The maximum number of instance types ... associated with an Auto Scaling group is 40" (CDK MixedInstancesPolicy docs)
 TORCHRUN_PREFIX = "PET_"  # torchrun reads every option from PET_<OPTION> (torch/distributed/argparse_util.py)
 CHECKPOINT_URI_VARIABLE = "CHECKPOINT_URI"  # set by ftcluster in every training container
+# Set by ftcluster in an elastic job's workers (program/elastic.py says why), so not by the spec's environment
+SHARE_STORE_VARIABLE = "TORCH_DISABLE_SHARE_RDZV_TCP_STORE"
+SHUTDOWN_TIMEOUT_VARIABLE = "TORCH_ELASTIC_SHUTDOWN_TIMEOUT"
+PROCESS_GROUP_TIMEOUT_VARIABLE = "PROCESS_GROUP_TIMEOUT_SECONDS"
+ELASTIC_VARIABLES = (SHARE_STORE_VARIABLE, SHUTDOWN_TIMEOUT_VARIABLE, PROCESS_GROUP_TIMEOUT_VARIABLE)
 
 
 def _rule(check: Callable[[Any], str | None]) -> AfterValidator:
@@ -392,8 +397,11 @@ class Autoscaling(Model):
 
 class Distributed(Model):
     """Elastic distributed training under torchrun: the workers find each other through a rendezvous (see
-    docs/elastic-training.md). With it, the spec may not have an `autoscaling:` section (CPU/memory auto scaling
-    would restart every rank at each step), and `training.environment` may not set `PET_*` (ftcluster does)."""
+    docs/elastic-training.md, which also says why each default is what it is: they are for Spot capacity on
+    ECS). With it, the spec may not have an `autoscaling:` section (CPU/memory auto scaling would restart every
+    rank at each step), and `training.environment` may not set `PET_*` or the variables ftcluster sets for
+    torch (`TORCH_DISABLE_SHARE_RDZV_TCP_STORE`, `TORCH_ELASTIC_SHUTDOWN_TIMEOUT`,
+    `PROCESS_GROUP_TIMEOUT_SECONDS`)."""
 
     min_nodes: int = Field(
         ge=1,
@@ -414,10 +422,49 @@ class Distributed(Model):
         description="Processes torchrun starts per worker (`PET_NPROC_PER_NODE`). Unset: `fleet.workers.gpus`, else 1.",
     )
     max_restarts: int = Field(
-        3, ge=0, le=1000, description="How often torchrun restarts the workers after a failure (`PET_MAX_RESTARTS`)."
+        100,
+        ge=0,
+        le=10000,
+        description="Restarts each worker's torchrun makes after a failure (`PET_MAX_RESTARTS`); every survivor "
+        "spends one per lost peer, a joining worker costs none. Once they are spent the worker exits and ECS "
+        "starts it again.",
     )
     rendezvous_port: int = Field(
         29400, ge=1024, le=65535, description="Port of the c10d rendezvous store the workers meet at."
+    )
+    join_timeout: int = Field(
+        1800,
+        ge=10,
+        le=86400,
+        description="Seconds a worker waits for `min_nodes` workers before it gives up, exits and ECS starts it "
+        "again (rendezvous `join_timeout`). Must exceed the heartbeat expiry plus `last_call_timeout`.",
+    )
+    last_call_timeout: int = Field(
+        15,
+        ge=1,
+        le=600,
+        description="Seconds the rendezvous waits for more workers once `min_nodes` have joined "
+        "(rendezvous `last_call_timeout`).",
+    )
+    keep_alive_interval: int = Field(
+        5,
+        ge=1,
+        le=60,
+        description="Seconds between a worker's heartbeats to the rendezvous (`keep_alive_interval`; torch 2.7+).",
+    )
+    keep_alive_max_attempt: int = Field(
+        3,
+        ge=1,
+        le=20,
+        description="Heartbeats a worker may miss before the rendezvous drops it as lost "
+        "(`keep_alive_max_attempt`; torch 2.7+).",
+    )
+    process_group_timeout: int = Field(
+        600,
+        ge=5,
+        le=86400,
+        description="Seconds a collective may wait for a silent peer: `PROCESS_GROUP_TIMEOUT_SECONDS`, which the "
+        "trainer passes to `init_process_group(timeout=...)`.",
     )
 
 

@@ -1,10 +1,13 @@
 """Stand-in state: a DIY-backend-like tree under a file:// URL, plus the project files in the work dir.
 
-Layout (same paths as Pulumi's file backend, simplified contents):
-  <root>/.pulumi/stacks/<project>/<stack>.json                 checkpoint (resources, outputs, pending ops)
-  <root>/.pulumi/history/<project>/<stack>/<stack>-<ns>.history.json
-  <root>/.pulumi/locks/organization/<project>/<stack>/<uuid>.json
-  <root>/.pulumi/standin/cloud.json                            what "exists in the cloud" (retained resources stay)
+Layout (same paths as Pulumi's file backend, simplified contents; pkg/backend/diy/store.go, lock.go):
+  project layout (`.pulumi/meta.yaml` says version 1; what a new backend gets):
+    <root>/.pulumi/stacks/<project>/<stack>.json                 checkpoint (resources, outputs, pending ops)
+    <root>/.pulumi/history/<project>/<stack>/<stack>-<ns>.history.json
+    <root>/.pulumi/locks/organization/<project>/<stack>/<uuid>.json
+  legacy layout (no meta.yaml, and stacks already there: pkg/backend/diy/meta.go ensurePulumiMeta):
+    <root>/.pulumi/stacks/<stack>.json, history/<stack>/, locks/<stack>/<uuid>.json
+  <root>/.pulumi/standin/cloud.json                              what "exists in the cloud" (retained resources stay)
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import hashlib
 import json
 import os
 import socket
+import sys
 import time
 import uuid
 from datetime import datetime, timezone
@@ -31,6 +35,21 @@ class StandinError(Exception):
 
 def now_text() -> str:
     return datetime.now(timezone.utc).strftime(TIME_FORMAT)
+
+
+def parse_time(text: str) -> float:
+    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=timezone.utc).timestamp()
+
+
+def format_time(seconds: float) -> str:
+    """pkg/cmd/pulumi/cmd/time.go FormatTime: RFC 5424 with milliseconds, `2006-01-02T15:04:05.000Z07:00`."""
+    moment = datetime.fromtimestamp(seconds, timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def cli_version(environ: dict[str, str]) -> tuple[int, ...]:
+    text = environ.get("PULUMI_STANDIN_VERSION", "3.210.0")
+    return tuple(int(part) for part in text.split(".")[:3])
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -84,7 +103,8 @@ DIY_SCHEMES = ("file://", "s3://", "gs://", "azblob://")  # pkg/backend/diy IsDI
 def open_backend(url: str, project: str, environ: dict[str, str]) -> Backend:
     """A file backend; or, once logged in, a Pulumi Cloud backend kept in $PULUMI_STANDIN_CLOUD_STATE."""
     if url.startswith("file://"):
-        return Backend(Path(url[len("file://") :]).expanduser(), project)
+        root = Path(url[len("file://") :]).expanduser()
+        return Backend(root, project, legacy=_legacy_layout(root / ".pulumi", environ))
     if url.startswith(DIY_SCHEMES):
         raise StandinError(f"the pulumi stand-in supports only file:// among the diy backends, got {url!r}")
     access_token(url, environ)
@@ -117,36 +137,96 @@ def access_token(url: str, environ: dict[str, str]) -> str:
     return token
 
 
+LEGACY_DEPRECATED = """
+================================================================================
+Legacy DIY state is deprecated, please upgrade your state to project mode using:
+'pulumi state upgrade'
+
+It is due to be removed in a future release before the end of this year (2026).
+If you have any feedback or concerns, please let us know by commenting on the
+issue at https://github.com/pulumi/pulumi/issues/19566.
+Set PULUMI_DIY_BACKEND_IGNORE_DEPRECATION_{what}=1 to disable this {kind}.
+================================================================================"""
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "yes")
+
+
+def _legacy_layout(meta: Path, environ: dict[str, str]) -> bool:
+    """pkg/backend/diy/meta.go ensurePulumiMeta, on opening a file backend: `.pulumi/meta.yaml` decides; without
+    one, stacks already stored in the legacy places (`.pulumi/stacks/<stack>.json`) or
+    PULUMI_DIY_BACKEND_LEGACY_LAYOUT mean the legacy layout (and no meta.yaml is written); otherwise a
+    `version: 1` meta.yaml is written and stacks live per project.
+
+    pkg/backend/diy/backend.go newDIYBackend: a legacy layout is deprecated, a warning from 3.228 and an
+    error unless PULUMI_DIY_BACKEND_IGNORE_DEPRECATION_ERROR from 3.257 (#19625, #24216)."""
+    meta_file = meta / "meta.yaml"
+    if meta_file.exists():
+        version = (yaml.safe_load(meta_file.read_text(encoding="utf-8")) or {}).get("version")
+        if version is None:
+            raise StandinError(f'corrupt store: missing version in "{meta_file.relative_to(meta.parent)}"')
+        legacy = version == 0
+    else:
+        stacks = meta / "stacks"
+        legacy = (stacks.is_dir() and any(p.is_file() and p.suffix == ".json" for p in stacks.iterdir())) or _truthy(
+            environ.get("PULUMI_DIY_BACKEND_LEGACY_LAYOUT")
+        )
+        if not legacy:
+            meta_file.parent.mkdir(parents=True, exist_ok=True)
+            meta_file.write_text("version: 1\n", encoding="utf-8")
+    if legacy:
+        version = cli_version(environ)
+        if version >= (3, 257) and not _truthy(environ.get("PULUMI_DIY_BACKEND_IGNORE_DEPRECATION_ERROR")):
+            raise StandinError(LEGACY_DEPRECATED.format(what="ERROR", kind="error"))
+        if (3, 228) <= version < (3, 257) and not _truthy(environ.get("PULUMI_DIY_BACKEND_IGNORE_DEPRECATION_WARNING")):
+            print("warning: " + LEGACY_DEPRECATED.format(what="WARNING", kind="warning"), file=sys.stderr)
+    return legacy
+
+
 class Backend:
-    def __init__(self, root: Path, project: str, *, diy: bool = True) -> None:
+    def __init__(self, root: Path, project: str, *, diy: bool = True, legacy: bool = False) -> None:
         self.root = root
         self.project = project
         self.meta = root / ".pulumi"
         self.diy = diy  # diy backends report no update progress (pkg/backend/diy/backend.go SupportsProgress)
+        self.legacy = legacy  # pkg/backend/diy/store.go legacyReferenceStore: no project in any path
 
     # --- stacks ------------------------------------------------------------------------------
 
+    def _scoped(self, kind: str) -> Path:
+        """Where a kind of file lives: `.pulumi/<kind>/<project>` (projectReferenceStore) or `.pulumi/<kind>`."""
+        return self.meta / kind if self.legacy else self.meta / kind / self.project
+
     def stack_file(self, stack: str) -> Path:
-        return self.meta / "stacks" / self.project / f"{stack}.json"
+        return self._scoped("stacks") / f"{stack}.json"
 
     def exists(self, stack: str) -> bool:
         return self.stack_file(stack).exists()
 
     def stacks(self) -> list[str]:
-        folder = self.meta / "stacks" / self.project
-        return sorted(p.stem for p in folder.glob("*.json")) if folder.exists() else []
+        """Every stack of the project; in the legacy layout, every stack in the backend, whatever its project
+        (legacyReferenceStore.ListReferences; ListStacks' project filter skips stacks without one)."""
+        folder = self._scoped("stacks")
+        return sorted(p.stem for p in folder.glob("*.json") if p.is_file()) if folder.exists() else []
+
+    def qualified(self, stack: str) -> str:
+        """diyBackendReference.FullyQualifiedName: `organization/<project>/<stack>`, or the bare name (legacy)."""
+        return stack if self.legacy else f"organization/{self.project}/{stack}"
 
     def create(self, stack: str, secrets_state: dict[str, str]) -> None:
         if self.exists(stack):
             raise StandinError(f"stack '{stack}' already exists")
-        (self.meta / "meta.yaml").parent.mkdir(parents=True, exist_ok=True)
-        (self.meta / "meta.yaml").write_text("version: 1\n", encoding="utf-8")
         self.save(
             stack,
             {
                 "version": 3,
                 "checkpoint": {
-                    "stack": f"organization/{self.project}/{stack}",
+                    "stack": self.qualified(stack),
+                    # pkg/backend/diy/backend.go CreateStack saves an empty deployment: `latest` is nil until the
+                    # first update, so `stack ls` shows no last update or resource count and `stack export`
+                    # a null deployment. The stand-in keeps its secrets check in `latest` and marks it unused.
+                    "no_deployment": True,
                     "latest": {
                         "manifest": {"time": now_text(), "version": "standin"},
                         "secrets_providers": {"type": "passphrase", "state": secrets_state},
@@ -173,21 +253,24 @@ class Backend:
     # --- history -----------------------------------------------------------------------------
 
     def history_folder(self, stack: str) -> Path:
-        return self.meta / "history" / self.project / stack
+        return self._scoped("history") / stack
 
     def history(self, stack: str) -> list[dict[str, Any]]:
-        """Newest first, like `pulumi stack history --json`."""
+        """The stored update records (backend.UpdateInfo, pkg/backend/updates.go), newest first like
+        pkg/backend/diy/state.go getHistory: times in Unix seconds, config values as stored, and
+        `version` 0 (the diy backend never numbers its updates)."""
         files = sorted(self.history_folder(stack).glob("*.history.json"), reverse=True)
         return [json.loads(f.read_text(encoding="utf-8")) for f in files]
 
     def append_history(self, stack: str, entry: dict[str, Any]) -> None:
-        entry["version"] = len(self.history(stack)) + 1
-        _write_json(self.history_folder(stack) / f"{stack}-{time.time_ns()}.history.json", entry)
+        """pkg/backend/diy/state.go addToHistory: `<stack>-<unix nanoseconds>.history.json`."""
+        _write_json(self.history_folder(stack) / f"{stack}-{time.time_ns()}.history.json", {"version": 0, **entry})
 
     # --- locks -------------------------------------------------------------------------------
 
     def lock_folder(self, stack: str) -> Path:
-        return self.meta / "locks" / "organization" / self.project / stack
+        """pkg/backend/diy/lock.go stackLockDir: `.pulumi/locks/<fully qualified stack name>`."""
+        return self.meta / "locks" / self.qualified(stack)
 
     def locks(self, stack: str) -> list[Path]:
         folder = self.lock_folder(stack)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -145,19 +146,21 @@ def stack_command(project: Project, words: list[str], flags: dict[str, Any], env
         summaries = []
         for name in backend.stacks():
             checkpoint = backend.load(name)
-            history = backend.history(name)
-            summary: dict[str, Any] = {
-                "name": name,
-                "current": False,
-                "resourceCount": len(checkpoint["checkpoint"]["latest"]["resources"]),
-            }
-            # pkg/cmd/pulumi/stack/stack_list.go formatStackSummariesJSON: updateInProgress only from backends
-            # that SupportsProgress (never diy ones); while an update runs, lastUpdate is left out
-            locked = bool(backend.locks(name))
-            if history and not backend.diy:
-                summary["updateInProgress"] = locked
-            if history and (backend.diy or not locked):
-                summary["lastUpdate"] = history[0]["endTime"]
+            deployed = not checkpoint["checkpoint"].get("no_deployment")
+            summary: dict[str, Any] = {"name": name, "current": False}
+            # pkg/cmd/pulumi/stack/stack_list.go formatStackSummariesJSON: lastUpdate and resourceCount come
+            # from the checkpoint's latest deployment (pkg/backend/diy/stack.go diyStackSummary), absent until
+            # the first update; updateInProgress only from backends that SupportsProgress (never diy ones),
+            # which leave out lastUpdate while an update runs
+            if deployed:
+                summary["resourceCount"] = len(checkpoint["checkpoint"]["latest"]["resources"])
+                locked = bool(backend.locks(name))
+                if not backend.diy:
+                    summary["updateInProgress"] = locked
+                if backend.diy or not locked:
+                    summary["lastUpdate"] = state.format_time(
+                        state.parse_time(checkpoint["checkpoint"]["latest"]["manifest"]["time"])
+                    )
             if not backend.diy:
                 summary["url"] = f"{project.backend_url}/organization/{project.name}/{name}"
             summaries.append(summary)
@@ -165,7 +168,11 @@ def stack_command(project: Project, words: list[str], flags: dict[str, Any], env
     elif verb == "rm":
         name = words[1]
         checkpoint = backend.load(name)
-        if checkpoint["checkpoint"]["latest"]["resources"] and "force" not in flags:
+        # pkg/backend/diy/backend.go RemoveStack: under the stack lock, and only an empty stack (the root
+        # stack resource alone counts as empty) unless --force
+        backend.acquire_lock(name).unlink()
+        resources = checkpoint["checkpoint"]["latest"]["resources"]
+        if [r for r in resources if r["type"] != "pulumi:pulumi:Stack"] and "force" not in flags:
             raise StandinError(
                 f"'{name}' still has resources; removal rejected. Possible actions:\n"
                 f"- Make sure that '{name}' is the stack that you want to destroy\n"
@@ -182,16 +189,45 @@ def stack_command(project: Project, words: list[str], flags: dict[str, Any], env
         _print_json(_unwrap(stack_outputs(checkpoint), "show-secrets" in flags))
     elif verb == "history":
         history = backend.history(_stack(flags))
-        if "page-size" in flags:
-            size, page = int(flags["page-size"]), int(flags.get("page", 1))
+        if "page-size" in flags:  # pkg/backend/diy/state.go getHistory: pages of the newest-first list
+            size, page = int(flags["page-size"]), max(int(flags.get("page", 1)), 1)
             history = history[(page - 1) * size : page * size]
-        _print_json(history)
+        _print_json([_update_json(entry, "show-secrets" in flags) for entry in history])
     elif verb == "export":
         checkpoint = backend.load(_stack(flags))
-        _print_json({"version": 3, "deployment": checkpoint["checkpoint"]["latest"]})
+        fresh = checkpoint["checkpoint"].get("no_deployment")
+        _print_json({"version": 3, "deployment": None if fresh else checkpoint["checkpoint"]["latest"]})
     else:
         raise Unsupported()
     return 0
+
+
+def _update_json(entry: dict[str, Any], show_secrets: bool) -> dict[str, Any]:
+    """pkg/cmd/pulumi/stack/stack_history.go buildUpdatesJSON: times formatted, each config value as
+    {value, secret} (a secret's value only with --show-secrets), endTime and resourceChanges once finished."""
+    config = {}
+    for key, value in entry["config"].items():
+        secret = isinstance(value, dict) and "secure" in value
+        shown: dict[str, Any] = {"secret": secret}
+        if not secret:
+            shown["value"] = value
+        elif show_secrets:
+            shown["value"] = value["secure"]  # the stand-in keeps secrets unencrypted
+        config[key] = shown
+    info: dict[str, Any] = {
+        "version": entry["version"],
+        "kind": entry["kind"],
+        "startTime": state.format_time(entry["startTime"]),
+        "message": entry["message"],
+        "environment": entry["environment"],
+        "config": config,
+    }
+    if entry.get("result"):
+        info["result"] = entry["result"]
+    if entry.get("result") != "in-progress":
+        info["endTime"] = state.format_time(entry["endTime"])
+        info["resourceChanges"] = entry.get("resourceChanges") or {}
+    return info
 
 
 def _select(project: Project, stack: str, environ: dict[str, str]) -> None:
@@ -230,7 +266,8 @@ def config_command(
         history = project.backend.history(stack)
         if not history:
             raise StandinError(f"no previous deployment found for stack '{stack}'")
-        config = {key: entry["value"] for key, entry in history[0]["config"].items()}
+        # pkg/backend/diy/backend.go GetLatestConfiguration: the config of the newest update, whatever it was
+        config = {key: value for key, value in history[0]["config"].items() if isinstance(value, str)}
     else:
         raise Unsupported()
     project.save_config(stack, config)
@@ -299,6 +336,9 @@ def _unpack(folder: Path, binary_name: str, environ: dict[str, str]) -> None:
 
 
 def main(argv: list[str]) -> int:
+    # a Go program without a signal handler ends on SIGINT, killed by the signal (os/signal: "A SIGHUP,
+    # SIGINT, or SIGTERM signal causes the program to exit"): the CLI handles Ctrl-C only inside a run
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     environ = dict(os.environ)
     args = [a for a in argv if a != "--non-interactive"]
     positionals, flags, rest = parse(args)
@@ -335,9 +375,7 @@ def _dispatch(
     if command in ("up", "preview", "destroy", "refresh"):
         from .operations import Interrupts, run
 
-        interrupts = Interrupts()
-        interrupts.install()
-        return run(command, project, _stack(flags), flags, environ, _pulumi_home(environ), interrupts)
+        return run(command, project, _stack(flags), flags, environ, _pulumi_home(environ), Interrupts())
     if command == "cancel":
         stack = _stack(flags)
         project.backend.load(stack)

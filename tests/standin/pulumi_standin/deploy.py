@@ -10,12 +10,14 @@ import os
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import provider, schema
-from .backend import Backend
+from .aws import AwsFailure, Emulator
+from .backend import Backend, now_text
 from .events import EventSink, step_metadata
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -68,6 +70,7 @@ class Knobs:
 
     def __init__(self, environ: dict[str, str]) -> None:
         self.fail = environ.get("PULUMI_STANDIN_FAIL", "")
+        self.fail_message = environ.get("PULUMI_STANDIN_FAIL_MESSAGE", "")  # the provider's error (may span lines)
         self.hang = environ.get("PULUMI_STANDIN_HANG", "")
         # "cancel": the hung operation finishes on the first Ctrl-C; "kill": it never finishes (a slow
         # NAT gateway), so only a second Ctrl-C ends the run
@@ -90,6 +93,7 @@ class Deployment:
         target_dependents: bool,
         knobs: Knobs,
         pulumi_home: Path,
+        environ: dict[str, str] | None = None,
     ) -> None:
         self.backend = backend
         self.stack = stack
@@ -117,11 +121,21 @@ class Deployment:
         self.deleted: set[str] = set()
         self.changes: Counter[str] = Counter()
         self.failed = False
+        self.saw_error = False  # a preview that found an untargeted create goes on, then fails
+        self.skipped_creates: set[str] = set()  # untargeted resources the program would have created
         self.cancelled = threading.Event()
         self.errors: list[tuple[str, str]] = []  # (urn, message) shown under Diagnostics
         self.warnings: list[tuple[str, str]] = []
         self.default_providers: dict[str, str] = {}
         self.provider_regions: dict[str, str] = {}
+        # the AWS provider's steps in an emulator when its endpoints point at one (aws/__init__.py); a
+        # destroy runs no program, so the providers of the previous state are configured here already
+        self.aws = Emulator(environ or {})
+        for old in [*self.old.values(), *self.condemned]:
+            if old["type"] == "pulumi:providers:aws":
+                reference = f"{old['urn']}::{old['id']}"
+                self.provider_regions[reference] = str(old["inputs"].get("region") or self.default_region())
+                self.aws.configure(reference, old["inputs"], self.default_region())
         self.cloud = backend.cloud()
         self.started = time.monotonic()
 
@@ -140,12 +154,30 @@ class Deployment:
         return self.config.get("aws:region", "us-east-1")
 
     def _targeted(self, urn: str, dependencies: list[str]) -> bool:
-        if not self.targets or urn in self.targets:
+        # step_generator.go: providers (and the root stack) are implicitly targeted (pulumi#13557, #13591)
+        if not self.targets or urn in self.targets or urn.split("::")[2].startswith("pulumi:providers:"):
             return True
         if self.target_dependents and any(d in self.targets for d in dependencies):
             self.targets.add(urn)
             return True
         return False
+
+    def _check_skipped_dependencies(self, urn: str, dependencies: list[str]) -> None:
+        """pkg/resource/deploy/step_generator.go, targeted runs: a step whose resource depends on a skipped create
+        is error 2013 (sdk/go/common/diag/errors.go GetResourceWillBeCreatedButWasNotSpecifiedInTargetList,
+        its "was was" included); an update bails at once ("untargeted create"), a preview reports every one
+        and fails at the end."""
+        for dependency in dependencies:
+            if dependency not in self.skipped_creates:
+                continue
+            message = f"Resource '{urn}' depends on '{dependency}' which was was not specified in --target list."
+            self.errors.append((urn, message))
+            self.sink.diagnostic(message, "error", urn)
+            self.saw_error = True
+            if not self.dry_run:
+                self.failed = True
+                raise Aborted()
+            self.skipped_creates.discard(dependency)  # no duplicate diagnostics
 
     def _check_open(self) -> None:
         if self.failed or self.cancelled.is_set():
@@ -195,7 +227,9 @@ class Deployment:
         new: dict | None,
         diffs: list[str],
         keys: list[str] | None = None,
+        action: Callable[[], None] | None = None,
     ) -> None:
+        """One step with its events; `action` carries it out in the AWS emulator (it may fail the run)."""
         name = urn.rsplit("::", 1)[-1]
         # pkg/resource/deploy/step.go: the create and delete halves of a replacement are not logical
         # steps; pkg/engine/update.go counts only logical ones in the change summary
@@ -205,12 +239,19 @@ class Deployment:
         if self.knobs.fail == name and not self.dry_run and op != "replace":
             self._fail(
                 urn,
-                f"{op} of {type_} {name} failed: InvalidParameterException: "
+                self.knobs.fail_message
+                or f"{op} of {type_} {name} failed: InvalidParameterException: "
                 f"the pulumi stand-in was told to fail `{name}` (PULUMI_STANDIN_FAIL)",
                 metadata,
             )
         if op != "replace":
             self._hang_if_asked(name, new or old or {}, op)
+        if action is not None and not self.dry_run:
+            try:
+                action()
+            except AwsFailure as err:
+                self._fail(urn, str(err), metadata)
+            metadata = step_metadata(op, urn, type_, old, new, diffs, keys, logical)  # the emulator's outputs
         if logical:
             self.changes[op] += 1
         self.sink.resource_outputs(metadata, self.dry_run)
@@ -240,9 +281,12 @@ class Deployment:
             if type_.startswith("pulumi:providers:"):
                 self._require_plugin(type_.split(":")[2], version or str(inputs.get("version", "")), urn)
             old = self.old.get(urn)
-            if not self._targeted(urn, dependencies):
-                if old is None:
-                    return urn, "", inputs  # an untargeted create is skipped
+            targeted = self._targeted(urn, dependencies)
+            if not targeted and old is None:
+                self.skipped_creates.add(urn)  # an untargeted create is skipped (a "skipped create" same step)
+                return urn, "", inputs
+            self._check_skipped_dependencies(urn, [*dependencies, parent, provider_ref.rsplit("::", 1)[0]])
+            if not targeted:
                 self.new[urn] = old
                 self.changes["same"] += 1
                 return urn, old.get("id", ""), old.get("outputs", {})
@@ -282,15 +326,51 @@ class Deployment:
             if type_.startswith("pulumi:providers:"):
                 resource_id = resource_id if op != "create" else f"{abs(hash(urn)) % 10**12:012d}-provider"
                 self.provider_regions[f"{urn}::{resource_id}"] = str(inputs.get("region") or self.default_region())
+                if type_ == "pulumi:providers:aws":
+                    self.aws.configure(f"{urn}::{resource_id}", inputs, self.default_region())
             resource.update(id=resource_id, outputs=outputs if custom else {})
+            action = self._cloud_action(op, resource, old, diffs)
             if op == "replace":
-                self._replace(old, resource, diffs, keys, options.delete_before_replace)
+                self._replace(old, resource, diffs, keys, options.delete_before_replace, action)
             else:
-                self._step(op, urn, type_, old, resource, diffs)
+                self._step(op, urn, type_, old, resource, diffs, action=action)
             self.new[urn] = resource
             if not self.dry_run and custom and op in ("create", "replace", "import"):
                 self.cloud[urn] = {"type": type_, "id": resource_id, "arn": outputs.get("arn", ""), "retained": False}
-            return urn, resource_id, outputs
+            return urn, resource["id"], resource["outputs"]
+
+    def _cloud_action(
+        self, op: str, resource: dict[str, Any], old: dict[str, Any] | None, diffs: list[str]
+    ) -> Callable[[], None] | None:
+        """The emulator call that carries out a create, replacement or update (None: canned answers)."""
+        if self.dry_run or op not in ("create", "replace", "update") or not resource["custom"]:
+            return None
+        type_, name = resource["type"], resource["urn"].rsplit("::", 1)[-1]
+        account = self.aws.account(resource["provider"], type_)
+        if account is None:
+            return None
+
+        def create() -> None:
+            resource_id, outputs = self.aws.create(account, type_, name, resource["inputs"], resource["outputs"])
+            resource.update(id=resource_id, outputs=outputs)
+
+        def update() -> None:
+            assert old is not None
+            outputs = self.aws.update(account, type_, name, old["id"], old["outputs"], resource["inputs"], diffs)
+            resource.update(id=outputs.get("id", old["id"]), outputs=outputs)
+
+        return update if op == "update" else create
+
+    def _delete_action(self, resource: dict[str, Any]) -> Callable[[], None] | None:
+        """The emulator call that deletes a resource; None when canned, or when it is kept (retainOnDelete:
+        the engine never asks the provider to delete it)."""
+        if self.dry_run or resource.get("retainOnDelete") or not resource.get("custom"):
+            return None
+        type_, name = resource["type"], resource["urn"].rsplit("::", 1)[-1]
+        account = self.aws.account(resource.get("provider", ""), type_)
+        if account is None:
+            return None
+        return lambda: self.aws.delete(account, type_, name, resource["id"], resource.get("outputs") or {})
 
     def _replace(
         self,
@@ -299,17 +379,18 @@ class Deployment:
         diffs: list[str],
         keys: list[str],
         delete_before_replace: bool | None,
+        create: Callable[[], None] | None = None,
     ) -> None:
         """pkg/resource/deploy/step_generator.go: create-replacement then replace, the old one deleted
         after all creates and updates (delete-replaced); deleteBeforeReplace deletes it first instead."""
         urn, type_ = new["urn"], new["type"]
         if delete_before_replace:  # the aws provider never asks for it itself; only the option does
-            self._step("delete-replaced", urn, type_, old, None, diffs, keys)
+            self._step("delete-replaced", urn, type_, old, None, diffs, keys, action=self._delete_action(old))
             self._forget_in_cloud(old)
             self._step("replace", urn, type_, old, new, diffs, keys)
-            self._step("create-replacement", urn, type_, old, new, diffs, keys)
+            self._step("create-replacement", urn, type_, old, new, diffs, keys, action=create)
         else:
-            self._step("create-replacement", urn, type_, old, new, diffs, keys)
+            self._step("create-replacement", urn, type_, old, new, diffs, keys, action=create)
             self._step("replace", urn, type_, old, new, diffs, keys)
             self.replaced.append({**old, "delete": True})
         if not self.dry_run:
@@ -362,8 +443,13 @@ class Deployment:
             self.new[urn] = resource
             return urn, outputs
 
-    def invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
-        return provider.invoke(token, normalize(args), self.default_region())
+    def invoke(self, token: str, args: dict[str, Any], provider_ref: str = "") -> dict[str, Any]:
+        args = normalize(args)
+        found = self.aws.invoke(provider_ref, token, args)
+        return found if found is not None else provider.invoke(token, args, self.provider_region(provider_ref))
+
+    def provider_region(self, provider_ref: str) -> str:
+        return self.provider_regions.get(provider_ref, self.default_region())
 
     def register_outputs(self, urn: str, outputs: dict[str, Any]) -> None:
         with self.lock:
@@ -402,7 +488,7 @@ class Deployment:
 
     def delete(self, resource: dict[str, Any], op: str = "delete") -> None:
         with self.lock:
-            self._step(op, resource["urn"], resource["type"], resource, None, [])
+            self._step(op, resource["urn"], resource["type"], resource, None, [], action=self._delete_action(resource))
             if op == "delete":
                 self.deleted.add(resource["urn"])
             else:
@@ -444,11 +530,12 @@ class Deployment:
     def save_checkpoint(self, *, final: bool) -> None:
         if self.dry_run:
             return
+        self.checkpoint["checkpoint"].pop("no_deployment", None)  # the stack has a deployment from now on
         latest = self.checkpoint["checkpoint"]["latest"]
         latest["resources"] = self.resources()
         latest["pending_operations"] = [*self.base_pending_creates, *self.in_flight]
         if final:
-            latest["manifest"]["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            latest["manifest"]["time"] = now_text()
         self.backend.save(self.stack, self.checkpoint)
         self.backend.save_cloud(self.cloud)
 

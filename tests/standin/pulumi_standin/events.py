@@ -111,7 +111,14 @@ class EventSink:
         self.emit(cancelEvent={})
 
 
+def _omit_false(fields: dict[str, Any]) -> dict[str, Any]:
+    """Go's `omitempty`: a false flag is not sent at all (the Automation API then reads None)."""
+    return {key: value for key, value in fields.items() if value}
+
+
 def state_metadata(resource: dict[str, Any] | None) -> dict[str, Any] | None:
+    """sdk/go/common/apitype/events.go StepEventStateMetadata: custom, delete, protect and retainOnDelete are
+    `omitempty`."""
     if resource is None:
         return None
     return {
@@ -120,10 +127,14 @@ def state_metadata(resource: dict[str, Any] | None) -> dict[str, Any] | None:
         "id": resource.get("id", ""),
         "parent": resource.get("parent", ""),
         "provider": resource.get("provider", ""),
-        "custom": resource.get("custom", False),
-        "delete": bool(resource.get("delete")),
-        "protect": resource.get("protect", False),
-        "retainOnDelete": resource.get("retainOnDelete", False),
+        **_omit_false(
+            {
+                "custom": bool(resource.get("custom")),
+                "delete": bool(resource.get("delete")),
+                "protect": bool(resource.get("protect")),
+                "retainOnDelete": bool(resource.get("retainOnDelete")),
+            }
+        ),
         "inputs": resource.get("inputs", {}),
         "outputs": resource.get("outputs", {}),
     }
@@ -139,7 +150,8 @@ def step_metadata(
     keys: list[str] | None = None,
     logical: bool = True,
 ) -> dict[str, Any]:
-    """`keys` are the properties that force a replacement (pkg/engine/events.go StepEventMetadata)."""
+    """`keys` are the properties that force a replacement (pkg/engine/events.go StepEventMetadata); `logical`
+    is `omitempty` (sdk/go/common/apitype/events.go), so the halves of a replacement do not send it."""
     replacing = set(keys or [])
     return {
         "op": op,
@@ -154,5 +166,5 @@ def step_metadata(
             key: {"diffKind": "update-replace" if key in replacing else "update", "inputDiff": True}
             for key in diffs or []
         },
-        "logical": logical,
+        **_omit_false({"logical": logical}),
     }

@@ -8,6 +8,7 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, resource_pb2, resource_pb2_grpc
 
+from .aws import AwsFailure
 from .backend import StandinError
 from .deploy import Aborted, Deployment, Options
 
@@ -72,6 +73,10 @@ class ResourceMonitor(resource_pb2_grpc.ResourceMonitorServicer):
             )
         except Aborted:
             self._abort(context)
+        if urn in self.deployment.skipped_creates:
+            # pkg/resource/deploy/step.go SameStep.Apply: a skipped create completes with Unknown set, so the SDK
+            # resolves its outputs as unknown (and keeps it among the dependencies of what uses them)
+            return resource_pb2.RegisterResourceResponse(urn=urn, id="", object=_struct({}), unknown=True)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=_struct(outputs))
 
     def ReadResource(self, request, context):
@@ -89,8 +94,8 @@ class ResourceMonitor(resource_pb2_grpc.ResourceMonitorServicer):
 
     def Invoke(self, request, context):
         try:
-            result = self.deployment.invoke(request.tok, _dict(request.args))
-        except StandinError as err:
+            result = self.deployment.invoke(request.tok, _dict(request.args), request.provider)
+        except (StandinError, AwsFailure) as err:
             self.deployment.log("error", str(err), "")
             return resource_pb2.ResourceInvokeResponse(
                 failures=[resource_pb2.CheckFailure(property="", reason=str(err))]

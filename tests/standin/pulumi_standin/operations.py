@@ -6,10 +6,11 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
-from .backend import Project, StandinError, now_text, verify_passphrase
+from .backend import Project, StandinError, verify_passphrase
 from .deploy import Aborted, Deployment, Knobs, stack_outputs
 from .events import EventSink
 
@@ -46,6 +47,17 @@ class Interrupts:
             # ... but the diy backend's deferred Unlock still runs (pkg/backend/diy/backend.go Update/Destroy)
             self.lock.unlink(missing_ok=True)
         os._exit(255)
+
+
+def _stall(environ: dict[str, str]) -> None:
+    """PULUMI_STANDIN_STALL_AFTER_LOCK: wait with the lock taken and no Ctrl-C handler yet (a slow engine
+    start); a SIGINT now kills the process by the signal and leaves the lock behind."""
+    import time
+
+    ready = environ.get("PULUMI_STANDIN_READY_FILE")
+    if ready:
+        Path(ready).write_text(str(os.getpid()), encoding="utf-8")
+    time.sleep(float(environ["PULUMI_STANDIN_STALL_AFTER_LOCK"]))
 
 
 def _run_program(deployment: Deployment, client: str, project: str, stack: str, parallel: int) -> None:
@@ -99,7 +111,10 @@ def _print_report(verb: str, deployment: Deployment, stack: str, outputs: dict[s
     by_resource: dict[str, list[str]] = {}  # the display groups diagnostics per resource, URN-less under the stack
     for severity, found in (("warning", deployment.warnings), ("error", deployment.errors)):
         for urn, message in found:
-            by_resource.setdefault(urn, []).extend(f"    {severity}: {line}" for line in message.splitlines())
+            # pkg/backend/display/progress.go printDiagnostics: the severity prefix starts the message, and
+            # every line of it is printed with four spaces before it, continuation lines included
+            lines = f"{severity}: {message}".splitlines()
+            by_resource.setdefault(urn, []).extend(f"    {line.rstrip()}" for line in lines)
     if by_resource:
         lines.append("Diagnostics:")
         for urn, messages in by_resource.items():
@@ -177,6 +192,11 @@ def run(
     config = project.config(stack)
     lock = None if dry_run else backend.acquire_lock(stack)
     interrupts.lock = lock
+    if lock is not None and environ.get("PULUMI_STANDIN_STALL_AFTER_LOCK"):
+        _stall(environ)
+    # pkg/backend/diy/backend.go apply: the cancellation scope (pkg/backend/cancellation_scope.go NewScope,
+    # which installs the SIGINT handler) starts only now, after b.Lock; a SIGINT before it ends the process
+    interrupts.install()
     if command == "refresh" and flags.get("clear-pending-creates") and not dry_run:
         clear_pending_creates(checkpoint)  # a state edit saved before the refresh runs
         backend.save(stack, checkpoint)
@@ -195,9 +215,10 @@ def run(
         target_dependents=bool(flags.get("target-dependents")),
         knobs=Knobs(environ),
         pulumi_home=pulumi_home,
+        environ=environ,
     )
     interrupts.deployment = deployment
-    started = now_text()
+    started = time.time()
     try:
         sink.prelude(config)
         warning = pending_warning(checkpoint) if command in ("up", "destroy") and not dry_run else None
@@ -212,24 +233,26 @@ def run(
         if lock is not None:
             lock.unlink(missing_ok=True)
         raise
-    failed = deployment.failed or deployment.cancelled.is_set()
+    failed = deployment.failed or deployment.saw_error or deployment.cancelled.is_set()
     if failed:
         # deployment_executor.go reportExecResult: a URN-less "update failed" (or "update canceled")
         # error diagnostic ends a failed run; the CLI then bails without printing anything on stderr
         kind = "preview" if dry_run else "update"
-        deployment.log("error", f"{kind} {'failed' if deployment.failed else 'canceled'}", "")
+        deployment.log("error", f"{kind} {'failed' if deployment.failed or deployment.saw_error else 'canceled'}", "")
     if not dry_run:
         deployment.save_checkpoint(final=True)
+        # pkg/backend/diy/backend.go apply: every update that ran, failed or not, is recorded with the
+        # stack config it ran with (update.Target.Config); a run refused before it (a held lock) is not
         backend.append_history(
             stack,
             {
                 "kind": {"up": "update"}.get(command, command),
-                "startTime": started,
-                "endTime": now_text(),
+                "startTime": int(started),
                 "message": flags.get("message", ""),
                 "environment": {"exec.kind": flags.get("exec-kind", "cli")},
-                "config": {key: {"value": value, "secret": False} for key, value in config.items()},
+                "config": dict(config),
                 "result": "failed" if failed else "succeeded",
+                "endTime": int(time.time()),
                 "resourceChanges": deployment.summary(),
             },
         )

@@ -40,6 +40,29 @@ FORCE_NEW: dict[str, set[str]] = {
     "aws:ecs/capacityProvider:CapacityProvider": {"name", "cluster", "managedInstancesProvider"},
     # internal/service/servicediscovery/private_dns_namespace.go: name and vpc
     "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": {"name", "vpc"},
+    # internal/service/ec2/ec2_spot_fleet_request.go: all but target_capacity, on_demand_target_capacity,
+    # excess_capacity_termination_policy, terminate_instances_on_delete, wait_for_fulfillment and tags
+    # (ModifySpotFleetRequest changes only those); a new launch template version replaces the fleet
+    "aws:ec2/spotFleetRequest:SpotFleetRequest": {
+        "allocationStrategy",
+        "context",
+        "fleetType",
+        "iamFleetRole",
+        "instanceInterruptionBehaviour",
+        "instancePoolsToUseCount",
+        "launchSpecifications",
+        "launchTemplateConfigs",
+        "loadBalancers",
+        "onDemandAllocationStrategy",
+        "onDemandMaxTotalPrice",
+        "replaceUnhealthyInstances",
+        "spotPrice",
+        "targetCapacityUnitType",
+        "targetGroupArns",
+        "terminateInstancesWithExpiration",
+        "validFrom",
+        "validUntil",
+    },
     # internal/service/servicediscovery/service.go: name, namespace_id, type, health_check_custom_config;
     # inside dns_config see _nested_replace_keys
     "aws:servicediscovery/service:Service": {"name", "namespaceId", "type", "healthCheckCustomConfig"},
