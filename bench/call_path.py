@@ -1,0 +1,135 @@
+"""The path of `ftcluster up SPEC --yes` through ftcluster's own modules: how far it wanders.
+
+    python bench/call_path.py [SPEC] [--show]
+
+Runs `up` in this process against the stand-in `pulumi` (tests/standin) and a moto_server it starts
+(the stand-in's AWS provider creates the resources there, so preflight and the rollout wait run too),
+with a profiler that sees every call from one ftcluster module into another on the command's thread
+(the inline program runs on the Automation API's gRPC thread and is not counted). The default spec is
+tests/engine/engine_helpers.py's TINY (a VPC of its own, one task). It reports:
+
+- modules: how many of ftcluster's modules the command enters;
+- climbs: calls from a module into one of a higher layer (layers as tests/test_layers.py ranks them),
+  e.g. the engine calling back into cli/;
+- returns: calls into a module the path had already entered and left before.
+
+Issue 19 counted 27 modules, 15 climbs and 50 returns by following the spec argument by hand; this
+script counts every call, so its numbers are larger, and it lists the pairs of modules that call each
+other most (the ping-pong to remove).
+
+--show prints the sequence of calls between modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "engine"), str(ROOT / "tests" / "standin")]
+
+from conftest import E2E_MOTO_SETTINGS, E2E_WARM_UP, running_moto_server  # noqa: E402
+from engine_helpers import TINY  # noqa: E402
+from standin_harness import process_env, standin_env  # noqa: E402
+from test_layers import RANKS  # noqa: E402
+
+
+def rank(module: str) -> float:
+    parts = module.split(".")
+    return RANKS.get(parts[1] if len(parts) > 1 else "ftcluster", 0)
+
+
+class CallPath:
+    """Records (caller module, callee module) for each call that crosses from one ftcluster module into another."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def __call__(self, frame: FrameType, event: str, arg: Any) -> None:
+        if event != "call" or frame.f_code.co_name == "<module>":
+            return
+        callee = frame.f_globals.get("__name__", "")
+        if not callee.startswith("ftcluster"):
+            return
+        caller_frame = frame.f_back
+        while caller_frame is not None and not caller_frame.f_globals.get("__name__", "").startswith("ftcluster"):
+            caller_frame = caller_frame.f_back
+        caller = caller_frame.f_globals["__name__"] if caller_frame is not None else "(entry)"
+        if caller != callee:
+            self.calls.append((caller, callee))
+
+    def measures(self) -> dict[str, int]:
+        entered: set[str] = set()
+        climbs = returns = 0
+        for caller, callee in self.calls:
+            if caller != "(entry)" and rank(callee) > rank(caller):
+                climbs += 1
+            if callee in entered:
+                returns += 1
+            entered.update((caller, callee))
+        entered.discard("(entry)")
+        return {"modules": len(entered), "climbs": climbs, "returns": returns}
+
+
+def warm_up(url: str, region: str) -> None:
+    import boto3
+
+    for service, operation, *arguments in E2E_WARM_UP:
+        client = boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        getattr(client, operation)(**(arguments[0] if arguments else {}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("spec", nargs="?", help="a spec in eu-west-1 (default: the engine tests' TINY cluster)")
+    parser.add_argument("--show", action="store_true", help="print every call between modules")
+    options = parser.parse_args()
+
+    from typer.testing import CliRunner
+
+    from ftcluster.cli import app
+
+    with tempfile.TemporaryDirectory() as folder, running_moto_server(Path(folder), E2E_MOTO_SETTINGS) as url:
+        warm_up(url, "eu-west-1")
+        spec = options.spec or str(Path(folder) / "tiny.yaml")
+        if not options.spec:
+            Path(spec).write_text(TINY)
+        env = process_env(standin_env(Path(folder), url, emulate_aws=True))
+        env["AWS_MAX_ATTEMPTS"] = "2"  # moto answers APIs it lacks with retried 500s (tests/e2e)
+        os.environ.clear()
+        os.environ.update(env)
+        path = CallPath()
+        sys.setprofile(path)
+        try:
+            result = CliRunner().invoke(app, ["up", spec, "--yes", "--quiet"], catch_exceptions=False)
+        finally:
+            sys.setprofile(None)
+    if result.exit_code != 0:
+        sys.exit(f"up failed ({result.exit_code}):\n{result.output}")
+    if options.show:
+        for caller, callee in path.calls:
+            print(f"{caller} -> {callee}")
+    measures = path.measures()
+    print(f"`ftcluster up {Path(spec).name} --yes` through ftcluster's modules:")
+    print(f"  {measures['modules']:4d} modules entered")
+    print(f"  {measures['climbs']:4d} climbs back to a higher layer")
+    print(f"  {measures['returns']:4d} returns to a module already left")
+    print("most frequent calls between two modules:")
+    for (caller, callee), count in Counter(path.calls).most_common(8):
+        print(f"  {count:4d}  {caller.removeprefix('ftcluster.')} -> {callee.removeprefix('ftcluster.')}")
+
+
+if __name__ == "__main__":
+    main()
