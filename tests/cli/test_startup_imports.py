@@ -1,4 +1,5 @@
-"""--help, validate, schema and init must not pay for pulumi, pulumi_aws, boto3 (or botocore, grpc)."""
+"""--help, validate, schema and init must not pay for pulumi, pulumi_aws, boto3 (or botocore, grpc); --help
+not even for pydantic, yaml or the engine (bench/startup.py shows the time this keeps)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ ROOT = Path(__file__).parents[2]
 HEAVY = {"pulumi", "pulumi_aws", "boto3", "botocore", "grpc"}
 
 
-def imported_top_level_modules(*args: str, cwd: Path) -> set[str]:
-    """Run `python -X importtime -m ftcluster ARGS` and return the top-level packages it imported."""
+def imported_modules(*args: str, cwd: Path) -> set[str]:
+    """Run `python -X importtime -m ftcluster ARGS` and return the (dotted) modules it imported."""
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "ftcluster", *args],
         capture_output=True,
@@ -25,10 +26,13 @@ def imported_top_level_modules(*args: str, cwd: Path) -> set[str]:
     modules = set()
     for line in result.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
-            name = line.rsplit("|", 1)[1].strip()
-            modules.add(name.split(".")[0])
+            modules.add(line.rsplit("|", 1)[1].strip())
     assert "typer" in modules, "importtime output was not parsed"
     return modules
+
+
+def imported_top_level_modules(*args: str, cwd: Path) -> set[str]:
+    return {name.split(".")[0] for name in imported_modules(*args, cwd=cwd)}
 
 
 @pytest.mark.parametrize(
@@ -45,3 +49,14 @@ def imported_top_level_modules(*args: str, cwd: Path) -> set[str]:
 def test_light_commands_do_not_import_cloud_sdks(args: list[str], tmp_path: Path) -> None:
     heavy = imported_top_level_modules(*args, cwd=tmp_path) & HEAVY
     assert not heavy, f"`ftcluster {' '.join(args)}` imported {sorted(heavy)}"
+
+
+def test_help_imports_neither_pydantic_yaml_nor_the_engine(tmp_path: Path) -> None:
+    modules = imported_modules("--help", cwd=tmp_path)
+    assert "ftcluster.cli" in modules, "the command line was not imported"
+    slow = sorted(
+        name
+        for name in modules
+        if name in ("pydantic", "yaml") or name.startswith(("ftcluster.engine", "ftcluster.spec"))
+    )
+    assert not slow, f"`ftcluster --help` imported {slow}"

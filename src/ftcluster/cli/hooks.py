@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
-from ..engine.events import describe_changes
 from ..errors import Declined, UsageError
 from .output import spinner, stderr
 
@@ -69,12 +68,16 @@ class CliHooks:
         )
 
     def applied(self, cluster: str, changes: Mapping[str, int] | None) -> None:
+        from ..engine.events import describe_changes
+
         if changes is None:
             self.console.print(f"[green]no changes[/green]: nothing to update in cluster {escape(cluster)}")
         else:
             self.console.print(f"[green]done[/green]: {describe_changes(changes, done=True)}")
 
     def confirm(self, request: Confirmation) -> None:
+        from ..engine.events import describe_changes
+
         console = self.console
         if request.changes is not None:
             console.print(f"cluster {escape(request.cluster)}: {describe_changes(request.changes)}")

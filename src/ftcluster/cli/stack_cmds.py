@@ -264,7 +264,7 @@ def cancel(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, yes: 
 
 def outputs(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Show a cluster's stack outputs, and its scale as the spec says and as deployed."""
-    from ..engine import cluster_outputs
+    from ..engine.outputs import cluster_outputs
 
     result = cluster_outputs(spec_path, cluster, os.environ, notify=CliHooks().notify)
     if as_json:
@@ -294,7 +294,7 @@ def list_(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List every ftcluster cluster in the state backend: region, last update, resource count."""
-    from ..engine import list_clusters
+    from ..engine.outputs import list_clusters
 
     url, clusters = list_clusters(os.environ, backend, notify=CliHooks().notify)
     if as_json:
