@@ -24,6 +24,7 @@ RANKS = {
     "live": 4,
     "drill": 4.5,  # uses the live views' readers and the ledger
     "engine": 5,
+    "api": 5.5,  # the façade: one function per command, the only core module cli/ calls
     "cli": 6,
     "__main__": 7,
 }

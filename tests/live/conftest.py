@@ -35,13 +35,12 @@ def engine_outputs(monkeypatch: pytest.MonkeyPatch) -> Any:
     Lets the status CLI tests seed any AWS state in moto without deploying a stack first; the
     path through the real engine and the stand-in pulumi is tested in tests/engine.
     """
-    import ftcluster.engine as engine
     import ftcluster.engine.outputs as outputs_module
 
     calls: list[tuple[Any, ...]] = []
 
     def install(outputs: dict[str, Any] | None = None, error: Exception | None = None) -> list[tuple[Any, ...]]:
-        def cluster_outputs(spec_path: Any, cluster: Any, environ: Any) -> engine.ClusterOutputs:
+        def cluster_outputs(spec_path: Any, cluster: Any, environ: Any) -> outputs_module.ClusterOutputs:
             calls.append((spec_path, cluster))
             spec = load_spec(spec_path) if spec_path is not None else None  # the engine reads the spec first
             if error is not None:
@@ -50,7 +49,7 @@ def engine_outputs(monkeypatch: pytest.MonkeyPatch) -> Any:
             scale = {
                 "tasks": {"spec": spec.training.tasks if spec else None, "effective": outputs.get("desired_tasks")}
             }
-            return engine.ClusterOutputs(
+            return outputs_module.ClusterOutputs(
                 outputs["cluster_name"], outputs["region"], "stack", "file:///state", outputs, scale, spec=spec
             )
 

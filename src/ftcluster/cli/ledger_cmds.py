@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,10 +11,11 @@ from typing import TYPE_CHECKING
 import typer
 from rich.markup import escape
 
+from .. import api
 from ..errors import Declined, UsageError
-from .hooks import CANCELLED
+from .hooks import CANCELLED, CliHooks
 from .options import CLUSTER_OPTION, JSON_OPTION, QUIET_OPTION, SPEC_OPTIONAL, YES_OPTION
-from .output import DEPLOY_PANEL, INSPECT_PANEL, examples, print_json, spinner, stderr, stdout
+from .output import DEPLOY_PANEL, INSPECT_PANEL, examples, print_json, stderr, stdout
 
 if TYPE_CHECKING:
     from ..drill.model import DrillPlan
@@ -46,17 +46,7 @@ def events(
     what the lost time cost at the cluster's prices. The last line sums it up: interruptions per day,
     goodput (time training progressed / wall time) and the money lost. Read-only.
     """
-    if spec_path is not None and cluster:
-        raise UsageError("give a SPEC or --cluster, not both")
-    from ..ledger.window import since_time
-
-    now = datetime.now(timezone.utc)
-    start = since_time(since, now)  # a bad window stops here: nothing is read
-    from ..engine.views import status_view
-
-    view = status_view(spec_path, cluster, os.environ)
-    with spinner(f"reading the events of {view.name}", quiet or as_json):
-        ledger = view.ledger(start, now)
+    ledger = api.events(spec_path, cluster, os.environ, CliHooks(quiet=quiet or as_json), since=since)
     if as_json:
         print_json(ledger.to_dict())
         return
@@ -95,19 +85,19 @@ def drill(
     the fault's time, time to detection, to the replacement running, to training resumed, the work lost
     and its cost. Exit code 0: recovered within --timeout; 1: not (it says what is missing); 2: bad usage.
     """
-    if spec_path is not None and cluster:
-        raise UsageError("give a SPEC or --cluster, not both")
-    if not 0 < timeout <= 24 * 60:
-        raise UsageError(f"--timeout {timeout:g}: give minutes between 0 and 1440")
-    from ..engine.views import status_view
-
-    view = status_view(spec_path, cluster, os.environ)
-    with DrillHooks(yes=yes, quiet=quiet or as_json, message=f"reading cluster {view.name}") as hooks:
-        result = view.drill(
-            fault=fault.value, target=target, timeout_seconds=timeout * 60, dry_run=dry_run, hooks=hooks
+    with DrillHooks(yes=yes, quiet=quiet or as_json, message="reading the cluster") as hooks:
+        outcome = api.drill(
+            spec_path,
+            cluster,
+            os.environ,
+            hooks,
+            fault=fault.value,
+            target=target,
+            timeout_minutes=timeout,
+            dry_run=dry_run,
         )
+    result = outcome.result
     from ..drill.model import DrillPlan
-    from ..drill.run import not_recovered
     from .drill_view import render_plan, render_report
 
     if isinstance(result, DrillPlan):
@@ -123,8 +113,8 @@ def drill(
         print_json(result.to_dict())
     else:
         stdout().print(render_report(result))
-    if not result.recovered:
-        raise not_recovered(result)
+    if outcome.failure is not None:
+        raise outcome.failure
 
 
 class DrillHooks:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from ..errors import FtclusterError, UsageError
+from .. import api
+from ..errors import UsageError
+from .hooks import CliHooks
 from .options import CLUSTER_OPTION, JSON_OPTION, QUIET_OPTION, SPEC_ARGUMENT, SPEC_OPTIONAL
-from .output import DEPLOY_PANEL, INSPECT_PANEL, examples, print_json, spinner, stdout
+from .output import DEPLOY_PANEL, INSPECT_PANEL, examples, print_json, stdout
+
+if TYPE_CHECKING:
+    from ..live.preflight import PreflightReport
 
 
 def status(
@@ -39,37 +43,28 @@ def status(
     of what actually runs (live Spot prices when AWS gives them). Read-only. The exit code is 0
     whatever the verdict; scripts read `verdict.state` from --json.
     """
-    if spec_path is not None and cluster:
-        raise UsageError("give a SPEC or --cluster, not both")
     if watch is not None and as_json:
         raise UsageError(
             "--watch refreshes a table; it cannot be combined with --json",
             hint="run `ftcluster status --json` in a loop instead",
         )
-    from ..engine.views import status_view
-
-    view = status_view(spec_path, cluster, os.environ)
-
-    def read() -> tuple[Any, Any]:
-        with spinner(f"reading cluster {view.name} from AWS", quiet or as_json):
-            return view.read()
-
+    reads = api.status(spec_path, cluster, os.environ, CliHooks(quiet=quiet or as_json), every=watch)
     if watch is not None:
-        _watch(read, watch, view.scale)
+        _watch(reads, watch)
         return
-    report, rate = read()
+    read = next(reads)
     if as_json:
         from .cost_view import estimate_json
 
-        print_json({**report.to_dict(), "scale": view.scale, "run_rate": estimate_json(rate)})
+        print_json({**read.report.to_dict(), "scale": read.scale, "run_rate": estimate_json(read.run_rate)})
         return
     from .cost_view import render
     from .live_view import render_status
 
     console = stdout()
-    console.print(render_status(report))
-    console.print(scale_line(view.scale))
-    render(console, rate)
+    console.print(render_status(read.report))
+    console.print(scale_line(read.scale))
+    render(console, read.run_rate)
 
 
 def scale_line(scale: dict[str, dict[str, int | None]]) -> str:
@@ -87,7 +82,7 @@ def scale_line(scale: dict[str, dict[str, int | None]]) -> str:
     return "scale: " + ", ".join(parts) if parts else "scale: unknown"
 
 
-def _watch(read: Callable[[], tuple[Any, Any]], seconds: int, scale: dict[str, Any]) -> None:
+def _watch(reads: Iterator[api.Status], seconds: int) -> None:
     from rich.console import Group
     from rich.live import Live
     from rich.text import Text
@@ -98,22 +93,20 @@ def _watch(read: Callable[[], tuple[Any, Any]], seconds: int, scale: dict[str, A
     console = stdout()
     try:
         with Live(console=console, auto_refresh=False, transient=False) as live:
-            while True:
-                report, rate = read()
+            for read in reads:
                 footer = Text(
                     f"refreshed {datetime.now().strftime('%H:%M:%S')} · every {seconds}s · Ctrl-C to stop",
                     style="dim",
                 )
                 live.update(
                     Group(
-                        render_status(report),
-                        Text.from_markup(scale_line(scale)),
-                        Text(f"run-rate: {summary(rate)}"),
+                        render_status(read.report),
+                        Text.from_markup(scale_line(read.scale)),
+                        Text(f"run-rate: {summary(read.run_rate)}"),
                         footer,
                     ),
                     refresh=True,
                 )
-                time.sleep(seconds)
     except KeyboardInterrupt:
         return  # stopping the watch is the normal way out: exit code 0
 
@@ -128,21 +121,23 @@ def preflight(
     Each check passes, warns or fails with what to do about it; read-only. Exit code 1 when any
     check fails. `ftcluster up` runs the same checks first unless --skip-preflight.
     """
-    from ..live.preflight import run_preflight
-    from ..spec import load_spec
+    api.preflight(spec_path, os.environ, PreflightHooks(quiet=quiet or as_json, as_json=as_json))
 
-    spec = load_spec(spec_path)
-    with spinner(f"checking {spec.name} in {spec.region}", quiet or as_json):
-        report = run_preflight(spec)
-    if as_json:
-        print_json(report.to_dict())
-    else:
+
+class PreflightHooks(CliHooks):
+    """`ftcluster preflight` shows the whole report on stdout (or its JSON), also when every check passed."""
+
+    def __init__(self, *, quiet: bool, as_json: bool) -> None:
+        super().__init__(quiet=quiet)
+        self.as_json = as_json
+
+    def preflight(self, report: PreflightReport) -> None:
+        if self.as_json:
+            print_json(report.to_dict())
+            return
         from .live_view import render_preflight
 
         stdout().print(render_preflight(report))
-    if not report.ok:
-        failed = ", ".join(c.title for c in report.failures)
-        raise FtclusterError(f"preflight failed: {failed}", hint="see `fix:` above for each failed check")
 
 
 def register(app: typer.Typer) -> None:

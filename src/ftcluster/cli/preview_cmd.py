@@ -47,9 +47,7 @@ def preview(
     Pulumi CLI and AWS credentials), and the estimate uses live Spot prices.
     """
     if offline:
-        from ..spec import load_spec
-
-        offline_preview(load_spec(spec_path), as_json=as_json)
+        offline_preview(spec_path, as_json=as_json)
         return
     online_preview(spec_path, diff=diff, expect_no_changes=expect_no_changes, as_json=as_json, quiet=quiet)
 
@@ -58,13 +56,13 @@ def online_preview(spec_path: Path, *, diff: bool, expect_no_changes: bool, as_j
     """What `up` would change, from a real Pulumi preview against the stack, and the cost."""
     import os
 
-    from ..engine.events import describe_changes, has_changes
-    from ..engine.lifecycle import preview as preview_stack
-    from ..errors import ChangesPending
+    from .. import api
+    from ..engine.events import describe_changes
     from .cost_view import estimate_json, render
     from .hooks import CliHooks
 
-    result = preview_stack(spec_path, os.environ, CliHooks(quiet=quiet or as_json))
+    outcome = api.preview(spec_path, os.environ, CliHooks(quiet=quiet or as_json), expect_no_changes=expect_no_changes)
+    result = outcome.result
     if as_json:
         data: dict[str, Any] = {
             "cluster": result.spec.name,
@@ -85,22 +83,17 @@ def online_preview(spec_path: Path, *, diff: bool, expect_no_changes: bool, as_j
         if diff and result.resources:
             console.print(changes_table(result.resources))
         render(console, result.cost)
-    if expect_no_changes and has_changes(result.changes):
-        raise ChangesPending(
-            cluster=result.cluster,
-            summary=describe_changes(result.changes),
-            hint=f"run `ftcluster preview {spec_path} --diff` to see them",
-        )
+    if outcome.failure is not None:
+        raise outcome.failure
 
 
-def offline_preview(spec: Spec, *, as_json: bool) -> None:
-    """The --offline path: run the program under mocks, then print the plan and what it costs."""
-    from ..cost import estimate
-    from ..offline import run_offline
+def offline_preview(spec_path: Path, *, as_json: bool) -> None:
+    """The --offline path: the plan under mocks, and what it costs."""
+    from .. import api
     from .cost_view import estimate_json, render
 
-    plan = run_offline(spec)
-    cost = estimate(spec)  # the shipped price table only: offline means no live Spot prices
+    offline = api.preview_offline(spec_path)
+    spec, plan, cost = offline.spec, offline.plan, offline.cost
     if as_json:
         print_json(
             {

@@ -9,7 +9,6 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from ..errors import UsageError
 from .options import SPEC_ARGUMENT
 from .output import SPEC_PANEL, examples, print_json, stderr, stdout
 
@@ -26,26 +25,25 @@ def validate(
 
     Problems are listed as FILE:LINE:COLUMN: KEY: MESSAGE, all at once; the exit code is 2.
     """
-    from ..errors import SpecError
-    from ..spec import load_spec
-    from ..spec.view import effective_rows, validation_json
+    from .. import api
 
+    checked = api.validate(spec_path)
     if as_json:
-        try:
-            spec = load_spec(spec_path)
-        except SpecError as err:
-            print_json(validation_json(str(spec_path), None, err.problems))
-            raise typer.Exit(err.exit_code) from None
-        print_json(validation_json(str(spec_path), spec, []))
+        print_json(checked.to_dict())
+        if checked.error is not None:
+            raise typer.Exit(checked.error.exit_code)
         return
-    spec = load_spec(spec_path)
+    if checked.error is not None:
+        raise checked.error
+    spec = checked.spec
+    assert spec is not None
     from .tables import Table
 
     table = Table(title=f"{escape(str(spec_path))}: cluster {spec.name} in {spec.region}")
     table.add_column("key", style="bold")
     table.add_column("value")
     table.add_column("from", style="dim")
-    for path, value, explicit in effective_rows(spec):
+    for path, value, explicit in checked.rows():
         table.add_row(path, escape(value), "file" if explicit else "default")
     console = stdout()
     console.print(table)
@@ -60,9 +58,9 @@ def schema() -> None:
 
         # yaml-language-server: $schema=./ftcluster.schema.json
     """
-    from ..spec.schema import spec_json_schema
+    from .. import api
 
-    print_json(spec_json_schema())
+    print_json(api.schema())
 
 
 def init(
@@ -84,22 +82,13 @@ def init(
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing file."),
 ) -> None:
     """Write a commented starter spec that validates as it is."""
-    from ..spec.starter import starter_spec
+    from .. import api
 
-    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    if str(path) == "-":
-        sys.stdout.write(starter_spec(name=name, region=region))  # raises UsageError for a bad name or region
+    starter = api.init(path, os.environ, region=region, name=name, force=force)
+    target = starter.path
+    if target is None:
+        sys.stdout.write(starter.text)
         return
-    target = path or Path(f"{region}.yaml")
-    if target.is_dir():
-        raise UsageError(f"{target} is a directory; give a file path such as {target / (region + '.yaml')}")
-    if target.exists() and not force:
-        raise UsageError(f"{target} already exists; not overwriting it", hint="pass --force to replace it")
-    text = starter_spec(name=name, region=region)  # raises UsageError for a bad name or region
-    try:
-        target.write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise UsageError(f"cannot write {target}: {err.strerror}") from None
     console = stderr()
     console.print(f"[green]wrote[/green] {escape(str(target))}")
     console.print(

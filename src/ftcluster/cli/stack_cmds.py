@@ -10,10 +10,10 @@ from typing import Any
 import typer
 from rich.markup import escape
 
-from ..errors import FtclusterError, LeftoversFound
+from .. import api
 from .hooks import CliHooks
 from .options import CLUSTER_OPTION, JSON_OPTION, QUIET_OPTION, SPEC_ARGUMENT, SPEC_OPTIONAL, YES_OPTION
-from .output import DEPLOY_PANEL, INSPECT_PANEL, RECOVER_PANEL, examples, print_json, spinner, stderr, stdout
+from .output import DEPLOY_PANEL, INSPECT_PANEL, RECOVER_PANEL, examples, print_json, stderr, stdout
 
 
 def _identity(stack: str) -> dict[str, str | None]:
@@ -61,9 +61,7 @@ def up(
     Values set by `ftcluster scale` stay in force until the spec's own value changes. A job that
     completed (one of its tasks exited 0) stays stopped; --restart starts it again.
     """
-    from ..engine.lifecycle import deploy
-
-    result = deploy(
+    result = api.up(
         spec_path,
         os.environ,
         CliHooks(yes=yes, quiet=quiet),
@@ -109,13 +107,12 @@ def scale(
     is given a count above 0 (--tasks for training, --workers for the fleet workers).
     """
     from ..engine.events import describe_changes
-    from ..engine.lifecycle import ScaleRequest
-    from ..engine.lifecycle import scale as scale_cluster
 
     hooks = CliHooks(yes=yes, quiet=quiet or as_json)
-    result = scale_cluster(
-        spec_path, cluster, os.environ, hooks, ScaleRequest(tasks, instances, adjust_limits, reset, workers)
+    request = api.scale_request(
+        tasks=tasks, instances=instances, adjust_limits=adjust_limits, reset=reset, workers=workers
     )
+    result = api.scale(spec_path, cluster, os.environ, hooks, request)
     if as_json:
         print_json(
             {
@@ -154,15 +151,19 @@ def destroy(
     Afterwards the stack is removed from the backend (unless --keep-stack), the cluster stops
     being the active one, and AWS is checked for leftovers.
     """
-    from ..engine import teardown
-
     hooks = CliHooks(yes=yes, quiet=quiet or as_json)
     if verify_only:
-        _show_leftovers(teardown.verify(spec_path, cluster, os.environ, hooks), as_json)
+        verified = api.verify(spec_path, cluster, os.environ, hooks)
+        if as_json:
+            print_json(verified.result.to_dict())
+        else:
+            _render_leftovers(verified.result)
+        _end(verified.failure)
         return
-    result = teardown.destroy(
+    outcome = api.destroy(
         spec_path, cluster, os.environ, hooks, delete_checkpoints=delete_checkpoints, keep_stack=keep_stack
     )
+    result = outcome.result
     from ..engine.events import describe_changes
 
     console = stderr()
@@ -188,24 +189,9 @@ def destroy(
                 "leftover_check_error": result.leftover_error.message if result.leftover_error else None,
             }
         )
-    if report is None:
-        assert result.leftover_error is not None
-        raise FtclusterError(
-            f"the leftover check failed: {result.leftover_error.message}",
-            hint=f"the destroy itself is done; check again with `ftcluster destroy --verify-only --cluster "
-            f"{result.stack}`" + (f" ({result.leftover_error.hint})" if result.leftover_error.hint else ""),
-        )
-    if not as_json:
+    if report is not None and not as_json:
         _render_leftovers(report)
-    _fail_on_leftovers(report)
-
-
-def _show_leftovers(report: Any, as_json: bool) -> None:
-    if as_json:
-        print_json(report.to_dict())
-    else:
-        _render_leftovers(report)
-    _fail_on_leftovers(report)
+    _end(outcome.failure)
 
 
 def _render_leftovers(report: Any) -> None:
@@ -214,9 +200,10 @@ def _render_leftovers(report: Any) -> None:
     stdout().print(render_leftovers(report))
 
 
-def _fail_on_leftovers(report: Any) -> None:
-    if not report.clean:
-        raise LeftoversFound(cluster=report.cluster, resources=[item.id for item in report.unexpected])
+def _end(failure: Exception | None) -> None:
+    """A command whose result is shown still fails (exit 1) when the façade says so."""
+    if failure is not None:
+        raise failure
 
 
 def refresh(
@@ -232,9 +219,8 @@ def refresh(
 ) -> None:
     """Bring the stack's state in line with what really exists in AWS (after an interruption or manual changes)."""
     from ..engine.events import describe_changes
-    from ..engine.lifecycle import refresh as refresh_cluster
 
-    result = refresh_cluster(
+    result = api.refresh(
         spec_path, cluster, os.environ, CliHooks(quiet=quiet or as_json), clear_pending_creates=clear_pending_creates
     )
     if as_json:
@@ -250,9 +236,7 @@ def cancel(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, yes: 
 
     Only for runs that are gone: cancelling a live update can leave resources half changed.
     """
-    from ..engine.lifecycle import cancel as cancel_run
-
-    result = cancel_run(spec_path, cluster, os.environ, CliHooks(yes=yes))
+    result = api.cancel(spec_path, cluster, os.environ, CliHooks(yes=yes))
     if result.released:
         stderr().print(
             f"[green]released[/green] the lock of {escape(result.cluster)}; next: "
@@ -264,9 +248,7 @@ def cancel(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, yes: 
 
 def outputs(spec_path: Path = SPEC_OPTIONAL, cluster: str = CLUSTER_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Show a cluster's stack outputs, and its scale as the spec says and as deployed."""
-    from ..engine.outputs import cluster_outputs
-
-    result = cluster_outputs(spec_path, cluster, os.environ, notify=CliHooks().notify)
+    result = api.outputs(spec_path, cluster, os.environ, CliHooks())
     if as_json:
         print_json(result.to_dict())
         return
@@ -294,9 +276,7 @@ def list_(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List every ftcluster cluster in the state backend: region, last update, resource count."""
-    from ..engine.outputs import list_clusters
-
-    url, clusters = list_clusters(os.environ, backend, notify=CliHooks().notify)
+    url, clusters = api.list_clusters(os.environ, CliHooks(), backend)
     if as_json:
         print_json({"backend": url, "clusters": [c.to_dict() for c in clusters]})
         return
@@ -324,11 +304,7 @@ def use(
     ),
 ) -> None:
     """Make a deployed cluster the active one (used when a command gets no SPEC or --cluster)."""
-    from ..engine.lifecycle import use as use_cluster
-
-    path = Path(cluster)
-    spec_path = path if path.suffix in (".yaml", ".yml") or path.is_file() else None
-    result = use_cluster(spec_path, None if spec_path else cluster, os.environ, CliHooks())
+    result = api.use(cluster, os.environ, CliHooks())
     stderr().print(f"active cluster: [bold]{escape(result.cluster)}[/bold] (stack {escape(result.stack)})")
 
 
@@ -338,10 +314,7 @@ def install_pulumi(
     ),
 ) -> None:
     """Install the Pulumi CLI into the ftcluster home (used from then on, whatever PATH says)."""
-    from ..engine.install import install_pulumi_cli
-
-    with spinner("installing the Pulumi CLI", False):
-        path, installed = install_pulumi_cli(os.environ, version)
+    path, installed = api.install_pulumi(os.environ, CliHooks(), version)
     stderr().print(f"[green]ready[/green]: Pulumi {installed} at {escape(str(path))}")
 
 

@@ -11,24 +11,27 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from ..errors import NotDeployed, PreflightFailed, UsageError
+from ..errors import NotDeployed, PreflightFailed
 from ..program.names import AUTO_SCALING_GROUP_TYPE, SPOT_FLEET_REQUEST_TYPE
 from ..spec import AutoScalingGroupFleet, Fleet, SpotFleet
 from . import operations as ops
 from .events import ChangeCollector, PlannedChange, has_changes
 from .pending import stop_on_pending_creates
+from .scale import ScaleRequest
 from .session import Session, open_session, remove_if_never_updated, select_stack
 from .settle import wait_until_settled
 from .stacks import Target, clear_active, resolve_target, target_from_spec, write_active
 
 if TYPE_CHECKING:
+    from ..aws import AwsSession
     from ..cost import Estimate
     from ..live.preflight import PreflightReport
     from ..spec import Spec
 
 OnEvent = Callable[[Any], None]
+ConfirmAction = Literal["apply", "scale", "destroy", "cancel"]
 DEFAULT_WAIT_SECONDS = 20 * 60  # as long as the AWS provider itself waits for an ECS service
 
 
@@ -36,7 +39,7 @@ DEFAULT_WAIT_SECONDS = 20 * 60  # as long as the AWS provider itself waits for a
 class Confirmation:
     """A question the caller must answer yes to, with what it is about."""
 
-    action: str  # "apply", "scale", "destroy", "cancel"
+    action: ConfirmAction
     cluster: str  # the cluster as people call it: "llm-pretrain (us-east-1)"
     question: str
     type_to_confirm: str | None = None  # the answer must be this text (destroy: the cluster name)
@@ -60,7 +63,7 @@ class Hooks(Protocol):
     def preflight(self, report: PreflightReport) -> None:
         """The preflight report, before `deploy` goes on (or stops when it failed)."""
 
-    def ensure_can_confirm(self, action: str, cluster: str) -> None:
+    def ensure_can_confirm(self, action: ConfirmAction, cluster: str) -> None:
         """Raise (UsageError) now when a later `confirm` could only refuse: checked before anything is touched."""
 
     def confirm(self, request: Confirmation) -> None:
@@ -100,16 +103,18 @@ def _estimate(spec: Spec, overrides: Mapping[str, int]) -> Estimate:
     )
 
 
-def _preflight(spec: Spec, hooks: Hooks) -> None:
+def preflight(
+    spec: Spec, hooks: Hooks, *, hint: str = "fix what is listed above, or pass --skip-preflight"
+) -> PreflightReport:
+    """The read-only AWS checks, shown through `hooks.preflight`; PreflightFailed (with `hint`) when any failed."""
     from ..live.preflight import run_preflight
 
     with hooks.stage(f"preflight checks for {spec.name} in {spec.region}"):
         report = run_preflight(spec)
     hooks.preflight(report)
     if not report.ok:
-        raise PreflightFailed(
-            [check.title for check in report.failures], hint="fix what is listed above, or pass --skip-preflight"
-        )
+        raise PreflightFailed([check.title for check in report.failures], hint=hint)
+    return report
 
 
 # --- deploy and preview ------------------------------------------------------------------------------
@@ -144,7 +149,7 @@ def deploy(
     assert spec is not None
     hooks.ensure_can_confirm("apply", _label(target))
     if not skip_preflight:
-        _preflight(spec, hooks)
+        preflight(spec, hooks)
     # preflight already checked the credentials; without it the engine does
     session = open_cluster(target, environ, hooks, engine=True, create=True, credentials=skip_preflight)
     with _no_phantom(session):
@@ -282,23 +287,6 @@ def preview(spec_path: Path, environ: Mapping[str, str], hooks: Hooks) -> Previe
 
 
 @dataclass(frozen=True)
-class ScaleRequest:
-    tasks: int | None = None
-    instances: int | None = None
-    adjust_limits: bool = False
-    reset: bool = False
-    workers: int | None = None
-
-    def check(self) -> None:
-        """Usage rules that need no stack (exit 2 before anything is opened)."""
-        counts = (self.tasks, self.instances, self.workers)
-        if self.reset and (any(n is not None for n in counts) or self.adjust_limits):
-            raise UsageError("--reset goes back to the spec's values; it takes no other option")
-        if not self.reset and all(n is None for n in counts):
-            raise UsageError("nothing to scale", hint="pass --tasks N, --workers W and/or --instances M, or --reset")
-
-
-@dataclass(frozen=True)
 class Scaled:
     cluster: str
     stack: str
@@ -364,7 +352,7 @@ def _pinned_limits(request: ScaleRequest, change: ops.ScaleChange) -> str | None
 
 @dataclass(frozen=True)
 class _Leavers:
-    aws: Any  # ftcluster.aws.AwsSession
+    aws: AwsSession
     members: list[Any]  # engine.drain.FleetMember
 
 

@@ -189,6 +189,27 @@ def plan_up(spec: Spec, applied: Spec | None, overrides: Overrides) -> UpPlan:
     return UpPlan(result, tuple(notes))
 
 
+@dataclass(frozen=True)
+class ScaleRequest:
+    """What `ftcluster scale` was asked to do."""
+
+    tasks: int | None = None
+    instances: int | None = None
+    adjust_limits: bool = False
+    reset: bool = False
+    workers: int | None = None
+
+    def check(self) -> None:
+        """The usage rules that need no stack (exit 2 before anything is opened)."""
+        counts = (self.tasks, self.instances, self.workers)
+        if self.reset and (any(n is not None for n in counts) or self.adjust_limits):
+            raise UsageError("--reset goes back to the spec's values; it takes no other option")
+        if not self.reset and all(n is None for n in counts):
+            raise UsageError("nothing to scale", hint="pass --tasks N, --workers W and/or --instances M, or --reset")
+        if self.adjust_limits and self.tasks is None:
+            raise UsageError("--adjust-limits moves the auto scaling limits to include --tasks; give --tasks too")
+
+
 def plan_scale(
     spec: Spec,
     overrides: Overrides,
@@ -199,10 +220,7 @@ def plan_scale(
     workers: int | None = None,
 ) -> Overrides:
     """The overrides after `ftcluster scale`; UsageError when the request cannot apply to `spec`."""
-    if tasks is None and instances is None and workers is None:
-        raise UsageError("nothing to scale", hint="pass --tasks N, --workers W and/or --instances M (or --reset)")
-    if adjust_limits and tasks is None:
-        raise UsageError("--adjust-limits moves the auto scaling limits to include --tasks; give --tasks too")
+    ScaleRequest(tasks, instances, adjust_limits, workers=workers).check()
     result = overrides
     if instances is not None:
         result = replace(result, instances=instances)

@@ -51,10 +51,15 @@ def target_from_spec(spec_path: Path) -> Target:
     return Target(stack_name(spec), spec.name, spec.region, spec.state.backend, spec, spec_path)
 
 
+def check_one_target(spec_path: Path | None, cluster: str | None) -> None:
+    """A command names its cluster by SPEC or by --cluster (or neither: the active one), never both."""
+    if spec_path is not None and cluster:
+        raise UsageError("give a SPEC or --cluster, not both")
+
+
 def resolve_target(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str]) -> Target:
     """SPEC, else --cluster NAME (a stack name or a cluster name), else the active cluster."""
-    if spec_path is not None and cluster is not None:
-        raise UsageError("give either a SPEC or --cluster, not both")
+    check_one_target(spec_path, cluster)
     if spec_path is not None:
         return target_from_spec(spec_path)
     active = read_active(ftcluster_home(environ))
