@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
+
+AwsErrorKind = Literal["credentials", "access", "not_found", "throttled", "unreachable", "other"]  # aws.py translate
 
 
 class FtclusterError(Exception):
@@ -80,10 +83,10 @@ class Interrupted(FtclusterError):
 class AwsError(FtclusterError):
     """An AWS call that failed, classified so callers can react (exit code 1).
 
-    kind is one of: credentials, access, not_found, throttled, unreachable, other.
+    kind says which (AwsErrorKind).
     """
 
-    def __init__(self, message: str, *, kind: str, code: str | None = None, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, kind: AwsErrorKind, code: str | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.kind = kind
         self.code = code

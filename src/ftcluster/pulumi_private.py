@@ -9,19 +9,22 @@ upgrade that changes any of these fails that test, not a user's run.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from pulumi.automation import CommandResult
 
 T = TypeVar("T")
 
 
-def command_result(*, stdout: str, stderr: str, code: int) -> Any:
+def command_result(*, stdout: str, stderr: str, code: int) -> CommandResult:
     """A `pulumi.automation._cmd.CommandResult`, what `PulumiCommand.run` returns."""
     from pulumi.automation._cmd import CommandResult
 
     return CommandResult(stdout=stdout, stderr=stderr, code=code)
 
 
-def command_error(result: Any) -> Exception:
+def command_error(result: CommandResult) -> Exception:
     """The CommandError subclass the Automation API raises for this failed result (matched on its output)."""
     from pulumi.automation.errors import create_command_error
 

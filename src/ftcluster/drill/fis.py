@@ -19,8 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..aws import AwsError, AwsSession, aws_call, error_code
-from ..live.leftovers import CLUSTER_TAG, IAM_PATH
-from ..program.names import drill_role_prefix
+from ..program.names import CLUSTER_TAG, IAM_PATH, drill_role_prefix
 from .model import DrillPlan
 from .plan import FIS_NOTICE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from ..cost.model import Cost
 
@@ -53,7 +53,7 @@ def iam_actions(fault: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Target:
-    kind: str  # "task" or "instance"
+    kind: Literal["task", "instance"]
     id: str  # task id or instance id
     arn: str
     service: str | None  # the ECS service whose work it carries (an instance: the workers')

@@ -9,10 +9,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ..program.names import STACK_TYPE
 from .urns import type_and_name
+
+RowState = Literal["running", "done", "failed"]
 
 QUIET_OPS = {"same", "read", "refresh"}  # steps that change nothing are not worth a row
 PAST = {
@@ -90,7 +92,7 @@ class Row:
     name: str
     op: str
     started: float
-    state: str = "running"  # running | done | failed
+    state: RowState = "running"
     finished: float | None = None
     message: str = ""
 
@@ -133,7 +135,7 @@ class ProgressState:
                 changes = event.summary_event.resource_changes or {}
                 self.summary = {getattr(op, "value", op): n for op, n in changes.items()}
 
-    def _finish(self, urn: str, state: str) -> None:
+    def _finish(self, urn: str, state: RowState) -> None:
         row = self.rows.get(urn)
         if row is not None and row.state == "running":
             row.state, row.finished = state, self.clock()

@@ -12,7 +12,10 @@ and never for a run refused before it; `pulumi stack history --json`, pkg/cmd/pu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pulumi.automation import Stack
 
 PAGE_SIZE = 20
 
@@ -24,7 +27,7 @@ class AppliedConfig:
     updated: bool = False  # the stack has had an update at all (any kind, any result)
 
 
-def read_applied(stack: Any) -> AppliedConfig:
+def read_applied(stack: Stack) -> AppliedConfig:
     """From `pulumi stack history`, newest first, a page at a time until a successful update turns up."""
     failed_since: dict[str, str] | None = None
     updated = False

@@ -13,6 +13,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
+from types import FrameType
 from typing import TypeVar
 
 from ..errors import Interrupted
@@ -46,10 +47,10 @@ def run_interruptible(
         except BaseException as err:
             outcome["error"] = err
 
-    presses = []
+    presses: list[int] = []
     wake = threading.Event()
 
-    def on_sigint(signum, frame) -> None:
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
         presses.append(signum)
         wake.set()
 

@@ -7,7 +7,7 @@ engine events go to the caller's `on_event` (the progress view) and to a Diagnos
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -77,7 +77,7 @@ def _no_program() -> None:
     """Destroy and refresh do not run the program; used when no applied spec is recorded."""
 
 
-def plain_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
+def plain_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
     return {key: getattr(value, "value", value) for key, value in outputs.items()}
 
 

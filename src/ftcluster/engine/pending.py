@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..errors import FtclusterError, PendingOperations
 from .diy import is_locked
 from .urns import type_and_name
+
+if TYPE_CHECKING:
+    from .session import Session
 
 Notify = Callable[[str], None]
 
@@ -31,7 +34,7 @@ class PendingOperation:
         return f"{self.type} {self.name} (interrupted while {self.kind})"
 
 
-def pending_operations(session: Any) -> list[PendingOperation]:
+def pending_operations(session: Session) -> list[PendingOperation]:
     """From the exported stack (`pulumi stack export`), which needs no lock."""
     found = []
     for operation in session.deployment().get("pending_operations") or []:
@@ -41,7 +44,7 @@ def pending_operations(session: Any) -> list[PendingOperation]:
     return found
 
 
-def recovery_hint(session: Any) -> str:
+def recovery_hint(session: Session) -> str:
     return (
         "check in AWS whether those resources exist (delete the ones you do not want), then run "
         f"`ftcluster refresh --clear-pending-creates --cluster {session.stack_name}`"
@@ -52,7 +55,7 @@ def _listed(operations: list[PendingOperation]) -> str:
     return "\n  ".join(op.describe() for op in operations)
 
 
-def stop_on_pending_creates(session: Any, notify: Notify) -> None:
+def stop_on_pending_creates(session: Session, notify: Notify) -> None:
     """Before `up`, `scale` and `destroy`: stop when creations are pending; mention other pending work."""
     pending = pending_operations(session)
     creates = [op for op in pending if op.kind == "creating"]
@@ -75,7 +78,7 @@ def stop_on_pending_creates(session: Any, notify: Notify) -> None:
         )
 
 
-def check_after_refresh(session: Any) -> None:
+def check_after_refresh(session: Session) -> None:
     """A refresh (without --clear-pending-creates) keeps pending creates: say so instead of `refreshed`."""
     creates = [op for op in pending_operations(session) if op.kind == "creating"]
     if creates:
@@ -90,7 +93,7 @@ def check_after_refresh(session: Any) -> None:
         )
 
 
-def hard_stop_advice(session: Any) -> str:
+def hard_stop_advice(session: Session) -> str:
     """What to do after a hard stop. After a second Ctrl-C Pulumi normally still released the lock (its
     deferred unlock runs, pkg/backend/cancellation_scope.go), but the operations in flight stay pending;
     a CLI killed by the signal kept the lock. The lock folder of a file backend says which."""

@@ -20,7 +20,7 @@ from .settings import EngineSettings
 def aws_plugin_version() -> str:
     """The provider version matching the installed pulumi_aws package (its pulumi-plugin.json)."""
     text = resources.files("pulumi_aws").joinpath("pulumi-plugin.json").read_text(encoding="utf-8")
-    return json.loads(text)["version"]
+    return str(json.loads(text)["version"])
 
 
 def plugin_path(pulumi_home: Path, name: str, version: str) -> Path:

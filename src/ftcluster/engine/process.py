@@ -14,10 +14,15 @@ import shutil
 import signal
 import subprocess
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 from ..errors import FtclusterError
+
+if TYPE_CHECKING:
+    from pulumi.automation import CommandResult
+    from semver import VersionInfo
 
 MIN_VERSION = (3, 181, 0)  # inline programs for destroy/refresh (`--client`) arrived in 3.181
 INSTALL_FOLDER = "pulumi-cli"  # `ftcluster install-pulumi` puts the CLI in <home>/pulumi-cli/bin
@@ -37,7 +42,7 @@ def find_pulumi(environ: Mapping[str, str], home: Path) -> Path | None:
     return Path(found) if found else None
 
 
-def _parse_version(text: str):  # -> semver.VersionInfo (imported lazily, it comes with pulumi)
+def _parse_version(text: str) -> VersionInfo | None:  # semver is imported lazily (it comes with pulumi)
     from semver import VersionInfo
 
     try:
@@ -80,7 +85,7 @@ class ManagedPulumiCommand:
                 f"{minimum}",
                 hint="run `ftcluster install-pulumi` to get a matching CLI in the ftcluster home",
             )
-        self._children: set[subprocess.Popen] = set()
+        self._children: set[subprocess.Popen[str]] = set()
         self._lock = threading.Lock()
 
     def interrupt(self) -> int:
@@ -92,7 +97,14 @@ class ManagedPulumiCommand:
                 child.send_signal(signal.SIGINT)
         return len(children)
 
-    def run(self, args, cwd, additional_env, on_output=None, on_error=None):
+    def run(
+        self,
+        args: list[str],
+        cwd: str,
+        additional_env: Mapping[str, str],
+        on_output: Callable[[str], object] | None = None,
+        on_error: Callable[[str], object] | None = None,
+    ) -> CommandResult:
         """`PulumiCommand.run`, except that the child runs in its own session (see the module docstring)."""
         from ..pulumi_private import command_error, command_result, env_with_cli_on_path
 
@@ -106,7 +118,7 @@ class ManagedPulumiCommand:
         stdout_chunks: list[str] = []
         stderr_chunks: list[str] = []
 
-        def consume(stream, callback, chunks) -> None:
+        def consume(stream: IO[str], callback: Callable[[str], object] | None, chunks: list[str]) -> None:
             for line in iter(stream.readline, ""):
                 stripped = line.rstrip()
                 if callback:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import FtclusterError, UsageError
 from .credentials import check_aws_credentials
@@ -22,6 +22,9 @@ from .process import ManagedPulumiCommand, load_pulumi
 from .settings import PROJECT, EngineSettings, create_passphrase_file, engine_settings
 from .stacks import Target, split_stack_name
 
+if TYPE_CHECKING:
+    from pulumi.automation import LocalWorkspace, Stack
+
 Notify = Callable[[str], None]
 
 
@@ -32,9 +35,9 @@ class Session:
     target: Target
     settings: EngineSettings
     command: ManagedPulumiCommand
-    workspace: Any  # pulumi.automation.LocalWorkspace
+    workspace: LocalWorkspace
     config: dict[str, str] = field(default_factory=dict)  # the stack's config file: what the next run will use
-    stack: Any = None  # pulumi.automation.Stack, once selected
+    selected: Stack | None = None  # once select_stack ran
     notify: Notify = field(default=lambda message: None)
     # AWS credentials to check once the stack's config is read: a target without a spec (--cluster, the
     # active cluster) reaches AWS where the spec last applied says (its endpoint_url)
@@ -42,6 +45,13 @@ class Session:
     created: bool = False  # this command created the stack (select_stack)
     _exported: dict[str, Any] | None = field(default=None, repr=False)  # the state, until the next run changes it
     _applied: AppliedConfig | None = field(default=None, repr=False)  # from the update history, likewise
+
+    @property
+    def stack(self) -> Stack:
+        """The selected stack (select_stack comes first: using it before is a bug)."""
+        if self.selected is None:
+            raise RuntimeError(f"stack {self.stack_name} is used before select_stack")
+        return self.selected
 
     @property
     def stack_name(self) -> str:
@@ -60,7 +70,7 @@ class Session:
         state: every check before a run shares one export; `forget_state` after a run."""
         if self._exported is None:
             with self.translated("read", "ftcluster outputs"):
-                self._exported = self.stack.export_stack().deployment or {}
+                self._exported = dict(self.stack.export_stack().deployment or {})
         return self._exported
 
     def applied(self) -> AppliedConfig:
@@ -128,7 +138,7 @@ def open_session(
     )
 
 
-def _workspace(settings: EngineSettings, command: ManagedPulumiCommand, work_dir: Path) -> Any:
+def _workspace(settings: EngineSettings, command: ManagedPulumiCommand, work_dir: Path) -> LocalWorkspace:
     from pulumi.automation import LocalWorkspace, ProjectBackend, ProjectSettings
 
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -171,7 +181,7 @@ def select_stack(session: Session, *, create: bool) -> None:
 
     with session.translated("open", "ftcluster list"):
         try:
-            session.stack = Stack.select(session.stack_name, session.workspace)
+            session.selected = Stack.select(session.stack_name, session.workspace)
         except StackNotFoundError:
             if not create:
                 shutil.rmtree(session.workspace.work_dir, ignore_errors=True)  # no stack: keep no folder for it
@@ -179,7 +189,7 @@ def select_stack(session: Session, *, create: bool) -> None:
             new_passphrase = session.settings.missing_passphrase_file
             if new_passphrase is not None:  # a new stack is the only thing a new passphrase may encrypt
                 session.notify(create_passphrase_file(new_passphrase))
-            session.stack = Stack.create(session.stack_name, session.workspace)
+            session.selected = Stack.create(session.stack_name, session.workspace)
             session.created = True
         else:
             if session.settings.missing_passphrase_file is not None:

@@ -12,6 +12,7 @@ from . import outputs as stack
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from ..aws import AwsSession
     from ..cost import Estimate
     from ..drill.model import DrillPlan, DrillReport
     from ..drill.run import DrillHooks
@@ -25,7 +26,7 @@ class StatusView:
 
     cluster: stack.ClusterOutputs
     outputs: dict[str, Any]  # the stack outputs, region and cluster name filled in
-    session: Any  # ftcluster.aws.AwsSession, or None when the stack knows no region
+    session: AwsSession | None  # None when the stack knows no region
 
     @property
     def name(self) -> str:
@@ -67,7 +68,7 @@ class StatusView:
             hooks=hooks,
         )
 
-    def _session(self) -> Any:
+    def _session(self) -> AwsSession:
         from ..errors import FtclusterError
 
         if self.session is None:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from ..cost.fleet_model import on_demand_pick
 from ..spec.models import AutoScalingGroupFleet, ExistingVpc, Fleet, NewVpc
 
-LEVELS = ("pass", "warn", "fail", "skip")
+CheckLevel = Literal["pass", "warn", "fail", "skip"]
+LEVELS: tuple[CheckLevel, ...] = get_args(CheckLevel)
 
 
 @dataclass(frozen=True)
 class Check:
     id: str  # stable key for scripts: credentials, region, availability_zones, network, instance_types, spot_prices
     title: str
-    level: str  # pass | warn | fail | skip
+    level: CheckLevel
     summary: str
     details: list[str] = field(default_factory=list)
     fix: str | None = None  # what to do about a warn or fail
@@ -295,5 +296,5 @@ def skipped(check_id: str, title: str, why: str) -> Check:
     return Check(check_id, title, "skip", why)
 
 
-def failed(check_id: str, title: str, summary: str, fix: str | None, *, level: str = "fail") -> Check:
+def failed(check_id: str, title: str, summary: str, fix: str | None, *, level: CheckLevel = "fail") -> Check:
     return Check(check_id, title, level, summary, fix=fix)

@@ -163,7 +163,8 @@ class _Gatherer:
                 hint="it may have been deleted outside ftcluster; `ftcluster destroy --verify-only` "
                 "lists what is left of it",
             )
-        return clusters[0]
+        cluster: dict[str, Any] = clusters[0]
+        return cluster
 
     def _services(self, names: list[str]) -> dict[str, ServiceState]:
         if not names:

@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from .completion import Checkpoint, JobCompletion
 
 from ..plain import to_plain as to_plain  # where the live views' callers have always found it
+
+FindingLevel = Literal["down", "degraded", "info"]
+VerdictState = Literal["HEALTHY", "DEGRADED", "DOWN", "COMPLETED"]
 
 SPOT_INTERRUPTION_STOP_CODES = ("SpotInterruption", "TerminationNotice")
 # The stoppedReason ECS gives a reclaimed Fargate Spot task (used when a stopCode is absent).
@@ -248,13 +251,13 @@ class ClusterStatus:
 
 @dataclass(frozen=True)
 class Finding:
-    level: str  # down | degraded | info
+    level: FindingLevel
     message: str
 
 
 @dataclass(frozen=True)
 class Verdict:
-    state: str  # HEALTHY | DEGRADED | DOWN | COMPLETED
+    state: VerdictState
     findings: list[Finding]
 
     @property

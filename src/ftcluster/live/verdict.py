@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from ..program.options import INSTANCE_WARMUP_SECONDS, TRAINING_JOB, WORKERS_JOB
-from .status_model import ClusterStatus, Finding, FleetInstance, GroupInstance, ServiceState, Verdict
+from .status_model import ClusterStatus, Finding, FleetInstance, GroupInstance, ServiceState, Verdict, VerdictState
 
 # time a new fleet or group instance gets to boot and register with ECS: the group's warm-up period
 JOIN_GRACE = timedelta(seconds=INSTANCE_WARMUP_SECONDS)
@@ -45,7 +45,7 @@ def judge(status: ClusterStatus) -> Verdict:
         *_stopped_tasks(status),
     ]
     levels = {f.level for f in findings}
-    state = "DOWN" if "down" in levels else "DEGRADED" if "degraded" in levels else "HEALTHY"
+    state: VerdictState = "DOWN" if "down" in levels else "DEGRADED" if "degraded" in levels else "HEALTHY"
     if state == "HEALTHY" and status.completed:
         state = "COMPLETED"
     return Verdict(state=state, findings=findings)
