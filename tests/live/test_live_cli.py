@@ -187,7 +187,7 @@ def test_preflight_without_credentials(live_aws: str, tmp_path: Path, monkeypatc
     result = run("preflight", str(spec_file(tmp_path)))
     assert result.exit_code == 1
     assert "no AWS credentials found" in result.stdout
-    assert result.stdout.count("SKIP") == 10
+    assert result.stdout.count("SKIP") == 11
 
 
 def test_preflight_bad_spec_is_exit_2(tmp_path: Path) -> None:

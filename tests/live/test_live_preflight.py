@@ -112,7 +112,7 @@ def test_missing_credentials_fail_and_skip_the_rest(live_aws: str, monkeypatch: 
     assert checks["credentials"].level == "fail"
     assert "no AWS credentials found" in checks["credentials"].summary
     assert "AWS_PROFILE" in (checks["credentials"].fix or "")
-    assert [c.level for c in report.checks[1:]] == ["skip"] * 10
+    assert [c.level for c in report.checks[1:]] == ["skip"] * 11
     assert not report.ok
 
 
