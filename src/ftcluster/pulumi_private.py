@@ -9,7 +9,7 @@ upgrade that changes any of these fails that test, not a user's run.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from pulumi.automation import CommandResult
