@@ -55,6 +55,7 @@ def start(name: str, folder: Path, changes: dict[str, int]) -> LocalJob:
     job = LocalJob(load_spec(path), folder, ROOT / "examples" / "trainer", nodes=3)
     job.start()
     job.recovery(job.mark_at_start(), deadline())
+    job.progress(1, deadline())  # rank 0 is known from its first step line
     return job
 
 
