@@ -41,7 +41,7 @@ def by_id(report: Any) -> dict[str, Any]:
 
 
 def existing_network(azs: list[str], *, other_vpc_for: int | None = None) -> dict[str, Any]:
-    ec2 = boto3.client("ec2", region_name="us-east-1")
+    ec2 = boto3.client("ec2", region_name=azs[0][:-1])  # the AZs' region
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
     other = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
     subnets = []

@@ -224,6 +224,25 @@ def test_endpoint_on_the_main_route_table_serves_subnets_without_their_own(live_
     )
 
 
+def test_the_endpoint_is_looked_for_under_the_partitions_service_name(live_aws: str) -> None:
+    """China regions name their services `cn.com.amazonaws.<region>.<service>` (the partition's DNS suffix
+    amazonaws.com.cn, reversed: botocore data/partitions.json), as the program's endpoint does."""
+    ec2 = boto3.client("ec2", region_name="cn-north-1")
+    network = existing_network(["cn-north-1a", "cn-north-1b"])
+    vpc = network["vpc_id"]
+    spec = make_spec(region="cn-north-1", network=network)
+    check = by_id(run_preflight(spec))["s3_endpoint"]
+    assert check.summary == f"VPC {vpc} has no S3 gateway endpoint (cn.com.amazonaws.cn-north-1.s3)"
+    assert "--service-name cn.com.amazonaws.cn-north-1.s3 " in (check.fix or "")
+
+    main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0]["RouteTableId"]
+    endpoint = ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName="cn.com.amazonaws.cn-north-1.s3", VpcEndpointType="Gateway", RouteTableIds=[main]
+    )["VpcEndpoint"]["VpcEndpointId"]
+    check = by_id(run_preflight(spec))["s3_endpoint"]
+    assert (check.level, check.summary) == ("pass", f"{endpoint} serves the route tables of every subnet")
+
+
 def test_a_new_vpc_gets_its_own_endpoint(live_aws: str) -> None:
     assert by_id(run_preflight(make_spec()))["s3_endpoint"].level == "skip"
 

@@ -219,7 +219,7 @@ class _Run:
                 Filters=[
                     by_vpc,
                     {"Name": "vpc-endpoint-type", "Values": ["Gateway"]},
-                    {"Name": "service-name", "Values": [f"com.amazonaws.{self.spec.region}.s3"]},
+                    {"Name": "service-name", "Values": [account_checks.s3_service_name(self.spec.region)]},
                 ],
             ),
         )
