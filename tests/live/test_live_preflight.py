@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from ftcluster.live.preflight import run_preflight
+from ftcluster.live.preflight import CHECK_TITLES, run_preflight
 from ftcluster.spec import Spec
 
 
@@ -83,6 +83,7 @@ def test_everything_passes_that_moto_can_answer(live_aws: str) -> None:
         "availability_zones": "pass",
         "network": "pass",
         "s3_endpoint": "skip",
+        "vpc_dns": "skip",
         "checkpoint_bucket": "pass",
         "completion_names": "pass",
         "instance_types": "pass",
@@ -112,7 +113,7 @@ def test_missing_credentials_fail_and_skip_the_rest(live_aws: str, monkeypatch: 
     assert checks["credentials"].level == "fail"
     assert "no AWS credentials found" in checks["credentials"].summary
     assert "AWS_PROFILE" in (checks["credentials"].fix or "")
-    assert [c.level for c in report.checks[1:]] == ["skip"] * 10
+    assert [c.level for c in report.checks[1:]] == ["skip"] * (len(CHECK_TITLES) - 1)
     assert not report.ok
 
 
@@ -234,6 +235,7 @@ def test_json_shape(live_aws: str) -> None:
         "availability_zones",
         "network",
         "s3_endpoint",
+        "vpc_dns",
         "checkpoint_bucket",
         "completion_names",
         "instance_types",
@@ -242,7 +244,7 @@ def test_json_shape(live_aws: str) -> None:
         "spot_prices",
         "event_recording",
     ]
-    assert data["checks"][7]["level"] == "fail"
+    assert data["checks"][8]["level"] == "fail"
 
 
 def test_names_an_earlier_cluster_left_behind_fail_the_check_until_the_cluster_is_deployed(live_aws: str) -> None:

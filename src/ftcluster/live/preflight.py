@@ -14,6 +14,7 @@ from ..spec.models import ExistingVpc, Spec
 from . import account_checks
 from . import preflight_checks as checks
 from .preflight_checks import Check, Zone
+from .preflight_dns import vpc_dns_check
 
 CHECK_TITLES = {  # in the order they run and are shown; the keys are the stable check ids
     "credentials": "AWS credentials",
@@ -21,6 +22,7 @@ CHECK_TITLES = {  # in the order they run and are shown; the keys are the stable
     "availability_zones": "Availability Zones",
     "network": "Network",
     "s3_endpoint": "S3 gateway endpoint",
+    "vpc_dns": "VPC DNS",
     "checkpoint_bucket": "Checkpoint bucket",
     "completion_names": "Job completion names",
     "instance_types": "Fleet instance types",
@@ -89,6 +91,7 @@ def run_preflight(
         "availability_zones": run.zones,
         "network": run.network,
         "s3_endpoint": run.s3_endpoint,
+        "vpc_dns": lambda: vpc_dns_check(spec, run.ec2),
         "checkpoint_bucket": lambda: run.checkpoint_bucket(str(identity.get("Account") or "")),
         "completion_names": run.completion_names,
         "instance_types": run.instance_types,
