@@ -87,6 +87,7 @@ def test_everything_passes_that_moto_can_answer(live_aws: str) -> None:
         "checkpoint_bucket": "pass",
         "completion_names": "pass",
         "instance_types": "pass",
+        "worker_placement": "skip",
         "vcpu_quotas": "warn",  # moto has no EC2 quotas (tests/live/test_live_preflight_account.py stubs them)
         "spot_roles": "pass",
         "spot_prices": "pass",
@@ -215,8 +216,9 @@ def test_max_price_below_every_spot_price(live_aws: str) -> None:
 
 def test_no_spot_fleet_skips_the_fleet_checks(live_aws: str) -> None:
     report = run_preflight(make_spec(fleet=None))
-    assert [(c.id, c.level) for c in report.checks[-5:]] == [
+    assert [(c.id, c.level) for c in report.checks[-6:]] == [
         ("instance_types", "skip"),
+        ("worker_placement", "skip"),
         ("vcpu_quotas", "skip"),
         ("spot_roles", "skip"),
         ("spot_prices", "skip"),
@@ -239,12 +241,13 @@ def test_json_shape(live_aws: str) -> None:
         "checkpoint_bucket",
         "completion_names",
         "instance_types",
+        "worker_placement",
         "vcpu_quotas",
         "spot_roles",
         "spot_prices",
         "event_recording",
     ]
-    assert data["checks"][8]["level"] == "fail"
+    assert data["checks"][8]["level"] == "fail"  # instance_types
 
 
 def test_names_an_earlier_cluster_left_behind_fail_the_check_until_the_cluster_is_deployed(live_aws: str) -> None:

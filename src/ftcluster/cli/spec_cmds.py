@@ -19,15 +19,18 @@ def validate(
     as_json: bool = typer.Option(
         False,
         "--json",
-        help="Print {file, valid, cluster, region, spec, sources, problems} on stdout, also when the spec is bad.",
+        help="Print {file, valid, cluster, region, spec, sources, problems, warnings} on stdout, also when the spec is bad.",
     ),
 ) -> None:
     """Check a spec file and print the effective spec, every default filled in.
 
-    Problems are listed as FILE:LINE:COLUMN: KEY: MESSAGE, all at once; the exit code is 2.
+    Problems are listed as FILE:LINE:COLUMN: KEY: MESSAGE, all at once; the exit code is 2. Warnings
+    (a valid spec that may not run as meant on AWS, such as instance types that hold no worker) go to
+    stderr, and the exit code stays 0.
     """
     from ..errors import SpecError
     from ..spec import load_spec
+    from ..spec.checks import warnings
     from ..spec.view import effective_rows, validation_json
 
     if as_json:
@@ -36,7 +39,7 @@ def validate(
         except SpecError as err:
             print_json(validation_json(str(spec_path), None, err.problems))
             raise typer.Exit(err.exit_code) from None
-        print_json(validation_json(str(spec_path), spec, []))
+        print_json(validation_json(str(spec_path), spec, [], warnings(spec)))
         return
     spec = load_spec(spec_path)
     from .tables import Table
@@ -50,6 +53,8 @@ def validate(
     console = stdout()
     console.print(table)
     console.print(f"[green]valid[/green]: {escape(str(spec_path))}")
+    for key, message in warnings(spec):  # valid, but AWS may not run it as meant
+        stderr().print(f"[yellow bold]warning:[/yellow bold] {escape(key)}: {escape(message)}")
 
 
 def schema() -> None:
