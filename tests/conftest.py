@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -10,7 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -160,6 +161,19 @@ E2E_WARM_UP = (  # one cheap call per service the end-to-end flow uses
 )
 
 
+def keep_ecs_tasks_where_put(url: str) -> None:
+    """moto advances an ECS task one lifecycle step per DescribeTasks by default (RUNNING becomes DEACTIVATING on
+    the first look); "manual" keeps tasks where the test (or StopTask) put them."""
+    body = json.dumps({"model_name": "ecs::task", "transition": {"progression": "manual", "times": 10**6}})
+    request = urllib.request.Request(f"{url}/moto-api/state-manager/set-transition", data=body.encode(), method="POST")
+    urllib.request.urlopen(request, timeout=10)
+
+
+@pytest.fixture
+def keep_ecs_tasks() -> Callable[[str], None]:
+    return keep_ecs_tasks_where_put
+
+
 @pytest.fixture(scope="session")
 def moto_running_tasks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A moto server of its own for the end-to-end tests (E2E_MOTO_SETTINGS), warmed up: moto builds a
@@ -180,4 +194,5 @@ def moto_running_tasks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
                     config=Config(read_timeout=300, retries={"max_attempts": 1}),
                 )
                 getattr(client, operation)(**(arguments[0] if arguments else {}))
+        keep_ecs_tasks_where_put(url)
         yield url

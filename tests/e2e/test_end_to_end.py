@@ -1,5 +1,5 @@
-"""One machine, end to end: `up` (with its rollout wait) -> `status` -> `scale` -> `destroy` -> the leftover
-check, through the Typer app, against AWS state the program itself produced.
+"""One machine, end to end: `up` (with its rollout wait) -> `status` -> `scale` -> `drill` -> `events` ->
+`destroy` -> the leftover check, through the Typer app, against AWS state the program itself produced.
 
 The stand-in `pulumi` carries out every step of the real program in moto_server (the spec's endpoint_url
 reaches the program's AWS provider as its `endpoints`), so the live views read what the program made,
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,7 @@ training:
   tasks: 2
 fleet:
   type: {fleet_type}
-  instances: 3
+  {count_key}: 3
   instance_types: [g5.xlarge]
   gpu: true
   workers:
@@ -57,6 +59,9 @@ autoscaling:
 """
 
 
+COUNT_KEY = {"auto_scaling_group": "max_instances", "spot_fleet": "instances"}  # a group's is its maximum
+
+
 def e2e_stand(root: Path) -> Stand:
     """A machine whose only way to AWS is the spec's endpoint_url: credentials, but no AWS_ENDPOINT_URL."""
     stand = make_stand(root, None, emulate_aws=True)
@@ -74,7 +79,9 @@ def e2e_stand(root: Path) -> Stand:
 
 def write_spec(root: Path, name: str, fleet_type: str, endpoint: str, extra: str) -> Path:
     path = root / f"{name}.yaml"
-    path.write_text(SPEC.format(name=name, fleet_type=fleet_type, endpoint=endpoint) + extra)  # SPEC ends in workers
+    path.write_text(
+        SPEC.format(name=name, fleet_type=fleet_type, endpoint=endpoint, count_key=COUNT_KEY[fleet_type]) + extra
+    )  # SPEC ends in workers
     return path
 
 
@@ -204,8 +211,80 @@ def test_scale_changes_reach_aws(journey: dict[str, Any]) -> None:
     assert json_of(stand.run("status", "--json"))["verdict"]["state"] == "HEALTHY"
 
 
-# --- issue 17, steps still to come: `ftcluster drill --fault stop-task` (a worker task stopped, its
-# recovery watched) and `ftcluster events` (the ledger shows that stop) belong here, before the destroy.
+def test_a_drill_stops_a_task_watches_it_recover_and_the_ledger_accounts_for_it(journey: dict[str, Any]) -> None:
+    stand, aws = journey["stand"], journey["aws"]
+    outputs = json_of(journey["up"])["outputs"]
+    ecs, s3 = aws("ecs"), aws("s3")
+    cluster, service = outputs["cluster_name"], outputs["service_name"]
+    bucket, prefix = outputs["checkpoint_uri"].removeprefix("s3://").split("/", 1)
+
+    (described,) = ecs.describe_services(cluster=cluster, services=[service])["services"]
+    # moto's RunTask sums the containers' own memory, which a Fargate task definition leaves to the task: a
+    # copy with it set stands for the service's definition (the drill tells tasks apart by their group)
+    definition = ecs.describe_task_definition(taskDefinition=described["taskDefinition"])["taskDefinition"]
+    containers = [{**c, "memory": int(definition["memory"])} for c in definition["containerDefinitions"]]
+    runnable = ecs.register_task_definition(family="e2e-moto-run-task", containerDefinitions=containers)
+
+    def ecs_starts_a_task() -> str:
+        """ECS's part, which moto leaves out (it reports a running count, no tasks): a task of the service."""
+        (task,) = ecs.run_task(
+            cluster=cluster,
+            taskDefinition=runnable["taskDefinition"]["taskDefinitionArn"],
+            group=f"service:{service}",
+            startedBy="ecs-svc/1",
+            capacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT"}],
+            networkConfiguration=described["networkConfiguration"],
+        )["tasks"]
+        return str(task["taskArn"])
+
+    # The program's bucket policy denies requests without TLS (aws:SecureTransport false). moto does not know
+    # that key (moto/iam/access_control.py _check_conditions: incoming values carry sts:ExternalId only), so
+    # it denies every request, TLS or not; the trainer's and ftcluster's reads go over TLS on AWS. The
+    # policy is set aside while the trainer writes and ftcluster reads checkpoints, and put back after.
+    policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    s3.delete_bucket_policy(Bucket=bucket)
+    try:
+        drill_and_events(stand, ecs, s3, ecs_starts_a_task, bucket, prefix)
+    finally:
+        s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+        ecs.deregister_task_definition(taskDefinition=runnable["taskDefinition"]["taskDefinitionArn"])
+
+
+def drill_and_events(stand: Stand, ecs: Any, s3: Any, ecs_starts_a_task: Any, bucket: str, prefix: str) -> None:
+    cluster = json_of(stand.run("outputs", "--json"))["outputs"]["cluster_name"]
+    target = ecs_starts_a_task()
+    ecs_starts_a_task()
+    s3.put_object(Bucket=bucket, Key=f"{prefix}step-000000000100.pt", Body=b"weights")  # before the fault
+    drilled: dict[str, Any] = {}
+    task_id = target.rsplit("/", 1)[-1]
+    args = ("drill", "--fault", "stop-task", "--target", task_id, "--yes", "--json", "--timeout", "3")
+    thread = threading.Thread(target=lambda: drilled.update(result=stand.run(*args)), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while ecs.describe_tasks(cluster=cluster, tasks=[target])["tasks"][0]["lastStatus"] != "STOPPED":
+        assert thread.is_alive() and time.monotonic() < deadline, drilled
+        time.sleep(0.1)
+    # the drill's StopTask names the drill, as a reclaim names Spot
+    stopped = ecs.describe_tasks(cluster=cluster, tasks=[target])["tasks"][0]
+    assert stopped["stoppedReason"].startswith("ftcluster drill"), (stopped, thread.join(60), drilled["result"].output)
+    ecs_starts_a_task()  # the scheduler's replacement
+    time.sleep(1.1)  # S3 keeps whole seconds: the restarted trainer's checkpoint is newer than the stop
+    s3.put_object(Bucket=bucket, Key=f"{prefix}step-000000000110.pt", Body=b"weights")
+    thread.join(240)
+    report = json_of(drilled["result"])
+    assert report["recovered"] is True and report["missing"] == [], report
+    assert report["plan"]["target"]["id"] == task_id
+    assert 0 <= report["time_to_detection_seconds"] <= report["time_to_replacement_running_seconds"]
+    assert report["time_to_replacement_running_seconds"] <= report["time_to_training_resumed_seconds"]
+    assert report["work_lost_seconds"] > 0 and report["cost"] is not None  # priced at the cluster's own rates
+
+    # `events` reads what the program's rules delivered to the event log group: the drill, as one interruption
+    ledger = json_of(stand.run("events", "--since", "1h", "--json"))
+    kinds = [e["kind"] for e in ledger["events"] if e.get("drill_id") == report["drill_id"]]
+    assert kinds[0] == "drill_started" and kinds[-1] == "drill_finished", ledger["events"]
+    (interruption,) = [i for i in ledger["interruptions"] if i["drill_id"] == report["drill_id"]]
+    assert interruption["cause"] == "drill" and interruption["subject"] == task_id
+    assert ledger["summary"]["interruptions"] >= 1
 
 
 def test_destroy_deletes_everything_but_the_checkpoints_and_the_check_agrees(journey: dict[str, Any]) -> None:

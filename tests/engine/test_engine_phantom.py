@@ -25,7 +25,7 @@ def test_a_refused_up_touches_nothing(stand: Stand) -> None:
 def test_an_online_preview_of_a_new_cluster_leaves_no_stack(stand: Stand) -> None:
     previewed = stand.run("preview", str(EU_WEST), "--json")
     assert previewed.exit_code == 0, previewed.output
-    assert json.loads(previewed.stdout)["changes"] == {"create": 14}
+    assert json.loads(previewed.stdout)["changes"] == {"create": 28}
     assert not stand.state.has_stack(STACK)
     assert json.loads(stand.run("list", "--json").stdout)["clusters"] == []
     assert not list((stand.home / "workspaces").glob(f"{STACK}-*"))

@@ -45,7 +45,7 @@ def test_up_fails_when_the_services_it_deployed_do_not_settle(tmp_path: Path, aw
     missing = stand.run(*UP, wait=True)
     assert missing.exit_code == 1, missing.output
     text = " ".join(missing.stderr.split())
-    assert text.index("done: 14 created") < text.index("error:")  # what the update did, whatever the wait says
+    assert text.index("done: 28 created") < text.index("error:")  # what the update did, whatever the wait says
     assert "cluster finetune (eu-west-1) was updated, but its services are missing in ECS" in text
     assert "finetune-training: not found in ECS (no ECS cluster finetune)" in text
     # the cause is a missing cluster, not tasks that stopped: the way back is refresh, then up

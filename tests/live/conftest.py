@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +11,7 @@ from ftcluster.spec import load_spec
 
 
 @pytest.fixture
-def live_aws(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def live_aws(aws: str, monkeypatch: pytest.MonkeyPatch, keep_ecs_tasks: Callable[[str], None]) -> Iterator[str]:
     """The `aws` fixture, plus two emulator settings.
 
     - moto advances an ECS task one lifecycle step per DescribeTasks by default (RUNNING becomes
@@ -21,9 +19,7 @@ def live_aws(aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     - moto answers APIs it lacks (DescribeScalingActivities) with HTTP 500, which botocore retries;
       AWS_MAX_ATTEMPTS (the user's standard knob) keeps that short.
     """
-    body = json.dumps({"model_name": "ecs::task", "transition": {"progression": "manual", "times": 10**6}})
-    request = urllib.request.Request(f"{aws}/moto-api/state-manager/set-transition", data=body.encode(), method="POST")
-    urllib.request.urlopen(request, timeout=10)
+    keep_ecs_tasks(aws)
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
     yield aws
 
