@@ -53,6 +53,7 @@ class Validation:
     path: Path
     spec: Spec | None
     error: SpecError | None
+    warnings: tuple[tuple[str, str], ...] = ()  # (key, message): valid, but AWS may not run it as meant
 
     def rows(self) -> list[tuple[str, str, bool]]:
         """(key, value, set in the file) for every key of the effective spec."""
@@ -63,17 +64,19 @@ class Validation:
     def to_dict(self) -> dict[str, Any]:
         from .spec.view import validation_json
 
-        return validation_json(str(self.path), self.spec, self.error.problems if self.error else [])
+        return validation_json(str(self.path), self.spec, self.error.problems if self.error else [], self.warnings)
 
 
 def validate(spec_path: Path) -> Validation:
     from .errors import SpecError
     from .spec import load_spec
+    from .spec.checks import warnings
 
     try:
-        return Validation(spec_path, load_spec(spec_path), None)
+        spec = load_spec(spec_path)
     except SpecError as err:
         return Validation(spec_path, None, err)
+    return Validation(spec_path, spec, None, tuple(warnings(spec)))
 
 
 def schema() -> dict[str, Any]:

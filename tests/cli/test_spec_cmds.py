@@ -78,6 +78,24 @@ def test_validate_json_lists_problems_on_stdout_with_exit_2(tmp_path: Path) -> N
     assert result.stderr == ""
 
 
+def test_validate_shows_a_warning_for_types_that_hold_no_worker_and_still_exits_0(tmp_path: Path) -> None:
+    spec = tmp_path / "partly.yaml"
+    spec.write_text(
+        "name: demo\nregion: us-east-1\ntraining:\n  image: t:1\nfleet:\n  max_instances: 2\n  gpu: true\n"
+        "  instance_types: [g5.xlarge, g5.12xlarge]\n  workers:\n    gpus: 4\n"
+    )
+    message = (
+        "g5.xlarge: a worker needs 4 GPUs, it has 1; instances of that type would run no worker, only g5.12xlarge can"
+    )
+    result = runner.invoke(app, ["validate", str(spec)], terminal_width=300)
+    assert result.exit_code == 0
+    assert f"warning: fleet.instance_types: {message}" in " ".join(result.stderr.split())
+    assert "valid" in result.stdout
+    as_json = runner.invoke(app, ["validate", str(spec), "--json"])
+    assert as_json.exit_code == 0
+    assert json.loads(as_json.stdout)["warnings"] == [{"key": "fleet.instance_types", "message": message}]
+
+
 def test_validate_json_reports_a_missing_file_as_a_problem(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path / "x.yaml"), "--json"])
     assert result.exit_code == 2

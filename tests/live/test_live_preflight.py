@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from ftcluster.live.preflight import run_preflight
+from ftcluster.live.preflight import CHECK_TITLES, run_preflight
 from ftcluster.spec import Spec
 
 
@@ -41,7 +41,7 @@ def by_id(report: Any) -> dict[str, Any]:
 
 
 def existing_network(azs: list[str], *, other_vpc_for: int | None = None) -> dict[str, Any]:
-    ec2 = boto3.client("ec2", region_name="us-east-1")
+    ec2 = boto3.client("ec2", region_name=azs[0][:-1])  # the AZs' region
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
     other = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
     subnets = []
@@ -83,9 +83,11 @@ def test_everything_passes_that_moto_can_answer(live_aws: str) -> None:
         "availability_zones": "pass",
         "network": "pass",
         "s3_endpoint": "skip",
+        "vpc_dns": "skip",
         "checkpoint_bucket": "pass",
         "completion_names": "pass",
         "instance_types": "pass",
+        "worker_placement": "skip",
         "vcpu_quotas": "warn",  # moto has no EC2 quotas (tests/live/test_live_preflight_account.py stubs them)
         "spot_roles": "pass",
         "spot_prices": "pass",
@@ -112,7 +114,7 @@ def test_missing_credentials_fail_and_skip_the_rest(live_aws: str, monkeypatch: 
     assert checks["credentials"].level == "fail"
     assert "no AWS credentials found" in checks["credentials"].summary
     assert "AWS_PROFILE" in (checks["credentials"].fix or "")
-    assert [c.level for c in report.checks[1:]] == ["skip"] * 11
+    assert [c.level for c in report.checks[1:]] == ["skip"] * (len(CHECK_TITLES) - 1)
     assert not report.ok
 
 
@@ -214,8 +216,9 @@ def test_max_price_below_every_spot_price(live_aws: str) -> None:
 
 def test_no_spot_fleet_skips_the_fleet_checks(live_aws: str) -> None:
     report = run_preflight(make_spec(fleet=None))
-    assert [(c.id, c.level) for c in report.checks[-5:]] == [
+    assert [(c.id, c.level) for c in report.checks[-6:]] == [
         ("instance_types", "skip"),
+        ("worker_placement", "skip"),
         ("vcpu_quotas", "skip"),
         ("spot_roles", "skip"),
         ("spot_prices", "skip"),
@@ -234,15 +237,17 @@ def test_json_shape(live_aws: str) -> None:
         "availability_zones",
         "network",
         "s3_endpoint",
+        "vpc_dns",
         "checkpoint_bucket",
         "completion_names",
         "instance_types",
+        "worker_placement",
         "vcpu_quotas",
         "spot_roles",
         "spot_prices",
         "event_recording",
     ]
-    assert data["checks"][7]["level"] == "fail"
+    assert data["checks"][8]["level"] == "fail"  # instance_types
 
 
 def test_names_an_earlier_cluster_left_behind_fail_the_check_until_the_cluster_is_deployed(live_aws: str) -> None:

@@ -224,8 +224,70 @@ def test_endpoint_on_the_main_route_table_serves_subnets_without_their_own(live_
     )
 
 
+def test_the_endpoint_is_looked_for_under_the_partitions_service_name(live_aws: str) -> None:
+    """China regions name their services `cn.com.amazonaws.<region>.<service>` (the partition's DNS suffix
+    amazonaws.com.cn, reversed: botocore data/partitions.json), as the program's endpoint does."""
+    ec2 = boto3.client("ec2", region_name="cn-north-1")
+    network = existing_network(["cn-north-1a", "cn-north-1b"])
+    vpc = network["vpc_id"]
+    spec = make_spec(region="cn-north-1", network=network)
+    check = by_id(run_preflight(spec))["s3_endpoint"]
+    assert check.summary == f"VPC {vpc} has no S3 gateway endpoint (cn.com.amazonaws.cn-north-1.s3)"
+    assert "--service-name cn.com.amazonaws.cn-north-1.s3 " in (check.fix or "")
+
+    main = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0]["RouteTableId"]
+    endpoint = ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName="cn.com.amazonaws.cn-north-1.s3", VpcEndpointType="Gateway", RouteTableIds=[main]
+    )["VpcEndpoint"]["VpcEndpointId"]
+    check = by_id(run_preflight(spec))["s3_endpoint"]
+    assert (check.level, check.summary) == ("pass", f"{endpoint} serves the route tables of every subnet")
+
+
 def test_a_new_vpc_gets_its_own_endpoint(live_aws: str) -> None:
     assert by_id(run_preflight(make_spec()))["s3_endpoint"].level == "skip"
+
+
+# --- VPC DNS for an elastic job's rendezvous name --------------------------------------------------
+
+ELASTIC_WORKERS = {"tasks": 2, "distributed": {"min_nodes": 1, "max_nodes": 2}}
+
+
+def elastic_spec(network: dict[str, Any] | None = None) -> Any:
+    fleet = {"max_instances": 3, "instance_types": ["g5.xlarge"], "workers": ELASTIC_WORKERS}
+    return make_spec(fleet=fleet, **({"network": network} if network else {}))
+
+
+def test_an_elastic_job_in_a_vpc_without_dns_hostnames_fails_until_both_attributes_are_on(live_aws: str) -> None:
+    """The rendezvous name lives in a Cloud Map private DNS namespace, which answers only in a VPC with
+    enableDnsSupport and enableDnsHostnames (a VPC made with CreateVpc has hostnames off)."""
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    network = existing_network(["us-east-1a", "us-east-1b"])
+    vpc = network["vpc_id"]
+    check = by_id(run_preflight(elastic_spec(network)))["vpc_dns"]
+    assert (check.level, check.summary) == (
+        "fail",
+        f"VPC {vpc} has enableDnsHostnames off: the elastic job's rendezvous name would never resolve",
+    )
+    assert check.fix == (f"aws ec2 modify-vpc-attribute --vpc-id {vpc} --enable-dns-hostnames '{{\"Value\": true}}'")
+
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": False})
+    check = by_id(run_preflight(elastic_spec(network)))["vpc_dns"]
+    assert check.summary == (
+        f"VPC {vpc} has enableDnsSupport and enableDnsHostnames off: "
+        "the elastic job's rendezvous name would never resolve"
+    )
+    assert check.data == {"vpc_id": vpc, "enableDnsSupport": False, "enableDnsHostnames": False}
+
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": True})
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    check = by_id(run_preflight(elastic_spec(network)))["vpc_dns"]
+    assert (check.level, check.summary) == ("pass", f"VPC {vpc} has DNS support and DNS hostnames on")
+
+
+def test_vpc_dns_is_checked_only_for_an_elastic_job_in_an_existing_vpc(live_aws: str) -> None:
+    network = existing_network(["us-east-1a", "us-east-1b"])  # hostnames off
+    assert by_id(run_preflight(make_spec(network=network)))["vpc_dns"].level == "skip"
+    assert by_id(run_preflight(elastic_spec()))["vpc_dns"].summary == "the new VPC has DNS support and hostnames on"
 
 
 # --- an unreachable endpoint stops the checks that would wait for it again --------------------------

@@ -71,6 +71,20 @@ def test_fargate_256_cpu_has_no_1536_size() -> None:
     assert aws_rules.FARGATE_MEMORY[256] == (512, 1024, 2048)
 
 
+@pytest.mark.parametrize(
+    ("region", "prefix"),
+    [
+        ("us-east-1", "com.amazonaws"),
+        ("cn-north-1", "cn.com.amazonaws"),
+        ("cn-northwest-9", "cn.com.amazonaws"),  # not listed yet: the partition's region pattern decides
+        ("us-gov-west-1", "com.amazonaws"),
+        ("eusc-de-east-1", "eu.amazonaws"),
+    ],
+)
+def test_service_name_prefix_is_the_partitions_dns_suffix_reversed(region: str, prefix: str) -> None:
+    assert aws_rules.service_name_prefix(region) == prefix
+
+
 def test_regions_come_from_botocore_partitions() -> None:
     regions = aws_rules.known_regions()
     assert {"us-east-1", "eu-west-1", "ap-southeast-2", "cn-north-1", "us-gov-west-1"} <= regions

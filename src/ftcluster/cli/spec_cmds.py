@@ -18,12 +18,14 @@ def validate(
     as_json: bool = typer.Option(
         False,
         "--json",
-        help="Print {file, valid, cluster, region, spec, sources, problems} on stdout, also when the spec is bad.",
+        help="Print {file, valid, cluster, region, spec, sources, problems, warnings} on stdout, also when the spec is bad.",
     ),
 ) -> None:
     """Check a spec file and print the effective spec, every default filled in.
 
-    Problems are listed as FILE:LINE:COLUMN: KEY: MESSAGE, all at once; the exit code is 2.
+    Problems are listed as FILE:LINE:COLUMN: KEY: MESSAGE, all at once; the exit code is 2. Warnings
+    (a valid spec that may not run as meant on AWS, such as instance types that hold no worker) go to
+    stderr, and the exit code stays 0.
     """
     from .. import api
 
@@ -48,6 +50,8 @@ def validate(
     console = stdout()
     console.print(table)
     console.print(f"[green]valid[/green]: {escape(str(spec_path))}")
+    for key, message in checked.warnings:  # valid, but AWS may not run it as meant
+        stderr().print(f"[yellow bold]warning:[/yellow bold] {escape(key)}: {escape(message)}")
 
 
 def schema() -> None:

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..spec.aws_rules import service_name_prefix
 from ..spec.models import AutoScalingGroupFleet, ExistingVpc, Fleet, NewVpc
 from .preflight_checks import Check
 
@@ -273,6 +274,11 @@ def checkpoint_bucket_check(
     )
 
 
+def s3_service_name(region: str) -> str:
+    """The S3 gateway endpoint's service name, as program/network.py names it (the partition's prefix)."""
+    return f"{service_name_prefix(region)}.{region}.s3"
+
+
 def s3_endpoint_check(
     network: NewVpc | ExistingVpc,
     region: str,
@@ -286,7 +292,7 @@ def s3_endpoint_check(
         return Check("s3_endpoint", title, "skip", "the new VPC gets one on every route table")
     if not vpc_found:
         return Check("s3_endpoint", title, "skip", "needs the VPC named in network.vpc_id")
-    service = f"com.amazonaws.{region}.s3"
+    service = s3_service_name(region)
     fix = (
         f"add one: `aws ec2 create-vpc-endpoint --vpc-id {network.vpc_id} --vpc-endpoint-type Gateway "
         f"--service-name {service} --route-table-ids ...` with the route tables of network.subnet_ids"

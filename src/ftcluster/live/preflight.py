@@ -14,6 +14,7 @@ from ..spec.models import ExistingVpc, Spec
 from . import account_checks
 from . import preflight_checks as checks
 from .preflight_checks import Check, Zone
+from .preflight_dns import vpc_dns_check
 
 CHECK_TITLES = {  # in the order they run and are shown; the keys are the stable check ids
     "credentials": "AWS credentials",
@@ -21,9 +22,11 @@ CHECK_TITLES = {  # in the order they run and are shown; the keys are the stable
     "availability_zones": "Availability Zones",
     "network": "Network",
     "s3_endpoint": "S3 gateway endpoint",
+    "vpc_dns": "VPC DNS",
     "checkpoint_bucket": "Checkpoint bucket",
     "completion_names": "Job completion names",
     "instance_types": "Fleet instance types",
+    "worker_placement": "Worker placement",
     "vcpu_quotas": "EC2 vCPU quotas",
     "spot_roles": "Service-linked roles",
     "spot_prices": "Spot prices",
@@ -89,9 +92,11 @@ def run_preflight(
         "availability_zones": run.zones,
         "network": run.network,
         "s3_endpoint": run.s3_endpoint,
+        "vpc_dns": lambda: vpc_dns_check(spec, run.ec2),
         "checkpoint_bucket": lambda: run.checkpoint_bucket(str(identity.get("Account") or "")),
         "completion_names": run.completion_names,
         "instance_types": run.instance_types,
+        "worker_placement": run.worker_placement,
         "vcpu_quotas": run.vcpu_quotas,
         "spot_roles": run.spot_roles,
         "spot_prices": lambda: run.spot_prices(prices),
@@ -113,6 +118,7 @@ class _Run:
         self.ec2 = aws.client("ec2")
         self._zones: list[Zone] | None = None
         self._subnets: list[dict[str, Any]] | None = None
+        self._types: list[dict[str, Any]] | None = None
         self._unreachable: str | None = None  # title of the check that found AWS unreachable
 
     def guard(self, check_id: str, build: Callable[[], Check]) -> Check:
@@ -219,7 +225,7 @@ class _Run:
                 Filters=[
                     by_vpc,
                     {"Name": "vpc-endpoint-type", "Values": ["Gateway"]},
-                    {"Name": "service-name", "Values": [f"com.amazonaws.{self.spec.region}.s3"]},
+                    {"Name": "service-name", "Values": [account_checks.s3_service_name(self.spec.region)]},
                 ],
             ),
         )
@@ -256,19 +262,20 @@ class _Run:
             deployed = any(c.get("status") == "ACTIVE" for c in clusters)
         return account_checks.checkpoint_bucket_check(None, name, self.spec.region, status, deployed)
 
+    def worker_placement(self) -> Check:
+        from ..spec.instance_facts import described
+        from .preflight_placement import placement_check
+
+        fleet = self.spec.fleet
+        if fleet is None or not fleet.enabled:
+            return placement_check(fleet, {})
+        return placement_check(fleet, {t["InstanceType"]: described(t) for t in self._described_types()})
+
     def vcpu_quotas(self) -> Check:
         fleet = self.spec.fleet
         if fleet is None or not fleet.enabled:
             return account_checks.vcpu_quotas_check(fleet, {}, {})
-        types = _call(
-            "describing the fleet's instance types",
-            lambda: pages(
-                self.ec2,
-                "describe_instance_types",
-                "InstanceTypes",
-                Filters=[{"Name": "instance-type", "Values": list(fleet.instance_types)}],
-            ),
-        )  # unknown types: no error
+        types = self._described_types()
         vcpus = {t["InstanceType"]: int(t["VCpuInfo"]["DefaultVCpus"]) for t in types if t.get("VCpuInfo")}
         codes = sorted(
             {
@@ -337,6 +344,23 @@ class _Run:
         return account_checks.event_recording_check(event_log_policy_name(self.spec.name), named)
 
     # --- facts shared by several checks ------------------------------------------------------------
+
+    def _described_types(self) -> list[dict[str, Any]]:
+        """ec2:DescribeInstanceTypes for the fleet's types (a type AWS does not know is left out, no error)."""
+        fleet = self.spec.fleet
+        if fleet is None:
+            return []
+        if self._types is None:
+            self._types = _call(
+                "describing the fleet's instance types",
+                lambda: pages(
+                    self.ec2,
+                    "describe_instance_types",
+                    "InstanceTypes",
+                    Filters=[{"Name": "instance-type", "Values": list(fleet.instance_types)}],
+                ),
+            )
+        return self._types
 
     def _read_zones(self) -> list[Zone]:
         if self._zones is None:

@@ -12,6 +12,7 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 # Fargate task sizes: CPU units -> allowed memory (MiB). From the ECS API's RegisterTaskDefinition
 # `memory` documentation (botocore/data/ecs/2014-11-13/service-2.json) and the table in
@@ -43,19 +44,40 @@ def check_fargate_size(cpu: int, memory: int) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def known_regions() -> frozenset[str]:
-    """Every region in botocore's own endpoint data, read without importing botocore."""
+def _partitions() -> list[dict[str, Any]]:
+    """botocore's partition data (data/partitions.json), read without importing botocore."""
     spec = importlib.util.find_spec("botocore")
     if spec is None or not spec.submodule_search_locations:
-        return frozenset()
+        return []
     data_file = Path(next(iter(spec.submodule_search_locations))) / "data" / "partitions.json"
-    partitions = json.loads(data_file.read_text(encoding="utf-8"))["partitions"]
+    partitions: list[dict[str, Any]] = json.loads(data_file.read_text(encoding="utf-8"))["partitions"]
+    return partitions
+
+
+@lru_cache(maxsize=1)
+def known_regions() -> frozenset[str]:
+    """Every region in botocore's own endpoint data."""
     return frozenset(
         region
-        for partition in partitions
+        for partition in _partitions()
         for region in partition.get("regions", {})
         if not region.endswith("-global")  # pseudo-regions such as aws-global
     )
+
+
+def service_name_prefix(region: str) -> str:
+    """The prefix of VPC endpoint service names in `region`'s partition: `com.amazonaws`, `cn.com.amazonaws`.
+
+    It is the partition's DNS suffix reversed, as the AWS provider's `aws.get_partition()` gives it to the
+    program (terraform-provider-aws internal/conns/awsclient.go, ReverseDNSPrefix = dns.Reverse(DNSSuffix)).
+    """
+    partitions = _partitions()
+    known = [p for p in partitions if region in p.get("regions", {})]
+    matching = [p for p in partitions if re.match(p.get("regionRegex", "$^"), region)]
+    for partition in known + matching:  # a region botocore lists, else one its pattern admits
+        suffix = str(partition.get("outputs", {}).get("dnsSuffix") or "amazonaws.com")
+        return ".".join(reversed(suffix.split(".")))
+    return "com.amazonaws"
 
 
 def check_region(region: str) -> str | None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from . import aws_rules
+from . import aws_rules, placement
+from .instance_facts import shipped_facts
 from .models import (
     ELASTIC_VARIABLES,
     MAX_FLEET_OVERRIDES,
@@ -192,6 +193,22 @@ def cluster_name_can_start_a_capacity_provider(spec: Spec) -> Found:
         )
 
 
+def placement_findings(spec: Spec) -> list[placement.Finding]:
+    """Whether the fleet's instances can hold its workers, by the shipped instance facts."""
+    return placement.judge(spec.fleet, shipped_facts()) if spec.fleet is not None else []
+
+
+def workers_fit_the_fleet(spec: Spec) -> Found:
+    for finding in placement_findings(spec):
+        if finding.level == "error":
+            yield finding.key, finding.message
+
+
+def warnings(spec: Spec) -> list[tuple[str, str]]:
+    """What a valid spec may still get wrong on AWS: (key path, message), for `validate` to show."""
+    return [(f.key, f.message) for f in placement_findings(spec) if f.level == "warning"]
+
+
 CHECKS: tuple[Callable[[Spec], Found], ...] = (
     cluster_name_can_start_a_capacity_provider,
     cluster_name_can_start_a_bucket,
@@ -201,6 +218,7 @@ CHECKS: tuple[Callable[[Spec], Found], ...] = (
     subnets_fit_in_vpc,
     fleet_rules,
     elastic_job_rules,
+    workers_fit_the_fleet,
 )
 
 

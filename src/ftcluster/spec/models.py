@@ -474,13 +474,34 @@ class FleetWorkers(Model):
     image: ImageRef | None = Field(None, description="Image of the worker tasks. Unset: the training image.")
     command: Command | None = Field(None, description="Their command. Unset: the training command.")
     tasks: int = Field(
-        1, ge=0, le=MAX_TASKS, description="How many worker tasks to run (`ftcluster scale --workers N` changes it)."
+        1,
+        ge=0,
+        le=MAX_TASKS,
+        description="How many worker tasks to run (`ftcluster scale --workers N` changes it). They must fit on the "
+        "fleet's instance count, at the most workers any of its types holds per instance (GPUs, memory, CPU, and "
+        "a network interface per worker beyond the instance's own).",
     )
-    gpus: int = Field(0, ge=0, le=16, description="GPUs per worker task (needs `fleet.gpu: true`).")
+    gpus: int = Field(
+        0,
+        ge=0,
+        le=16,
+        description="GPUs per worker task (needs `fleet.gpu: true`). An instance type with fewer GPUs holds no "
+        'worker; `validate` refuses a fleet none of whose types can hold one (docs/specs.md, "Workers the fleet '
+        'can place").',
+    )
     cpu: int | None = Field(
-        None, ge=128, le=196608, description="CPU units reserved per worker task. Unset: no reservation."
+        None,
+        ge=128,
+        le=196608,
+        description="CPU units reserved per worker task (1024 per vCPU of the instance). Unset: no reservation.",
     )
-    memory: int = Field(4096, ge=128, le=3_145_728, description="MiB per worker task (hard limit).")
+    memory: int = Field(
+        4096,
+        ge=128,
+        le=3_145_728,
+        description="MiB per worker task (hard limit). More than an instance type has: it holds no worker; within "
+        "7.5 % of it: a warning (an ECS container instance registers less memory than its type has).",
+    )
     shared_memory_mib: int | None = Field(
         None,
         ge=1,
@@ -569,7 +590,10 @@ class Fleet(Model):
         description="Price cap in USD per instance-hour. Unset is what AWS recommends: you pay the current Spot "
         "price and are interrupted less.",
     )
-    gpu: bool = Field(False, description="Use the GPU variant of the ECS-optimized AMI (x86_64 only).")
+    gpu: bool = Field(
+        False,
+        description="Use the GPU variant of the ECS-optimized AMI (x86_64 only); every instance type then needs a GPU.",
+    )
     root_volume_gib: int = Field(100, ge=30, le=16384, description="Encrypted gp3 root volume per instance, in GiB.")
     if TYPE_CHECKING:  # declared by each kind after its instance count, so the section reads in that order
         workers: FleetWorkers | None

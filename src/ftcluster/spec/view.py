@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -35,8 +36,11 @@ def _text(value: Any) -> str:
     return json.dumps(value)
 
 
-def validation_json(file: str, spec: BaseModel | None, problems: list[Problem]) -> dict[str, Any]:
-    """`validate --json`: the effective spec and where each value came from, or every problem found."""
+def validation_json(
+    file: str, spec: BaseModel | None, problems: list[Problem], warnings: Sequence[tuple[str, str]] = ()
+) -> dict[str, Any]:
+    """`validate --json`: the effective spec and where each value came from, or every problem found; and
+    the warnings of a valid spec (key, message)."""
     return {
         "file": file,
         "valid": spec is not None,
@@ -47,4 +51,5 @@ def validation_json(file: str, spec: BaseModel | None, problems: list[Problem]) 
         if spec is not None
         else {},
         "problems": [problem.to_dict(file) for problem in problems],
+        "warnings": [{"key": key, "message": message} for key, message in warnings],
     }
