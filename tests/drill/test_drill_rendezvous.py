@@ -44,8 +44,14 @@ def test_a_replaced_store_restarts_the_job_from_its_checkpoint(job: LocalJob) ->
 
 
 def test_more_losses_than_the_restart_budget_do_not_end_the_job(job: LocalJob) -> None:
-    """Two workers lost in turn (neither rank 0; rank 0: test_drill_nodes.py), each replaced."""
-    for loss in (1, 2):
+    """Workers lost in turn (never rank 0; rank 0: test_drill_nodes.py), each replaced, until a survivor had no
+    restart left: its torchrun exits and closes the rendezvous, the store reopens it, and the job goes on.
+
+    Which survivor spends which restart depends on torch's timing (a replacement comes with a fresh budget, and
+    the loss may take the one survivor whose budget is spent), so the budget runs out at the second loss or,
+    rarely, the third."""
+    reopened = False
+    for loss in (1, 2, 3):
         job.progress(PROGRESS_BEFORE_A_FAULT, deadline())
         victim = not_rank_0(job)[0]
         mark = job.mark()
@@ -56,11 +62,15 @@ def test_more_losses_than_the_restart_budget_do_not_end_the_job(job: LocalJob) -
             # the survivors spend their one restart (PET_MAX_RESTARTS from the spec)
             assert ("1", "1") in {m.group(1, 2) for _, m in job.since(mark, RESTART)}
         else:
-            # they have none left: torchrun exits and closes the rendezvous; the store reopens it
-            job.wait_for(mark, REOPENED, deadline(), source="store")
+            # a survivor with none left exits and closes the rendezvous: training resumed only once the store
+            # had reopened it
+            reopened = bool(job.since(mark, REOPENED, source="store"))
         mark = job.mark()
         job.start_node(victim)
         assert job.recovery(mark, deadline(), world=3).redone == 0
+        if reopened:
+            break
+    assert reopened, "no loss used up a restart budget: the store never had a closed rendezvous to reopen"
 
 
 def test_a_wait_below_min_nodes_longer_than_the_join_timeout_ends_in_a_fresh_rendezvous(job: LocalJob) -> None:

@@ -144,6 +144,7 @@ def test_status_shows_the_last_interruption_and_the_newest_checkpoint(live_aws: 
 
     from rich.console import Console
 
+    from ftcluster.cli.ledger_view import ago
     from ftcluster.cli.live_view import render_status
     from ftcluster.live.status import status_report
 
@@ -164,5 +165,8 @@ def test_status_shows_the_last_interruption_and_the_newest_checkpoint(live_aws: 
     status, text = shown(seeder)
     assert status.recording is True and status.newest_checkpoint.last_modified == saved
     assert status.last_interruption.notice == moment and status.last_interruption.subject == "old-task"
-    assert "Last interruption: 3m" in text and "Fargate Spot notice for task old-task" in text
+    # its age as of the read: "3 min ago" at exactly 180 s, "3m 02s ago" a moment later
+    assert 180 <= (status.gathered_at - moment).total_seconds() < 300
+    assert f"Last interruption: {ago(moment, status.gathered_at)}" in text
+    assert "Fargate Spot notice for task old-task" in text
     assert "newest checkpoint" in text and "ago" in text
