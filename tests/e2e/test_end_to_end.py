@@ -274,9 +274,10 @@ def drill_and_events(stand: Stand, ecs: Any, s3: Any, ecs_starts_a_task: Any, bu
     report = json_of(drilled["result"])
     assert report["recovered"] is True and report["missing"] == [], report
     assert report["plan"]["target"]["id"] == task_id
-    # detection is the drill's own poll; the replacement's start and the checkpoint are AWS's times
-    assert report["time_to_detection_seconds"] >= 0
-    assert 0 <= report["time_to_replacement_running_seconds"] <= report["time_to_training_resumed_seconds"]
+    # each step was seen after the fault (detection and the replacement by the drill's polls, the resume by
+    # the checkpoint's S3 time: no order between them is promised)
+    steps = ("detection", "replacement_running", "desired_count", "training_resumed")
+    assert all(report[f"time_to_{step}_seconds"] >= 0 for step in steps), report
     assert report["work_lost_seconds"] > 0 and report["cost"] is not None  # priced at the cluster's own rates
 
     # `events` reads what the program's rules delivered to the event log group: the drill, as one interruption
