@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -95,3 +98,16 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> N
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.05)
+
+
+def write_lock(lock: Path) -> Path:
+    """Another live run's lock file (this process's pid, this host), as Pulumi's file backend writes it."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    info = {
+        "pid": os.getpid(),
+        "username": "alice",
+        "hostname": socket.gethostname(),
+        "timestamp": "2030-01-01T00:00:00Z",
+    }
+    lock.write_text(json.dumps(info))
+    return lock

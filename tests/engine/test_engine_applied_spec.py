@@ -7,11 +7,9 @@ Automation API must; only the backend's update history says what a run really ap
 from __future__ import annotations
 
 import json
-import os
-import socket
 from pathlib import Path
 
-from engine_helpers import EU_WEST, Stand, spec_copy
+from engine_helpers import EU_WEST, Stand, spec_copy, write_lock
 
 STACK = "finetune-eu-west-1"
 UP = ("up", str(EU_WEST), "--yes", "--skip-preflight")
@@ -21,15 +19,7 @@ ON_DEMAND = {"on_demand_base: 0 ": "on_demand_base: 1 ", "spot_percent: 100": "s
 def hold_lock(stand: Stand) -> Path:
     """Another run's lock, where Pulumi's file backend keeps it."""
     lock = stand.state.backend / "locks" / "organization" / "ftcluster" / STACK / "5b6c.json"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    info = {
-        "pid": os.getpid(),
-        "username": "alice",
-        "hostname": socket.gethostname(),
-        "timestamp": "2030-01-01T00:00:00Z",
-    }
-    lock.write_text(json.dumps(info))
-    return lock
+    return write_lock(lock)
 
 
 def test_an_up_refused_by_the_lock_is_not_what_scale_builds_from(stand: Stand, tmp_path: Path) -> None:

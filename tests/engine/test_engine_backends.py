@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 from pathlib import Path
 
 import pytest
-from engine_helpers import EU_WEST, Stand, make_stand, spec_copy
+from engine_helpers import EU_WEST, Stand, make_stand, spec_copy, write_lock
 
 STACK = "finetune-eu-west-1"
 
@@ -83,17 +81,7 @@ def test_list_tells_a_locked_cluster_from_the_lock_folder_of_a_file_backend(stan
     listed = json.loads(stand.run("list", "--json").stdout)["clusters"]
     assert [c["update_in_progress"] for c in listed] == [False]
     lock = stand.state.backend / "locks" / "organization" / "ftcluster" / STACK / "5b6c.json"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    lock.write_text(
-        json.dumps(
-            {
-                "pid": os.getpid(),
-                "username": "alice",
-                "hostname": socket.gethostname(),
-                "timestamp": "2030-01-01T00:00:00Z",
-            }
-        )
-    )
+    write_lock(lock)
     # `pulumi stack ls` of a diy backend says nothing about it (the stand-in neither)
     assert json.loads(stand.run("list", "--json").stdout)["clusters"][0]["update_in_progress"] is True
     assert "locked" in stand.run("list").stdout

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 from pathlib import Path
 
 import pytest
-from engine_helpers import EU_WEST, ROOT, Stand, make_stand, spec_copy
+from engine_helpers import EU_WEST, ROOT, Stand, make_stand, spec_copy, write_lock
 
 STACK = "finetune-eu-west-1"
 UP = ("up", str(EU_WEST), "--yes", "--skip-preflight")
@@ -64,17 +63,7 @@ def test_every_line_of_a_multi_line_failure_is_kept_from_pulumis_output(stand: S
 
 def test_a_concurrent_update_gets_one_line_and_the_way_out(stand: Stand) -> None:
     lock = stand.state.backend / "locks" / "organization" / "ftcluster" / STACK / "5b6c.json"
-    lock.parent.mkdir(parents=True)
-    lock.write_text(
-        json.dumps(
-            {
-                "pid": os.getpid(),
-                "username": "alice",
-                "hostname": socket.gethostname(),
-                "timestamp": "2030-01-01T00:00:00Z",
-            }
-        )
-    )
+    write_lock(lock)
     blocked = stand.run(*UP)
     assert blocked.exit_code == 1
     assert (

@@ -8,14 +8,13 @@ no project in their paths (pkg/backend/diy/store.go legacyReferenceStore, lock.g
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
 from pathlib import Path
 
 import pytest
-from engine_helpers import CONSOLE_SCRIPT, EU_WEST, Stand, spec_copy, wait_for
+from engine_helpers import CONSOLE_SCRIPT, EU_WEST, Stand, spec_copy, wait_for, write_lock
 from standin_harness import process_env
 
 STACK = "finetune-eu-west-1"
@@ -57,16 +56,7 @@ def lock_of(root: Path) -> Path:
 
 
 def hold_lock(root: Path) -> Path:
-    lock = lock_of(root)
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    info = {
-        "pid": os.getpid(),
-        "username": "alice",
-        "hostname": socket.gethostname(),
-        "timestamp": "2030-01-01T00:00:00Z",
-    }
-    lock.write_text(json.dumps(info))
-    return lock
+    return write_lock(lock_of(root))
 
 
 def test_list_lock_state_and_cancel_follow_the_legacy_layout(legacy) -> None:
