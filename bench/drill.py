@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples" / "rendezvous"))
 
-from local_job import DONE, PROGRESS, LocalJob, Process  # noqa: E402
+from local_job import DONE, PROGRESS, LocalJob, Process, free_port  # noqa: E402
 
 from ftcluster.spec import load_spec  # noqa: E402
 
@@ -38,12 +37,6 @@ PRODUCTION = {"last_call_timeout": 15, "keep_alive_interval": 5, "keep_alive_max
 
 def deadline() -> float:
     return time.monotonic() + DEADLINE
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start(name: str, folder: Path, changes: dict[str, int]) -> LocalJob:

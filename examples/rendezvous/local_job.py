@@ -16,6 +16,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -54,6 +55,14 @@ def planned_containers(spec: Spec) -> tuple[dict[str, Any], dict[str, Any]]:
         return container
 
     return only("rendezvous-task"), only("workers-task")
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now, for a job's rendezvous store."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def host_environment() -> dict[str, str]:

@@ -4,7 +4,6 @@ faults, in file order; every test starts from a job at full size and leaves it s
 
 from __future__ import annotations
 
-import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +15,7 @@ import yaml
 ROOT = Path(__file__).parents[2]
 sys.path.insert(0, str(ROOT / "examples" / "rendezvous"))
 
-from local_job import LocalJob  # noqa: E402
+from local_job import LocalJob, free_port  # noqa: E402
 
 from ftcluster.spec import load_spec  # noqa: E402
 
@@ -29,12 +28,6 @@ DEADLINE = 300
 
 def deadline() -> float:
     return time.monotonic() + DEADLINE
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def checkpoint_every(name: str) -> int:
