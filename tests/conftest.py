@@ -81,6 +81,15 @@ def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def pristine_moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second `moto_server` for the session, which tests leave alone: tests/engine deploys its starting
+    points there, into an empty account, whatever earlier tests left in `moto_server` that an `up` reads
+    (a log group to import, a completed job's record)."""
+    with running_moto_server(tmp_path_factory.mktemp("moto-pristine")) as url:
+        yield url
+
+
 @pytest.fixture
 def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A clean emulated AWS account: every boto3 client made in the test talks to moto server.

@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 
 from engine_helpers import EU_WEST, Stand, spec_copy, write_lock
+from starting_points import DeployedCopy
 
 STACK = "finetune-eu-west-1"
-UP = ("up", str(EU_WEST), "--yes", "--skip-preflight")
 ON_DEMAND = {"on_demand_base: 0 ": "on_demand_base: 1 ", "spot_percent: 100": "spot_percent: 50"}
 
 
@@ -22,8 +22,8 @@ def hold_lock(stand: Stand) -> Path:
     return write_lock(lock)
 
 
-def test_an_up_refused_by_the_lock_is_not_what_scale_builds_from(stand: Stand, tmp_path: Path) -> None:
-    assert stand.run(*UP).exit_code == 0
+def test_an_up_refused_by_the_lock_is_not_what_scale_builds_from(deployed_copy: DeployedCopy, tmp_path: Path) -> None:
+    stand, _ = deployed_copy(EU_WEST)  # as `ftcluster up` of it left it
     before = stand.state.resources(STACK)["training-service"]
     lock = hold_lock(stand)
     changed = spec_copy(tmp_path, EU_WEST, "on-demand.yaml", ON_DEMAND)
@@ -54,8 +54,10 @@ def test_an_up_refused_by_the_lock_is_not_what_scale_builds_from(stand: Stand, t
     assert again.exit_code == 0 and "changed in the spec" not in again.stderr  # said once: it is recorded
 
 
-def test_scale_after_a_failed_up_of_another_spec_asks_to_finish_that_up(stand: Stand, tmp_path: Path) -> None:
-    assert stand.run(*UP).exit_code == 0
+def test_scale_after_a_failed_up_of_another_spec_asks_to_finish_that_up(
+    deployed_copy: DeployedCopy, tmp_path: Path
+) -> None:
+    stand, _ = deployed_copy(EU_WEST)  # as `ftcluster up` of it left it
     changed = spec_copy(tmp_path, EU_WEST, "on-demand.yaml", ON_DEMAND)
     failed = stand.run(
         "up", str(changed), "--yes", "--skip-preflight", extra_env={"PULUMI_STANDIN_FAIL": "training-service"}
@@ -71,10 +73,10 @@ def test_scale_after_a_failed_up_of_another_spec_asks_to_finish_that_up(stand: S
     assert stand.run("scale", "--tasks", "3", "--yes").exit_code == 0
 
 
-def test_a_scale_the_state_cannot_take_says_to_run_up_first(stand: Stand) -> None:
+def test_a_scale_the_state_cannot_take_says_to_run_up_first(deployed_copy: DeployedCopy) -> None:
     """A cluster deployed by an older ftcluster lacks a resource the scaled service now depends on: a targeted
     update may not create it (error 2013 of the real engine)."""
-    assert stand.run(*UP).exit_code == 0
+    stand, _ = deployed_copy(EU_WEST)  # as `ftcluster up` of it left it
     path = stand.state.backend / "stacks" / "ftcluster" / f"{STACK}.json"
     checkpoint = json.loads(path.read_text())
     latest = checkpoint["checkpoint"]["latest"]

@@ -348,7 +348,7 @@ def verify_passphrase(checkpoint: dict[str, Any], environ: dict[str, str]) -> No
         raise StandinError("incorrect passphrase")
 
 
-def workspace_selection_file(pulumi_home: Path, project: Project) -> Path:
+def workspace_selection_file(pulumi_home: Path, project_name: str, cwd: Path) -> Path:
     """Where `stack select` records the current stack, keyed by the project file's path like Pulumi."""
-    digest = hashlib.sha1(str(project.cwd / "Pulumi.yaml").encode()).hexdigest()
-    return pulumi_home / "workspaces" / f"{project.name}-{digest}-workspace.json"
+    digest = hashlib.sha1(str(cwd / "Pulumi.yaml").encode()).hexdigest()
+    return pulumi_home / "workspaces" / f"{project_name}-{digest}-workspace.json"

@@ -231,7 +231,7 @@ def _update_json(entry: dict[str, Any], show_secrets: bool) -> dict[str, Any]:
 
 
 def _select(project: Project, stack: str, environ: dict[str, str]) -> None:
-    path = state.workspace_selection_file(_pulumi_home(environ), project)
+    path = state.workspace_selection_file(_pulumi_home(environ), project.name, project.cwd)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"stack": stack}), encoding="utf-8")
 
