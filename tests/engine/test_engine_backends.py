@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from engine_helpers import EU_WEST, Stand, make_stand, spec_copy, write_lock
+from starting_points import DeployedCopy
 
 STACK = "finetune-eu-west-1"
 
@@ -76,8 +77,8 @@ def test_a_new_machine_does_not_make_up_a_passphrase_for_a_stack_that_exists(tmp
     assert second.run("preview", str(spec), "--json", extra_env=teammate).exit_code == 0
 
 
-def test_list_tells_a_locked_cluster_from_the_lock_folder_of_a_file_backend(stand: Stand) -> None:
-    assert stand.run("up", str(EU_WEST), "--yes", "--skip-preflight", "--quiet").exit_code == 0
+def test_list_tells_a_locked_cluster_from_the_lock_folder_of_a_file_backend(deployed_copy: DeployedCopy) -> None:
+    stand, _ = deployed_copy(EU_WEST)
     listed = json.loads(stand.run("list", "--json").stdout)["clusters"]
     assert [c["update_in_progress"] for c in listed] == [False]
     lock = stand.state.backend / "locks" / "organization" / "ftcluster" / STACK / "5b6c.json"

@@ -11,19 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from engine_helpers import EU_WEST, Stand, make_stand, spec_copy
+from engine_helpers import EU_WEST, Stand
+from starting_points import DeployedCopy
 
 STACK = "finished-eu-west-1"
 PARAMETER = "/ftcluster/finished/completed/training"
 COMPLETED_AT = "2026-12-04T10:11:12Z"
 
 
-def _deployed(tmp_path: Path, moto_server: str) -> tuple[Stand, Path, Any]:
+def _deployed(deployed_copy: DeployedCopy, moto_server: str) -> tuple[Stand, Path, Any]:
     """The eu-west-1 example (2 training tasks, no auto scaling) as cluster `finished`, deployed, with its
     training job recorded as completed."""
-    spec = spec_copy(tmp_path, EU_WEST, "finished.yaml", {"name: finetune": "name: finished"})
-    stand = make_stand(tmp_path, moto_server)
-    assert stand.run("up", str(spec), "--yes", "--skip-preflight").exit_code == 0
+    stand, spec = deployed_copy(EU_WEST.read_text().replace("name: finetune", "name: finished"))
     assert _target(stand) == (2, 2)
     ssm = boto3.client(
         "ssm", region_name="eu-west-1", endpoint_url=moto_server, aws_access_key_id="t", aws_secret_access_key="t"
@@ -43,8 +42,8 @@ def _recorded(ssm: Any) -> dict[str, Any]:
     return json.loads(ssm.get_parameter(Name=PARAMETER)["Parameter"]["Value"])
 
 
-def test_up_keeps_a_completed_job_stopped_and_restart_starts_it(tmp_path: Path, moto_server: str) -> None:
-    stand, spec, ssm = _deployed(tmp_path, moto_server)
+def test_up_keeps_a_completed_job_stopped_and_restart_starts_it(deployed_copy: DeployedCopy, moto_server: str) -> None:
+    stand, spec, ssm = _deployed(deployed_copy, moto_server)
 
     held = stand.run("up", str(spec), "--yes", "--skip-preflight", "--json")
     assert held.exit_code == 0, held.output
@@ -70,10 +69,10 @@ def test_up_keeps_a_completed_job_stopped_and_restart_starts_it(tmp_path: Path, 
     assert plain.exit_code == 0 and "nothing to start again" in plain.stderr
 
 
-def test_scale_starts_a_completed_job_even_before_an_up_held_it(tmp_path: Path, moto_server: str) -> None:
+def test_scale_starts_a_completed_job_even_before_an_up_held_it(deployed_copy: DeployedCopy, moto_server: str) -> None:
     """No `up` since the job completed: the stack still says 2 tasks, as does the request. Without holding
     the job at 0 first, the targeted update would find nothing to change and AWS would stay at 0."""
-    stand, _, ssm = _deployed(tmp_path, moto_server)
+    stand, _, ssm = _deployed(deployed_copy, moto_server)
     ups = stand.state.commands().count("up")
 
     scaled = stand.run("scale", "--tasks", "2", "--json")
@@ -87,8 +86,8 @@ def test_scale_starts_a_completed_job_even_before_an_up_held_it(tmp_path: Path, 
     assert _target(stand) == (2, 2) and _recorded(ssm) == {"completed": False}
 
 
-def test_scaling_another_setting_leaves_a_completed_job_stopped(tmp_path: Path, moto_server: str) -> None:
-    stand, _, ssm = _deployed(tmp_path, moto_server)
+def test_scaling_another_setting_leaves_a_completed_job_stopped(deployed_copy: DeployedCopy, moto_server: str) -> None:
+    stand, _, ssm = _deployed(deployed_copy, moto_server)
     zero = stand.run("scale", "--tasks", "0", "--yes", "--json")
     assert zero.exit_code == 0, zero.output
     assert _target(stand) == (0, 0) and _recorded(ssm)["completed"] is True  # 0 starts nothing

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from engine_helpers import TINY, Stand
+from engine_helpers import EU_WEST, TINY
+from starting_points import DeployedCopy
 
 STACK = "tiny-eu-west-1"
 
 
-def test_delete_checkpoints_lets_go_of_the_bucket_first_then_destroys_everything(stand: Stand, tmp_path: Path) -> None:
-    spec = tmp_path / "tiny.yaml"
-    spec.write_text(TINY)
-    assert stand.run("up", str(spec), "--yes", "--skip-preflight", "--quiet").exit_code == 0
+def test_delete_checkpoints_lets_go_of_the_bucket_first_then_destroys_everything(deployed_copy: DeployedCopy) -> None:
+    stand, _ = deployed_copy(TINY)
     retained = {name for name, r in stand.state.resources(STACK).items() if r.get("retainOnDelete")}
     assert "checkpoint-bucket" in retained
 
@@ -31,21 +29,17 @@ def test_delete_checkpoints_lets_go_of_the_bucket_first_then_destroys_everything
     assert json.loads(check.stdout)["clean"] is True
 
 
-def test_a_bucket_the_spec_named_is_not_reported_as_kept(stand: Stand) -> None:
-    from engine_helpers import EU_WEST
-
-    assert stand.run("up", str(EU_WEST), "--yes", "--skip-preflight", "--quiet").exit_code == 0
+def test_a_bucket_the_spec_named_is_not_reported_as_kept(deployed_copy: DeployedCopy) -> None:
+    stand, _ = deployed_copy(EU_WEST)
     result = stand.run("destroy", "--yes")
     assert result.exit_code == 0, result.output
     # example-finetune-checkpoints is the user's: ftcluster never created it, so it keeps nothing of it
     assert "destroyed finetune" in result.stderr and "kept the checkpoint bucket" not in result.stderr
 
 
-def test_destroy_reports_what_it_kept_and_a_failed_leftover_check_comes_last(stand: Stand, tmp_path: Path) -> None:
+def test_destroy_reports_what_it_kept_and_a_failed_leftover_check_comes_last(deployed_copy: DeployedCopy) -> None:
     """(`destroy --json` with a leftover report: test_engine_lifecycle.py's last test.)"""
-    spec = tmp_path / "tiny.yaml"
-    spec.write_text(TINY)
-    assert stand.run("up", str(spec), "--yes", "--skip-preflight", "--quiet").exit_code == 0
+    stand, _ = deployed_copy(TINY)
     resources = stand.state.resources(STACK)
     kept = {name for name, r in resources.items() if r.get("retainOnDelete")}
     bucket = resources["checkpoint-bucket"]["outputs"]["bucket"]

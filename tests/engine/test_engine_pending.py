@@ -7,21 +7,19 @@ resource itself not yet recorded for a create), like the lock files of the concu
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
-from engine_helpers import EU_WEST, Stand, make_stand, spec_copy
+from engine_helpers import EU_WEST, Stand, spec_copy
+from starting_points import DeployedCopy
 
 STACK = "finetune-eu-west-1"
 UP = ("up", str(EU_WEST), "--yes", "--skip-preflight")
 
 
 @pytest.fixture
-def deployed(tmp_path, moto_server: str) -> Iterator[Stand]:
-    stand = make_stand(tmp_path, moto_server)
-    assert stand.run(*UP).exit_code == 0
-    yield stand
-    assert not stand.state.unsupported()
+def deployed(deployed_copy: DeployedCopy) -> Stand:
+    stand, _ = deployed_copy(EU_WEST)
+    return stand
 
 
 def interrupt(stand: Stand, name: str, kind: str) -> None:

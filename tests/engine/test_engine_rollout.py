@@ -15,6 +15,7 @@ import boto3
 import pytest
 from engine_helpers import CONSOLE_SCRIPT, EU_WEST, make_stand, wait_for
 from standin_harness import process_env
+from starting_points import DeployedCopy
 
 from ftcluster.errors import RolloutFailed
 
@@ -54,9 +55,8 @@ def test_up_fails_when_the_services_it_deployed_do_not_settle(tmp_path: Path, aw
     assert "outputs of" not in missing.stdout
 
 
-def test_an_up_with_nothing_to_change_still_checks_the_rollout(tmp_path: Path, aws: str) -> None:
-    stand = make_stand(tmp_path, aws)
-    assert stand.run(*UP).exit_code == 0  # --no-wait
+def test_an_up_with_nothing_to_change_still_checks_the_rollout(aws: str, deployed_copy: DeployedCopy) -> None:
+    stand, _ = deployed_copy(EU_WEST)  # as `up --no-wait` left it; `aws`: a freshly reset moto
     again = stand.run(*UP, wait=True)
     assert again.exit_code == 1, again.output
     text = " ".join(again.stderr.split())
@@ -73,9 +73,8 @@ def test_up_returns_once_the_services_have_rolled_out(tmp_path: Path, aws: str) 
     assert "outputs of finetune (eu-west-1)" in done.stdout
 
 
-def test_ctrl_c_during_the_wait_says_the_update_stands(tmp_path: Path, aws: str) -> None:
-    stand = make_stand(tmp_path, aws)
-    assert stand.run(*UP).exit_code == 0
+def test_ctrl_c_during_the_wait_says_the_update_stands(tmp_path: Path, aws: str, deployed_copy: DeployedCopy) -> None:
+    stand, _ = deployed_copy(EU_WEST)  # as `up --no-wait` left it; `aws`: a freshly reset moto
     training_service(aws, 2)  # asks for 2 tasks, runs none: the rollout stays IN_PROGRESS
     errors = tmp_path / "stderr.txt"
     process = subprocess.Popen(

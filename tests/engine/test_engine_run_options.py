@@ -7,13 +7,15 @@ from pathlib import Path
 
 import boto3
 from engine_helpers import EU_WEST, make_stand, spec_copy
+from starting_points import DeployedCopy
 
 STACK = "finetune-eu-west-1"
 
 
-def test_only_a_changed_capacity_mix_forces_a_new_deployment(tmp_path: Path, aws: str) -> None:
-    stand = make_stand(tmp_path, aws)
-    assert stand.run("up", str(EU_WEST), "--yes", "--skip-preflight").exit_code == 0
+def test_only_a_changed_capacity_mix_forces_a_new_deployment(
+    tmp_path: Path, aws: str, deployed_copy: DeployedCopy
+) -> None:
+    stand, _ = deployed_copy(EU_WEST)
     service = stand.state.resources(STACK)["training-service"]
     assert service["inputs"]["forceNewDeployment"] is False  # the first deployment needs no force
 

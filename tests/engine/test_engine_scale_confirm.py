@@ -8,6 +8,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from engine_helpers import EU_WEST, make_stand
+from starting_points import DeployedCopy
 
 from ftcluster.engine.scale import SCALE_SETTINGS, Overrides, deployed_values, scale_view
 from ftcluster.program.exports import EXPORT_NAMES
@@ -16,9 +17,8 @@ from ftcluster.spec import load_spec
 STACK = "finetune-eu-west-1"
 
 
-def test_scaling_down_asks_first_and_yes_answers(tmp_path: Path, moto_server: str) -> None:
-    stand = make_stand(tmp_path, moto_server)
-    assert stand.run("up", str(EU_WEST), "--yes", "--skip-preflight").exit_code == 0
+def test_scaling_down_asks_first_and_yes_answers(deployed_copy: DeployedCopy) -> None:
+    stand, _ = deployed_copy(EU_WEST)
     before = stand.state.resources(STACK)
     updates = stand.state.commands().count("up")
 

@@ -10,40 +10,21 @@ first deployment, `destroy` could report the user's own bucket as kept.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from engine_helpers import TINY, Stand, make_stand
+from engine_helpers import TINY, Stand
+from starting_points import DeployedCopy
 
 from ftcluster.engine.recorded import FORMAT, SPEC_KEY
 
 STACK = "tiny-eu-west-1"
 
 
-@pytest.fixture(scope="module")
-def spec_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("spec") / "tiny.yaml"
-    path.write_text(TINY)
-    return path
-
-
-@pytest.fixture(scope="module")
-def deployed_once(tmp_path_factory: pytest.TempPathFactory, moto_server: str, spec_file: Path) -> Iterator[Stand]:
-    stand = make_stand(tmp_path_factory.mktemp("unreadable"), moto_server)
-    result = stand.run("up", str(spec_file), "--yes", "--skip-preflight", "--quiet")
-    assert result.exit_code == 0, result.output
-    yield stand
-    assert not stand.state.unsupported()
-
-
 @pytest.fixture
-def deployed(deployed_once: Stand) -> Iterator[Stand]:
-    """The deployed cluster with its update history as `up` left it, put back after each test."""
-    entries = {path: path.read_text() for path in history_files(deployed_once)}
-    yield deployed_once
-    for path, text in entries.items():
-        path.write_text(text)
+def deployed(deployed_copy: DeployedCopy) -> Stand:
+    stand, _ = deployed_copy(TINY)
+    return stand
 
 
 def history_files(stand: Stand) -> list[Path]:
@@ -89,8 +70,9 @@ def assert_stopped_on_the_record(stand: Stand, result, before: list[list[str]]) 
     ids=["up", "scale", "destroy"],
 )
 def test_an_unreadable_record_stops_the_command_before_anything_runs(
-    deployed: Stand, spec_file: Path, command: tuple[str, ...]
+    deployed_copy: DeployedCopy, command: tuple[str, ...]
 ) -> None:
+    deployed, spec_file = deployed_copy(TINY)
     set_record(deployed, "{not json")
     before = runs(deployed)
     result = deployed.run(*(str(spec_file) if arg == "SPEC" else arg for arg in command))
