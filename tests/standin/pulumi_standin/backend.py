@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # what pulumi.automation parses
+STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 class StandinError(Exception):
@@ -352,3 +353,11 @@ def workspace_selection_file(pulumi_home: Path, project_name: str, cwd: Path) ->
     """Where `stack select` records the current stack, keyed by the project file's path like Pulumi."""
     digest = hashlib.sha1(str(cwd / "Pulumi.yaml").encode()).hexdigest()
     return pulumi_home / "workspaces" / f"{project_name}-{digest}-workspace.json"
+
+
+def stack_outputs(checkpoint: dict[str, Any]) -> dict[str, Any]:
+    """The outputs the program registered on its stack resource."""
+    for resource in checkpoint["checkpoint"]["latest"]["resources"]:
+        if resource["type"] == STACK_TYPE:
+            return resource.get("outputs", {})
+    return {}

@@ -130,8 +130,6 @@ secret_sig = "1b47061264138c4ac30d75fd1eb44270"
 
 
 def stack_command(project: Project, words: list[str], flags: dict[str, Any], environ: dict[str, str]) -> int:
-    from .deploy import stack_outputs
-
     backend = project.backend
     verb = words[0] if words else "select"
     if verb == "select":
@@ -186,7 +184,7 @@ def stack_command(project: Project, words: list[str], flags: dict[str, Any], env
         checkpoint = backend.load(_stack(flags))
         if "show-secrets" in flags:
             state.verify_passphrase(checkpoint, environ)
-        _print_json(_unwrap(stack_outputs(checkpoint), "show-secrets" in flags))
+        _print_json(_unwrap(state.stack_outputs(checkpoint), "show-secrets" in flags))
     elif verb == "history":
         history = backend.history(_stack(flags))
         if "page-size" in flags:  # pkg/backend/diy/state.go getHistory: pages of the newest-first list

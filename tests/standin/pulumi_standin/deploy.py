@@ -17,10 +17,8 @@ from typing import Any
 
 from . import provider, schema
 from .aws import AwsFailure, Emulator
-from .backend import Backend, now_text
+from .backend import STACK_TYPE, Backend, now_text
 from .events import EventSink, step_metadata
-
-STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 class Aborted(Exception):
@@ -544,10 +542,3 @@ class Deployment:
 
     def elapsed(self) -> int:
         return max(1, int(time.monotonic() - self.started))
-
-
-def stack_outputs(checkpoint: dict[str, Any]) -> dict[str, Any]:
-    for resource in checkpoint["checkpoint"]["latest"]["resources"]:
-        if resource["type"] == STACK_TYPE:
-            return resource.get("outputs", {})
-    return {}

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .backend import Project, StandinError, verify_passphrase
-from .deploy import Aborted, Deployment, Knobs, stack_outputs
+from .backend import Project, StandinError, stack_outputs, verify_passphrase
+from .deploy import Aborted, Deployment, Knobs
 from .events import EventSink
 
 
