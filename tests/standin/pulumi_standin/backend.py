@@ -12,14 +12,11 @@ Layout (same paths as Pulumi's file backend, simplified contents; pkg/backend/di
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import os
-import socket
 import sys
 import time
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -293,6 +290,10 @@ class Backend:
                 f"the stack is currently locked by {len(held)} lock(s). Either wait for the other "
                 "process(es) to end or delete the lock file with `pulumi cancel`.\n" + "\n".join(details)
             )
+        import getpass  # here, as in new_secrets_state: most CLI calls take no lock and make no stack
+        import socket
+        import uuid
+
         path = self.lock_folder(stack) / f"{uuid.uuid4()}.json"
         _write_json(
             path,
@@ -339,6 +340,8 @@ def passphrase(environ: dict[str, str]) -> str:
 
 
 def new_secrets_state(environ: dict[str, str]) -> dict[str, str]:
+    import uuid
+
     salt = uuid.uuid4().hex
     return {"salt": salt, "check": hashlib.sha256((salt + passphrase(environ)).encode()).hexdigest()}
 

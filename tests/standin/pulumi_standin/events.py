@@ -34,7 +34,8 @@ class EventSink:
 
     def _stream(self, address: str) -> None:
         import grpc
-        from pulumi.runtime.proto import events_pb2, events_pb2_grpc
+
+        from .protos import events_pb2, events_pb2_grpc
 
         assert self._queue is not None
 

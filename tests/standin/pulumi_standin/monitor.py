@@ -6,11 +6,11 @@ from concurrent import futures
 
 import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
-from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, resource_pb2, resource_pb2_grpc
 
 from .aws import AwsFailure
 from .backend import StandinError
 from .deploy import Aborted, Deployment, Options
+from .protos import engine_pb2, engine_pb2_grpc, resource_pb2, resource_pb2_grpc
 
 _SEVERITY = {
     engine_pb2.DEBUG: "debug",

@@ -62,9 +62,9 @@ def _stall(environ: dict[str, str]) -> None:
 
 def _run_program(deployment: Deployment, client: str, project: str, stack: str, parallel: int) -> None:
     import grpc
-    from pulumi.runtime.proto import language_pb2, language_pb2_grpc
 
     from .monitor import serve
+    from .protos import language_pb2, language_pb2_grpc
 
     server, address = serve(deployment)
     result: dict[str, Any] = {}
