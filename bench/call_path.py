@@ -39,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "engine"), str(ROOT / "tests" / "standin")]
 
-from conftest import E2E_MOTO_SETTINGS, E2E_WARM_UP, running_moto_server  # noqa: E402
+from conftest import E2E_MOTO_SETTINGS, running_moto_server, warm_up  # noqa: E402
 from engine_helpers import TINY  # noqa: E402
 from standin_harness import process_env, standin_env  # noqa: E402
 from test_layers import RANKS  # noqa: E402
@@ -98,20 +98,6 @@ def kind_of(frame: FrameType) -> str:
     return (
         "method" if "." in code.co_qualname.replace("<locals>.", "") and "self" in code.co_varnames[:1] else "function"
     )
-
-
-def warm_up(url: str, region: str) -> None:
-    import boto3
-
-    for service, operation, *arguments in E2E_WARM_UP:
-        client = boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        getattr(client, operation)(**(arguments[0] if arguments else {}))
 
 
 def main() -> None:
