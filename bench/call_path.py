@@ -10,8 +10,13 @@ tests/engine/engine_helpers.py's TINY (a VPC of its own, one task). It reports:
 
 - modules: how many of ftcluster's modules the command enters;
 - climbs: calls from a module into one of a higher layer (layers as tests/test_layers.py ranks them),
-  e.g. the engine calling back into cli/;
-- returns: calls into a module the path had already entered and left before.
+  e.g. the engine calling back into cli/; of those, how many go through callbacks the higher layer handed
+  down (a lambda, the Hooks the command line gives the engine and the context managers they return).
+  tests/test_layers.py forbids importing upward, so a climb can only be such a callback;
+- returns: calls into a module the path had already entered and left before; of those, how many are
+  methods of an object the stages share (a Session's properties and caches, a dataclass's methods), and
+  how many are calls of a module's functions (most into helpers every layer uses: aws, pulumi_private);
+  and the returns between the engine's own modules, the stage ping-pong issue 19 counted.
 
 Issue 19 counted 27 modules, 15 climbs and 50 returns by following the spec argument by hand; this
 script counts every call, so its numbers are larger, and it lists the pairs of modules that call each
@@ -34,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "engine"), str(ROOT / "tests" / "standin")]
 
-from conftest import E2E_MOTO_SETTINGS, E2E_WARM_UP, running_moto_server  # noqa: E402
+from conftest import E2E_MOTO_SETTINGS, running_moto_server, warm_up  # noqa: E402
 from engine_helpers import TINY  # noqa: E402
 from standin_harness import process_env, standin_env  # noqa: E402
 from test_layers import RANKS  # noqa: E402
@@ -50,6 +55,7 @@ class CallPath:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
+        self.kinds: list[str] = []  # per call: "callback", "method" or "function"
 
     def __call__(self, frame: FrameType, event: str, arg: Any) -> None:
         if event != "call" or frame.f_code.co_name == "<module>":
@@ -63,32 +69,35 @@ class CallPath:
         caller = caller_frame.f_globals["__name__"] if caller_frame is not None else "(entry)"
         if caller != callee:
             self.calls.append((caller, callee))
+            self.kinds.append(kind_of(frame))
 
     def measures(self) -> dict[str, int]:
         entered: set[str] = set()
-        climbs = returns = 0
-        for caller, callee in self.calls:
+        found = Counter[str]()
+        for (caller, callee), kind in zip(self.calls, self.kinds, strict=True):
             if caller != "(entry)" and rank(callee) > rank(caller):
-                climbs += 1
+                found["climbs"] += 1
+                found["climbs into callbacks"] += kind == "callback"
             if callee in entered:
-                returns += 1
+                found["returns"] += 1
+                found["returns into methods"] += kind == "method"
+                found["returns into functions"] += kind == "function"
+                engine = caller.startswith("ftcluster.engine") and callee.startswith("ftcluster.engine")
+                found["returns between engine modules"] += kind == "function" and engine
             entered.update((caller, callee))
         entered.discard("(entry)")
-        return {"modules": len(entered), "climbs": climbs, "returns": returns}
+        return {"modules": len(entered), **found}
 
 
-def warm_up(url: str, region: str) -> None:
-    import boto3
-
-    for service, operation, *arguments in E2E_WARM_UP:
-        client = boto3.client(
-            service,
-            region_name=region,
-            endpoint_url=url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        getattr(client, operation)(**(arguments[0] if arguments else {}))
+def kind_of(frame: FrameType) -> str:
+    """A callback (a lambda, or anything of cli/: the hooks and what they return), a method of an object, or a
+    module function."""
+    code = frame.f_code
+    if code.co_name == "<lambda>" or frame.f_globals.get("__name__", "").startswith("ftcluster.cli"):
+        return "callback"
+    return (
+        "method" if "." in code.co_qualname.replace("<locals>.", "") and "self" in code.co_varnames[:1] else "function"
+    )
 
 
 def main() -> None:
@@ -119,13 +128,19 @@ def main() -> None:
     if result.exit_code != 0:
         sys.exit(f"up failed ({result.exit_code}):\n{result.output}")
     if options.show:
-        for caller, callee in path.calls:
-            print(f"{caller} -> {callee}")
+        for (caller, callee), kind in zip(path.calls, path.kinds, strict=True):
+            print(f"{caller} -> {callee} ({kind})")
     measures = path.measures()
     print(f"`ftcluster up {Path(spec).name} --yes` through ftcluster's modules:")
     print(f"  {measures['modules']:4d} modules entered")
-    print(f"  {measures['climbs']:4d} climbs back to a higher layer")
-    print(f"  {measures['returns']:4d} returns to a module already left")
+    print(
+        f"  {measures['climbs']:4d} climbs back to a higher layer ({measures['climbs into callbacks']} into callbacks)"
+    )
+    print(
+        f"  {measures['returns']:4d} returns to a module already left ({measures['returns into methods']} into "
+        f"methods of shared objects, {measures['returns into functions']} into module functions)"
+    )
+    print(f"  {measures['returns between engine modules']:4d} returns into a function of another engine module")
     print("most frequent calls between two modules:")
     for (caller, callee), count in Counter(path.calls).most_common(8):
         print(f"  {count:4d}  {caller.removeprefix('ftcluster.')} -> {callee.removeprefix('ftcluster.')}")

@@ -24,7 +24,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "examples" / "rendezvous"))
 
-from local_job import DONE, PROGRESS, LocalJob, Process, free_port  # noqa: E402
+from local_job import DONE, LocalJob, Process, free_port  # noqa: E402
 
 from ftcluster.spec import load_spec  # noqa: E402
 
@@ -52,13 +52,8 @@ def start(name: str, folder: Path, changes: dict[str, int]) -> LocalJob:
     return job
 
 
-def rank_0(job: LocalJob) -> Process:
-    (line, _), *_ = reversed(job.since(job.mark_at_start(), PROGRESS))
-    return next(node for node in job.nodes if node.name == line.source)
-
-
 def others(job: LocalJob) -> list[Process]:
-    first = rank_0(job)
+    first = job.rank_0()
     return [node for node in job.nodes if node is not first and node.running]
 
 
@@ -92,7 +87,7 @@ def node_faults(table: Table, folder: Path, changes: dict[str, int]) -> None:
         victim = others(job)[0]
         table.measure(job, "a worker is lost (SIGKILL of every process)", victim.kill)
         table.regrow(job, victim)
-        victim = rank_0(job)
+        victim = job.rank_0()
         table.measure(job, "the rank-0 worker is lost", victim.kill)
         table.regrow(job, victim)
         victim = others(job)[0]
@@ -135,7 +130,7 @@ def rendezvous_faults(table: Table, folder: Path) -> None:
 def finish(folder: Path) -> None:
     job = start("finish", folder / "finish", {})
     try:
-        victim = rank_0(job)
+        victim = job.rank_0()
         mark = job.mark()
         job.ecs_stop(victim)
         found = job.recovery(mark, deadline())

@@ -188,20 +188,25 @@ def moto_running_tasks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
     """A moto server of its own for the end-to-end tests (E2E_MOTO_SETTINGS), warmed up: moto builds a
     service's backend on its first call (EC2's and IAM's with managed policies take seconds), which
     ftcluster would count against its 5-second read timeout (ftcluster/aws.py)."""
+    with running_moto_server(tmp_path_factory.mktemp("moto-e2e"), E2E_MOTO_SETTINGS) as url:
+        for region in E2E_REGIONS:
+            warm_up(url, region)
+        keep_ecs_tasks_where_put(url)
+        yield url
+
+
+def warm_up(url: str, region: str) -> None:
+    """One cheap call per service of E2E_WARM_UP, each given all the time moto needs to build its backend."""
     import boto3
     from botocore.config import Config
 
-    with running_moto_server(tmp_path_factory.mktemp("moto-e2e"), E2E_MOTO_SETTINGS) as url:
-        for region in E2E_REGIONS:
-            for service, operation, *arguments in E2E_WARM_UP:
-                client = boto3.client(
-                    service,
-                    region_name=region,
-                    endpoint_url=url,
-                    aws_access_key_id="testing",
-                    aws_secret_access_key="testing",
-                    config=Config(read_timeout=300, retries={"max_attempts": 1}),
-                )
-                getattr(client, operation)(**(arguments[0] if arguments else {}))
-        keep_ecs_tasks_where_put(url)
-        yield url
+    for service, operation, *arguments in E2E_WARM_UP:
+        client = boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=url,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(read_timeout=300, retries={"max_attempts": 1}),
+        )
+        getattr(client, operation)(**(arguments[0] if arguments else {}))

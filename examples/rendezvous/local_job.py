@@ -317,6 +317,11 @@ class LocalJob:
     def tail(self, count: int = 80) -> str:
         return "\n".join(f"{line.source}: {line.text}" for line in self.lines[-count:])
 
+    def rank_0(self) -> Process:
+        """The node whose worker is rank 0 now: only rank 0 reports steps."""
+        (line, _), *_ = reversed(self.since(self.mark_at_start(), PROGRESS))
+        return next(node for node in self.nodes if node.name == line.source)
+
     def step(self) -> int:
         """The newest step rank 0 reported finished (0 before any)."""
         for line in reversed(self.lines):

@@ -240,6 +240,9 @@ def test_help_groups_commands_in_workflow_order() -> None:
         "│ up ",
         "Look at clusters",
         "│ status ",
+        "Drill faults, count what they cost",
+        "│ drill ",
+        "│ events ",
         "Recover and set up",
         "│ cancel ",
     ]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DEADLINE, ROOT, deadline, drill_spec
-from local_job import DONE, PROGRESS, RESUMED, LocalJob, Process
+from local_job import DONE, PROGRESS, RESUMED, LocalJob
 
 FINISHED = re.compile(r"rendezvous store: the job finished in round \d+: the rendezvous stays closed")
 CLOSED = re.compile(r"RendezvousClosedError")
@@ -25,11 +25,6 @@ def job(start_job: Callable[..., LocalJob]) -> LocalJob:
     return job
 
 
-def rank_0(job: LocalJob) -> Process:
-    (line, _), *_ = reversed(job.since(job.mark_at_start(), PROGRESS))
-    return next(node for node in job.nodes if node.name == line.source)
-
-
 def test_check_py_meets_two_nodes_with_the_specs_exact_environment(tmp_path: Path) -> None:
     check = ROOT / "examples" / "rendezvous" / "check.py"
     spec = drill_spec("finish", tmp_path)
@@ -40,7 +35,7 @@ def test_check_py_meets_two_nodes_with_the_specs_exact_environment(tmp_path: Pat
 
 def test_an_ecs_stop_of_rank_0_keeps_a_checkpoint_that_takes_longer_than_30_s(job: LocalJob) -> None:
     job.progress(10, deadline())
-    victim = rank_0(job)
+    victim = job.rank_0()
     mark = job.mark()
     # SIGTERM; the save takes 35 s (TRAIN_SECONDS_PER_SAVE); ECS's SIGKILL comes after stop_timeout (50 s).
     # torchrun gives its worker TORCH_ELASTIC_SHUTDOWN_TIMEOUT = 45 s, not its default 30.

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 from conftest import checkpoint_every, deadline
-from local_job import PROGRESS, RESTART, LocalJob, Process
+from local_job import RESTART, LocalJob, Process
 
 K = checkpoint_every("faults")  # a lost node costs at most K steps
 PROGRESS_BEFORE_A_FAULT = 12  # steps, so the fault lands past a periodic checkpoint
@@ -20,14 +20,8 @@ def job(start_job: Callable[..., LocalJob]) -> LocalJob:
     return start_job("faults")
 
 
-def rank_0(job: LocalJob) -> Process:
-    """The node whose worker is rank 0: only rank 0 reports steps."""
-    (line, _), *_ = reversed(job.since(job.mark_at_start(), PROGRESS))
-    return next(node for node in job.nodes if node.name == line.source)
-
-
 def another(job: LocalJob) -> Process:
-    first = rank_0(job)
+    first = job.rank_0()
     return next(node for node in job.nodes if node is not first and node.running)
 
 
@@ -59,7 +53,7 @@ def test_an_ecs_stop_saves_on_sigterm_and_the_others_resume_with_no_step_redone(
 
 def test_a_lost_rank_0_costs_at_most_k_steps(job: LocalJob) -> None:
     job.progress(PROGRESS_BEFORE_A_FAULT, deadline())
-    victim = rank_0(job)
+    victim = job.rank_0()
     mark = job.mark()
     victim.kill()
     resumed = job.recovery(mark, deadline())

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 from conftest import checkpoint_every, deadline
-from local_job import PROGRESS, RESTART, LocalJob, Process
+from local_job import RESTART, LocalJob, Process
 
 K = checkpoint_every("rendezvous")  # a lost node costs at most K steps
 PROGRESS_BEFORE_A_FAULT = 12
@@ -27,8 +27,8 @@ def job(start_job: Callable[..., LocalJob]) -> LocalJob:
 
 
 def not_rank_0(job: LocalJob) -> list[Process]:
-    (line, _), *_ = reversed(job.since(job.mark_at_start(), PROGRESS))
-    return [node for node in job.nodes if node.name != line.source and node.running]
+    rank_0 = job.rank_0()
+    return [node for node in job.nodes if node is not rank_0 and node.running]
 
 
 def test_a_replaced_store_restarts_the_job_from_its_checkpoint(job: LocalJob) -> None:

@@ -15,7 +15,7 @@ from .. import api
 from ..errors import Declined, UsageError
 from .hooks import CANCELLED, CliHooks
 from .options import CLUSTER_OPTION, JSON_OPTION, QUIET_OPTION, SPEC_OPTIONAL, YES_OPTION
-from .output import DEPLOY_PANEL, INSPECT_PANEL, examples, print_json, stderr, stdout
+from .output import FAULT_PANEL, examples, print_json, stderr, stdout
 
 if TYPE_CHECKING:
     from ..drill.model import DrillPlan
@@ -161,7 +161,7 @@ class DrillHooks:
 
 def register(app: typer.Typer) -> None:
     app.command(
-        rich_help_panel=DEPLOY_PANEL,
+        rich_help_panel=FAULT_PANEL,
         epilog=examples(
             "ftcluster drill configs/us-east-1.yaml --fault stop-task --dry-run",
             "ftcluster drill --cluster llm-pretrain --fault spot-interruption",
@@ -169,7 +169,7 @@ def register(app: typer.Typer) -> None:
         ),
     )(drill)
     app.command(
-        rich_help_panel=INSPECT_PANEL,
+        rich_help_panel=FAULT_PANEL,
         epilog=examples(
             "ftcluster events configs/us-east-1.yaml",
             "ftcluster events --cluster llm-pretrain --since 7d",

@@ -16,6 +16,7 @@ from ..errors import Declined, FtclusterError, SpecError
 SPEC_PANEL = "Write and check a spec"
 DEPLOY_PANEL = "Plan, deploy, resize, tear down"
 INSPECT_PANEL = "Look at clusters"
+FAULT_PANEL = "Drill faults, count what they cost"
 RECOVER_PANEL = "Recover and set up"
 
 

@@ -62,26 +62,36 @@ def op_of(metadata: Any) -> str:
 
 
 class RetainedDeletes:
-    """Counts the finished deletes that kept their resource in AWS, to tell them apart in a destroy's summary."""
+    """Tells apart, in a destroy's summary, the finished deletes that kept their resource in AWS and those of
+    Pulumi's own resources (the stack, the provider). The summary counts both as deletes (pkg/engine/update.go
+    counts every logical step but a default provider's); the question before destroy counts AWS resources only."""
 
     def __init__(self) -> None:
-        self.urns: set[str] = set()
+        self.urns: set[str] = set()  # kept in AWS
+        self.internal: set[str] = set()  # Pulumi's own
         self._lock = threading.Lock()
 
     def __call__(self, event: Any) -> None:
         done = event.res_outputs_event
-        if done and op_of(done.metadata) == "retain":
-            with self._lock:
+        if not done:
+            return
+        op = op_of(done.metadata)
+        with self._lock:
+            if op == "retain":
                 self.urns.add(done.metadata.urn)
+            elif op == "delete" and str(done.metadata.type).startswith("pulumi:"):
+                self.internal.add(done.metadata.urn)
 
     def split(self, changes: Mapping[str, int]) -> dict[str, int]:
-        """`changes` with the kept resources moved from `delete` to `retain`."""
+        """`changes` with the kept resources moved from `delete` to `retain`, and Pulumi's own left out."""
         result = dict(changes)
+        deleted = max(result.get("delete", 0) - len(self.urns) - len(self.internal), 0)
         if self.urns:
-            result["delete"] = max(result.get("delete", 0) - len(self.urns), 0)
             result["retain"] = len(self.urns)
-            if not result["delete"]:
-                del result["delete"]
+        if deleted:
+            result["delete"] = deleted
+        else:
+            result.pop("delete", None)
         return result
 
 

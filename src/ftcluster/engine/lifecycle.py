@@ -19,8 +19,8 @@ from ..spec import AutoScalingGroupFleet, Fleet, SpotFleet
 from . import operations as ops
 from .events import ChangeCollector, PlannedChange, has_changes
 from .pending import stop_on_pending_creates
-from .scale import ScaleRequest
-from .session import Session, open_session, remove_if_never_updated, select_stack
+from .scale import ScaleRequest, UpPlan
+from .session import Session, open_stack, remove_if_never_updated
 from .settle import wait_until_settled
 from .stacks import Target, clear_active, resolve_target, target_from_spec, write_active
 
@@ -71,20 +71,6 @@ class Hooks(Protocol):
 
     def applied(self, cluster: str, changes: Mapping[str, int] | None) -> None:
         """`up` is applied (None: nothing had to change); said before the wait for the services, whatever it finds."""
-
-
-def open_cluster(
-    target: Target,
-    environ: Mapping[str, str],
-    hooks: Hooks,
-    *,
-    engine: bool,
-    create: bool = False,
-    credentials: bool | None = None,
-) -> Session:
-    session = open_session(target, environ, engine=engine, notify=hooks.notify, credentials=credentials)
-    select_stack(session, create=create)
-    return session
 
 
 def _estimate(spec: Spec, overrides: Mapping[str, int]) -> Estimate:
@@ -151,46 +137,15 @@ def deploy(
     if not skip_preflight:
         preflight(spec, hooks)
     # preflight already checked the credentials; without it the engine does
-    session = open_cluster(target, environ, hooks, engine=True, create=True, credentials=skip_preflight)
+    session = open_stack(target, environ, notify=hooks.notify, engine=True, create=True, credentials=skip_preflight)
     with _no_phantom(session):
-        stop_on_pending_creates(session, hooks.notify)  # before the preview: an update would create them again
-        up_plan = ops.plan(session, spec, restart=restart)
-        for note in up_plan.notes:
-            hooks.notify(note)
-        if restart and not up_plan.restarted:
-            hooks.notify(f"--restart: no job of {session.label} has completed, so there is nothing to start again")
-        collector = ChangeCollector()
-        with hooks.stage(f"previewing {session.label}"):
-            planned = ops.preview(session, spec, up_plan, on_event=collector, notify=hooks.notify)
-        home, backend = session.settings.home, session.settings.backend_url
-        retry = f"ftcluster up {spec_path}"
-        applied: dict[str, int] | None = None
-        if not has_changes(planned) and not up_plan.restarted:
-            if not ops.is_recorded(session, spec, up_plan.overrides):
-                # the spec changed, but no resource: record it with an update that changes nothing
-                with hooks.stage(f"recording the spec of {session.label}"):
-                    ops.up(session, spec, up_plan, on_event=None, notify=hooks.notify, retry=retry)
-            outputs = ops.outputs(session)
-        else:
-            lost = tuple(change for change in collector.changes if change.op in ("replace", "delete"))
-            hooks.confirm(
-                Confirmation(
-                    "apply",
-                    session.label,
-                    "apply these changes?",
-                    warning=_gpu_instances_warning(ops.applied_spec(session), spec, lost),
-                    changes=planned,
-                    cost=_estimate(spec, up_plan.counts(spec)),
-                    resources=lost,
-                )
-            )
-            write_active(home, session.target, backend)  # from here on, recovery commands need no cluster name
-            with hooks.progress(f"updating {session.label}") as on_event:
-                ops.restart_completed(
-                    session, spec, up_plan.overrides, up_plan.restarted, on_event=on_event, notify=hooks.notify
-                )
-                outputs, applied = ops.up(session, spec, up_plan, on_event=on_event, notify=hooks.notify, retry=retry)
-    write_active(home, session.target, backend)
+        up_plan = _plan(session, spec, hooks, restart=restart)
+        planned, lost = _preview(session, spec, up_plan, hooks)
+        changed = has_changes(planned) or bool(up_plan.restarted)
+        if changed:
+            _confirm(session, spec, up_plan, planned, lost, hooks)
+        write_active(session.settings.home, session.target, session.settings.backend_url)  # recovery needs no name
+        outputs, applied = _apply(session, spec, up_plan, hooks, changed=changed, retry=f"ftcluster up {spec_path}")
     hooks.applied(session.label, applied)
     if wait_timeout is not None:
         wait_until_settled(
@@ -204,6 +159,67 @@ def deploy(
             updated=applied is not None,
         )
     return Deployed(session.label, session.stack_name, planned, applied, outputs)
+
+
+def _plan(session: Session, spec: Spec, hooks: Hooks, *, restart: bool) -> UpPlan:
+    """What this `up` keeps and starts (said through hooks.notify); stops first on pending creates, which an
+    update would create again."""
+    stop_on_pending_creates(session, hooks.notify)
+    up_plan = ops.plan(session, spec, restart=restart)
+    for note in up_plan.notes:
+        hooks.notify(note)
+    if restart and not up_plan.restarted:
+        hooks.notify(f"--restart: no job of {session.label} has completed, so there is nothing to start again")
+    return up_plan
+
+
+def _preview(
+    session: Session, spec: Spec, up_plan: UpPlan, hooks: Hooks
+) -> tuple[dict[str, int], tuple[PlannedChange, ...]]:
+    """The change counts, and each resource the update would replace or delete."""
+    collector = ChangeCollector()
+    with hooks.stage(f"previewing {session.label}"):
+        planned = ops.preview(session, spec, up_plan, on_event=collector, notify=hooks.notify)
+    return planned, tuple(change for change in collector.changes if change.op in ("replace", "delete"))
+
+
+def _confirm(
+    session: Session,
+    spec: Spec,
+    up_plan: UpPlan,
+    planned: dict[str, int],
+    lost: tuple[PlannedChange, ...],
+    hooks: Hooks,
+) -> None:
+    hooks.confirm(
+        Confirmation(
+            "apply",
+            session.label,
+            "apply these changes?",
+            warning=_gpu_instances_warning(up_plan.applied, spec, lost),
+            changes=planned,
+            cost=_estimate(spec, up_plan.counts(spec)),
+            resources=lost,
+        )
+    )
+
+
+def _apply(
+    session: Session, spec: Spec, up_plan: UpPlan, hooks: Hooks, *, changed: bool, retry: str
+) -> tuple[dict[str, Any], dict[str, int] | None]:
+    """The update, with its progress shown; its outputs and what it did (None: nothing to change). With no
+    change, a spec that differs from the one on record still gets an update that changes nothing: only an
+    update records it."""
+    if not changed:
+        if not ops.is_recorded(session, spec, up_plan.overrides):
+            with hooks.stage(f"recording the spec of {session.label}"):
+                ops.up(session, spec, up_plan, on_event=None, notify=hooks.notify, retry=retry)
+        return ops.outputs(session), None
+    with hooks.progress(f"updating {session.label}") as on_event:
+        ops.restart_completed(
+            session, spec, up_plan.overrides, up_plan.restarted, on_event=on_event, notify=hooks.notify
+        )
+        return ops.up(session, spec, up_plan, on_event=on_event, notify=hooks.notify, retry=retry)
 
 
 def _label(target: Target) -> str:
@@ -264,7 +280,7 @@ def preview(spec_path: Path, environ: Mapping[str, str], hooks: Hooks) -> Previe
     target = target_from_spec(spec_path)
     spec = target.spec
     assert spec is not None
-    session = open_cluster(target, environ, hooks, engine=True, create=True)
+    session = open_stack(target, environ, notify=hooks.notify, engine=True, create=True)
     with _no_phantom(session):
         up_plan = ops.plan(session, spec)
         for note in up_plan.notes:
@@ -300,7 +316,7 @@ def scale(
 ) -> Scaled:
     """Resize a running cluster with a targeted update; asks first when tasks or instances go down."""
     request.check()
-    session = open_cluster(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
+    session = open_stack(resolve_target(spec_path, cluster, environ), environ, notify=hooks.notify, engine=True)
     change = ops.plan_scale_change(
         session,
         tasks=request.tasks,
@@ -405,7 +421,7 @@ def refresh(
     *,
     clear_pending_creates: bool = False,
 ) -> Refreshed:
-    session = open_cluster(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
+    session = open_stack(resolve_target(spec_path, cluster, environ), environ, notify=hooks.notify, engine=True)
     with hooks.progress(f"refreshing {session.label}") as on_event:
         changes = ops.refresh(
             session, clear_pending_creates=clear_pending_creates, on_event=on_event, notify=hooks.notify
@@ -421,7 +437,7 @@ class Cancelled:
 
 
 def cancel(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks) -> Cancelled:
-    session = open_cluster(resolve_target(spec_path, cluster, environ), environ, hooks, engine=False)
+    session = open_stack(resolve_target(spec_path, cluster, environ), environ, notify=hooks.notify, engine=False)
     if ops.has_no_lock(session):
         return Cancelled(session.label, session.stack_name, False)  # nothing to ask about
     hooks.confirm(
@@ -443,7 +459,7 @@ class Selected:
 
 def use(spec_path: Path | None, cluster: str | None, environ: Mapping[str, str], hooks: Hooks) -> Selected:
     """Make a deployed cluster the active one."""
-    session = open_cluster(resolve_target(spec_path, cluster, environ), environ, hooks, engine=False)
+    session = open_stack(resolve_target(spec_path, cluster, environ), environ, notify=hooks.notify, engine=False)
     if not session.deployment().get("resources"):
         raise NotDeployed(cluster=session.label, stack=session.stack_name, operation="use")
     write_active(session.settings.home, session.target, session.settings.backend_url)

@@ -49,7 +49,12 @@ def _run(
     warnings.filterwarnings("ignore", message="Error in event stream", category=UserWarning)
     diagnostics = Diagnostics()
     what = f"{ACTIONS.get(operation, operation)} of {session.label}"
-    session.forget_state()  # the run changes it; checks after it read it again
+    # A run changes the state and the update history, so checks after it read them again. A preview changes
+    # neither: the backend saves no checkpoint and adds no history entry for a dry run (pkg/backend/diy/
+    # backend.go apply: the snapshot manager and addToHistory only when !opts.DryRun).
+    changes_state = operation != "preview"
+    if changes_state:
+        session.forget_state()
     try:
         with session.translated(operation, retry, diagnostics):
             return run_interruptible(
@@ -63,7 +68,8 @@ def _run(
                 ),
             )
     finally:
-        session.forget_state()
+        if changes_state:
+            session.forget_state()
         show_run_warnings(diagnostics.warnings, notify)
 
 
@@ -143,6 +149,7 @@ def plan(session: Session, spec: Spec, *, restart: bool = False) -> UpPlan:
     notes += [f"starting the completed {job} job again (--restart)" for job in sorted(completed) if restart]
     return replace(
         up_plan,
+        applied=applied,
         notes=(*up_plan.notes, *notes),
         force_new_deployment=capacity_strategy_changed(applied, spec),
         adopt_insights_log_group=_insights_log_group_to_adopt(session, spec),

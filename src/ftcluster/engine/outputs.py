@@ -15,7 +15,7 @@ from .diy import backend_folder, is_legacy_layout, is_locked, legacy_stack_is_ou
 from .operations import applied_spec, overrides_in_force
 from .operations import outputs as stack_outputs
 from .scale import scale_view
-from .session import Session, open_session, select_stack
+from .session import Session, open_session, open_stack
 from .settings import EngineSettings
 from .stacks import Target, read_active, resolve_target, split_stack_name
 
@@ -54,8 +54,7 @@ def cluster_outputs(
 ) -> ClusterOutputs:
     """Outputs and spec-vs-effective scale of the cluster named by SPEC, --cluster or the active one."""
     target = resolve_target(spec_path, cluster, environ)
-    session = open_session(target, environ, engine=False, notify=notify)
-    select_stack(session, create=False)
+    session = open_stack(target, environ, engine=False, notify=notify)
     values = stack_outputs(session)
     if not values and not session.deployment().get("resources"):
         raise NotDeployed(cluster=session.label, stack=session.stack_name, operation="outputs")

@@ -146,6 +146,7 @@ class UpPlan:
     adopt_insights_log_group: bool = False  # Container Insights' own log group exists: import it
     completed: frozenset[str] = frozenset()  # jobs that completed and stay at 0
     restarted: frozenset[str] = frozenset()  # completed jobs `up --restart` starts again
+    applied: Spec | None = None  # the spec of the last successful update (None: never deployed)
 
     def options(self) -> ProgramOptions:
         return replace(

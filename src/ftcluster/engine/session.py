@@ -138,6 +138,21 @@ def open_session(
     )
 
 
+def open_stack(
+    target: Target,
+    environ: Mapping[str, str],
+    *,
+    engine: bool,
+    notify: Notify,
+    create: bool = False,
+    credentials: bool | None = None,
+) -> Session:
+    """`open_session`, then `select_stack`: a session on the target's stack with its config read."""
+    session = open_session(target, environ, engine=engine, notify=notify, credentials=credentials)
+    select_stack(session, create=create)
+    return session
+
+
 def _workspace(settings: EngineSettings, command: ManagedPulumiCommand, work_dir: Path) -> LocalWorkspace:
     from pulumi.automation import LocalWorkspace, ProjectBackend, ProjectSettings
 

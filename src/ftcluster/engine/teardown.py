@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import FtclusterError, UsageError
 from . import operations as ops
-from .lifecycle import Confirmation, Hooks, open_cluster
+from .lifecycle import Confirmation, Hooks
 from .pending import stop_on_pending_creates
-from .session import Session
+from .session import Session, open_stack
 from .stacks import Target, clear_active, resolve_target
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def destroy(
     """Confirm by name, destroy everything but the checkpoints (unless asked), remove the stack, look for leftovers.
 
     A failed leftover check does not hide what the destroy did: it comes back with the result."""
-    session = open_cluster(resolve_target(spec_path, cluster, environ), environ, hooks, engine=True)
+    session = open_stack(resolve_target(spec_path, cluster, environ), environ, notify=hooks.notify, engine=True)
     stop_on_pending_creates(session, hooks.notify)  # a destroy would leave them behind in AWS
     applied = ops.applied_spec(session)
     name = session.target.name

@@ -27,7 +27,7 @@ from .completion_steps import (
 )
 from .context import Context
 from .fleet import Fleet
-from .iam import trust
+from .iam import role_with_policy, trust
 from .scaling import Scaling
 
 
@@ -75,26 +75,20 @@ def build_completion(
     state_machine_arn = f"arn:{partition}:states:{region}:{account}:stateMachine:{names.completion_state_machine}"
     rule_arn = f"arn:{partition}:events:{region}:{account}:rule/{names.completion_rule}"
 
-    steps_role = aws.iam.Role(
-        logical.COMPLETION_STEPS_ROLE,
+    steps_role, steps_permissions = role_with_policy(
+        ctx,
+        (logical.COMPLETION_STEPS_ROLE, logical.COMPLETION_STEPS_POLICY),
         name=names.completion_steps_role,
-        path=logical.IAM_PATH,
-        description=f"ftcluster {ctx.spec.name}: the job-completed state machine stops a finished job",
+        purpose="the job-completed state machine stops a finished job",
         # only this state machine may take the role (confused-deputy guard, Step Functions Developer Guide)
         assume_role_policy=trust(
             "states.amazonaws.com",
             {"StringEquals": {"aws:SourceAccount": account}, "ArnLike": {"aws:SourceArn": state_machine_arn}},
         ),
-        opts=ctx.opts(),
-    )
-    steps_permissions = aws.iam.RolePolicy(
-        logical.COMPLETION_STEPS_POLICY,
-        name="stop-finished-job",
-        role=steps_role.name,
+        policy_name="stop-finished-job",
         policy=pulumi.Output.all(fleet_id, scaling.target.arn).apply(
             lambda resolved: steps_policy(partition, region, account, names, jobs(resolved[0]), resolved[1])
         ),
-        opts=ctx.opts(),
     )
     services = [service for service in (training, workers, rendezvous) if service is not None]
     state_machine = aws.sfn.StateMachine(
@@ -106,23 +100,17 @@ def build_completion(
         # deleted before the services on destroy, so it never acts on a half-deleted cluster
         opts=ctx.opts(depends_on=[steps_permissions, *services]),
     )
-    events_role = aws.iam.Role(
-        logical.COMPLETION_EVENTS_ROLE,
+    events_role, events_permissions = role_with_policy(
+        ctx,
+        (logical.COMPLETION_EVENTS_ROLE, logical.COMPLETION_EVENTS_POLICY),
         name=names.completion_events_role,
-        path=logical.IAM_PATH,
-        description=f"ftcluster {ctx.spec.name}: EventBridge starts the job-completed state machine",
+        purpose="EventBridge starts the job-completed state machine",
         assume_role_policy=trust(
             "events.amazonaws.com",
             {"StringEquals": {"aws:SourceAccount": account}, "ArnLike": {"aws:SourceArn": rule_arn}},
         ),
-        opts=ctx.opts(),
-    )
-    events_permissions = aws.iam.RolePolicy(
-        logical.COMPLETION_EVENTS_POLICY,
-        name="start-job-completed",
-        role=events_role.name,
+        policy_name="start-job-completed",
         policy=start_execution_policy(state_machine_arn),
-        opts=ctx.opts(),
     )
     rule = aws.cloudwatch.EventRule(
         logical.COMPLETION_RULE,

@@ -106,6 +106,32 @@ def service_role(
     return role, attachment
 
 
+def role_with_policy(
+    ctx: Context,
+    resource_names: tuple[str, str],
+    *,
+    name: str,
+    purpose: str,
+    assume_role_policy: str,
+    policy_name: str,
+    policy: pulumi.Input[str],
+) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """A role with one inline policy; `resource_names` are the role's and the policy's logical names."""
+    role_name, policy_resource_name = resource_names
+    role = aws.iam.Role(
+        role_name,
+        name=name,
+        path=logical.IAM_PATH,
+        description=f"ftcluster {ctx.spec.name}: {purpose}",
+        assume_role_policy=assume_role_policy,
+        opts=ctx.opts(),
+    )
+    permissions = aws.iam.RolePolicy(
+        policy_resource_name, name=policy_name, role=role.name, policy=policy, opts=ctx.opts()
+    )
+    return role, permissions
+
+
 def build_roles(ctx: Context, checkpoints: Checkpoints) -> Roles:
     names, spec = ctx.names, ctx.spec
     execution, _ = service_role(
@@ -116,11 +142,12 @@ def build_roles(ctx: Context, checkpoints: Checkpoints) -> Roles:
         service="ecs-tasks.amazonaws.com",
         managed_policy="service-role/AmazonECSTaskExecutionRolePolicy",
     )
-    task = aws.iam.Role(
-        logical.TASK_ROLE,
+    prefix = spec.training.checkpoints.prefix
+    task, task_policy = role_with_policy(
+        ctx,
+        (logical.TASK_ROLE, logical.TASK_ROLE_POLICY),
         name=names.task_role,
-        path=logical.IAM_PATH,
-        description=f"ftcluster {spec.name}: training containers read and write checkpoints",
+        purpose="training containers read and write checkpoints",
         # Only ECS tasks of this account and region may take the role (confused-deputy guard
         # from the ECS task role documentation).
         assume_role_policy=trust(
@@ -130,17 +157,10 @@ def build_roles(ctx: Context, checkpoints: Checkpoints) -> Roles:
                 "ArnLike": {"aws:SourceArn": f"arn:{ctx.partition}:ecs:{spec.region}:{ctx.account_id}:*"},
             },
         ),
-        opts=ctx.opts(),
-    )
-    prefix = spec.training.checkpoints.prefix
-    task_policy = aws.iam.RolePolicy(
-        logical.TASK_ROLE_POLICY,
-        name=names.checkpoint_policy,
-        role=task.name,
+        policy_name=names.checkpoint_policy,
         policy=pulumi.Output.from_input(checkpoints.bucket).apply(
             lambda bucket: checkpoint_policy(ctx.partition, bucket, prefix, own_bucket=checkpoints.created)
         ),
-        opts=ctx.opts(),
     )
 
     fleet = spec.fleet
