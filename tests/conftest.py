@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +17,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+# The tests of Ctrl-C deliver a real SIGINT. A shell without job control starts a background command
+# (`cmd &`, nohup) with SIGINT ignored, which every process started from it inherits (POSIX exec keeps an
+# ignored signal ignored): Python then leaves it ignored, and those tests would see nothing arrive. Each
+# test process starts from Python's own handler instead, as a terminal would give it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _free_port() -> int:
