@@ -140,7 +140,8 @@ def deploy(
     session = open_stack(target, environ, notify=hooks.notify, engine=True, create=True, credentials=skip_preflight)
     with _no_phantom(session):
         up_plan = _plan(session, spec, hooks, restart=restart)
-        planned, lost = _preview(session, spec, up_plan, hooks)
+        planned, resources = _preview(session, spec, up_plan, hooks)
+        lost = tuple(change for change in resources if change.op in ("replace", "delete"))
         changed = has_changes(planned) or bool(up_plan.restarted)
         if changed:
             _confirm(session, spec, up_plan, planned, lost, hooks)
@@ -173,14 +174,12 @@ def _plan(session: Session, spec: Spec, hooks: Hooks, *, restart: bool) -> UpPla
     return up_plan
 
 
-def _preview(
-    session: Session, spec: Spec, up_plan: UpPlan, hooks: Hooks
-) -> tuple[dict[str, int], tuple[PlannedChange, ...]]:
-    """The change counts, and each resource the update would replace or delete."""
+def _preview(session: Session, spec: Spec, up_plan: UpPlan, hooks: Hooks) -> tuple[dict[str, int], list[PlannedChange]]:
+    """The change counts, and each resource that would change, in the order Pulumi reported them."""
     collector = ChangeCollector()
     with hooks.stage(f"previewing {session.label}"):
         planned = ops.preview(session, spec, up_plan, on_event=collector, notify=hooks.notify)
-    return planned, tuple(change for change in collector.changes if change.op in ("replace", "delete"))
+    return planned, collector.changes
 
 
 def _confirm(
@@ -285,15 +284,13 @@ def preview(spec_path: Path, environ: Mapping[str, str], hooks: Hooks) -> Previe
         up_plan = ops.plan(session, spec)
         for note in up_plan.notes:
             hooks.notify(note)
-        collector = ChangeCollector()
-        with hooks.stage(f"previewing {session.label}"):
-            changes = ops.preview(session, spec, up_plan, on_event=collector, notify=hooks.notify)
+        changes, resources = _preview(session, spec, up_plan, hooks)
     return Previewed(
         session.label,
         session.stack_name,
         spec,
         changes,
-        collector.changes,
+        resources,
         up_plan.notes,
         _estimate(spec, up_plan.counts(spec)),
     )
