@@ -85,18 +85,23 @@ def checkpoint_policy(partition: str, bucket: str, prefix: str, *, own_bucket: b
     )
 
 
-def service_role(
-    ctx: Context, resource_name: str, *, name: str, purpose: str, service: str, managed_policy: str
-) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
-    """A role `service` may assume, with one AWS managed policy attached."""
-    role = aws.iam.Role(
+def _role(ctx: Context, resource_name: str, *, name: str, purpose: str, assume_role_policy: str) -> aws.iam.Role:
+    """A role under ftcluster's IAM path, its description saying which cluster it serves and why."""
+    return aws.iam.Role(
         resource_name,
         name=name,
         path=logical.IAM_PATH,
         description=f"ftcluster {ctx.spec.name}: {purpose}",
-        assume_role_policy=trust(service),
+        assume_role_policy=assume_role_policy,
         opts=ctx.opts(),
     )
+
+
+def service_role(
+    ctx: Context, resource_name: str, *, name: str, purpose: str, service: str, managed_policy: str
+) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+    """A role `service` may assume, with one AWS managed policy attached."""
+    role = _role(ctx, resource_name, name=name, purpose=purpose, assume_role_policy=trust(service))
     attachment = aws.iam.RolePolicyAttachment(
         logical.managed_policy_attachment(resource_name),
         role=role.name,
@@ -118,14 +123,7 @@ def role_with_policy(
 ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
     """A role with one inline policy; `resource_names` are the role's and the policy's logical names."""
     role_name, policy_resource_name = resource_names
-    role = aws.iam.Role(
-        role_name,
-        name=name,
-        path=logical.IAM_PATH,
-        description=f"ftcluster {ctx.spec.name}: {purpose}",
-        assume_role_policy=assume_role_policy,
-        opts=ctx.opts(),
-    )
+    role = _role(ctx, role_name, name=name, purpose=purpose, assume_role_policy=assume_role_policy)
     permissions = aws.iam.RolePolicy(
         policy_resource_name, name=policy_name, role=role.name, policy=policy, opts=ctx.opts()
     )
